@@ -1,0 +1,126 @@
+# mailshift: moves Maildir++ accounts between storage slices.
+#
+#   make            build build/mailshift
+#   make check      install missing Debian packages, build, run every test
+#   make demo       install missing packages, build, run the demo
+#   make asan       the tests under AddressSanitizer and UBSan
+#   make valgrind   the unit tests under valgrind (leaks are errors)
+#   make bench      benchmarks against cp -a, rsync -a and find
+#   make install    PREFIX=/usr/local DESTDIR= as packagers expect
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+DATADIR ?= $(PREFIX)/share
+DESTDIR ?=
+BUILD ?= build
+CC ?= cc
+OPT ?= -O2 -g
+SANITIZE ?=
+
+PKGS = sqlite3 inih
+TEST_PKGS = cmocka
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS))
+TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
+
+CFLAGS_ALL = -std=c11 -Wall -Wextra -Werror -MMD -MP \
+	$(OPT) $(SANITIZE) -Icommon -Istate -Imigrator -Icli $(PKG_CFLAGS) \
+	$(CFLAGS)
+LDFLAGS_ALL = $(SANITIZE) $(LDFLAGS)
+
+COMMON_SRC = common/util.c common/layout.c common/config.c common/json.c \
+	common/csv.c
+STATE_SRC = state/state.c state/topology.c state/account.c
+MIGRATOR_SRC = migrator/maildir.c migrator/discover.c
+CLI_SRC = cli/main.c cli/output.c cli/cmd_init.c cli/cmd_server.c \
+	cli/cmd_slice.c cli/cmd_discover.c cli/cmd_account.c cli/cmd_route.c
+
+LIB_SRC = $(COMMON_SRC) $(STATE_SRC) $(MIGRATOR_SRC)
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+GEN_SRC = tests/gen/maildir_gen.c common/layout.c common/util.c
+
+.PHONY: all deps check check-run asan valgrind valgrind-run demo demo-run \
+	bench bench-run install uninstall clean pkgcheck
+
+all: pkgcheck $(BUILD)/mailshift
+
+pkgcheck:
+	@pkg-config --exists $(PKGS) || { echo "missing libraries ($(PKGS)):" \
+	    "run 'scripts/install-deps' as root" >&2; exit 1; }
+
+$(BUILD)/mailshift: $(CLI_OBJ) $(BUILD)/libmailshift.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(BUILD)/libmailshift.a \
+	    $(PKG_LIBS) -lm
+
+$(BUILD)/libmailshift.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $(LIB_OBJ)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libmailshift.a \
+    tests/unit/testutil.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests/unit -o $@ $< \
+	    $(BUILD)/libmailshift.a $(LDFLAGS_ALL) $(TEST_LIBS) $(PKG_LIBS) -lm
+
+$(BUILD)/maildir-gen: $(GEN_SRC)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -o $@ $(GEN_SRC) $(LDFLAGS_ALL) -lm
+
+deps:
+	@scripts/install-deps
+
+# The test and demo targets install what is missing first, then run in a
+# second make so that pkg-config sees the new packages.
+check: deps
+	@$(MAKE) --no-print-directory check-run
+
+check-run: all $(UNIT_BIN) $(BUILD)/maildir-gen
+	@tests/run $(BUILD)
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
+	    SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer \
+	    -fno-sanitize-recover=all" check-run
+
+valgrind: deps
+	@scripts/install-deps valgrind
+	@$(MAKE) --no-print-directory valgrind-run
+
+valgrind-run: all $(UNIT_BIN)
+	@tests/run --valgrind --unit-only $(BUILD)
+
+demo: deps
+	@$(MAKE) --no-print-directory demo-run
+
+demo-run: all $(BUILD)/maildir-gen
+	@examples/demo.sh $(BUILD)
+
+bench: deps
+	@$(MAKE) --no-print-directory bench-run
+
+bench-run: all $(BUILD)/maildir-gen
+	@bench/run $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/mailshift/examples
+	install -m 0755 $(BUILD)/mailshift $(DESTDIR)$(BINDIR)/mailshift
+	install -m 0644 examples/mailshift.conf \
+	    $(DESTDIR)$(DATADIR)/mailshift/examples/mailshift.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/mailshift
+	rm -rf $(DESTDIR)$(DATADIR)/mailshift
+
+clean:
+	rm -rf build build-asan
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

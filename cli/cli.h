@@ -1,0 +1,65 @@
+/*
+ * The mailshift command: global options, the command table and what every
+ * command shares. Commands are data: one struct cmd_entry each, one file
+ * per command family (cmd_slice.c holds the slice commands).
+ */
+#ifndef MAILSHIFT_CLI_H
+#define MAILSHIFT_CLI_H
+
+#include <stdio.h>
+
+#include "config.h"
+
+struct state;
+struct layout;
+
+/* What every command gets: global options and lazily opened resources. */
+struct cli {
+	struct config	 config;
+	const char	*db;		/* catalog path in force */
+	int		 json;		/* --json */
+	struct state	*state;		/* opened by cli_state() */
+	struct layout	*layout;	/* parsed by cli_layout() */
+};
+
+struct cmd_entry {
+	const char	*name;		/* "slice" */
+	const char	*sub;		/* "add", or NULL */
+	const char	*usage;		/* arguments after name and sub */
+	const char	*help;		/* one line */
+	int		(*exec)(struct cli *, const struct cmd_entry *,
+			    int argc, char **argv);
+};
+
+extern const struct cmd_entry cmd_init_entry;
+extern const struct cmd_entry cmd_server_add_entry;
+extern const struct cmd_entry cmd_server_list_entry;
+extern const struct cmd_entry cmd_pair_add_entry;
+extern const struct cmd_entry cmd_pair_list_entry;
+extern const struct cmd_entry cmd_slice_add_entry;
+extern const struct cmd_entry cmd_slice_list_entry;
+extern const struct cmd_entry cmd_slice_show_entry;
+extern const struct cmd_entry cmd_slice_set_entry;
+extern const struct cmd_entry cmd_discover_entry;
+extern const struct cmd_entry cmd_account_list_entry;
+extern const struct cmd_entry cmd_account_show_entry;
+extern const struct cmd_entry cmd_account_import_entry;
+extern const struct cmd_entry cmd_route_entry;
+
+/* Open the catalog (creating it only for init); NULL after an error. */
+struct state *cli_state(struct cli *, int create);
+/* The layout template from the config; NULL after an error. */
+struct layout *cli_layout(struct cli *);
+
+/* Print "mailshift: message" to stderr; returns EXIT_FAIL. */
+int cli_error(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* Print an error and the command's usage to stderr; returns EXIT_USAGE. */
+int cli_usage(const struct cmd_entry *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Print a cause (freeing it) as an error; returns EXIT_FAIL. */
+int cli_fail(char *cause);
+/* Check a server, pair or slice name: letters, digits, '.', '_', '-'. */
+int cli_name_ok(const char *);
+
+
+#endif

@@ -1,0 +1,404 @@
+/* mailshift account list|show|import: the accounts and where they live. */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "csv.h"
+#include "json.h"
+#include "output.h"
+#include "state.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+static void
+account_json(struct json *j, const struct state_account *a)
+{
+	char when[32];
+
+	json_string(j, "user", a->user);
+	json_string(j, "slice", a->slice);
+	json_string(j, "path", a->path);
+	json_uint(j, "bytes", a->bytes);
+	json_uint(j, "files", a->files);
+	json_string(j, "last_activity", a->last_activity ?
+	    time_format(a->last_activity, when, sizeof when) : NULL);
+	json_string(j, "state", a->state);
+	json_int(j, "generation", a->generation);
+	json_bool(j, "pinned", a->pinned);
+	json_string(j, "size_source", a->size_source);
+}
+
+static int
+account_row(const struct state_account *a, void *arg)
+{
+	struct listing *l = arg;
+	char size[32], files[32], when[32];
+
+	if (l->json) {
+		json_object_open(&l->j, NULL);
+		account_json(&l->j, a);
+		json_object_close(&l->j);
+		return 0;
+	}
+	snprintf(files, sizeof files, "%llu", (unsigned long long)a->files);
+	table_add(l->t, (const char *[]){ a->user, a->slice, a->path,
+	    size_format(a->bytes, size, sizeof size), files,
+	    time_format(a->last_activity, when, sizeof when), a->state,
+	    a->size_source });
+	return 0;
+}
+
+static int
+cmd_account_list(struct cli *c, const struct cmd_entry *e, int argc,
+    char **argv)
+{
+	static const struct option opts[] = {
+		{ "slice", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *slice = NULL;
+	struct state_slice s;
+	struct listing l;
+	struct state *st;
+	char *cause = NULL;
+	int64_t sid = 0;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 's')
+			slice = optarg;
+		else
+			return cli_usage(e, "unknown option");
+	}
+	if (optind != argc)
+		return cli_usage(e, "unexpected argument '%s'", argv[optind]);
+	if ((st = cli_state(c, 0)) == NULL)
+		return EXIT_FAIL;
+	if (slice != NULL) {
+		if (state_slice_get(st, slice, &s, &cause) != 0)
+			return cli_fail(cause);
+		sid = s.id;
+		state_slice_free(&s);
+	}
+	listing_start(&l, c->json, 8, (const char *[]){ "USER", "SLICE",
+	    "PATH", "SIZE", "FILES", "LAST ACTIVITY", "STATE", "SIZES FROM" },
+	    "lllrrlll");
+	if (state_account_list(st, sid, account_row, &l, &cause) != 0) {
+		listing_abort(&l);
+		return cli_fail(cause);
+	}
+	listing_end(&l);
+	return EXIT_OK;
+}
+
+static int
+cmd_account_show(struct cli *c, const struct cmd_entry *e, int argc,
+    char **argv)
+{
+	struct state_account a;
+	struct state_route r;
+	struct state *st;
+	struct json j;
+	char *cause = NULL, size[32], when[32];
+
+	if (argc != 2)
+		return cli_usage(e, "give one user");
+	if ((st = cli_state(c, 0)) == NULL)
+		return EXIT_FAIL;
+	if (state_account_get(st, argv[1], &a, &cause) != 0)
+		return cli_fail(cause);
+	if (state_route_get(st, argv[1], &r, &cause) != 0) {
+		state_account_free(&a);
+		return cli_fail(cause);
+	}
+	if (c->json) {
+		json_init(&j, stdout);
+		json_object_open(&j, NULL);
+		account_json(&j, &a);
+		json_string(&j, "home", r.home);
+		json_string(&j, "host", r.host);
+		json_bool(&j, "locked", r.locked);
+		json_object_close(&j);
+		json_end(&j);
+	} else {
+		kv_print(stdout, "user", "%s", a.user);
+		kv_print(stdout, "slice", "%s", a.slice);
+		kv_print(stdout, "path", "%s", a.path);
+		kv_print(stdout, "home", "%s", r.home);
+		kv_print(stdout, "host", "%s (server %s)", r.host, r.server);
+		kv_print(stdout, "state", "%s", a.state);
+		kv_print(stdout, "size", "%s (%llu bytes, sizes from %s)",
+		    size_format(a.bytes, size, sizeof size),
+		    (unsigned long long)a.bytes, a.size_source);
+		kv_print(stdout, "files", "%llu", (unsigned long long)a.files);
+		kv_print(stdout, "last activity", "%s",
+		    time_format(a.last_activity, when, sizeof when));
+		kv_print(stdout, "generation", "%lld",
+		    (long long)a.generation);
+		kv_print(stdout, "pinned", "%s", a.pinned ? "yes" : "no");
+		kv_print(stdout, "updated", "%s",
+		    time_format(a.updated, when, sizeof when));
+	}
+	state_route_free(&r);
+	state_account_free(&a);
+	return EXIT_OK;
+}
+
+/* Slice roots open for checking import paths on disk. */
+struct roots {
+	char	**names;
+	int	 *fds;
+	int	  n;
+};
+
+static int
+roots_cb(const struct state_slice *s, void *arg)
+{
+	struct roots *r = arg;
+
+	r->names = xrealloc(r->names, (size_t)(r->n + 1) * sizeof *r->names);
+	r->fds = xrealloc(r->fds, (size_t)(r->n + 1) * sizeof *r->fds);
+	r->names[r->n] = xstrdup(s->name);
+	r->fds[r->n] = open(s->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	r->n++;
+	return 0;
+}
+
+static void
+roots_free(struct roots *r)
+{
+	int i;
+
+	for (i = 0; i < r->n; i++) {
+		free(r->names[i]);
+		if (r->fds[i] >= 0)
+			close(r->fds[i]);
+	}
+	free(r->names);
+	free(r->fds);
+}
+
+/*
+ * Check an import path on disk without following symlinks. Returns 1 when
+ * the directory exists, 0 when it does not exist yet, -1 with a cause.
+ */
+static int
+path_on_disk(const struct roots *r, const char *slice, const char *path,
+    char **cause)
+{
+	char part[256];
+	const char *p = path, *slash;
+	int i, fd = -1, next, rc = 1;
+	size_t n;
+
+	for (i = 0; i < r->n; i++) {
+		if (strcmp(r->names[i], slice) == 0)
+			break;
+	}
+	if (i == r->n)
+		return 0;	/* unknown slice: state reports it */
+	if (r->fds[i] < 0)
+		return fail(cause, "slice '%s' root cannot be opened; is it "
+		    "mounted? (or give --no-check)", slice);
+	if ((fd = dup(r->fds[i])) < 0)
+		return fail(cause, "%s", strerror(errno));
+	for (;;) {
+		slash = strchr(p, '/');
+		n = slash ? (size_t)(slash - p) : strlen(p);
+		memcpy(part, p, n);
+		part[n] = '\0';
+		next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		close(fd);
+		fd = next;
+		if (fd < 0) {
+			if (errno == ENOENT)
+				rc = 0;
+			else if (errno == ELOOP)
+				rc = fail(cause, "'%s' goes through a symlink "
+				    "('%s'); mailboxes must be real "
+				    "directories inside the slice", path,
+				    part);
+			else if (errno == ENOTDIR)
+				rc = fail(cause, "'%s' is not a directory on "
+				    "slice '%s'", path, slice);
+			else
+				rc = fail(cause, "'%s': %s", path,
+				    strerror(errno));
+			break;
+		}
+		if (slash == NULL)
+			break;
+		p = slash + 1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* Parse a non-negative decimal integer field. */
+static int
+parse_count(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno != 0 || *end != '\0' || *out > INT64_MAX ? -1 : 0;
+}
+
+static int
+cmd_account_import(struct cli *c, const struct cmd_entry *e, int argc,
+    char **argv)
+{
+	static const struct option opts[] = {
+		{ "replace", no_argument, NULL, 'r' },
+		{ "no-check", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const char *const header[] = { "user", "slice", "path",
+	    "bytes", "files" };
+	struct state_import_stats stats;
+	struct state_import *im = NULL;
+	struct roots roots = { NULL, NULL, 0 };
+	struct csv csv;
+	struct state *st;
+	struct json j;
+	uint64_t bytes, files;
+	int64_t absent = 0;
+	char *cause = NULL, *why = NULL;
+	const char *file;
+	int ch, replace = 0, check = 1, rc, i;
+	FILE *f;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'r')
+			replace = 1;
+		else if (ch == 'n')
+			check = 0;
+		else
+			return cli_usage(e, "unknown option");
+	}
+	if (argc - optind != 1)
+		return cli_usage(e, "give one CSV file, or - for stdin");
+	file = argv[optind];
+	if ((st = cli_state(c, 0)) == NULL)
+		return EXIT_FAIL;
+	if (strcmp(file, "-") == 0)
+		f = stdin;
+	else if ((f = fopen(file, "r")) == NULL)
+		return cli_error("cannot read %s: %s", file, strerror(errno));
+	csv_init(&csv, f);
+	if ((rc = csv_next(&csv, &cause)) <= 0) {
+		if (rc == 0)
+			cause = xasprintf("%s is empty; expected a header "
+			    "line 'user,slice,path,bytes,files'", file);
+		goto bad;
+	}
+	for (i = 0; i < 5; i++) {
+		if (csv.nfields != 5 || strcasecmp(csv.field[i],
+		    header[i]) != 0) {
+			cause = xasprintf("line 1: header must be "
+			    "'user,slice,path,bytes,files'");
+			goto bad;
+		}
+	}
+	if (check && state_slice_list(st, roots_cb, &roots, &cause) != 0)
+		goto bad;
+	if ((im = state_import_begin(st, replace, &cause)) == NULL)
+		goto bad;
+	while ((rc = csv_next(&csv, &cause)) == 1) {
+		if (csv.nfields != 5) {
+			cause = xasprintf("line %ld: %d fields, expected 5 "
+			    "(user,slice,path,bytes,files)", csv.line,
+			    csv.nfields);
+			goto bad;
+		}
+		if (user_check(csv.field[0], &why) != 0 ||
+		    relpath_check(csv.field[2], &why) != 0)
+			goto bad_row;
+		if (parse_count(csv.field[3], &bytes) != 0 ||
+		    parse_count(csv.field[4], &files) != 0) {
+			why = xasprintf("bytes and files must be whole numbers "
+			    "('%s', '%s')", csv.field[3], csv.field[4]);
+			goto bad_row;
+		}
+		if (check) {
+			rc = path_on_disk(&roots, csv.field[1], csv.field[2],
+			    &why);
+			if (rc < 0)
+				goto bad_row;
+			if (rc == 0)
+				absent++;
+		}
+		if (state_import_row(im, csv.line, csv.field[0], csv.field[1],
+		    csv.field[2], bytes, files, &cause) != 0)
+			goto bad;
+	}
+	if (rc < 0)
+		goto bad;
+	if (state_import_finish(im, &stats, &cause) != 0) {
+		im = NULL;
+		goto bad;
+	}
+	if (c->json) {
+		json_init(&j, stdout);
+		json_object_open(&j, NULL);
+		json_int(&j, "rows", stats.rows);
+		json_int(&j, "added", stats.added);
+		json_int(&j, "updated", stats.updated);
+		json_int(&j, "unchanged", stats.unchanged);
+		json_int(&j, "not_on_disk", absent);
+		json_object_close(&j);
+		json_end(&j);
+	} else {
+		printf("imported %lld rows: %lld added, %lld updated, %lld "
+		    "unchanged\n", (long long)stats.rows,
+		    (long long)stats.added, (long long)stats.updated,
+		    (long long)stats.unchanged);
+		if (absent > 0)
+			printf("%lld mailbox directories do not exist yet\n",
+			    (long long)absent);
+	}
+	csv_free(&csv);
+	roots_free(&roots);
+	if (f != stdin)
+		fclose(f);
+	return EXIT_OK;
+
+bad_row:
+	cause = xasprintf("line %ld: %s", csv.line, why);
+	free(why);
+bad:
+	state_import_abort(im);
+	csv_free(&csv);
+	roots_free(&roots);
+	if (f != stdin)
+		fclose(f);
+	cli_error("%s: %s", file, cause);
+	free(cause);
+	return cli_error("nothing was imported; fix the file and run the "
+	    "import again");
+}
+
+const struct cmd_entry cmd_account_list_entry = {
+	"account", "list", "[--slice SLICE]", "list accounts",
+	cmd_account_list
+};
+const struct cmd_entry cmd_account_show_entry = {
+	"account", "show", "USER", "show one account and its route",
+	cmd_account_show
+};
+const struct cmd_entry cmd_account_import_entry = {
+	"account", "import", "[--replace] [--no-check] FILE.csv|-",
+	"load placements from CSV (user,slice,path,bytes,files), all or "
+	"nothing", cmd_account_import
+};

@@ -1,0 +1,318 @@
+/* mailshift slice add|list|show|set: the filesystems accounts live on. */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "json.h"
+#include "output.h"
+#include "state.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+/*
+ * Check that a slice path is an existing, readable directory and return
+ * its canonical absolute form.
+ */
+static char *
+slice_path_check(const char *path, char **cause)
+{
+	struct stat sb;
+	char *real;
+	DIR *d;
+
+	if (stat(path, &sb) != 0) {
+		if (errno == ENOENT)
+			fail(cause, "slice path %s does not exist; create or "
+			    "mount it first", path);
+		else
+			fail(cause, "slice path %s: %s", path,
+			    strerror(errno));
+		return NULL;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		fail(cause, "slice path %s is not a directory; give the "
+		    "directory the slice is mounted on", path);
+		return NULL;
+	}
+	if ((d = opendir(path)) == NULL || (errno = 0, readdir(d)) == NULL) {
+		fail(cause, "slice path %s is not readable (%s); check its "
+		    "permissions and that mailshift runs as the right user",
+		    path, strerror(errno ? errno : EACCES));
+		if (d != NULL)
+			closedir(d);
+		return NULL;
+	}
+	closedir(d);
+	if ((real = realpath(path, NULL)) == NULL) {
+		fail(cause, "slice path %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	return real;
+}
+
+static int
+cmd_slice_add(struct cli *c, const struct cmd_entry *e, int argc,
+    char **argv)
+{
+	static const struct option opts[] = {
+		{ "pair", required_argument, NULL, 'p' },
+		{ "server", required_argument, NULL, 's' },
+		{ "path", required_argument, NULL, 'd' },
+		{ "capacity", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *pair = NULL, *server = NULL, *path = NULL, *cap = NULL;
+	struct state *st;
+	char *cause = NULL, *real, buf[32];
+	uint64_t capacity;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			pair = optarg;
+			break;
+		case 's':
+			server = optarg;
+			break;
+		case 'd':
+			path = optarg;
+			break;
+		case 'c':
+			cap = optarg;
+			break;
+		default:
+			return cli_usage(e, "unknown option");
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage(e, "give one slice name");
+	if (!cli_name_ok(argv[optind]))
+		return cli_usage(e, "bad slice name '%s': use letters, digits, "
+		    "'.', '_' and '-' (at most 64)", argv[optind]);
+	if (pair == NULL || server == NULL || path == NULL || cap == NULL)
+		return cli_usage(e, "missing %s", pair == NULL ? "--pair P" :
+		    server == NULL ? "--server S" : path == NULL ?
+		    "--path DIR" : "--capacity SIZE");
+	if (size_parse(cap, &capacity, &cause) != 0) {
+		cli_usage(e, "%s", cause);
+		free(cause);
+		return EXIT_USAGE;
+	}
+	if (capacity == 0)
+		return cli_usage(e, "capacity must be more than 0");
+	if ((real = slice_path_check(path, &cause)) == NULL)
+		return cli_fail(cause);
+	if ((st = cli_state(c, 0)) == NULL) {
+		free(real);
+		return EXIT_FAIL;
+	}
+	if (state_slice_add(st, argv[optind], pair, server, real, capacity,
+	    &cause) != 0) {
+		free(real);
+		return cli_fail(cause);
+	}
+	if (!c->json)
+		printf("slice %s added at %s, capacity %s\n", argv[optind],
+		    real, size_format(capacity, buf, sizeof buf));
+	free(real);
+	return EXIT_OK;
+}
+
+/* JSON members of a slice, shared by list and show. */
+static void
+slice_json(struct json *j, const struct state_slice *s)
+{
+	char when[32];
+
+	json_string(j, "name", s->name);
+	json_string(j, "pair", s->pair);
+	json_string(j, "server", s->server);
+	json_string(j, "address", s->address);
+	json_string(j, "path", s->path);
+	json_string(j, "state", s->state);
+	json_uint(j, "capacity", s->capacity);
+	json_uint(j, "used", s->used);
+	json_uint(j, "files", s->files);
+	json_int(j, "accounts", s->accounts);
+	json_double(j, "fill", (double)s->used / (double)s->capacity);
+	json_string(j, "scanned", s->scanned ? time_format(s->scanned, when,
+	    sizeof when) : NULL);
+}
+
+static int
+slice_row(const struct state_slice *s, void *arg)
+{
+	struct listing *l = arg;
+	char used[32], cap[32], fill[16], accounts[32];
+
+	if (l->json) {
+		json_object_open(&l->j, NULL);
+		slice_json(&l->j, s);
+		json_object_close(&l->j);
+		return 0;
+	}
+	snprintf(accounts, sizeof accounts, "%lld", (long long)s->accounts);
+	table_add(l->t, (const char *[]){ s->name, s->pair, s->server,
+	    s->state, accounts, size_format(s->used, used, sizeof used),
+	    size_format(s->capacity, cap, sizeof cap),
+	    fill_format(s->used, s->capacity, fill, sizeof fill), s->path });
+	return 0;
+}
+
+static int
+cmd_slice_list(struct cli *c, const struct cmd_entry *e, int argc,
+    char **argv)
+{
+	struct listing l;
+	struct state *st;
+	char *cause = NULL;
+
+	(void)argv;
+	if (argc > 1)
+		return cli_usage(e, "unexpected argument");
+	if ((st = cli_state(c, 0)) == NULL)
+		return EXIT_FAIL;
+	listing_start(&l, c->json, 9, (const char *[]){ "NAME", "PAIR",
+	    "SERVER", "STATE", "ACCOUNTS", "USED", "CAPACITY", "FILL",
+	    "PATH" }, "llllrrrrl");
+	if (state_slice_list(st, slice_row, &l, &cause) != 0) {
+		listing_abort(&l);
+		return cli_fail(cause);
+	}
+	listing_end(&l);
+	return EXIT_OK;
+}
+
+static int
+cmd_slice_show(struct cli *c, const struct cmd_entry *e, int argc,
+    char **argv)
+{
+	struct state_slice s;
+	struct statvfs vfs;
+	struct state *st;
+	struct json j;
+	char *cause = NULL, a[32], b[32], when[32];
+	int have_fs;
+
+	if (argc != 2)
+		return cli_usage(e, "give one slice name");
+	if ((st = cli_state(c, 0)) == NULL)
+		return EXIT_FAIL;
+	if (state_slice_get(st, argv[1], &s, &cause) != 0)
+		return cli_fail(cause);
+	have_fs = statvfs(s.path, &vfs) == 0;
+	if (c->json) {
+		json_init(&j, stdout);
+		json_object_open(&j, NULL);
+		slice_json(&j, &s);
+		if (have_fs) {
+			json_uint(&j, "fs_size", (uint64_t)vfs.f_blocks *
+			    vfs.f_frsize);
+			json_uint(&j, "fs_free", (uint64_t)vfs.f_bavail *
+			    vfs.f_frsize);
+		}
+		json_object_close(&j);
+		json_end(&j);
+	} else {
+		kv_print(stdout, "slice", "%s", s.name);
+		kv_print(stdout, "state", "%s", s.state);
+		kv_print(stdout, "pair", "%s", s.pair);
+		kv_print(stdout, "server", "%s (%s)", s.server, s.address);
+		kv_print(stdout, "path", "%s", s.path);
+		kv_print(stdout, "accounts", "%lld", (long long)s.accounts);
+		kv_print(stdout, "files", "%llu", (unsigned long long)s.files);
+		kv_print(stdout, "used", "%s of %s (%s)",
+		    size_format(s.used, a, sizeof a),
+		    size_format(s.capacity, b, sizeof b),
+		    fill_format(s.used, s.capacity, when, sizeof when));
+		if (have_fs)
+			kv_print(stdout, "filesystem", "%s free of %s",
+			    size_format((uint64_t)vfs.f_bavail * vfs.f_frsize,
+			    a, sizeof a), size_format((uint64_t)vfs.f_blocks *
+			    vfs.f_frsize, b, sizeof b));
+		else
+			kv_print(stdout, "filesystem", "unavailable (%s)",
+			    strerror(errno));
+		kv_print(stdout, "last discover", "%s", s.scanned ?
+		    time_format(s.scanned, when, sizeof when) : "never");
+	}
+	state_slice_free(&s);
+	return EXIT_OK;
+}
+
+static int
+cmd_slice_set(struct cli *c, const struct cmd_entry *e, int argc,
+    char **argv)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ "capacity", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *to = NULL, *cap = NULL;
+	struct state *st;
+	uint64_t capacity = 0;
+	char *cause = NULL;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 's')
+			to = optarg;
+		else if (ch == 'c')
+			cap = optarg;
+		else
+			return cli_usage(e, "unknown option");
+	}
+	if (argc - optind != 1)
+		return cli_usage(e, "give one slice name");
+	if (to == NULL && cap == NULL)
+		return cli_usage(e, "nothing to set: give --state STATE or "
+		    "--capacity SIZE");
+	if (to != NULL && !state_slice_state_valid(to))
+		return cli_usage(e, "unknown state '%s'; use active, draining, "
+		    "readonly, degraded or retired", to);
+	if (cap != NULL) {
+		if (size_parse(cap, &capacity, &cause) != 0) {
+			cli_usage(e, "%s", cause);
+			free(cause);
+			return EXIT_USAGE;
+		}
+		if (capacity == 0)
+			return cli_usage(e, "capacity must be more than 0");
+	}
+	if ((st = cli_state(c, 0)) == NULL)
+		return EXIT_FAIL;
+	if (to != NULL &&
+	    state_slice_set_state(st, argv[optind], to, &cause) != 0)
+		return cli_fail(cause);
+	if (cap != NULL &&
+	    state_slice_set_capacity(st, argv[optind], capacity, &cause) != 0)
+		return cli_fail(cause);
+	if (!c->json)
+		printf("slice %s updated\n", argv[optind]);
+	return EXIT_OK;
+}
+
+const struct cmd_entry cmd_slice_add_entry = {
+	"slice", "add", "NAME --pair P --server S --path DIR --capacity SIZE",
+	"add a slice served by a server of a pair", cmd_slice_add
+};
+const struct cmd_entry cmd_slice_list_entry = {
+	"slice", "list", "", "list slices with their fill", cmd_slice_list
+};
+const struct cmd_entry cmd_slice_show_entry = {
+	"slice", "show", "NAME", "show one slice", cmd_slice_show
+};
+const struct cmd_entry cmd_slice_set_entry = {
+	"slice", "set", "NAME [--state STATE] [--capacity SIZE]",
+	"change a slice's state or capacity", cmd_slice_set
+};

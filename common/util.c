@@ -1,0 +1,338 @@
+/* Small shared helpers: see util.h. */
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mailshift: fatal: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	abort();
+}
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		fatalx("out of memory (%zu bytes)", n);
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		fatalx("out of memory (%zu x %zu bytes)", n, size);
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (q == NULL)
+		fatalx("out of memory (%zu bytes)", n);
+	return q;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		fatalx("out of memory");
+	return p;
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+
+	if (p == NULL)
+		fatalx("out of memory");
+	return p;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		fatalx("out of memory");
+	va_end(ap);
+	return s;
+}
+
+int
+fail(char **cause, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cause == NULL)
+		return -1;
+	va_start(ap, fmt);
+	if (vasprintf(cause, fmt, ap) < 0)
+		fatalx("out of memory");
+	va_end(ap);
+	return -1;
+}
+
+int
+size_parse(const char *s, uint64_t *out, char **cause)
+{
+	const char *p = s;
+	char *end;
+	double v;
+	uint64_t mult = 1;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	if (*p == '\0')
+		return fail(cause, "empty size; use a number with an optional "
+		    "unit, e.g. 512M or 10G");
+	if (!isdigit((unsigned char)*p))
+		return fail(cause, "bad size '%s': must be a positive number "
+		    "with an optional unit K, M, G, T (e.g. 10G)", s);
+	errno = 0;
+	v = strtod(p, &end);
+	if (errno != 0 || end == p || !isfinite(v))
+		return fail(cause, "bad size '%s'", s);
+	switch (toupper((unsigned char)*end)) {
+	case '\0':
+		break;
+	case 'K':
+		mult = 1ULL << 10;
+		end++;
+		break;
+	case 'M':
+		mult = 1ULL << 20;
+		end++;
+		break;
+	case 'G':
+		mult = 1ULL << 30;
+		end++;
+		break;
+	case 'T':
+		mult = 1ULL << 40;
+		end++;
+		break;
+	case 'P':
+		mult = 1ULL << 50;
+		end++;
+		break;
+	case 'B':
+		break;
+	default:
+		return fail(cause, "bad size '%s': unknown unit '%s'; use K, "
+		    "M, G, T or P", s, end);
+	}
+	if (mult > 1 && (*end == 'i' || *end == 'I'))
+		end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end != '\0')
+		return fail(cause, "bad size '%s': unexpected '%s' after the "
+		    "number; use e.g. 512M or 10G", s, end);
+	if (v * (double)mult >= 18446744073709551616.0)
+		return fail(cause, "size '%s' is too large", s);
+	if (mult == 1 && v != floor(v))
+		return fail(cause, "bad size '%s': a size in bytes must be a "
+		    "whole number", s);
+	*out = (uint64_t)(v * (double)mult);
+	return 0;
+}
+
+const char *
+size_format(uint64_t n, char *buf, size_t len)
+{
+	static const char *unit[] = { "KiB", "MiB", "GiB", "TiB", "PiB" };
+	double v = (double)n;
+	int i = -1;
+
+	if (n < 1024) {
+		snprintf(buf, len, "%llu B", (unsigned long long)n);
+		return buf;
+	}
+	while (v >= 1024 && i < 4) {
+		v /= 1024;
+		i++;
+	}
+	snprintf(buf, len, "%.1f %s", v, unit[i]);
+	return buf;
+}
+
+int
+duration_parse(const char *s, uint64_t *out, char **cause)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mult = 1;
+
+	if (!isdigit((unsigned char)*s))
+		return fail(cause, "bad duration '%s': use e.g. 30s, 15m, "
+		    "2h or 7d", s);
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return fail(cause, "duration '%s' is too large", s);
+	switch (*end) {
+	case '\0':
+	case 's':
+		break;
+	case 'm':
+		mult = 60;
+		break;
+	case 'h':
+		mult = 3600;
+		break;
+	case 'd':
+		mult = 86400;
+		break;
+	case 'w':
+		mult = 7 * 86400;
+		break;
+	default:
+		return fail(cause, "bad duration '%s': unknown unit '%s'; use "
+		    "s, m, h, d or w", s, end);
+	}
+	if (*end != '\0' && end[1] != '\0')
+		return fail(cause, "bad duration '%s': use e.g. 30s, 15m, "
+		    "2h or 7d", s);
+	if (v > UINT64_MAX / mult)
+		return fail(cause, "duration '%s' is too large", s);
+	*out = v * mult;
+	return 0;
+}
+
+const char *
+time_format(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0 || gmtime_r(&tt, &tm) == NULL) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+int64_t
+now_unix(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec;
+}
+
+int
+name_is_component(const char *name)
+{
+	size_t n = strlen(name);
+	const unsigned char *p;
+
+	if (n == 0 || n > 255)
+		return 0;
+	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return 0;
+	for (p = (const unsigned char *)name; *p != '\0'; p++) {
+		if (*p == '/' || *p < 0x20 || *p == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+int
+relpath_check(const char *path, char **cause)
+{
+	const char *p = path, *slash;
+	char part[256];
+	size_t n;
+
+	if (*path == '\0')
+		return fail(cause, "empty account path");
+	if (*path == '/')
+		return fail(cause, "account path '%s' is absolute; give it "
+		    "relative to the slice root", path);
+	if (strlen(path) >= MS_PATH_MAX)
+		return fail(cause, "account path is too long");
+	for (;;) {
+		slash = strchr(p, '/');
+		n = slash ? (size_t)(slash - p) : strlen(p);
+		if (n == 0)
+			return fail(cause, "account path '%s' has an empty "
+			    "component", path);
+		if (n >= sizeof part)
+			return fail(cause, "account path '%s' has a component "
+			    "longer than 255 bytes", path);
+		memcpy(part, p, n);
+		part[n] = '\0';
+		if (strcmp(part, "..") == 0)
+			return fail(cause, "account path '%s' escapes its "
+			    "slice ('..')", path);
+		if (!name_is_component(part))
+			return fail(cause, "account path '%s' has a bad "
+			    "component '%s'", path, part);
+		if (slash == NULL)
+			break;
+		p = slash + 1;
+	}
+	return 0;
+}
+
+int
+user_check(const char *user, char **cause)
+{
+	const unsigned char *p;
+	const char *at;
+	size_t n = strlen(user);
+
+	if (n == 0)
+		return fail(cause, "empty user name");
+	if (n > MS_USER_MAX)
+		return fail(cause, "user name is longer than %d bytes",
+		    MS_USER_MAX);
+	for (p = (const unsigned char *)user; *p != '\0'; p++) {
+		if (*p <= 0x20 || *p == 0x7f || *p == '/' || *p == '"' ||
+		    *p == '\\')
+			return fail(cause, "bad user name '%s': no spaces, "
+			    "control characters, quotes, '/' or '\\'", user);
+	}
+	at = strchr(user, '@');
+	if (at != NULL && strchr(at + 1, '@') != NULL)
+		return fail(cause, "bad user name '%s': more than one '@'",
+		    user);
+	if (at == user || (at != NULL && at[1] == '\0'))
+		return fail(cause, "bad user name '%s': empty local part or "
+		    "domain", user);
+	if (*user == '.' || (at != NULL && at[1] == '.'))
+		return fail(cause, "bad user name '%s': a part may not start "
+		    "with '.'", user);
+	return 0;
+}

@@ -1,0 +1,74 @@
+/*
+ * Small shared helpers: allocation that never returns NULL, error strings,
+ * size and duration parsing, time formatting, path and name checks.
+ * Depends on nothing but libc.
+ */
+#ifndef MAILSHIFT_UTIL_H
+#define MAILSHIFT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define MS_PATH_MAX 4096
+#define MS_USER_MAX 255
+
+/* Exit codes of the mailshift command. */
+#define EXIT_OK 0
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+void *xmalloc(size_t);
+void *xcalloc(size_t, size_t);
+void *xrealloc(void *, size_t);
+char *xstrdup(const char *);
+char *xstrndup(const char *, size_t);
+/* Allocate and format; aborts on out of memory. */
+char *xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/* Report an invariant failure or out-of-memory and abort. */
+void fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/*
+ * Set *cause (if cause is not NULL) to a heap string and return -1.
+ * Recoverable failures hand their reason back this way; the caller prints it.
+ */
+int fail(char **cause, const char *, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Parse a size such as "512", "10K", "512M", "10G", "1.5T" (binary units,
+ * optional trailing "B" or "iB"). Returns 0 and stores bytes, or -1 with a
+ * cause for anything else (negative, unknown unit, overflow, empty).
+ */
+int size_parse(const char *, uint64_t *, char **cause);
+/* Format bytes for people: "0 B", "1.5 KiB", "12.0 GiB" into buf. */
+const char *size_format(uint64_t, char *buf, size_t len);
+
+/* Parse a duration such as "30s", "15m", "2h", "7d" or plain seconds. */
+int duration_parse(const char *, uint64_t *seconds, char **cause);
+
+/* ISO 8601 UTC ("2026-11-23T21:52:16Z") of a Unix time into buf; "-" for 0. */
+const char *time_format(int64_t, char *buf, size_t len);
+/* Wall-clock Unix time in seconds. */
+int64_t now_unix(void);
+
+/*
+ * True if name is one plain path component: not empty, not "." or "..",
+ * no '/', no control characters, at most 255 bytes.
+ */
+int name_is_component(const char *name);
+
+/*
+ * Check a path relative to a slice root: not empty, not absolute, every
+ * component passes name_is_component. Returns 0, or -1 with a cause.
+ */
+int relpath_check(const char *path, char **cause);
+
+/*
+ * Check a user name: "local" or "local@domain", at most 255 bytes, no
+ * whitespace, control characters or '/', parts not empty and not starting
+ * with '.'. Returns 0, or -1 with a cause.
+ */
+int user_check(const char *user, char **cause);
+
+#endif

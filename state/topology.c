@@ -1,0 +1,438 @@
+/* Servers, pairs and slices in the catalog. */
+#define _GNU_SOURCE
+#include "state_int.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *const state_slice_states[] = {
+	"active", "draining", "readonly", "degraded", "retired", NULL
+};
+
+int
+state_slice_state_valid(const char *s)
+{
+	int i;
+
+	for (i = 0; state_slice_states[i] != NULL; i++) {
+		if (strcmp(s, state_slice_states[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Look up the id of a named row in table; 0 when there is none. */
+static int
+lookup_id(struct state *st, const char *sql, const char *name, int64_t *id,
+    char **cause)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if ((stmt = st_prepare(st, sql, cause)) == NULL)
+		return -1;
+	st_bind_text(stmt, 1, name);
+	rc = sqlite3_step(stmt);
+	*id = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return st_fail(st, cause, "looking up a name");
+	return 0;
+}
+
+static int
+server_id(struct state *st, const char *name, int64_t *id, char **cause)
+{
+	if (lookup_id(st, "SELECT id FROM servers WHERE name = ?", name, id,
+	    cause) != 0)
+		return -1;
+	if (*id == 0)
+		return fail(cause, "server '%s' not found; see 'mailshift "
+		    "server list'", name);
+	return 0;
+}
+
+static int
+pair_id(struct state *st, const char *name, int64_t *id, char **cause)
+{
+	if (lookup_id(st, "SELECT id FROM pairs WHERE name = ?", name, id,
+	    cause) != 0)
+		return -1;
+	if (*id == 0)
+		return fail(cause, "pair '%s' not found; see 'mailshift pair "
+		    "list'", name);
+	return 0;
+}
+
+int
+state_server_add(struct state *st, const char *name, const char *address,
+    char **cause)
+{
+	sqlite3_stmt *stmt;
+	int64_t id;
+
+	if (lookup_id(st, "SELECT id FROM servers WHERE name = ?", name, &id,
+	    cause) != 0)
+		return -1;
+	if (id != 0)
+		return fail(cause, "server '%s' already exists; see "
+		    "'mailshift server list'", name);
+	if (state_begin(st, cause) != 0)
+		return -1;
+	if ((stmt = st_prepare(st, "INSERT INTO servers (name, address, "
+	    "created) VALUES (?, ?, ?)", cause)) == NULL)
+		goto bad;
+	st_bind_text(stmt, 1, name);
+	st_bind_text(stmt, 2, address);
+	sqlite3_bind_int64(stmt, 3, now_unix());
+	if (st_exec_stmt(st, stmt, cause, "adding server") != 0)
+		goto bad;
+	state_event(st, "server.add", NULL, NULL, "server %s added at %s",
+	    name, address);
+	return state_commit(st, cause);
+bad:
+	state_rollback(st);
+	return -1;
+}
+
+int
+state_server_list(struct state *st,
+    int (*cb)(const struct state_server *, void *), void *arg, char **cause)
+{
+	sqlite3_stmt *stmt;
+	struct state_server s;
+	int rc;
+
+	if ((stmt = st_prepare(st, "SELECT s.id, s.name, s.address, p.name, "
+	    "s.created FROM servers s LEFT JOIN pairs p ON s.id IN "
+	    "(p.server_a, p.server_b) ORDER BY s.name", cause)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		s.id = sqlite3_column_int64(stmt, 0);
+		s.name = (char *)sqlite3_column_text(stmt, 1);
+		s.address = (char *)sqlite3_column_text(stmt, 2);
+		s.pair = (char *)sqlite3_column_text(stmt, 3);
+		s.created = sqlite3_column_int64(stmt, 4);
+		if (cb(&s, arg) != 0)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return st_fail(st, cause, "listing servers");
+	return 0;
+}
+
+int
+state_pair_add(struct state *st, const char *name, const char *a,
+    const char *b, char **cause)
+{
+	sqlite3_stmt *stmt;
+	int64_t id, ida, idb, other;
+
+	if (strcmp(a, b) == 0)
+		return fail(cause, "pair '%s': both servers are '%s'; a pair "
+		    "needs two different servers", name, a);
+	if (lookup_id(st, "SELECT id FROM pairs WHERE name = ?", name, &id,
+	    cause) != 0)
+		return -1;
+	if (id != 0)
+		return fail(cause, "pair '%s' already exists; see 'mailshift "
+		    "pair list'", name);
+	if (server_id(st, a, &ida, cause) != 0 ||
+	    server_id(st, b, &idb, cause) != 0)
+		return -1;
+	if (lookup_id(st, "SELECT p.id FROM pairs p JOIN servers s ON s.id IN "
+	    "(p.server_a, p.server_b) WHERE s.name = ?", a, &other, cause)
+	    != 0)
+		return -1;
+	if (other == 0 && lookup_id(st, "SELECT p.id FROM pairs p JOIN "
+	    "servers s ON s.id IN (p.server_a, p.server_b) WHERE s.name = ?",
+	    b, &other, cause) != 0)
+		return -1;
+	if (other != 0)
+		return fail(cause, "server '%s' or '%s' already belongs to a "
+		    "pair; a server is in one pair only (see 'mailshift "
+		    "server list')", a, b);
+	if (state_begin(st, cause) != 0)
+		return -1;
+	if ((stmt = st_prepare(st, "INSERT INTO pairs (name, server_a, "
+	    "server_b, created) VALUES (?, ?, ?, ?)", cause)) == NULL)
+		goto bad;
+	st_bind_text(stmt, 1, name);
+	sqlite3_bind_int64(stmt, 2, ida);
+	sqlite3_bind_int64(stmt, 3, idb);
+	sqlite3_bind_int64(stmt, 4, now_unix());
+	if (st_exec_stmt(st, stmt, cause, "adding pair") != 0)
+		goto bad;
+	state_event(st, "pair.add", NULL, NULL, "pair %s of %s and %s added",
+	    name, a, b);
+	return state_commit(st, cause);
+bad:
+	state_rollback(st);
+	return -1;
+}
+
+int
+state_pair_list(struct state *st,
+    int (*cb)(const struct state_pair *, void *), void *arg, char **cause)
+{
+	sqlite3_stmt *stmt;
+	struct state_pair p;
+	int rc;
+
+	if ((stmt = st_prepare(st, "SELECT p.id, p.name, a.name, b.name, "
+	    "(SELECT count(*) FROM slices s WHERE s.pair_id = p.id), "
+	    "p.created FROM pairs p JOIN servers a ON a.id = p.server_a "
+	    "JOIN servers b ON b.id = p.server_b ORDER BY p.name", cause))
+	    == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		p.id = sqlite3_column_int64(stmt, 0);
+		p.name = (char *)sqlite3_column_text(stmt, 1);
+		p.server_a = (char *)sqlite3_column_text(stmt, 2);
+		p.server_b = (char *)sqlite3_column_text(stmt, 3);
+		p.slices = sqlite3_column_int64(stmt, 4);
+		p.created = sqlite3_column_int64(stmt, 5);
+		if (cb(&p, arg) != 0)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return st_fail(st, cause, "listing pairs");
+	return 0;
+}
+
+int
+state_slice_add(struct state *st, const char *name, const char *pair,
+    const char *server, const char *path, uint64_t capacity, char **cause)
+{
+	sqlite3_stmt *stmt;
+	int64_t id, pid, sid, member;
+	char *other = NULL;
+	int rc;
+
+	if (capacity == 0 || capacity > INT64_MAX)
+		return fail(cause, "slice '%s': capacity must be more than 0 "
+		    "and at most 8 EiB", name);
+	if (lookup_id(st, "SELECT id FROM slices WHERE name = ?", name, &id,
+	    cause) != 0)
+		return -1;
+	if (id != 0)
+		return fail(cause, "slice '%s' already exists; see 'mailshift "
+		    "slice list'", name);
+	if (pair_id(st, pair, &pid, cause) != 0 ||
+	    server_id(st, server, &sid, cause) != 0)
+		return -1;
+	if ((stmt = st_prepare(st, "SELECT count(*) FROM pairs WHERE id = ? "
+	    "AND ? IN (server_a, server_b)", cause)) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, pid);
+	sqlite3_bind_int64(stmt, 2, sid);
+	member = sqlite3_step(stmt) == SQLITE_ROW ?
+	    sqlite3_column_int64(stmt, 0) : 0;
+	sqlite3_finalize(stmt);
+	if (!member)
+		return fail(cause, "server '%s' is not in pair '%s'; a slice is "
+		    "served by one server of its pair", server, pair);
+	if ((stmt = st_prepare(st, "SELECT name FROM slices WHERE path = ?",
+	    cause)) == NULL)
+		return -1;
+	st_bind_text(stmt, 1, path);
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		other = st_text(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (other != NULL) {
+		fail(cause, "path %s is already slice '%s'", path, other);
+		free(other);
+		return -1;
+	}
+	if (state_begin(st, cause) != 0)
+		return -1;
+	if ((stmt = st_prepare(st, "INSERT INTO slices (name, pair_id, "
+	    "server_id, path, capacity, created) VALUES (?, ?, ?, ?, ?, ?)",
+	    cause)) == NULL)
+		goto bad;
+	st_bind_text(stmt, 1, name);
+	sqlite3_bind_int64(stmt, 2, pid);
+	sqlite3_bind_int64(stmt, 3, sid);
+	st_bind_text(stmt, 4, path);
+	sqlite3_bind_int64(stmt, 5, (int64_t)capacity);
+	sqlite3_bind_int64(stmt, 6, now_unix());
+	if (st_exec_stmt(st, stmt, cause, "adding slice") != 0)
+		goto bad;
+	state_event(st, "slice.add", NULL, name, "slice %s added at %s on %s "
+	    "(pair %s), capacity %llu bytes", name, path, server, pair,
+	    (unsigned long long)capacity);
+	return state_commit(st, cause);
+bad:
+	state_rollback(st);
+	return -1;
+}
+
+#define SLICE_SELECT \
+	"SELECT s.id, s.name, p.name, sv.name, sv.address, s.path, s.state, " \
+	"s.capacity, coalesce(sum(a.bytes), 0), coalesce(sum(a.files), 0), " \
+	"count(a.id), s.created, s.scanned FROM slices s " \
+	"JOIN pairs p ON p.id = s.pair_id " \
+	"JOIN servers sv ON sv.id = s.server_id " \
+	"LEFT JOIN accounts a ON a.slice_id = s.id "
+
+/* Fill a slice from a row of SLICE_SELECT; strings are copied. */
+static void
+slice_from_row(sqlite3_stmt *stmt, struct state_slice *s)
+{
+	s->id = sqlite3_column_int64(stmt, 0);
+	s->name = st_text(stmt, 1);
+	s->pair = st_text(stmt, 2);
+	s->server = st_text(stmt, 3);
+	s->address = st_text(stmt, 4);
+	s->path = st_text(stmt, 5);
+	s->state = st_text(stmt, 6);
+	s->capacity = (uint64_t)sqlite3_column_int64(stmt, 7);
+	s->used = (uint64_t)sqlite3_column_int64(stmt, 8);
+	s->files = (uint64_t)sqlite3_column_int64(stmt, 9);
+	s->accounts = sqlite3_column_int64(stmt, 10);
+	s->created = sqlite3_column_int64(stmt, 11);
+	s->scanned = sqlite3_column_int64(stmt, 12);
+}
+
+void
+state_slice_free(struct state_slice *s)
+{
+	free(s->name);
+	free(s->pair);
+	free(s->server);
+	free(s->address);
+	free(s->path);
+	free(s->state);
+	memset(s, 0, sizeof *s);
+}
+
+int
+state_slice_get(struct state *st, const char *name, struct state_slice *s,
+    char **cause)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	memset(s, 0, sizeof *s);
+	if ((stmt = st_prepare(st, SLICE_SELECT "WHERE s.name = ? "
+	    "GROUP BY s.id", cause)) == NULL)
+		return -1;
+	st_bind_text(stmt, 1, name);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		slice_from_row(stmt, s);
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_DONE)
+		return fail(cause, "slice '%s' not found; see 'mailshift slice "
+		    "list'", name);
+	if (rc != SQLITE_ROW)
+		return st_fail(st, cause, "reading slice");
+	return 0;
+}
+
+int
+state_slice_list(struct state *st,
+    int (*cb)(const struct state_slice *, void *), void *arg, char **cause)
+{
+	sqlite3_stmt *stmt;
+	struct state_slice s;
+	int rc, stop = 0;
+
+	if ((stmt = st_prepare(st, SLICE_SELECT "GROUP BY s.id "
+	    "ORDER BY s.name", cause)) == NULL)
+		return -1;
+	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		slice_from_row(stmt, &s);
+		stop = cb(&s, arg);
+		state_slice_free(&s);
+	}
+	sqlite3_finalize(stmt);
+	if (!stop && rc != SQLITE_DONE)
+		return st_fail(st, cause, "listing slices");
+	return 0;
+}
+
+int
+state_slice_set_state(struct state *st, const char *name, const char *to,
+    char **cause)
+{
+	struct state_slice s;
+	sqlite3_stmt *stmt;
+
+	if (!state_slice_state_valid(to))
+		return fail(cause, "unknown slice state '%s'; use active, "
+		    "draining, readonly, degraded or retired", to);
+	if (state_slice_get(st, name, &s, cause) != 0)
+		return -1;
+	if (strcmp(to, "retired") == 0 && s.accounts > 0) {
+		fail(cause, "slice '%s' still holds %lld accounts; drain it "
+		    "first ('mailshift plan drain %s')", name,
+		    (long long)s.accounts, name);
+		state_slice_free(&s);
+		return -1;
+	}
+	if (state_begin(st, cause) != 0)
+		goto bad;
+	if ((stmt = st_prepare(st, "UPDATE slices SET state = ? WHERE id = ?",
+	    cause)) == NULL)
+		goto bad;
+	st_bind_text(stmt, 1, to);
+	sqlite3_bind_int64(stmt, 2, s.id);
+	if (st_exec_stmt(st, stmt, cause, "changing slice state") != 0)
+		goto bad;
+	state_event(st, "slice.state", NULL, name, "slice %s: %s -> %s", name,
+	    s.state, to);
+	state_slice_free(&s);
+	return state_commit(st, cause);
+bad:
+	state_rollback(st);
+	state_slice_free(&s);
+	return -1;
+}
+
+int
+state_slice_set_capacity(struct state *st, const char *name, uint64_t cap,
+    char **cause)
+{
+	struct state_slice s;
+	sqlite3_stmt *stmt;
+
+	if (cap == 0 || cap > INT64_MAX)
+		return fail(cause, "capacity must be more than 0");
+	if (state_slice_get(st, name, &s, cause) != 0)
+		return -1;
+	if (state_begin(st, cause) != 0)
+		goto bad;
+	if ((stmt = st_prepare(st, "UPDATE slices SET capacity = ? WHERE "
+	    "id = ?", cause)) == NULL)
+		goto bad;
+	sqlite3_bind_int64(stmt, 1, (int64_t)cap);
+	sqlite3_bind_int64(stmt, 2, s.id);
+	if (st_exec_stmt(st, stmt, cause, "changing slice capacity") != 0)
+		goto bad;
+	state_event(st, "slice.capacity", NULL, name, "slice %s: capacity "
+	    "%llu -> %llu bytes", name, (unsigned long long)s.capacity,
+	    (unsigned long long)cap);
+	state_slice_free(&s);
+	return state_commit(st, cause);
+bad:
+	state_rollback(st);
+	state_slice_free(&s);
+	return -1;
+}
+
+int
+state_slice_scanned(struct state *st, int64_t id, int64_t when, char **cause)
+{
+	sqlite3_stmt *stmt;
+
+	if ((stmt = st_prepare(st, "UPDATE slices SET scanned = ? WHERE "
+	    "id = ?", cause)) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, when);
+	sqlite3_bind_int64(stmt, 2, id);
+	return st_exec_stmt(st, stmt, cause, "recording scan time");
+}
