@@ -177,6 +177,10 @@ walk_level(struct walk *w, int fd, int level, const char *rel,
 	if (list_dir(fd, &names, &n, cause) != 0)
 		return -1;
 	for (k = 0; k < n && rc == 0; k++) {
+		/* Hidden entries (retired sources, copies in progress) are
+		 * never accounts: no user name starts with a dot. */
+		if (names[k][0] == '.')
+			continue;
 		sub = *m;
 		if (!layout_match_component(w->layout, level, names[k], &sub))
 			continue;
@@ -390,8 +394,9 @@ reconcile_missing(struct state *st, struct walk *w, int i, char **cause)
 static int
 reconcile(struct state *st, struct walk *w, char **cause)
 {
-	size_t i, j;
-	int k;
+	struct state_account a;
+	size_t i, j, x;
+	int k, placed;
 	int64_t now = now_unix();
 
 	qsort(w->found, w->nfound, sizeof *w->found, cmp_found);
@@ -406,12 +411,26 @@ reconcile(struct state *st, struct walk *w, char **cause)
 				goto bad;
 			continue;
 		}
-		for (size_t x = i; x < j; x++)
+		/* Found more than once: the catalog decides which copy is
+		 * the account, and every other copy is a conflict. */
+		if ((placed = state_account_find(st, w->found[i].user, &a,
+		    cause)) < 0)
+			goto bad;
+		if (placed == 0) {
+			state_account_free(&a);
+			for (x = i; x < j; x++) {
+				if (reconcile_one(st, w, &w->found[x], cause)
+				    != 0)
+					goto bad;
+			}
+			continue;
+		}
+		for (x = i; x < j; x++)
 			problem(w, w->found[x].slice, "conflict",
 			    w->found[x].path, "account %s was found on %zu "
-			    "slices at once; not recorded there: keep one "
-			    "copy and run discover again", w->found[x].user,
-			    j - i);
+			    "slices at once and the catalog has no place for "
+			    "it; not recorded: keep one copy and run discover "
+			    "again", w->found[x].user, j - i);
 	}
 	for (k = 0; k < w->nslices; k++) {
 		if (reconcile_missing(st, w, k, cause) != 0 ||

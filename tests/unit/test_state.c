@@ -1,0 +1,541 @@
+/* Unit tests of the catalog (state/). */
+#define _GNU_SOURCE
+#include "testutil.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include "state.h"
+
+struct fixture {
+	char		*dir;
+	char		*db;
+	struct state	*st;
+};
+
+static int
+setup(void **arg)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	char *cause = NULL;
+
+	f->dir = test_tmpdir();
+	if (asprintf(&f->db, "%s/catalog.db", f->dir) < 0)
+		abort();
+	f->st = state_open(f->db, 1, &cause);
+	if (f->st == NULL) {
+		fprintf(stderr, "%s\n", cause);
+		return -1;
+	}
+	*arg = f;
+	return 0;
+}
+
+static int
+teardown(void **arg)
+{
+	struct fixture *f = *arg;
+
+	state_close(f->st);
+	free(f->db);
+	test_rm_rf(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Expect a call to fail with a cause containing text. */
+#define assert_fails(call, text) do {					\
+	char *cause = NULL;						\
+	assert_int_equal((call), -1);					\
+	assert_non_null(cause);						\
+	if (strstr(cause, (text)) == NULL)				\
+		fail_msg("cause '%s' lacks '%s'", cause, (text));	\
+	free(cause);							\
+} while (0)
+
+#define assert_ok(call) do {						\
+	char *cause = NULL;						\
+	if ((call) != 0)						\
+		fail_msg("failed: %s", cause ? cause : "?");		\
+} while (0)
+
+/* Servers, a pair, two slices: the usual small fleet. */
+static void
+topology(struct state *st, const char *dir)
+{
+	char *p1, *p2;
+
+	if (asprintf(&p1, "%s/s1", dir) < 0 || asprintf(&p2, "%s/s2", dir) < 0)
+		abort();
+	assert_ok(state_server_add(st, "mx1", "10.0.0.1", &cause));
+	assert_ok(state_server_add(st, "mx2", "10.0.0.2", &cause));
+	assert_ok(state_pair_add(st, "p1", "mx1", "mx2", &cause));
+	assert_ok(state_slice_add(st, "s1", "p1", "mx1", p1, 1000, &cause));
+	assert_ok(state_slice_add(st, "s2", "p1", "mx2", p2, 2000, &cause));
+	free(p1);
+	free(p2);
+}
+
+static int64_t
+slice_id(struct state *st, const char *name)
+{
+	struct state_slice s;
+	int64_t id;
+
+	assert_ok(state_slice_get(st, name, &s, &cause));
+	id = s.id;
+	state_slice_free(&s);
+	return id;
+}
+
+/* A new catalog carries the application id and the current version. */
+static void
+test_create(void **arg)
+{
+	struct fixture *f = *arg;
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+
+	assert_int_equal(state_version_found(f->st), 0);
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA application_id", -1,
+	    &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(stmt, 0), STATE_APPLICATION_ID);
+	sqlite3_finalize(stmt);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1,
+	    &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	assert_string_equal(sqlite3_column_text(stmt, 0), "wal");
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+
+	/* Opening again finds the current version and changes nothing. */
+	state_close(f->st);
+	f->st = state_open(f->db, 0, NULL);
+	assert_non_null(f->st);
+	assert_int_equal(state_version_found(f->st), STATE_SCHEMA_VERSION);
+}
+
+/* Read a whole file into a heap buffer. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	buf = malloc((size_t)n + 1);
+	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	*len = (size_t)n;
+	return buf;
+}
+
+/* A file that is not SQLite is refused and left byte for byte alone. */
+static void
+test_refuse_not_sqlite(void **arg)
+{
+	struct fixture *f = *arg;
+	char *path, *before, *after;
+	size_t n1, n2;
+
+	if (asprintf(&path, "%s/notes.txt", f->dir) < 0)
+		abort();
+	test_write(path, "these are not the droids you are looking for\n");
+	before = slurp(path, &n1);
+	assert_fails(state_open(path, 0, &cause) == NULL ? -1 : 0,
+	    "not a mailshift catalog");
+	assert_fails(state_open(path, 1, &cause) == NULL ? -1 : 0,
+	    "not a mailshift catalog");
+	after = slurp(path, &n2);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(before, after, n1);
+	free(before);
+	free(after);
+	free(path);
+}
+
+/* Another application's SQLite database is refused and not converted. */
+static void
+test_refuse_foreign_sqlite(void **arg)
+{
+	struct fixture *f = *arg;
+	char *path, *before, *after;
+	sqlite3 *db;
+	size_t n1, n2;
+
+	if (asprintf(&path, "%s/other.db", f->dir) < 0)
+		abort();
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x); INSERT INTO t "
+	    "VALUES (42)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	before = slurp(path, &n1);
+	assert_fails(state_open(path, 1, &cause) == NULL ? -1 : 0,
+	    "not a mailshift catalog");
+	after = slurp(path, &n2);
+	assert_int_equal(n1, n2);
+	assert_memory_equal(before, after, n1);
+	free(before);
+	free(after);
+	free(path);
+}
+
+/* A catalog from a newer mailshift is refused. */
+static void
+test_refuse_newer(void **arg)
+{
+	struct fixture *f = *arg;
+	sqlite3 *db;
+
+	state_close(f->st);
+	f->st = NULL;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL,
+	    NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_fails(state_open(f->db, 0, &cause) == NULL ? -1 : 0,
+	    "newer than this mailshift");
+}
+
+/* A missing catalog, or one in a missing directory, gets a clear error. */
+static void
+test_missing(void **arg)
+{
+	struct fixture *f = *arg;
+	char *path;
+
+	if (asprintf(&path, "%s/nope/catalog.db", f->dir) < 0)
+		abort();
+	assert_fails(state_open(path, 1, &cause) == NULL ? -1 : 0,
+	    "does not exist");
+	assert_fails(state_open(path, 0, &cause) == NULL ? -1 : 0,
+	    "mailshift init");
+	free(path);
+}
+
+/* A version 1 catalog with data is upgraded and keeps the data. */
+static void
+test_upgrade(void **arg)
+{
+	struct fixture *f = *arg;
+	char *path;
+	struct state *st;
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+
+	if (asprintf(&path, "%s/old.db", f->dir) < 0)
+		abort();
+	st = state_open_version(path, 1, NULL);
+	assert_non_null(st);
+	assert_ok(state_server_add(st, "mx1", "10.0.0.1", &cause));
+	state_close(st);
+
+	/* Version 1 has no moves table. */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_not_equal(sqlite3_prepare_v2(db, "SELECT * FROM moves",
+	    -1, &stmt, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	st = state_open(path, 0, NULL);
+	assert_non_null(st);
+	assert_int_equal(state_version_found(st), 1);
+	assert_fails(state_server_add(st, "mx1", "x", &cause),
+	    "already exists");
+	state_close(st);
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM moves",
+	    -1, &stmt, NULL), SQLITE_OK);
+	sqlite3_finalize(stmt);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1,
+	    &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(stmt, 0), STATE_SCHEMA_VERSION);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	free(path);
+}
+
+static int
+count_server(const struct state_server *s, void *arg)
+{
+	(void)s;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+count_slice(const struct state_slice *s, void *arg)
+{
+	(void)s;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* Servers and pairs: duplicates, unknown names, bad pairs. */
+static void
+test_topology_errors(void **arg)
+{
+	struct fixture *f = *arg;
+	int n = 0;
+
+	topology(f->st, f->dir);
+	assert_fails(state_server_add(f->st, "mx1", "x", &cause),
+	    "server 'mx1' already exists");
+	assert_ok(state_server_add(f->st, "mx3", "10.0.0.3", &cause));
+	assert_fails(state_pair_add(f->st, "p2", "mx3", "mx3", &cause),
+	    "two different servers");
+	assert_fails(state_pair_add(f->st, "p2", "mx3", "nope", &cause),
+	    "server 'nope' not found");
+	assert_fails(state_pair_add(f->st, "p1", "mx3", "mx1", &cause),
+	    "pair 'p1' already exists");
+	assert_fails(state_pair_add(f->st, "p2", "mx3", "mx1", &cause),
+	    "already belongs to a pair");
+	assert_fails(state_slice_add(f->st, "s1", "p1", "mx1", "/x", 1,
+	    &cause), "slice 's1' already exists");
+	assert_fails(state_slice_add(f->st, "s3", "p9", "mx1", "/x", 1,
+	    &cause), "pair 'p9' not found");
+	assert_fails(state_slice_add(f->st, "s3", "p1", "mx3", "/x", 1,
+	    &cause), "not in pair");
+	assert_fails(state_slice_add(f->st, "s3", "p1", "mx1", "/x", 0,
+	    &cause), "capacity");
+	assert_fails(state_slice_get(f->st, "s9", &(struct state_slice){ 0 },
+	    &cause), "slice 's9' not found");
+	assert_ok(state_server_list(f->st, count_server, &n, &cause));
+	assert_int_equal(n, 3);
+	n = 0;
+	assert_ok(state_slice_list(f->st, count_slice, &n, &cause));
+	assert_int_equal(n, 2);
+}
+
+/* Slice state changes; a slice with accounts cannot be retired. */
+static void
+test_slice_state(void **arg)
+{
+	struct fixture *f = *arg;
+	struct state_slice s;
+
+	topology(f->st, f->dir);
+	assert_ok(state_slice_set_state(f->st, "s1", "draining", &cause));
+	assert_ok(state_slice_get(f->st, "s1", &s, &cause));
+	assert_string_equal(s.state, "draining");
+	state_slice_free(&s);
+	assert_fails(state_slice_set_state(f->st, "s1", "broken", &cause),
+	    "unknown slice state");
+	assert_ok(state_account_insert(f->st, "a@x.org", slice_id(f->st,
+	    "s1"), "x.org/a", 10, 1, 0, "counted", &cause));
+	assert_fails(state_slice_set_state(f->st, "s1", "retired", &cause),
+	    "still holds 1 accounts");
+	assert_ok(state_slice_set_state(f->st, "s2", "retired", &cause));
+	assert_ok(state_slice_set_capacity(f->st, "s2", 5000, &cause));
+	assert_ok(state_slice_get(f->st, "s2", &s, &cause));
+	assert_int_equal(s.capacity, 5000);
+	state_slice_free(&s);
+}
+
+/* Accounts: insert, find, usage sums per slice, missing, route. */
+static void
+test_accounts_and_route(void **arg)
+{
+	struct fixture *f = *arg;
+	struct state_account a;
+	struct state_route r;
+	struct state_slice s;
+	int64_t s1;
+	char *home;
+
+	topology(f->st, f->dir);
+	s1 = slice_id(f->st, "s1");
+	assert_ok(state_account_insert(f->st, "alice@example.com", s1,
+	    "example.com/alice", 300, 3, 1700000000, "counted", &cause));
+	assert_ok(state_account_insert(f->st, "bob@example.com", s1,
+	    "example.com/bob", 200, 2, 0, "maildirsize", &cause));
+	assert_fails(state_account_insert(f->st, "alice@example.com", s1,
+	    "x", 1, 1, 0, "counted", &cause), "UNIQUE");
+	assert_int_equal(state_account_find(f->st, "nobody", &a, NULL), 1);
+	assert_fails(state_account_get(f->st, "nobody", &a, &cause),
+	    "account 'nobody' not found");
+
+	assert_ok(state_slice_get(f->st, "s1", &s, &cause));
+	assert_int_equal(s.used, 500);
+	assert_int_equal(s.files, 5);
+	assert_int_equal(s.accounts, 2);
+	state_slice_free(&s);
+
+	assert_ok(state_account_get(f->st, "alice@example.com", &a, &cause));
+	assert_string_equal(a.slice, "s1");
+	assert_int_equal(a.generation, 1);
+	assert_ok(state_account_update_usage(f->st, a.id, 400, 4, 1600000000,
+	    "counted", &cause));
+	assert_ok(state_account_set_missing(f->st, a.id, &cause));
+	state_account_free(&a);
+	assert_ok(state_account_get(f->st, "alice@example.com", &a, &cause));
+	assert_int_equal(a.bytes, 400);
+	/* Activity never goes backwards. */
+	assert_int_equal(a.last_activity, 1700000000);
+	assert_string_equal(a.state, "missing");
+	assert_ok(state_account_update_usage(f->st, a.id, 400, 4, 0,
+	    "counted", &cause));
+	state_account_free(&a);
+	assert_ok(state_account_get(f->st, "alice@example.com", &a, &cause));
+	assert_string_equal(a.state, "active");
+	state_account_free(&a);
+
+	assert_ok(state_route_get(f->st, "alice@example.com", &r, &cause));
+	if (asprintf(&home, "%s/s1/example.com/alice", f->dir) < 0)
+		abort();
+	assert_string_equal(r.home, home);
+	assert_string_equal(r.host, "10.0.0.1");
+	assert_string_equal(r.server, "mx1");
+	assert_int_equal(r.locked, 0);
+	state_route_free(&r);
+	free(home);
+	assert_fails(state_route_get(f->st, "zed", &r, &cause),
+	    "account 'zed' not found");
+	assert_ok(state_snapshot_take(f->st, s1, 1700000000, &cause));
+}
+
+/* Import is all or nothing and names the bad line. */
+static void
+test_import(void **arg)
+{
+	struct fixture *f = *arg;
+	struct state_import_stats stats;
+	struct state_import *im;
+	struct state_account a;
+
+	topology(f->st, f->dir);
+
+	/* An unknown slice on line 3 fails the row; abort keeps nothing. */
+	im = state_import_begin(f->st, 0, NULL);
+	assert_non_null(im);
+	assert_ok(state_import_row(im, 2, "a@x.org", "s1", "x.org/a", 1, 1,
+	    &cause));
+	assert_fails(state_import_row(im, 3, "b@x.org", "s9", "x.org/b", 1,
+	    1, &cause), "line 3: slice 's9' not found");
+	state_import_abort(im);
+	assert_int_equal(state_account_find(f->st, "a@x.org", &a, NULL), 1);
+
+	/* A user twice: the later line is named, nothing imported. */
+	im = state_import_begin(f->st, 0, NULL);
+	assert_ok(state_import_row(im, 2, "a@x.org", "s1", "x.org/a", 1, 1,
+	    &cause));
+	assert_ok(state_import_row(im, 3, "c@x.org", "s1", "x.org/c", 1, 1,
+	    &cause));
+	assert_ok(state_import_row(im, 4, "a@x.org", "s2", "x.org/a", 1, 1,
+	    &cause));
+	assert_fails(state_import_finish(im, &stats, &cause),
+	    "line 4: account 'a@x.org' appears again (first on line 2)");
+	assert_int_equal(state_account_find(f->st, "a@x.org", &a, NULL), 1);
+
+	/* Two users in one directory. */
+	im = state_import_begin(f->st, 0, NULL);
+	assert_ok(state_import_row(im, 2, "a@x.org", "s1", "x.org/a", 1, 1,
+	    &cause));
+	assert_ok(state_import_row(im, 3, "b@x.org", "s1", "x.org/a", 1, 1,
+	    &cause));
+	assert_fails(state_import_finish(im, &stats, &cause),
+	    "line 3: path 'x.org/a' on slice 's1' is given twice");
+
+	/* A good import. */
+	im = state_import_begin(f->st, 0, NULL);
+	assert_ok(state_import_row(im, 2, "a@x.org", "s1", "x.org/a", 10, 1,
+	    &cause));
+	assert_ok(state_import_row(im, 3, "b@x.org", "s2", "x.org/b", 20, 2,
+	    &cause));
+	assert_ok(state_import_finish(im, &stats, &cause));
+	assert_int_equal(stats.rows, 2);
+	assert_int_equal(stats.added, 2);
+
+	/* Same again: unchanged; new sizes: updated. */
+	im = state_import_begin(f->st, 0, NULL);
+	assert_ok(state_import_row(im, 2, "a@x.org", "s1", "x.org/a", 10, 1,
+	    &cause));
+	assert_ok(state_import_row(im, 3, "b@x.org", "s2", "x.org/b", 25, 2,
+	    &cause));
+	assert_ok(state_import_finish(im, &stats, &cause));
+	assert_int_equal(stats.unchanged, 1);
+	assert_int_equal(stats.updated, 1);
+	assert_int_equal(stats.added, 0);
+
+	/* Placing an account elsewhere needs replace, and bumps generation. */
+	im = state_import_begin(f->st, 0, NULL);
+	assert_ok(state_import_row(im, 2, "a@x.org", "s2", "x.org/a", 10, 1,
+	    &cause));
+	assert_fails(state_import_finish(im, &stats, &cause),
+	    "line 2: account 'a@x.org' is already placed on slice 's1'");
+	assert_ok(state_account_get(f->st, "a@x.org", &a, &cause));
+	assert_string_equal(a.slice, "s1");
+	state_account_free(&a);
+	im = state_import_begin(f->st, 1, NULL);
+	assert_ok(state_import_row(im, 2, "a@x.org", "s2", "x.org/a", 10, 1,
+	    &cause));
+	assert_ok(state_import_finish(im, &stats, &cause));
+	assert_ok(state_account_get(f->st, "a@x.org", &a, &cause));
+	assert_string_equal(a.slice, "s2");
+	assert_int_equal(a.generation, 2);
+	state_account_free(&a);
+
+	/* A directory that already belongs to another account. */
+	im = state_import_begin(f->st, 1, NULL);
+	assert_ok(state_import_row(im, 7, "z@x.org", "s2", "x.org/b", 1, 1,
+	    &cause));
+	assert_fails(state_import_finish(im, &stats, &cause),
+	    "line 7: that directory already belongs to account 'b@x.org'");
+	assert_int_equal(state_account_find(f->st, "z@x.org", &a, NULL), 1);
+}
+
+/* Events are written for changes. */
+static void
+test_events(void **arg)
+{
+	struct fixture *f = *arg;
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+
+	topology(f->st, f->dir);
+	assert_int_equal(state_event(f->st, "test", "u@x", "s1", "hello %d",
+	    42), 0);
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*), "
+	    "sum(message = 'hello 42') FROM events", -1, &stmt, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	/* 2 servers + 1 pair + 2 slices + the test event. */
+	assert_int_equal(sqlite3_column_int(stmt, 0), 6);
+	assert_int_equal(sqlite3_column_int(stmt, 1), 1);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_create, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuse_not_sqlite, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_refuse_foreign_sqlite,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refuse_newer, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_topology_errors, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_slice_state, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_accounts_and_route, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_import, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("state", tests, NULL, NULL);
+}
