@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void
@@ -194,6 +195,7 @@ path_on_disk(const struct roots *r, const char *slice, const char *path,
 {
 	char part[256];
 	const char *p = path, *slash;
+	struct stat sb;
 	int i, fd = -1, next, rc = 1;
 	size_t n;
 
@@ -215,12 +217,12 @@ path_on_disk(const struct roots *r, const char *slice, const char *path,
 		part[n] = '\0';
 		next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC);
-		close(fd);
-		fd = next;
-		if (fd < 0) {
+		if (next < 0) {
 			if (errno == ENOENT)
 				rc = 0;
-			else if (errno == ELOOP)
+			else if ((errno == ELOOP || errno == ENOTDIR) &&
+			    fstatat(fd, part, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISLNK(sb.st_mode))
 				rc = fail(cause, "'%s' goes through a symlink "
 				    "('%s'); mailboxes must be real "
 				    "directories inside the slice", path,
@@ -233,6 +235,8 @@ path_on_disk(const struct roots *r, const char *slice, const char *path,
 				    strerror(errno));
 			break;
 		}
+		close(fd);
+		fd = next;
 		if (slash == NULL)
 			break;
 		p = slash + 1;
@@ -383,10 +387,9 @@ bad:
 	roots_free(&roots);
 	if (f != stdin)
 		fclose(f);
-	cli_error("%s: %s", file, cause);
+	cli_error("%s: %s; nothing was imported", file, cause);
 	free(cause);
-	return cli_error("nothing was imported; fix the file and run the "
-	    "import again");
+	return EXIT_FAIL;
 }
 
 const struct cmd_entry cmd_account_list_entry = {

@@ -32,6 +32,10 @@ slice_path_check(const char *path, char **cause)
 		if (errno == ENOENT)
 			fail(cause, "slice path %s does not exist; create or "
 			    "mount it first", path);
+		else if (errno == EACCES)
+			fail(cause, "slice path %s is not readable (%s); check "
+			    "its permissions and that mailshift runs as the "
+			    "right user", path, strerror(errno));
 		else
 			fail(cause, "slice path %s: %s", path,
 			    strerror(errno));

@@ -1,0 +1,183 @@
+# The commands of the foundation, run as a user would, with their output.
+. "$(dirname "$0")/lib.sh"
+
+t_init() {
+	ok init
+	expect_out "created catalog $D/catalog.db"
+	[ -f "$D/catalog.db" ] || fail "no catalog file"
+	ok init
+	expect_out "is ready"
+	ok --json init
+	json_check 'j["created"] is False and j["schema_version"] >= 1'
+	[ "$(sqlite3 "$D/catalog.db" 'PRAGMA journal_mode')" = wal ] ||
+	    fail "catalog is not in WAL mode"
+}
+
+t_topology() {
+	fleet
+	ok server list
+	expect_out "mx3   10.0.0.3  p2"
+	ok pair list
+	expect_out "p1    mx1       mx2"
+	ok slice list
+	expect_out "s3    p2    mx3     active"
+	expect_out "20.0 GiB"
+	ok slice list --json
+	json_check 'len(j) == 3 and j[2]["capacity"] == 20 * 2**30 and j[0]["state"] == "active"'
+	ok --json server list
+	json_check '[s["name"] for s in j] == ["mx1", "mx2", "mx3", "mx4"]'
+	ok slice show s2
+	expect_out "server         mx2 (10.0.0.2)"
+	expect_out "filesystem"
+	ok slice show s2 --json
+	json_check 'j["path"] == "'"$D"'/s2" and "fs_free" in j'
+}
+
+t_slice_set() {
+	fleet
+	ok slice set s1 --state draining
+	ok slice show s1
+	expect_out "draining"
+	ok slice set s1 --capacity 2T
+	ok slice list --json
+	json_check 'j[0]["capacity"] == 2 * 2**40 and j[0]["state"] == "draining"'
+	ok slice set s1 --state active
+	mkbox "$D/s1/example.com/alice" 1
+	ok discover s1
+	ms slice set s1 --state retired
+	expect_rc 1
+	expect_err "still holds 1 accounts"
+	ok slice set s2 --state retired
+}
+
+t_discover_route_account() {
+	fleet
+	mkbox "$D/s1/example.com/alice" 3
+	mkbox "$D/s2/example.org/bob" 2
+	mkbox "$D/s3/example.net/carol" 1
+	ok discover
+	expect_out "s1            1    1"
+	ok discover --json
+	json_check 'sorted(s["slice"] for s in j["slices"]) == ["s1","s2","s3"] and all(s["added"] == 0 and s["updated"] == 1 for s in j["slices"])'
+	ok account list
+	expect_out "alice@example.com"
+	expect_out "counted"
+	ok account list --slice s2 --json
+	json_check 'len(j) == 1 and j[0]["user"] == "bob@example.org" and j[0]["files"] == 2'
+	ok account show carol@example.net
+	expect_out "home           $D/s3/example.net/carol"
+	ok route alice@example.com
+	expect_out "host           10.0.0.1"
+	expect_out "home           $D/s1/example.com/alice"
+	expect_out "locked         no"
+	ok route bob@example.org --json
+	json_check 'j["host"] == "10.0.0.2" and j["locked"] is False and j["home"].endswith("/s2/example.org/bob")'
+	# The view the access layer reads says the same.
+	[ "$(sqlite3 "$MAILSHIFT_DB" "SELECT host || ' ' || locked FROM route WHERE user = 'bob@example.org'")" = "10.0.0.2 0" ] ||
+	    fail "route view disagrees"
+}
+
+t_discover_verbose_says_source() {
+	fleet
+	mkbox "$D/s1/example.com/alice" 2
+	mkbox "$D/s1/example.com/dora" 2
+	printf '0S\n999 9\n' >"$D/s1/example.com/dora/maildirsize"
+	ok discover -v s1
+	expect_out "maildirsize"
+	grep 'dora@example.com' "$D/out" | grep -q maildirsize ||
+	    fail "dora's sizes should come from maildirsize"
+	grep 'alice@example.com' "$D/out" | grep -q 'no maildirsize' ||
+	    fail "alice should say why she was counted"
+	ok account show dora@example.com
+	expect_out "999 bytes, sizes from maildirsize"
+	ok discover --count s1
+	ok account show dora@example.com
+	expect_out "sizes from counted"
+}
+
+t_config_file() {
+	mkdir -p "$D/s1/a/alice/cur" "$D/s1/a/alice/new" "$D/etc"
+	cat >"$D/etc/mailshift.conf" <<EOC
+[catalog]
+path = $D/other.db
+
+[layout]
+template = %1n/%n
+EOC
+	unset MAILSHIFT_DB
+	ok --config "$D/etc/mailshift.conf" init
+	expect_out "$D/other.db"
+	MAILSHIFT_CONFIG="$D/etc/mailshift.conf"
+	export MAILSHIFT_CONFIG
+	ok server add a --address h1
+	ok server add b --address h2
+	ok pair add p a b
+	ok slice add s1 --pair p --server a --path "$D/s1" --capacity 1G
+	ok discover
+	ok route alice
+	expect_out "home           $D/s1/a/alice"
+	# --db wins over the config.
+	ms --db "$D/nothing.db" slice list
+	expect_rc 1
+	expect_err "no catalog at $D/nothing.db"
+}
+
+t_config_errors() {
+	printf '[catalog]\npath = relative.db\n[layout]\ntemplate = %%x\nbogus = 1\n[nope]\na = b\n' >"$D/bad.conf"
+	ok init
+	ms --config "$D/bad.conf" slice list
+	expect_rc 1
+	expect_err "$D/bad.conf:2: catalog path 'relative.db' must be absolute"
+	expect_err "$D/bad.conf:4:"
+	expect_err "$D/bad.conf:5: unknown key 'bogus' in [layout]"
+	expect_err "$D/bad.conf:7: unknown section [nope]"
+	ms --config "$D/missing.conf" slice list
+	expect_rc 1
+	expect_err "cannot read config"
+}
+
+t_help_and_usage() {
+	ms --help
+	expect_rc 0
+	expect_out "slice add"
+	ms
+	expect_rc 2
+	ms frobnicate
+	expect_rc 2
+	expect_err "unknown command 'frobnicate'"
+	ms slice
+	expect_rc 2
+	expect_err "usage: mailshift slice add"
+	ms slice add --help
+	expect_rc 0
+	expect_out "usage: mailshift slice add NAME"
+	ms --version
+	expect_rc 0
+	expect_out "mailshift "
+	ms route
+	expect_rc 2
+	ms slice list --bogus
+	expect_rc 2
+}
+
+t_install() {
+	top=$(cd "$(dirname "$MS")/.." && pwd)
+	make -s -C "$top" install DESTDIR="$D/root" PREFIX=/usr >/dev/null ||
+	    fail "make install failed"
+	[ -x "$D/root/usr/bin/mailshift" ] || fail "binary not installed"
+	[ -f "$D/root/usr/share/mailshift/examples/mailshift.conf" ] ||
+	    fail "example config not installed"
+	"$D/root/usr/bin/mailshift" --version | grep -q mailshift ||
+	    fail "installed binary does not run"
+}
+
+t "init creates a WAL catalog, twice is fine" t_init
+t "servers, pairs, slices: add, list, show, JSON" t_topology
+t "slice set --state/--capacity; no retiring a slice with accounts" t_slice_set
+t "discover, account list/show, route and the route view" t_discover_route_account
+t "discover -v says where sizes came from" t_discover_verbose_says_source
+t "config file: catalog path, layout template, env and --db" t_config_file
+t "config errors are all reported with file:line" t_config_errors
+t "help, usage errors and exit codes" t_help_and_usage
+t "make install honours DESTDIR and PREFIX" t_install
+done_testing

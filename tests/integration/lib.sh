@@ -1,0 +1,111 @@
+# Shared helpers of the integration tests: each test runs the real
+# mailshift binary in a fresh directory with its own catalog, and prints
+# one TAP line. Source this file, define test functions, call `t`.
+set -u
+
+MS=${MAILSHIFT_BIN:?set MAILSHIFT_BIN to the mailshift binary}
+GEN=${MAILDIR_GEN:?set MAILDIR_GEN to the maildir-gen binary}
+TESTROOT=$(mktemp -d "${TMPDIR:-/tmp}/mailshift-it.XXXXXX")
+trap 'chmod -R u+rwx "$TESTROOT" 2>/dev/null; rm -rf "$TESTROOT"' EXIT
+tap_n=0
+tap_failed=0
+
+# Run test function $2 as test named $1, in its own directory $D.
+t() {
+	tap_n=$((tap_n + 1))
+	D="$TESTROOT/$tap_n"
+	mkdir -p "$D"
+	if (cd "$D" && MAILSHIFT_DB="$D/catalog.db" && export MAILSHIFT_DB &&
+	    "$2") >"$D/log" 2>&1; then
+		echo "ok $tap_n - $1"
+	else
+		echo "not ok $tap_n - $1"
+		sed 's/^/#   /' "$D/log" | tail -n 40
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+# End the script: the plan line and the status.
+done_testing() {
+	echo "1..$tap_n"
+	[ "$tap_failed" -eq 0 ]
+}
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+# Run mailshift; stdout in $D/out, stderr in $D/err, status in $RC.
+ms() {
+	RC=0
+	"$MS" "$@" >"$D/out" 2>"$D/err" || RC=$?
+	echo "\$ mailshift $* -> $RC"
+}
+
+# Run mailshift and require success.
+ok() {
+	ms "$@"
+	[ "$RC" -eq 0 ] || fail "mailshift $* exited $RC: $(cat "$D/err")"
+}
+
+expect_rc() {
+	[ "$RC" -eq "$1" ] || fail "exit status $RC, expected $1; stderr: \
+$(cat "$D/err"); stdout: $(head -c 500 "$D/out")"
+}
+
+# stdout / stderr contain a fixed string.
+expect_out() {
+	grep -qF -- "$1" "$D/out" || fail "stdout lacks '$1': $(cat "$D/out")"
+}
+expect_err() {
+	grep -qF -- "$1" "$D/err" || fail "stderr lacks '$1': $(cat "$D/err")"
+}
+
+# A failed command printed exactly one error line (plus a usage line for
+# usage errors) starting with "mailshift: ".
+expect_one_error() {
+	head -n 1 "$D/err" | grep -q '^mailshift: ' ||
+	    fail "first stderr line is not an error: $(cat "$D/err")"
+	lines=$(grep -c '^mailshift: ' "$D/err")
+	[ "$lines" -eq 1 ] || fail "expected one error line: $(cat "$D/err")"
+}
+
+# A fingerprint of the whole catalog contents.
+catalog_sum() {
+	sqlite3 "$MAILSHIFT_DB" .dump | md5sum
+}
+
+# Evaluate a Python expression over the JSON on stdout (bound to j).
+json_check() {
+	python3 -c 'import json,sys
+j = json.load(open(sys.argv[1]))
+if not eval(sys.argv[2]):
+    sys.exit("JSON check failed: " + sys.argv[2] + "\n" + json.dumps(j)[:800])' \
+	    "$D/out" "$1" || fail "json_check $1"
+}
+
+# Two pairs of servers and three slices s1..s3 below $D.
+fleet() {
+	mkdir -p "$D/s1" "$D/s2" "$D/s3"
+	ok init
+	ok server add mx1 --address 10.0.0.1
+	ok server add mx2 --address 10.0.0.2
+	ok server add mx3 --address 10.0.0.3
+	ok server add mx4 --address 10.0.0.4
+	ok pair add p1 mx1 mx2
+	ok pair add p2 mx3 mx4
+	ok slice add s1 --pair p1 --server mx1 --path "$D/s1" --capacity 10G
+	ok slice add s2 --pair p1 --server mx2 --path "$D/s2" --capacity 10G
+	ok slice add s3 --pair p2 --server mx3 --path "$D/s3" --capacity 20G
+}
+
+# A small Maildir with n messages at path.
+mkbox() {
+	mkdir -p "$1/cur" "$1/new" "$1/tmp"
+	i=0
+	while [ "$i" -lt "$2" ]; do
+		printf 'Subject: %s\n\nbody\n' "$i" >"$1/cur/$i.M1P1.host:2,S"
+		i=$((i + 1))
+	done
+}
