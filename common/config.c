@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 struct parse {
 	const char	*file;
@@ -112,6 +113,7 @@ config_load(const char *file, int required, struct config *c, char **cause)
 {
 	struct parse p = { .file = file };
 	struct config n;
+	struct stat sb;
 	int rc;
 
 	if ((p.f = fopen(file, "r")) == NULL) {
@@ -120,9 +122,23 @@ config_load(const char *file, int required, struct config *c, char **cause)
 		return fail(cause, "%s: cannot read config: %s", file,
 		    strerror(errno));
 	}
+	if (fstat(fileno(p.f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		fclose(p.f);
+		return fail(cause, "%s: cannot read config: not a regular "
+		    "file", file);
+	}
 	config_defaults(&n);
 	p.c = &n;
 	rc = ini_parse_stream(reader, &p, handler, &p);
+	if (ferror(p.f)) {
+		int e = errno;
+
+		fclose(p.f);
+		config_free(&n);
+		free(p.errors);
+		return fail(cause, "%s: cannot read config: %s", file,
+		    strerror(e));
+	}
 	fclose(p.f);
 	if (rc > 0) {
 		/* inih reports only the first line it could not parse. */

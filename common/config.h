@@ -33,7 +33,7 @@ void config_defaults(struct config *c);
 /*
  * Read file over the defaults. A missing file is an error only when
  * required. On failure *cause holds one "file:line: ..." line per problem
- * and c is left with the defaults.
+ * and c is left as it was.
  */
 int config_load(const char *file, int required, struct config *c,
     char **cause);

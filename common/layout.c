@@ -9,6 +9,21 @@
 
 enum tok_kind { TOK_LIT, TOK_VAR };
 
+/* Bytes taken by the first n UTF-8 characters of s (all of s if shorter). */
+static size_t
+utf8_prefix(const char *s, int n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p != '\0' && n > 0) {
+		p++;
+		while ((*p & 0xc0) == 0x80)
+			p++;
+		n--;
+	}
+	return (size_t)(p - (const unsigned char *)s);
+}
+
 struct tok {
 	enum tok_kind	 kind;
 	char		*lit;		/* TOK_LIT: the literal text */
@@ -23,6 +38,7 @@ struct comp {
 
 struct layout {
 	char		*text;
+	unsigned	 whole;		/* variables used whole (LAYOUT_*) */
 	struct comp	*comps;
 	int		 ncomps;
 };
@@ -77,6 +93,7 @@ layout_parse(const char *tmpl, char **cause)
 	struct comp *c = NULL;
 	const char *p;
 	int full = 0, width;
+	unsigned whole = 0, part = 0;	/* variables used whole, by prefix */
 	char tmp[MS_PATH_MAX];
 
 	if (*tmpl == '\0') {
@@ -139,6 +156,12 @@ layout_parse(const char *tmpl, char **cause)
 		}
 		if (width == 0 && (*p == 'u' || *p == 'n'))
 			full = 1;
+		if (width == 0)
+			whole |= *p == 'u' ? LAYOUT_U : *p == 'n' ? LAYOUT_N :
+			    LAYOUT_D;
+		else
+			part |= *p == 'u' ? LAYOUT_U : *p == 'n' ? LAYOUT_N :
+			    LAYOUT_D;
 		comp_add(c, (struct tok){ .kind = TOK_VAR, .var = *p,
 		    .width = width });
 	}
@@ -147,8 +170,22 @@ layout_parse(const char *tmpl, char **cause)
 		    "needs %%u or %%n", tmpl);
 		goto bad;
 	}
+	if ((part & LAYOUT_D) && !(whole & (LAYOUT_D | LAYOUT_U))) {
+		fail(cause, "layout template '%s' uses a prefix of the domain "
+		    "but neither %%d nor %%u, so a directory cannot be mapped "
+		    "back to its user", tmpl);
+		goto bad;
+	}
+	if ((part & LAYOUT_U) && !(whole & LAYOUT_U) &&
+	    (whole & (LAYOUT_N | LAYOUT_D)) != (LAYOUT_N | LAYOUT_D)) {
+		fail(cause, "layout template '%s' uses a prefix of %%u but "
+		    "neither %%u nor both %%n and %%d", tmpl);
+		goto bad;
+	}
+	l->whole = whole;
 	/* The template must expand to a clean path for a typical user. */
-	if (layout_expand(l, "user@example.com", tmp, sizeof tmp, cause) != 0)
+	if (layout_expand(l, (whole & (LAYOUT_U | LAYOUT_D)) ?
+	    "user@example.com" : "user", tmp, sizeof tmp, cause) != 0)
 		goto bad;
 	return l;
 bad:
@@ -196,6 +233,10 @@ layout_expand(const struct layout *l, const char *user, char *buf,
 	if (user_check(user, cause) != 0)
 		return -1;
 	user_split(user, n, d);
+	if (*d != '\0' && !(l->whole & (LAYOUT_U | LAYOUT_D)))
+		return fail(cause, "user '%s' has a domain but the layout '%s' "
+		    "has neither %%d nor %%u, so the domain would be lost",
+		    user, l->text);
 	for (i = 0; i < l->ncomps; i++) {
 		size_t start = used;
 
@@ -218,8 +259,8 @@ layout_expand(const struct layout *l, const char *user, char *buf,
 					return fail(cause, "user '%s' has no "
 					    "domain but the layout '%s' uses "
 					    "%%d", user, l->text);
-				if (t->width > 0 && vl > (size_t)t->width)
-					vl = (size_t)t->width;
+				if (t->width > 0)
+					vl = utf8_prefix(v, t->width);
 			}
 			if (used + vl >= len)
 				goto toolong;
@@ -290,10 +331,14 @@ match_toks(const struct comp *c, int ti, const char *name, size_t pos,
 		return match_toks(c, ti + 1, name, pos + k, m);
 	}
 	lo = 1;
-	hi = t->width ? (size_t)t->width : 255;
+	hi = t->width ? (size_t)t->width * 4 : 255;
 	if (hi > rest)
 		hi = rest;
 	for (k = lo; k <= hi; k++) {
+		/* Only whole UTF-8 characters, at most width of them. */
+		if (t->width > 0 && (((unsigned char)name[pos + k] & 0xc0) ==
+		    0x80 || utf8_prefix(name + pos, t->width) < k))
+			continue;
 		save = *m;
 		if (t->width == 0) {
 			memcpy(slot, name + pos, k);
@@ -359,9 +404,7 @@ layout_match_user(const struct layout_match *m, char *buf, size_t len)
 	for (i = 0; i < m->npre; i++) {
 		v = m->pre[i].var == 'u' ? buf : m->pre[i].var == 'n' ? n : d;
 		/* %Nx expands to min(N, length) characters of x. */
-		w = strlen(v);
-		if (w > (size_t)m->pre[i].width)
-			w = (size_t)m->pre[i].width;
+		w = utf8_prefix(v, m->pre[i].width);
 		if (strlen(m->pre[i].prefix) != w ||
 		    strncmp(v, m->pre[i].prefix, w) != 0)
 			return -1;

@@ -4,12 +4,14 @@
  *   %u   full user ("alice@example.com")
  *   %n   local part ("alice")
  *   %d   domain ("example.com"; empty for users without a domain)
- *   %Nu, %Nn, %Nd   the first N characters (1-9), e.g. "%1n/%n" -> "a/alice"
+ *   %Nu, %Nn, %Nd   the first N characters (1-9, UTF-8 aware), e.g.
+ *                   "%1n/%n" -> "a/alice"
  *   %%   a literal '%'
  *
  * A template is a relative path of one or more components; it must name the
- * user fully (contain %u or %n) so that a directory found on disk maps back
- * to exactly one user.
+ * user fully (contain %u or %n, and %d or %u wherever a prefix of the
+ * domain or of the full user is used) so that a directory found on disk
+ * maps back to exactly one user.
  */
 #ifndef MAILSHIFT_LAYOUT_H
 #define MAILSHIFT_LAYOUT_H
@@ -27,7 +29,7 @@ struct layout_match {
 	struct {
 		char	 var;		/* 'u', 'n' or 'd' */
 		int	 width;		/* N */
-		char	 prefix[10];	/* the matched first characters */
+		char	 prefix[40];	/* the matched first characters */
 	}	 pre[16];		/* prefix (%Nx) bindings, checked last */
 	int	 npre;
 };

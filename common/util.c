@@ -4,7 +4,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,64 +104,77 @@ int
 size_parse(const char *s, uint64_t *out, char **cause)
 {
 	const char *p = s;
-	char *end;
-	double v;
-	uint64_t mult = 1;
+	uint64_t whole = 0, mult = 1, frac_num = 0, frac_den = 1, v;
+	int shift = 0;
 
-	while (isspace((unsigned char)*p))
-		p++;
-	if (*p == '\0')
+	if (*s == '\0')
 		return fail(cause, "empty size; use a number with an optional "
 		    "unit, e.g. 512M or 10G");
 	if (!isdigit((unsigned char)*p))
 		return fail(cause, "bad size '%s': must be a positive number "
 		    "with an optional unit K, M, G, T (e.g. 10G)", s);
-	errno = 0;
-	v = strtod(p, &end);
-	if (errno != 0 || end == p || !isfinite(v))
-		return fail(cause, "bad size '%s'", s);
-	switch (toupper((unsigned char)*end)) {
-	case '\0':
-		break;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (whole > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return fail(cause, "size '%s' is too large", s);
+		whole = whole * 10 + (uint64_t)(*p - '0');
+	}
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return fail(cause, "bad size '%s': digits must follow "
+			    "the '.'", s);
+		for (; isdigit((unsigned char)*p); p++) {
+			if (frac_den < 1000000000000ULL) {
+				frac_num = frac_num * 10 +
+				    (uint64_t)(*p - '0');
+				frac_den *= 10;
+			}
+		}
+	}
+	switch (toupper((unsigned char)*p)) {
 	case 'K':
-		mult = 1ULL << 10;
-		end++;
+		shift = 10;
 		break;
 	case 'M':
-		mult = 1ULL << 20;
-		end++;
+		shift = 20;
 		break;
 	case 'G':
-		mult = 1ULL << 30;
-		end++;
+		shift = 30;
 		break;
 	case 'T':
-		mult = 1ULL << 40;
-		end++;
+		shift = 40;
 		break;
 	case 'P':
-		mult = 1ULL << 50;
-		end++;
+		shift = 50;
 		break;
-	case 'B':
-		break;
-	default:
-		return fail(cause, "bad size '%s': unknown unit '%s'; use K, "
-		    "M, G, T or P", s, end);
 	}
-	if (mult > 1 && (*end == 'i' || *end == 'I'))
-		end++;
-	if (*end == 'B' || *end == 'b')
-		end++;
-	if (*end != '\0')
-		return fail(cause, "bad size '%s': unexpected '%s' after the "
-		    "number; use e.g. 512M or 10G", s, end);
-	if (v * (double)mult >= 18446744073709551616.0)
-		return fail(cause, "size '%s' is too large", s);
-	if (mult == 1 && v != floor(v))
+	if (shift > 0) {
+		p++;
+		if (*p == 'i' || *p == 'I')
+			p++;
+		mult = 1ULL << shift;
+	}
+	if (*p == 'B' || *p == 'b')
+		p++;
+	if (*p != '\0')
+		return fail(cause, "bad size '%s': unknown unit '%s'; use K, "
+		    "M, G, T or P (e.g. 512M or 10G)", s, p);
+	if (frac_den > 1 && shift == 0)
 		return fail(cause, "bad size '%s': a size in bytes must be a "
 		    "whole number", s);
-	*out = (uint64_t)(v * (double)mult);
+	if (whole > UINT64_MAX / mult)
+		return fail(cause, "size '%s' is too large", s);
+	v = whole * mult;
+	/* The fraction of a unit, rounded down to whole bytes. */
+	if (frac_num > 0) {
+		uint64_t add = (uint64_t)((double)frac_num / (double)frac_den *
+		    (double)mult);
+
+		if (v > UINT64_MAX - add)
+			return fail(cause, "size '%s' is too large", s);
+		v += add;
+	}
+	*out = v;
 	return 0;
 }
 

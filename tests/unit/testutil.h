@@ -1,4 +1,8 @@
-/* What every cmocka unit test includes, plus temp-directory helpers. */
+/*
+ * What every cmocka unit test includes, plus temp-directory helpers.
+ * cmocka defines a fail() macro that hides util.h's fail(): a test that
+ * needs util.h includes it before this header.
+ */
 #ifndef MAILSHIFT_TESTUTIL_H
 #define MAILSHIFT_TESTUTIL_H
 

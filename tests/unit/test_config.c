@@ -1,0 +1,327 @@
+/* Unit tests for common/config.c: defaults, loading, errors, printing. */
+#define _GNU_SOURCE
+#include "testutil.h"
+#include "config.h"
+
+/* A temporary directory and a file name in it. */
+struct tmp {
+	char	*dir;
+	char	*file;
+};
+
+static void
+tmp_file(struct tmp *t, const char *name, const char *text)
+{
+	t->dir = test_tmpdir();
+	if (asprintf(&t->file, "%s/%s", t->dir, name) < 0)
+		abort();
+	if (text != NULL)
+		test_write(t->file, text);
+}
+
+static void
+tmp_done(struct tmp *t)
+{
+	free(t->file);
+	test_rm_rf(t->dir);
+}
+
+static const char good_text[] =
+    "# a comment\n"
+    "[catalog]\n"
+    "path=/srv/mailshift/catalog.db\n"
+    "\n"
+    "[layout]\n"
+    "template = %1n/%n   ; an inline comment\n"
+    "[discover]\n"
+    "maildirsize = IGNORE\n";
+
+/* Load good_text into c, which must succeed. */
+static void
+load_good(struct tmp *t, struct config *c)
+{
+	char *cause = NULL;
+
+	tmp_file(t, "good.conf", good_text);
+	if (config_load(t->file, 1, c, &cause) != 0)
+		fail_msg("config_load: %s", cause ? cause : "(no cause)");
+	assert_null(cause);
+}
+
+/* The built-in defaults. */
+static void
+test_defaults(void **state)
+{
+	struct config c;
+
+	(void)state;
+	config_defaults(&c);
+	assert_null(c.file);
+	assert_string_equal(c.catalog, CONFIG_DEFAULT_CATALOG);
+	assert_string_equal(c.layout, "%d/%n");
+	assert_string_equal(c.layout, CONFIG_DEFAULT_LAYOUT);
+	assert_int_equal(c.trust_maildirsize, 1);
+	config_free(&c);
+	assert_null(c.catalog);
+	assert_null(c.layout);
+}
+
+/* A good file sets every value and records its name. */
+static void
+test_load_good(void **state)
+{
+	struct config c;
+	struct tmp t;
+
+	(void)state;
+	config_defaults(&c);
+	load_good(&t, &c);
+	assert_non_null(c.file);
+	assert_string_equal(c.file, t.file);
+	assert_string_equal(c.catalog, "/srv/mailshift/catalog.db");
+	assert_string_equal(c.layout, "%1n/%n");
+	assert_int_equal(c.trust_maildirsize, 0);
+	config_free(&c);
+	tmp_done(&t);
+}
+
+/* A file read over the defaults changes only what it sets. */
+static void
+test_load_partial(void **state)
+{
+	struct config c;
+	struct tmp t;
+	char *cause = NULL;
+
+	(void)state;
+	config_defaults(&c);
+	tmp_file(&t, "partial.conf", "[discover]\nmaildirsize = trust\n");
+	assert_int_equal(config_load(t.file, 0, &c, &cause), 0);
+	assert_null(cause);
+	assert_string_equal(c.file, t.file);
+	assert_string_equal(c.catalog, CONFIG_DEFAULT_CATALOG);
+	assert_string_equal(c.layout, CONFIG_DEFAULT_LAYOUT);
+	assert_int_equal(c.trust_maildirsize, 1);
+	config_free(&c);
+	tmp_done(&t);
+}
+
+/* A missing file is fine when optional and keeps the defaults. */
+static void
+test_missing_optional(void **state)
+{
+	struct config c;
+	struct tmp t;
+	char *cause = NULL;
+
+	(void)state;
+	config_defaults(&c);
+	tmp_file(&t, "absent.conf", NULL);
+	assert_int_equal(config_load(t.file, 0, &c, &cause), 0);
+	assert_null(cause);
+	assert_null(c.file);
+	assert_string_equal(c.catalog, CONFIG_DEFAULT_CATALOG);
+	assert_string_equal(c.layout, CONFIG_DEFAULT_LAYOUT);
+	assert_int_equal(c.trust_maildirsize, 1);
+	config_free(&c);
+	tmp_done(&t);
+}
+
+/* A missing file is an error when required, naming the file. */
+static void
+test_missing_required(void **state)
+{
+	struct config c;
+	struct tmp t;
+	char *cause = NULL;
+
+	(void)state;
+	config_defaults(&c);
+	tmp_file(&t, "absent.conf", NULL);
+	assert_int_equal(config_load(t.file, 1, &c, &cause), -1);
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, t.file));
+	assert_null(c.file);
+	assert_string_equal(c.catalog, CONFIG_DEFAULT_CATALOG);
+	free(cause);
+	config_free(&c);
+	tmp_done(&t);
+}
+
+/*
+ * A directory is not a configuration file: reading it fails (EISDIR), and
+ * that must be reported, not taken for an empty file.
+ */
+static void
+test_directory(void **state)
+{
+	struct config c;
+	char *dir, *cause = NULL;
+	int rc, named, loaded;
+
+	(void)state;
+	config_defaults(&c);
+	dir = test_tmpdir();
+	rc = config_load(dir, 1, &c, &cause);
+	named = cause != NULL && strstr(cause, dir) != NULL;
+	loaded = c.file != NULL;
+	/* Clean up first so that a failure leaks nothing. */
+	free(cause);
+	config_free(&c);
+	test_rm_rf(dir);
+	assert_int_equal(rc, -1);
+	assert_true(named);
+	assert_false(loaded);
+}
+
+static const char bad_text[] =
+    "[catalog]\n"				/* 1 */
+    "path = relative/catalog.db\n"		/* 2 */
+    "colour = blue\n"				/* 3 */
+    "[bogus]\n"					/* 4 */
+    "key = value\n"				/* 5 */
+    "[layout]\n"				/* 6 */
+    "template = %x/%n\n"			/* 7 */
+    "this line has no equals sign\n"		/* 8 */
+    "[discover]\n"				/* 9 */
+    "maildirsize = sometimes\n";		/* 10 */
+
+/* Every problem is reported as file:line and the config is unchanged. */
+static void
+test_errors(void **state)
+{
+	static const struct {
+		int		 line;
+		const char	*what;
+	} want[] = {
+		{ 2, "catalog path 'relative/catalog.db' must be absolute" },
+		{ 3, "unknown key 'colour' in [catalog]" },
+		{ 5, "unknown section [bogus]" },
+		{ 7, "unknown variable '%x'" },
+		{ 8, "syntax error" },
+		{ 10, "maildirsize = 'sometimes'" },
+	};
+	struct config c;
+	struct tmp good, bad;
+	char *cause = NULL, *line, *p;
+	size_t i;
+	int nlines;
+
+	(void)state;
+	config_defaults(&c);
+	load_good(&good, &c);
+	tmp_file(&bad, "bad.conf", bad_text);
+	assert_int_equal(config_load(bad.file, 1, &c, &cause), -1);
+	assert_non_null(cause);
+	for (i = 0; i < sizeof want / sizeof want[0]; i++) {
+		if (asprintf(&line, "%s:%d: ", bad.file, want[i].line) < 0)
+			abort();
+		/* The message must be on the line that names file:line. */
+		if ((p = strstr(cause, line)) != NULL)
+			p = strndup(p, strcspn(p, "\n"));
+		if (p == NULL || strstr(p, want[i].what) == NULL)
+			fail_msg("cause lacks \"%s%s\":\n%s", line,
+			    want[i].what, cause);
+		free(p);
+		free(line);
+	}
+	/* One line per problem, nothing more. */
+	nlines = 1;
+	for (p = cause; *p != '\0'; p++)
+		nlines += *p == '\n';
+	assert_int_equal(nlines, sizeof want / sizeof want[0]);
+	free(cause);
+
+	/* The values from the good file are all still there. */
+	assert_string_equal(c.file, good.file);
+	assert_string_equal(c.catalog, "/srv/mailshift/catalog.db");
+	assert_string_equal(c.layout, "%1n/%n");
+	assert_int_equal(c.trust_maildirsize, 0);
+	config_free(&c);
+	tmp_done(&good);
+	tmp_done(&bad);
+}
+
+/* A NULL cause pointer still reports failure. */
+static void
+test_errors_null_cause(void **state)
+{
+	struct config c;
+	struct tmp t;
+
+	(void)state;
+	config_defaults(&c);
+	tmp_file(&t, "bad.conf", bad_text);
+	assert_int_equal(config_load(t.file, 1, &c, NULL), -1);
+	assert_string_equal(c.catalog, CONFIG_DEFAULT_CATALOG);
+	config_free(&c);
+	tmp_done(&t);
+}
+
+/* Print c to a string; the caller frees it. */
+static char *
+print_config(const struct config *c)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	config_print(f, c);
+	assert_int_equal(fclose(f), 0);
+	assert_non_null(buf);
+	return buf;
+}
+
+/* Printing gives every section with normalized values. */
+static void
+test_print(void **state)
+{
+	struct config c;
+	struct tmp t;
+	char *out, *head;
+
+	(void)state;
+	config_defaults(&c);
+	out = print_config(&c);
+	assert_non_null(strstr(out, "built-in defaults"));
+	assert_non_null(strstr(out, "[catalog]\npath = " CONFIG_DEFAULT_CATALOG
+	    "\n"));
+	assert_non_null(strstr(out, "[layout]\ntemplate = %d/%n\n"));
+	assert_non_null(strstr(out, "[discover]\nmaildirsize = trust\n"));
+	free(out);
+
+	load_good(&t, &c);
+	out = print_config(&c);
+	if (asprintf(&head, "# %s\n", t.file) < 0)
+		abort();
+	assert_true(strncmp(out, head, strlen(head)) == 0);
+	free(head);
+	assert_non_null(strstr(out,
+	    "[catalog]\npath = /srv/mailshift/catalog.db\n"));
+	assert_non_null(strstr(out, "[layout]\ntemplate = %1n/%n\n"));
+	assert_non_null(strstr(out, "[discover]\nmaildirsize = ignore\n"));
+	assert_null(strstr(out, "comment"));
+	free(out);
+	config_free(&c);
+	tmp_done(&t);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_load_good),
+		cmocka_unit_test(test_load_partial),
+		cmocka_unit_test(test_missing_optional),
+		cmocka_unit_test(test_missing_required),
+		cmocka_unit_test(test_directory),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_errors_null_cause),
+		cmocka_unit_test(test_print),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
