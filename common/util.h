@@ -47,7 +47,8 @@ const char *size_format(uint64_t, char *buf, size_t len);
 /* Parse a duration such as "30s", "15m", "2h", "7d" or plain seconds. */
 int duration_parse(const char *, uint64_t *seconds, char **cause);
 
-/* ISO 8601 UTC ("2026-11-23T21:52:16Z") of a Unix time into buf; "-" for 0. */
+/* ISO 8601 UTC ("2026-11-23T21:52:16Z") of a Unix time into buf; "-" for
+ * 0 and earlier (unknown). */
 const char *time_format(int64_t, char *buf, size_t len);
 /* Wall-clock Unix time in seconds. */
 int64_t now_unix(void);
@@ -66,8 +67,8 @@ int relpath_check(const char *path, char **cause);
 
 /*
  * Check a user name: "local" or "local@domain", at most 255 bytes, no
- * whitespace, control characters or '/', parts not empty and not starting
- * with '.'. Returns 0, or -1 with a cause.
+ * whitespace, control characters, quotes, '/' or '\', parts not empty and
+ * not starting with '.'. Returns 0, or -1 with a cause.
  */
 int user_check(const char *user, char **cause);
 
