@@ -103,7 +103,8 @@ list_dir(int fd, char ***names, size_t *n, char **cause)
 		(*names)[(*n)++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(*names, *n, sizeof **names, cmp_str);
+	if (*n > 1)
+		qsort(*names, *n, sizeof **names, cmp_str);
 	return 0;
 }
 
@@ -399,7 +400,8 @@ reconcile(struct state *st, struct walk *w, char **cause)
 	int k, placed;
 	int64_t now = now_unix();
 
-	qsort(w->found, w->nfound, sizeof *w->found, cmp_found);
+	if (w->nfound > 1)
+		qsort(w->found, w->nfound, sizeof *w->found, cmp_found);
 	if (state_begin(st, cause) != 0)
 		return -1;
 	for (i = 0; i < w->nfound; i = j) {
