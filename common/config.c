@@ -5,6 +5,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <ini.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,12 @@ config_defaults(struct config *c)
 	c->catalog = xstrdup(CONFIG_DEFAULT_CATALOG);
 	c->layout = xstrdup(CONFIG_DEFAULT_LAYOUT);
 	c->trust_maildirsize = 1;
+	c->lock_grace = 5;
+	c->lock_timeout = 30;
+	c->max_passes = 8;
+	c->small_pass_files = 200;
+	c->small_pass_bytes = 16 << 20;
+	c->retention_keep = 30 * 86400;
 }
 
 void
@@ -68,43 +75,125 @@ set_str(char **dst, const char *v)
 	*dst = xstrdup(v);
 }
 
+enum key_type { K_PATH, K_LAYOUT, K_CHOICE, K_DURATION, K_SIZE, K_COUNT };
+
+/* One configuration key: where it lives and how to read it. */
+struct key {
+	const char	*section;
+	const char	*name;
+	enum key_type	 type;
+	size_t		 off;		/* offset in struct config */
+	const char	*choices[3];	/* K_CHOICE: value 0, value 1 */
+};
+
+#define OFF(f) offsetof(struct config, f)
+static const struct key keys[] = {
+	{ "catalog", "path", K_PATH, OFF(catalog), { NULL } },
+	{ "layout", "template", K_LAYOUT, OFF(layout), { NULL } },
+	{ "discover", "maildirsize", K_CHOICE, OFF(trust_maildirsize),
+	    { "ignore", "trust", NULL } },
+	{ "move", "lock_grace", K_DURATION, OFF(lock_grace), { NULL } },
+	{ "move", "lock_timeout", K_DURATION, OFF(lock_timeout), { NULL } },
+	{ "move", "max_passes", K_COUNT, OFF(max_passes), { NULL } },
+	{ "move", "small_pass_files", K_COUNT, OFF(small_pass_files),
+	    { NULL } },
+	{ "move", "small_pass_bytes", K_SIZE, OFF(small_pass_bytes),
+	    { NULL } },
+	{ "move", "durability", K_CHOICE, OFF(durability_fsync),
+	    { "syncfs", "fsync", NULL } },
+	{ "move", "verify", K_CHOICE, OFF(verify_content),
+	    { "listing", "content", NULL } },
+	{ "throttle", "bytes_per_second", K_SIZE, OFF(bytes_per_second),
+	    { NULL } },
+	{ "throttle", "files_per_second", K_COUNT, OFF(files_per_second),
+	    { NULL } },
+	{ "retention", "archive", K_CHOICE, OFF(archive_zstd),
+	    { "none", "zstd", NULL } },
+	{ "retention", "keep", K_DURATION, OFF(retention_keep), { NULL } },
+};
+
 static int
-handler(void *arg, const char *section, const char *key, const char *value)
+handler(void *arg, const char *section, const char *name, const char *value)
 {
 	struct parse *p = arg;
+	const struct key *k = NULL;
 	struct layout *l;
-	char *why = NULL;
+	char *why = NULL, *end, *base = (char *)p->c;
+	uint64_t v;
+	size_t i;
+	int known = 0;
 
-	if (strcmp(section, "catalog") == 0 && strcmp(key, "path") == 0) {
-		if (*value != '/')
-			parse_error(p, "catalog path '%s' must be absolute%s",
-			    value, "");
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		if (strcmp(keys[i].section, section) != 0)
+			continue;
+		known = 1;
+		if (strcmp(keys[i].name, name) == 0) {
+			k = &keys[i];
+			break;
+		}
+	}
+	if (k == NULL) {
+		if (!known)
+			parse_error(p, "unknown section [%s] (key '%s')",
+			    section, name);
 		else
-			set_str(&p->c->catalog, value);
-	} else if (strcmp(section, "layout") == 0 &&
-	    strcmp(key, "template") == 0) {
+			parse_error(p, "unknown key '%s' in [%s]", name,
+			    section);
+		return 1;
+	}
+	switch (k->type) {
+	case K_PATH:
+		if (*value != '/')
+			parse_error(p, "%s path '%s' must be absolute",
+			    section, value);
+		else
+			set_str((char **)(base + k->off), value);
+		break;
+	case K_LAYOUT:
 		if ((l = layout_parse(value, &why)) == NULL) {
 			parse_error(p, "%s%s", why, "");
 			free(why);
 		} else {
 			layout_free(l);
-			set_str(&p->c->layout, value);
+			set_str((char **)(base + k->off), value);
 		}
-	} else if (strcmp(section, "discover") == 0 &&
-	    strcmp(key, "maildirsize") == 0) {
-		if (strcasecmp(value, "trust") == 0)
-			p->c->trust_maildirsize = 1;
-		else if (strcasecmp(value, "ignore") == 0)
-			p->c->trust_maildirsize = 0;
+		break;
+	case K_CHOICE:
+		if (strcasecmp(value, k->choices[0]) == 0)
+			*(int *)(base + k->off) = 0;
+		else if (strcasecmp(value, k->choices[1]) == 0)
+			*(int *)(base + k->off) = 1;
+		else {
+			why = xasprintf("%s = '%s': use '%s' or '%s'", name,
+			    value, k->choices[0], k->choices[1]);
+			parse_error(p, "%s%s", why, "");
+			free(why);
+		}
+		break;
+	case K_DURATION:
+		if (duration_parse(value, &v, &why) != 0) {
+			parse_error(p, "%s: %s", name, why);
+			free(why);
+		} else
+			*(uint64_t *)(base + k->off) = v;
+		break;
+	case K_SIZE:
+		if (size_parse(value, &v, &why) != 0) {
+			parse_error(p, "%s: %s", name, why);
+			free(why);
+		} else
+			*(uint64_t *)(base + k->off) = v;
+		break;
+	case K_COUNT:
+		errno = 0;
+		v = strtoull(value, &end, 10);
+		if (*value < '0' || *value > '9' || *end != '\0' || errno)
+			parse_error(p, "%s = '%s': give a whole number", name,
+			    value);
 		else
-			parse_error(p, "maildirsize = '%s': use 'trust' or "
-			    "'ignore'%s", value, "");
-	} else if (strcmp(section, "catalog") != 0 &&
-	    strcmp(section, "layout") != 0 &&
-	    strcmp(section, "discover") != 0)
-		parse_error(p, "unknown section [%s] (key '%s')", section, key);
-	else
-		parse_error(p, "unknown key '%s' in [%s]", key, section);
+			*(uint64_t *)(base + k->off) = v;
+		break;
+	}
 	return 1;
 }
 
@@ -167,6 +256,23 @@ config_print(FILE *f, const struct config *c)
 	fprintf(f, "# %s\n", c->file ? c->file : "built-in defaults");
 	fprintf(f, "[catalog]\npath = %s\n\n", c->catalog);
 	fprintf(f, "[layout]\ntemplate = %s\n\n", c->layout);
-	fprintf(f, "[discover]\nmaildirsize = %s\n",
+	fprintf(f, "[discover]\nmaildirsize = %s\n\n",
 	    c->trust_maildirsize ? "trust" : "ignore");
+	fprintf(f, "[move]\nlock_grace = %llus\nlock_timeout = %llus\n"
+	    "max_passes = %llu\nsmall_pass_files = %llu\n"
+	    "small_pass_bytes = %llu\ndurability = %s\nverify = %s\n\n",
+	    (unsigned long long)c->lock_grace,
+	    (unsigned long long)c->lock_timeout,
+	    (unsigned long long)c->max_passes,
+	    (unsigned long long)c->small_pass_files,
+	    (unsigned long long)c->small_pass_bytes,
+	    c->durability_fsync ? "fsync" : "syncfs",
+	    c->verify_content ? "content" : "listing");
+	fprintf(f, "[throttle]\nbytes_per_second = %llu\n"
+	    "files_per_second = %llu\n\n",
+	    (unsigned long long)c->bytes_per_second,
+	    (unsigned long long)c->files_per_second);
+	fprintf(f, "[retention]\narchive = %s\nkeep = %llus\n",
+	    c->archive_zstd ? "zstd" : "none",
+	    (unsigned long long)c->retention_keep);
 }

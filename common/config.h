@@ -10,6 +10,23 @@
  *   [discover]
  *   maildirsize = trust          ; or "ignore": always count files
  *
+ *   [move]
+ *   lock_grace = 5s              ; locked, before the final pass
+ *   lock_timeout = 30s           ; longest lock before the cutover gives up
+ *   max_passes = 8               ; delta passes before the cutover anyway
+ *   small_pass_files = 200       ; a pass this small is ready for cutover
+ *   small_pass_bytes = 16M
+ *   durability = syncfs          ; or fsync: every file and directory
+ *   verify = listing             ; or content: compare every byte too
+ *
+ *   [throttle]
+ *   bytes_per_second = 0         ; 0 = unlimited, e.g. 50M
+ *   files_per_second = 0
+ *
+ *   [retention]
+ *   archive = none               ; or zstd: keep retired sources as .tar.zst
+ *   keep = 30d                   ; then 'moves purge' deletes them
+ *
  * Every problem is reported as "file:line: message", all of them at once.
  */
 #ifndef MAILSHIFT_CONFIG_H
@@ -21,11 +38,24 @@
 #define CONFIG_DEFAULT_CATALOG "/var/lib/mailshift/catalog.db"
 #define CONFIG_DEFAULT_LAYOUT "%d/%n"
 
+#include <stdint.h>
+
 struct config {
 	char	*file;			/* file read, NULL for built-in defaults */
 	char	*catalog;		/* [catalog] path */
 	char	*layout;		/* [layout] template */
 	int	 trust_maildirsize;	/* [discover] maildirsize = trust */
+	uint64_t lock_grace;		/* [move] seconds */
+	uint64_t lock_timeout;		/* [move] seconds */
+	uint64_t max_passes;		/* [move] */
+	uint64_t small_pass_files;	/* [move] */
+	uint64_t small_pass_bytes;	/* [move] */
+	int	 durability_fsync;	/* [move] durability = fsync */
+	int	 verify_content;	/* [move] verify = content */
+	uint64_t bytes_per_second;	/* [throttle] 0 = unlimited */
+	uint64_t files_per_second;	/* [throttle] 0 = unlimited */
+	int	 archive_zstd;		/* [retention] archive = zstd */
+	uint64_t retention_keep;	/* [retention] keep, seconds */
 };
 
 /* Fill c with the built-in defaults. */

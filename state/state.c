@@ -125,6 +125,16 @@ static const char *const migrations[] = {
 	"  slice   TEXT,"
 	"  message TEXT NOT NULL);"
 	"CREATE INDEX events_ts ON events(ts);",
+
+	/* 2 -> 3: what a move needs to resume, time its lock and retire. */
+	"ALTER TABLE moves ADD COLUMN owner_pid INTEGER;"
+	"ALTER TABLE moves ADD COLUMN lock_started INTEGER;"
+	"ALTER TABLE moves ADD COLUMN copy_ms INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE moves ADD COLUMN retired_path TEXT;"
+	"ALTER TABLE moves ADD COLUMN retired_at INTEGER;"
+	"ALTER TABLE moves ADD COLUMN purged_at INTEGER;"
+	"CREATE INDEX moves_account ON moves(account_id);"
+	"CREATE INDEX events_move ON events(move_id);",
 };
 
 sqlite3_stmt *

@@ -14,6 +14,7 @@
  *   version  adds
  *   1        servers, pairs, slices, accounts, view route
  *   2        moves, plans, snapshots, events
+ *   3        moves: owner, lock start, copy time, retirement
  */
 #ifndef MAILSHIFT_STATE_H
 #define MAILSHIFT_STATE_H
@@ -21,7 +22,7 @@
 #include <stdint.h>
 
 #define STATE_APPLICATION_ID 0x4d534846
-#define STATE_SCHEMA_VERSION 2
+#define STATE_SCHEMA_VERSION 3
 
 struct state;
 
@@ -190,5 +191,120 @@ int state_import_finish(struct state_import *, struct state_import_stats *,
     char **cause);
 /* Abandon an import: nothing is kept. */
 void state_import_abort(struct state_import *);
+
+/*
+ * Moves of one account from its slice to another. States:
+ *   queued -> copying -> syncing -> ready -> cutover -> done
+ * and failed / cancelled from any open state. At most one open move per
+ * account (the catalog enforces it). Transitions are guarded: a change
+ * from a state the move is no longer in fails.
+ */
+struct state_move {
+	int64_t	 id;
+	int64_t	 account_id;
+	char	*user;
+	int64_t	 source_slice;
+	char	*source;		/* source slice name */
+	char	*source_root;		/* source slice path */
+	char	*source_path;		/* account path below source_root */
+	int64_t	 target_slice;
+	char	*target;
+	char	*target_root;
+	char	*target_path;
+	char	*state;
+	int	 hold;
+	int	 paused;
+	int64_t	 priority;
+	int64_t	 complete_after;
+	uint64_t bytes_total;
+	uint64_t files_total;
+	uint64_t bytes_done;
+	uint64_t files_done;
+	int64_t	 passes;
+	int64_t	 attempts;
+	int64_t	 lock_ms;		/* -1 until a cutover committed */
+	int64_t	 lock_started;		/* ms since the epoch, 0 = not locked */
+	int64_t	 copy_ms;
+	int64_t	 owner_pid;
+	char	*error;			/* last error, or NULL */
+	char	*retired_path;
+	int64_t	 retired_at;
+	int64_t	 purged_at;
+	int64_t	 created;
+	int64_t	 updated;
+	int64_t	 started;
+	int64_t	 finished;
+};
+
+struct state_move_request {
+	const char	*user;
+	const char	*target;	/* slice name */
+	const char	*target_path;	/* account path on the target */
+	int		 hold;
+	int64_t		 complete_after;
+	int64_t		 priority;
+};
+
+/*
+ * Queue a move. Refused when the account is unknown, not active or already
+ * moving, when the target is the account's slice, not active, or lacks
+ * room in the catalog (capacity minus what it holds and what is on its
+ * way in), or when target_path on the target belongs to another account.
+ */
+int state_move_create(struct state *, const struct state_move_request *,
+    int64_t *id, char **cause);
+int state_move_get(struct state *, int64_t id, struct state_move *,
+    char **cause);
+/* The open move of a user: 0 and filled, 1 when there is none, -1. */
+int state_move_find_open(struct state *, const char *user,
+    struct state_move *, char **cause);
+/* The newest move of a user in any state: 0, 1 when none, -1. */
+int state_move_find_last(struct state *, const char *user,
+    struct state_move *, char **cause);
+/* List moves, newest first; state NULL for all. */
+int state_move_list(struct state *, const char *state,
+    int (*)(const struct state_move *, void *), void *, char **cause);
+void state_move_free(struct state_move *);
+/*
+ * Take ownership of a move for process pid. Refused while another live
+ * process on this host owns it.
+ */
+int state_move_claim(struct state *, int64_t id, int64_t pid, char **cause);
+void state_move_release(struct state *, int64_t id);
+/* Change state from one open state to another (guarded). */
+int state_move_set_state(struct state *, int64_t id, const char *from,
+    const char *to, char **cause);
+/* Record progress after a pass. */
+int state_move_progress(struct state *, int64_t id, uint64_t bytes_done,
+    uint64_t files_done, uint64_t bytes_total, uint64_t files_total,
+    int64_t passes, int64_t copy_ms, char **cause);
+/* ready -> cutover and lock the account, in one transaction. */
+int state_move_lock(struct state *, int64_t id, int64_t now_ms,
+    char **cause);
+/* cutover -> syncing and unlock the account, recording why. */
+int state_move_unlock(struct state *, int64_t id, const char *why,
+    char **cause);
+/*
+ * The switch, in one transaction: point the account at the target, bump
+ * its generation, unlock it, and mark the move done with its lock time.
+ */
+int state_move_commit(struct state *, int64_t id, int64_t lock_ms,
+    char **cause);
+/* Any open state -> failed (or cancelled), unlocking the account. */
+int state_move_fail(struct state *, int64_t id, const char *to,
+    const char *why, char **cause);
+/* Record where the source went after cutover. */
+int state_move_retired(struct state *, int64_t id, const char *path,
+    int64_t when, char **cause);
+int state_move_purged(struct state *, int64_t id, int64_t when,
+    char **cause);
+/* Append to the event log for a move. */
+int state_move_event(struct state *, const struct state_move *,
+    const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Events of a move, oldest first. */
+int state_move_events(struct state *, int64_t id,
+    int (*)(int64_t ts, const char *kind, const char *msg, void *), void *,
+    char **cause);
 
 #endif

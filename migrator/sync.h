@@ -1,0 +1,79 @@
+/*
+ * Making one Maildir++ tree equal to another: the bulk copy, the delta
+ * passes and the exact verification of a move.
+ *
+ * A pass walks the source with openat/fstatat and O_NOFOLLOW and makes the
+ * target equal: new files are copied (copy_file_range, or read/write where
+ * the kernel cannot) to a temporary name in their target directory and
+ * renamed into place with mode, owner (as root) and nanosecond mtime;
+ * removed entries are removed; changed files are copied again; a message
+ * that was renamed on the source (a flag change "u:2,FS" -> "u:2,S", or
+ * new/ -> cur/) is renamed on the target instead of copied. Symlinks are
+ * copied as symlinks, never followed. A source name that is not a plain
+ * path component (control characters) fails the pass.
+ *
+ * With skip, a cur/ or new/ directory whose mtime is what the previous
+ * pass of this handle recorded is not listed again: entries there are
+ * only ever added, removed or renamed, which changes the mtime. An mtime
+ * within two seconds of when it was read is never trusted.
+ */
+#ifndef MAILSHIFT_SYNC_H
+#define MAILSHIFT_SYNC_H
+
+#include <stdint.h>
+
+struct throttle;
+
+/* What one pass found and did. */
+struct sync_stats {
+	uint64_t files_seen;		/* regular files in the source */
+	uint64_t bytes_seen;
+	uint64_t files_copied;		/* data written */
+	uint64_t bytes_copied;
+	uint64_t renamed;		/* messages renamed on the target */
+	uint64_t deleted;		/* entries removed from the target */
+	uint64_t meta_fixed;		/* mode/owner/mtime corrected */
+	uint64_t dirs_scanned;
+	uint64_t dirs_skipped;		/* unchanged cur/ or new/ */
+};
+
+struct sync_config {
+	struct throttle	*throttle;	/* or NULL */
+	int		 preserve_owner; /* chown as the source (root only) */
+	/* Called now and then with the running totals of the pass. */
+	void		(*progress)(void *, const struct sync_stats *);
+	/* Test hook at named points ("file", "mid-file") with a count. */
+	void		(*hook)(void *, const char *point, uint64_t n);
+	void		*arg;
+};
+
+struct sync;
+
+/* A sync from the directory open at src to the one open at dst. */
+struct sync *sync_new(int src, int dst, const struct sync_config *);
+void sync_free(struct sync *);
+/*
+ * One pass. Returns 0, or -1 with a cause naming the file. Sets *enospc
+ * when the target ran out of room.
+ */
+int sync_pass(struct sync *, int skip, struct sync_stats *, int *enospc,
+    char **cause);
+/* Changes a pass made (copies, renames, deletions, fixes). */
+uint64_t sync_changes(const struct sync_stats *);
+
+/*
+ * Compare two trees exactly: the same names, types, sizes, modes,
+ * nanosecond mtimes, symlink targets, owners when check_owner, and
+ * contents when content. Returns 0, or -1 with the first difference.
+ */
+int sync_verify(int src, int dst, int content, int check_owner,
+    uint64_t *files, uint64_t *bytes, char **cause);
+
+/* Count the regular files and bytes of a tree. */
+int tree_measure(int dir, uint64_t *files, uint64_t *bytes, char **cause);
+/* Remove name below dirfd and everything in it, following no symlink. */
+int tree_remove(int dirfd, const char *name, char **cause);
+/* fsync every file and directory of a tree (the slow durable way). */
+int tree_fsync(int dir, char **cause);
+
+#endif

@@ -1,0 +1,699 @@
+/* Moves in the catalog: queueing, guarded transitions, lock and switch. */
+#define _GNU_SOURCE
+#include "state_int.h"
+#include "util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OPEN_STATES "('queued','copying','syncing','ready','cutover')"
+
+#define MOVE_SELECT \
+	"SELECT m.id, m.account_id, a.user, m.source_slice, ss.name, " \
+	"ss.path, m.source_path, m.target_slice, ts.name, ts.path, " \
+	"m.target_path, m.state, m.hold, m.paused, m.priority, " \
+	"m.complete_after, m.bytes_total, m.files_total, m.bytes_done, " \
+	"m.files_done, m.passes, m.attempts, coalesce(m.lock_ms, -1), " \
+	"coalesce(m.lock_started, 0), m.copy_ms, coalesce(m.owner_pid, 0), " \
+	"m.error, m.retired_path, coalesce(m.retired_at, 0), " \
+	"coalesce(m.purged_at, 0), m.created, m.updated, " \
+	"coalesce(m.started, 0), coalesce(m.finished, 0) FROM moves m " \
+	"JOIN accounts a ON a.id = m.account_id " \
+	"JOIN slices ss ON ss.id = m.source_slice " \
+	"JOIN slices ts ON ts.id = m.target_slice "
+
+static void
+move_from_row(sqlite3_stmt *s, struct state_move *m)
+{
+	m->id = sqlite3_column_int64(s, 0);
+	m->account_id = sqlite3_column_int64(s, 1);
+	m->user = st_text(s, 2);
+	m->source_slice = sqlite3_column_int64(s, 3);
+	m->source = st_text(s, 4);
+	m->source_root = st_text(s, 5);
+	m->source_path = st_text(s, 6);
+	m->target_slice = sqlite3_column_int64(s, 7);
+	m->target = st_text(s, 8);
+	m->target_root = st_text(s, 9);
+	m->target_path = st_text(s, 10);
+	m->state = st_text(s, 11);
+	m->hold = sqlite3_column_int(s, 12);
+	m->paused = sqlite3_column_int(s, 13);
+	m->priority = sqlite3_column_int64(s, 14);
+	m->complete_after = sqlite3_column_int64(s, 15);
+	m->bytes_total = (uint64_t)sqlite3_column_int64(s, 16);
+	m->files_total = (uint64_t)sqlite3_column_int64(s, 17);
+	m->bytes_done = (uint64_t)sqlite3_column_int64(s, 18);
+	m->files_done = (uint64_t)sqlite3_column_int64(s, 19);
+	m->passes = sqlite3_column_int64(s, 20);
+	m->attempts = sqlite3_column_int64(s, 21);
+	m->lock_ms = sqlite3_column_int64(s, 22);
+	m->lock_started = sqlite3_column_int64(s, 23);
+	m->copy_ms = sqlite3_column_int64(s, 24);
+	m->owner_pid = sqlite3_column_int64(s, 25);
+	m->error = st_text(s, 26);
+	m->retired_path = st_text(s, 27);
+	m->retired_at = sqlite3_column_int64(s, 28);
+	m->purged_at = sqlite3_column_int64(s, 29);
+	m->created = sqlite3_column_int64(s, 30);
+	m->updated = sqlite3_column_int64(s, 31);
+	m->started = sqlite3_column_int64(s, 32);
+	m->finished = sqlite3_column_int64(s, 33);
+}
+
+void
+state_move_free(struct state_move *m)
+{
+	free(m->user);
+	free(m->source);
+	free(m->source_root);
+	free(m->source_path);
+	free(m->target);
+	free(m->target_root);
+	free(m->target_path);
+	free(m->state);
+	free(m->error);
+	free(m->retired_path);
+	memset(m, 0, sizeof *m);
+}
+
+/* Run a query for one move; 0 found, 1 none, -1 error. */
+static int
+move_query(struct state *st, const char *where, const char *text,
+    int64_t num, struct state_move *m, char **cause)
+{
+	sqlite3_stmt *stmt;
+	char *sql = xasprintf(MOVE_SELECT "%s", where);
+	int rc;
+
+	memset(m, 0, sizeof *m);
+	stmt = st_prepare(st, sql, cause);
+	free(sql);
+	if (stmt == NULL)
+		return -1;
+	if (text != NULL)
+		st_bind_text(stmt, 1, text);
+	else
+		sqlite3_bind_int64(stmt, 1, num);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		move_from_row(stmt, m);
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return 1;
+	return st_fail(st, cause, "reading moves");
+}
+
+int
+state_move_get(struct state *st, int64_t id, struct state_move *m,
+    char **cause)
+{
+	int rc = move_query(st, "WHERE m.id = ?", NULL, id, m, cause);
+
+	if (rc == 1)
+		return fail(cause, "move %lld not found; see 'mailshift moves "
+		    "list'", (long long)id);
+	return rc;
+}
+
+int
+state_move_find_open(struct state *st, const char *user,
+    struct state_move *m, char **cause)
+{
+	return move_query(st, "WHERE a.user = ? AND m.state IN " OPEN_STATES,
+	    user, 0, m, cause);
+}
+
+int
+state_move_find_last(struct state *st, const char *user,
+    struct state_move *m, char **cause)
+{
+	return move_query(st, "WHERE a.user = ? ORDER BY m.id DESC LIMIT 1",
+	    user, 0, m, cause);
+}
+
+int
+state_move_list(struct state *st, const char *state,
+    int (*cb)(const struct state_move *, void *), void *arg, char **cause)
+{
+	sqlite3_stmt *stmt;
+	struct state_move m;
+	int rc, stop = 0;
+
+	if ((stmt = st_prepare(st, MOVE_SELECT "WHERE ?1 IS NULL OR "
+	    "m.state = ?1 ORDER BY m.id DESC", cause)) == NULL)
+		return -1;
+	st_bind_text(stmt, 1, state);
+	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		move_from_row(stmt, &m);
+		stop = cb(&m, arg);
+		state_move_free(&m);
+	}
+	sqlite3_finalize(stmt);
+	if (!stop && rc != SQLITE_DONE)
+		return st_fail(st, cause, "listing moves");
+	return 0;
+}
+
+/* One integer from a query with one bound integer. */
+static int
+query_int1(struct state *st, const char *sql, int64_t a, int64_t *out,
+    char **cause)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if ((stmt = st_prepare(st, sql, cause)) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, a);
+	rc = sqlite3_step(stmt);
+	*out = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return st_fail(st, cause, "reading the catalog");
+	return 0;
+}
+
+int
+state_move_create(struct state *st, const struct state_move_request *r,
+    int64_t *id, char **cause)
+{
+	struct state_account a;
+	struct state_slice t;
+	struct state_move open;
+	sqlite3_stmt *stmt;
+	int64_t incoming, taken, now = now_unix();
+	int rc;
+
+	if (state_account_get(st, r->user, &a, cause) != 0)
+		return -1;
+	memset(&t, 0, sizeof t);
+	if ((rc = state_move_find_open(st, r->user, &open, cause)) < 0)
+		goto bad;
+	if (rc == 0) {
+		fail(cause, "account '%s' is already moving to slice '%s' "
+		    "(move %lld, %s); see 'mailshift moves show %lld'",
+		    r->user, open.target, (long long)open.id, open.state,
+		    (long long)open.id);
+		state_move_free(&open);
+		goto bad;
+	}
+	if (strcmp(a.state, "active") != 0) {
+		fail(cause, "account '%s' is %s, not active; run 'mailshift "
+		    "discover' or fix the account first", r->user, a.state);
+		goto bad;
+	}
+	if (state_slice_get(st, r->target, &t, cause) != 0)
+		goto bad;
+	if (t.id == a.slice_id) {
+		fail(cause, "account '%s' is already on slice '%s'; nothing to "
+		    "move", r->user, r->target);
+		goto bad;
+	}
+	if (strcmp(t.state, "active") != 0) {
+		fail(cause, "slice '%s' is %s and receives no accounts; choose "
+		    "an active slice (see 'mailshift slice list')", t.name,
+		    t.state);
+		goto bad;
+	}
+	if (query_int1(st, "SELECT coalesce(sum(a.bytes), 0) FROM moves m "
+	    "JOIN accounts a ON a.id = m.account_id WHERE m.target_slice = ? "
+	    "AND m.state IN " OPEN_STATES, t.id, &incoming, cause) != 0)
+		goto bad;
+	if (t.used + (uint64_t)incoming + a.bytes > t.capacity) {
+		fail(cause, "slice '%s' has no room for account '%s' (%llu "
+		    "bytes): it holds %llu and expects %lld more of %llu; "
+		    "choose another slice or raise its capacity", t.name,
+		    r->user, (unsigned long long)a.bytes,
+		    (unsigned long long)t.used, (long long)incoming,
+		    (unsigned long long)t.capacity);
+		goto bad;
+	}
+	if ((stmt = st_prepare(st, "SELECT count(*) FROM accounts WHERE "
+	    "slice_id = ? AND path = ?", cause)) == NULL)
+		goto bad;
+	sqlite3_bind_int64(stmt, 1, t.id);
+	st_bind_text(stmt, 2, r->target_path);
+	taken = sqlite3_step(stmt) == SQLITE_ROW ?
+	    sqlite3_column_int64(stmt, 0) : 0;
+	sqlite3_finalize(stmt);
+	if (taken) {
+		fail(cause, "path '%s' on slice '%s' belongs to another "
+		    "account", r->target_path, t.name);
+		goto bad;
+	}
+	if (state_begin(st, cause) != 0)
+		goto bad;
+	if ((stmt = st_prepare(st, "INSERT INTO moves (account_id, "
+	    "source_slice, source_path, target_slice, target_path, hold, "
+	    "complete_after, priority, bytes_total, files_total, created, "
+	    "updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", cause))
+	    == NULL)
+		goto bad_tx;
+	sqlite3_bind_int64(stmt, 1, a.id);
+	sqlite3_bind_int64(stmt, 2, a.slice_id);
+	st_bind_text(stmt, 3, a.path);
+	sqlite3_bind_int64(stmt, 4, t.id);
+	st_bind_text(stmt, 5, r->target_path);
+	sqlite3_bind_int(stmt, 6, r->hold);
+	sqlite3_bind_int64(stmt, 7, r->complete_after);
+	sqlite3_bind_int64(stmt, 8, r->priority);
+	sqlite3_bind_int64(stmt, 9, (int64_t)a.bytes);
+	sqlite3_bind_int64(stmt, 10, (int64_t)a.files);
+	sqlite3_bind_int64(stmt, 11, now);
+	sqlite3_bind_int64(stmt, 12, now);
+	if (st_exec_stmt(st, stmt, cause, "queueing move") != 0)
+		goto bad_tx;
+	*id = sqlite3_last_insert_rowid(st->db);
+	if ((stmt = st_prepare(st, "INSERT INTO events (ts, kind, move_id, "
+	    "user, slice, message) VALUES (?, 'move.queued', ?, ?, ?, ?)",
+	    cause)) == NULL)
+		goto bad_tx;
+	sqlite3_bind_int64(stmt, 1, now);
+	sqlite3_bind_int64(stmt, 2, *id);
+	st_bind_text(stmt, 3, r->user);
+	st_bind_text(stmt, 4, t.name);
+	{
+		char *msg = xasprintf("move %lld queued: %s from %s to %s",
+		    (long long)*id, r->user, a.slice, t.name);
+
+		st_bind_text(stmt, 5, msg);
+		free(msg);
+	}
+	if (st_exec_stmt(st, stmt, cause, "logging move") != 0)
+		goto bad_tx;
+	state_account_free(&a);
+	state_slice_free(&t);
+	return state_commit(st, cause);
+bad_tx:
+	state_rollback(st);
+bad:
+	state_account_free(&a);
+	state_slice_free(&t);
+	return -1;
+}
+
+/* Is pid a live process on this host? */
+static int
+pid_alive(int64_t pid)
+{
+	if (pid <= 0)
+		return 0;
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+int
+state_move_claim(struct state *st, int64_t id, int64_t pid, char **cause)
+{
+	struct state_move m;
+	sqlite3_stmt *stmt;
+
+	if (state_begin(st, cause) != 0)
+		return -1;
+	if (state_move_get(st, id, &m, cause) != 0)
+		goto bad;
+	if (m.owner_pid != 0 && m.owner_pid != pid && pid_alive(m.owner_pid)) {
+		fail(cause, "move %lld of '%s' is being run by process %lld; "
+		    "wait for it or stop it first", (long long)id, m.user,
+		    (long long)m.owner_pid);
+		state_move_free(&m);
+		goto bad;
+	}
+	state_move_free(&m);
+	if ((stmt = st_prepare(st, "UPDATE moves SET owner_pid = ? WHERE "
+	    "id = ?", cause)) == NULL)
+		goto bad;
+	sqlite3_bind_int64(stmt, 1, pid);
+	sqlite3_bind_int64(stmt, 2, id);
+	if (st_exec_stmt(st, stmt, cause, "claiming move") != 0)
+		goto bad;
+	return state_commit(st, cause);
+bad:
+	state_rollback(st);
+	return -1;
+}
+
+void
+state_move_release(struct state *st, int64_t id)
+{
+	sqlite3_stmt *stmt;
+
+	if ((stmt = st_prepare(st, "UPDATE moves SET owner_pid = NULL WHERE "
+	    "id = ?", NULL)) == NULL)
+		return;
+	sqlite3_bind_int64(stmt, 1, id);
+	st_exec_stmt(st, stmt, NULL, "releasing move");
+}
+
+/* Run an UPDATE that must change exactly one row. */
+static int
+exec_one(struct state *st, sqlite3_stmt *stmt, char **cause,
+    const char *what, const char *unchanged)
+{
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		st_fail(st, cause, what);
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	if (sqlite3_changes(st->db) != 1)
+		return fail(cause, "%s", unchanged);
+	return 0;
+}
+
+int
+state_move_set_state(struct state *st, int64_t id, const char *from,
+    const char *to, char **cause)
+{
+	sqlite3_stmt *stmt;
+	int64_t now = now_unix();
+
+	if ((stmt = st_prepare(st, "UPDATE moves SET state = ?, updated = ?, "
+	    "started = coalesce(started, ?) WHERE id = ? AND state = ?",
+	    cause)) == NULL)
+		return -1;
+	st_bind_text(stmt, 1, to);
+	sqlite3_bind_int64(stmt, 2, now);
+	sqlite3_bind_int64(stmt, 3, now);
+	sqlite3_bind_int64(stmt, 4, id);
+	st_bind_text(stmt, 5, from);
+	return exec_one(st, stmt, cause, "changing move state",
+	    "the move changed state meanwhile (paused or cancelled?)");
+}
+
+int
+state_move_progress(struct state *st, int64_t id, uint64_t bytes_done,
+    uint64_t files_done, uint64_t bytes_total, uint64_t files_total,
+    int64_t passes, int64_t copy_ms, char **cause)
+{
+	sqlite3_stmt *stmt;
+
+	if ((stmt = st_prepare(st, "UPDATE moves SET bytes_done = ?, "
+	    "files_done = ?, bytes_total = ?, files_total = ?, passes = ?, "
+	    "copy_ms = ?, updated = ? WHERE id = ?", cause)) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, (int64_t)bytes_done);
+	sqlite3_bind_int64(stmt, 2, (int64_t)files_done);
+	sqlite3_bind_int64(stmt, 3, (int64_t)bytes_total);
+	sqlite3_bind_int64(stmt, 4, (int64_t)files_total);
+	sqlite3_bind_int64(stmt, 5, passes);
+	sqlite3_bind_int64(stmt, 6, copy_ms);
+	sqlite3_bind_int64(stmt, 7, now_unix());
+	sqlite3_bind_int64(stmt, 8, id);
+	return st_exec_stmt(st, stmt, cause, "recording progress");
+}
+
+/* Add an event row for move m inside the current transaction. */
+static int
+move_event_v(struct state *st, const struct state_move *m, const char *kind,
+    const char *fmt, va_list ap)
+{
+	sqlite3_stmt *stmt;
+	char *msg;
+	int rc;
+
+	if (vasprintf(&msg, fmt, ap) < 0)
+		fatalx("out of memory");
+	if ((stmt = st_prepare(st, "INSERT INTO events (ts, kind, move_id, "
+	    "user, slice, message) VALUES (?, ?, ?, ?, ?, ?)", NULL)) ==
+	    NULL) {
+		free(msg);
+		return -1;
+	}
+	sqlite3_bind_int64(stmt, 1, now_unix());
+	st_bind_text(stmt, 2, kind);
+	sqlite3_bind_int64(stmt, 3, m->id);
+	st_bind_text(stmt, 4, m->user);
+	st_bind_text(stmt, 5, m->target);
+	st_bind_text(stmt, 6, msg);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	free(msg);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+state_move_event(struct state *st, const struct state_move *m,
+    const char *kind, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = move_event_v(st, m, kind, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int
+tx_event(struct state *st, int64_t id, const char *kind, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+/* Event for move id (looked up) inside the current transaction. */
+static int
+tx_event(struct state *st, int64_t id, const char *kind, const char *fmt,
+    ...)
+{
+	struct state_move m;
+	va_list ap;
+	int rc;
+
+	if (state_move_get(st, id, &m, NULL) != 0)
+		return -1;
+	va_start(ap, fmt);
+	rc = move_event_v(st, &m, kind, fmt, ap);
+	va_end(ap);
+	state_move_free(&m);
+	return rc;
+}
+
+int
+state_move_lock(struct state *st, int64_t id, int64_t now_ms, char **cause)
+{
+	sqlite3_stmt *stmt;
+
+	if (state_begin(st, cause) != 0)
+		return -1;
+	if ((stmt = st_prepare(st, "UPDATE moves SET state = 'cutover', "
+	    "lock_started = ?, updated = ? WHERE id = ? AND state = 'ready'",
+	    cause)) == NULL)
+		goto bad;
+	sqlite3_bind_int64(stmt, 1, now_ms);
+	sqlite3_bind_int64(stmt, 2, now_ms / 1000);
+	sqlite3_bind_int64(stmt, 3, id);
+	if (exec_one(st, stmt, cause, "locking", "the move is not ready for "
+	    "cutover") != 0)
+		goto bad;
+	if ((stmt = st_prepare(st, "UPDATE accounts SET state = 'locked', "
+	    "updated = ? WHERE state = 'active' AND id = (SELECT account_id "
+	    "FROM moves WHERE id = ?) AND slice_id = (SELECT source_slice "
+	    "FROM moves WHERE id = ?)", cause)) == NULL)
+		goto bad;
+	sqlite3_bind_int64(stmt, 1, now_ms / 1000);
+	sqlite3_bind_int64(stmt, 2, id);
+	sqlite3_bind_int64(stmt, 3, id);
+	if (exec_one(st, stmt, cause, "locking account", "the account is "
+	    "not active on the move's source slice") != 0)
+		goto bad;
+	tx_event(st, id, "move.lock", "account locked for cutover");
+	return state_commit(st, cause);
+bad:
+	state_rollback(st);
+	return -1;
+}
+
+int
+state_move_unlock(struct state *st, int64_t id, const char *why,
+    char **cause)
+{
+	sqlite3_stmt *stmt;
+
+	if (state_begin(st, cause) != 0)
+		return -1;
+	if ((stmt = st_prepare(st, "UPDATE accounts SET state = 'active', "
+	    "updated = ? WHERE state = 'locked' AND id = (SELECT account_id "
+	    "FROM moves WHERE id = ?)", cause)) == NULL)
+		goto bad;
+	sqlite3_bind_int64(stmt, 1, now_unix());
+	sqlite3_bind_int64(stmt, 2, id);
+	if (st_exec_stmt(st, stmt, cause, "unlocking account") != 0)
+		goto bad;
+	if ((stmt = st_prepare(st, "UPDATE moves SET state = 'syncing', "
+	    "lock_started = NULL, error = ?, attempts = attempts + 1, "
+	    "updated = ? WHERE id = ? AND state = 'cutover'", cause)) == NULL)
+		goto bad;
+	st_bind_text(stmt, 1, why);
+	sqlite3_bind_int64(stmt, 2, now_unix());
+	sqlite3_bind_int64(stmt, 3, id);
+	if (exec_one(st, stmt, cause, "unlocking", "the move is not in "
+	    "cutover") != 0)
+		goto bad;
+	tx_event(st, id, "move.unlock", "cutover abandoned, account unlocked "
+	    "on the source: %s", why);
+	return state_commit(st, cause);
+bad:
+	state_rollback(st);
+	return -1;
+}
+
+int
+state_move_commit(struct state *st, int64_t id, int64_t lock_ms,
+    char **cause)
+{
+	sqlite3_stmt *stmt;
+	int64_t now = now_unix();
+
+	if (state_begin(st, cause) != 0)
+		return -1;
+	if ((stmt = st_prepare(st, "UPDATE accounts SET slice_id = "
+	    "m.target_slice, path = m.target_path, generation = generation "
+	    "+ 1, state = 'active', updated = ? FROM (SELECT account_id, "
+	    "source_slice, target_slice, target_path FROM moves WHERE id = ? "
+	    "AND state = 'cutover') AS m WHERE accounts.id = m.account_id "
+	    "AND accounts.slice_id = m.source_slice AND accounts.state = "
+	    "'locked'", cause)) == NULL)
+		goto bad;
+	sqlite3_bind_int64(stmt, 1, now);
+	sqlite3_bind_int64(stmt, 2, id);
+	if (exec_one(st, stmt, cause, "switching account", "the account is "
+	    "not locked on the move's source (was the move interrupted?)") !=
+	    0)
+		goto bad;
+	if ((stmt = st_prepare(st, "UPDATE moves SET state = 'done', "
+	    "lock_ms = ?, lock_started = NULL, error = NULL, finished = ?, "
+	    "updated = ? WHERE id = ? AND state = 'cutover'", cause)) == NULL)
+		goto bad;
+	sqlite3_bind_int64(stmt, 1, lock_ms);
+	sqlite3_bind_int64(stmt, 2, now);
+	sqlite3_bind_int64(stmt, 3, now);
+	sqlite3_bind_int64(stmt, 4, id);
+	if (exec_one(st, stmt, cause, "finishing move", "the move is not in "
+	    "cutover") != 0)
+		goto bad;
+	tx_event(st, id, "move.done", "cutover committed: the account now "
+	    "lives on the target (lock %lld ms)", (long long)lock_ms);
+	return state_commit(st, cause);
+bad:
+	state_rollback(st);
+	return -1;
+}
+
+int
+state_move_fail(struct state *st, int64_t id, const char *to,
+    const char *why, char **cause)
+{
+	sqlite3_stmt *stmt;
+	int64_t now = now_unix();
+
+	if (strcmp(to, "failed") != 0 && strcmp(to, "cancelled") != 0)
+		return fail(cause, "bad final state '%s'", to);
+	if (state_begin(st, cause) != 0)
+		return -1;
+	if ((stmt = st_prepare(st, "UPDATE accounts SET state = 'active', "
+	    "updated = ? WHERE state = 'locked' AND id = (SELECT account_id "
+	    "FROM moves WHERE id = ? AND state = 'cutover')", cause)) == NULL)
+		goto bad;
+	sqlite3_bind_int64(stmt, 1, now);
+	sqlite3_bind_int64(stmt, 2, id);
+	if (st_exec_stmt(st, stmt, cause, "unlocking account") != 0)
+		goto bad;
+	if ((stmt = st_prepare(st, "UPDATE moves SET state = ?, error = "
+	    "coalesce(?, error), lock_started = NULL, finished = ?, "
+	    "updated = ? WHERE id = ? AND state IN " OPEN_STATES, cause)) ==
+	    NULL)
+		goto bad;
+	st_bind_text(stmt, 1, to);
+	st_bind_text(stmt, 2, why);
+	sqlite3_bind_int64(stmt, 3, now);
+	sqlite3_bind_int64(stmt, 4, now);
+	sqlite3_bind_int64(stmt, 5, id);
+	if (exec_one(st, stmt, cause, "ending move", "the move is no longer "
+	    "open") != 0)
+		goto bad;
+	tx_event(st, id, strcmp(to, "failed") == 0 ? "move.failed" :
+	    "move.cancelled", "move %s%s%s", to, why ? ": " : "",
+	    why ? why : "");
+	return state_commit(st, cause);
+bad:
+	state_rollback(st);
+	return -1;
+}
+
+int
+state_move_retired(struct state *st, int64_t id, const char *path,
+    int64_t when, char **cause)
+{
+	sqlite3_stmt *stmt;
+
+	if (state_begin(st, cause) != 0)
+		return -1;
+	if ((stmt = st_prepare(st, "UPDATE moves SET retired_path = ?, "
+	    "retired_at = ?, updated = ? WHERE id = ? AND state = 'done'",
+	    cause)) == NULL)
+		goto bad;
+	st_bind_text(stmt, 1, path);
+	sqlite3_bind_int64(stmt, 2, when);
+	sqlite3_bind_int64(stmt, 3, now_unix());
+	sqlite3_bind_int64(stmt, 4, id);
+	if (exec_one(st, stmt, cause, "recording retirement", "the move is "
+	    "not done") != 0)
+		goto bad;
+	tx_event(st, id, "move.retired", "source retired to %s", path);
+	return state_commit(st, cause);
+bad:
+	state_rollback(st);
+	return -1;
+}
+
+int
+state_move_purged(struct state *st, int64_t id, int64_t when, char **cause)
+{
+	sqlite3_stmt *stmt;
+
+	if (state_begin(st, cause) != 0)
+		return -1;
+	if ((stmt = st_prepare(st, "UPDATE moves SET purged_at = ?, "
+	    "updated = ? WHERE id = ? AND retired_path IS NOT NULL", cause))
+	    == NULL)
+		goto bad;
+	sqlite3_bind_int64(stmt, 1, when);
+	sqlite3_bind_int64(stmt, 2, now_unix());
+	sqlite3_bind_int64(stmt, 3, id);
+	if (exec_one(st, stmt, cause, "recording purge", "the move has no "
+	    "retired source") != 0)
+		goto bad;
+	tx_event(st, id, "move.purged", "retired source deleted after the "
+	    "retention period");
+	return state_commit(st, cause);
+bad:
+	state_rollback(st);
+	return -1;
+}
+
+int
+state_move_events(struct state *st, int64_t id,
+    int (*cb)(int64_t, const char *, const char *, void *), void *arg,
+    char **cause)
+{
+	sqlite3_stmt *stmt;
+	int rc, stop = 0;
+
+	if ((stmt = st_prepare(st, "SELECT ts, kind, message FROM events "
+	    "WHERE move_id = ? ORDER BY id", cause)) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
+		stop = cb(sqlite3_column_int64(stmt, 0),
+		    (const char *)sqlite3_column_text(stmt, 1),
+		    (const char *)sqlite3_column_text(stmt, 2), arg);
+	sqlite3_finalize(stmt);
+	if (!stop && rc != SQLITE_DONE)
+		return st_fail(st, cause, "reading events");
+	return 0;
+}
