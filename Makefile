@@ -17,7 +17,7 @@ CC ?= cc
 OPT ?= -O2 -g
 SANITIZE ?=
 
-PKGS = sqlite3 inih
+PKGS = sqlite3 inih libarchive
 TEST_PKGS = cmocka
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
@@ -34,9 +34,10 @@ COMMON_SRC = common/util.c common/layout.c common/config.c common/json.c \
 	common/csv.c
 STATE_SRC = state/state.c state/topology.c state/account.c state/move.c
 MIGRATOR_SRC = migrator/maildir.c migrator/discover.c migrator/throttle.c \
-	migrator/sync.c
+	migrator/sync.c migrator/move.c migrator/zarchive.c
 CLI_SRC = cli/main.c cli/output.c cli/cmd_init.c cli/cmd_server.c \
-	cli/cmd_slice.c cli/cmd_discover.c cli/cmd_account.c cli/cmd_route.c
+	cli/cmd_slice.c cli/cmd_discover.c cli/cmd_account.c cli/cmd_route.c \
+	cli/cmd_move.c
 
 LIB_SRC = $(COMMON_SRC) $(STATE_SRC) $(MIGRATOR_SRC)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)

@@ -45,6 +45,11 @@ extern const struct cmd_entry cmd_account_list_entry;
 extern const struct cmd_entry cmd_account_show_entry;
 extern const struct cmd_entry cmd_account_import_entry;
 extern const struct cmd_entry cmd_route_entry;
+extern const struct cmd_entry cmd_move_entry;
+extern const struct cmd_entry cmd_moves_list_entry;
+extern const struct cmd_entry cmd_moves_show_entry;
+extern const struct cmd_entry cmd_moves_cancel_entry;
+extern const struct cmd_entry cmd_moves_purge_entry;
 
 /* Open the catalog (creating it only for init); NULL after an error. */
 struct state *cli_state(struct cli *, int create);

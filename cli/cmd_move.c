@@ -1,0 +1,507 @@
+/* mailshift move and moves list|show|cancel|purge: accounts changing slice. */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "json.h"
+#include "layout.h"
+#include "move.h"
+#include "output.h"
+#include "state.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Parse a UTC time: "2026-11-24T02:00:00Z", "2026-11-24 02:00" or a date. */
+static int
+parse_utc(const char *s, int64_t *out)
+{
+	static const char *const fmts[] = { "%Y-%m-%dT%H:%M:%SZ",
+	    "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%MZ", "%Y-%m-%dT%H:%M",
+	    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", NULL };
+	struct tm tm;
+	const char *end;
+	int i;
+
+	for (i = 0; fmts[i] != NULL; i++) {
+		memset(&tm, 0, sizeof tm);
+		end = strptime(s, fmts[i], &tm);
+		if (end != NULL && *end == '\0') {
+			*out = (int64_t)timegm(&tm);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Draw the progress bar of a running move on the terminal. */
+static void
+draw_progress(void *arg, const struct move_progress *p)
+{
+	char done[32], total[32], rate[32];
+	double r = p->seconds > 0 ? (double)p->bytes_done / p->seconds : 0;
+	double eta = r > 0 && p->bytes_total > p->bytes_done ?
+	    (double)(p->bytes_total - p->bytes_done) / r : 0;
+	int width = 24, fill;
+
+	(void)arg;
+	fill = p->bytes_total ? (int)((double)width * (double)p->bytes_done /
+	    (double)p->bytes_total) : 0;
+	if (fill > width)
+		fill = width;
+	fprintf(stderr, "\r\033[K%-8s pass %d [%.*s%*s] %s / %s, %llu / %llu "
+	    "files, %s/s, ETA %d:%02d", p->phase, p->pass, fill,
+	    "########################", width - fill, "",
+	    size_format(p->bytes_done, done, sizeof done),
+	    size_format(p->bytes_total, total, sizeof total),
+	    (unsigned long long)p->files_done,
+	    (unsigned long long)p->files_total,
+	    size_format((uint64_t)r, rate, sizeof rate), (int)eta / 60,
+	    (int)eta % 60);
+}
+
+static void
+print_result(struct cli *c, const char *user, const struct state_move *m,
+    const struct move_result *r)
+{
+	struct json j;
+	char size[32];
+
+	if (c->json) {
+		json_init(&j, stdout);
+		json_object_open(&j, NULL);
+		json_int(&j, "id", r->id);
+		json_string(&j, "user", user);
+		json_string(&j, "from", m->source);
+		json_string(&j, "to", m->target);
+		json_string(&j, "state", r->state);
+		json_uint(&j, "bytes", r->bytes);
+		json_uint(&j, "files", r->files);
+		json_uint(&j, "files_copied", r->files_copied);
+		json_uint(&j, "bytes_copied", r->bytes_copied);
+		json_int(&j, "passes", r->passes);
+		json_double(&j, "copy_seconds", r->copy_seconds);
+		if (r->lock_ms >= 0)
+			json_int(&j, "lock_ms", r->lock_ms);
+		else
+			json_null(&j, "lock_ms");
+		json_string(&j, "retired", *r->retired ? r->retired : NULL);
+		json_object_close(&j);
+		json_end(&j);
+		return;
+	}
+	if (strcmp(r->state, "done") == 0)
+		printf("move %lld done: %s %s -> %s, %s, %llu files, %d "
+		    "passes, %llu files copied, copy %.2f s, lock %lld ms\n",
+		    (long long)r->id, user, m->source, m->target,
+		    size_format(r->bytes, size, sizeof size),
+		    (unsigned long long)r->files, r->passes,
+		    (unsigned long long)r->files_copied, r->copy_seconds,
+		    (long long)r->lock_ms);
+	else
+		printf("move %lld %s: %s %s -> %s, %d passes, %llu files "
+		    "copied; held: release it with 'mailshift moves complete "
+		    "%lld'\n", (long long)r->id, r->state, user, m->source,
+		    m->target, r->passes, (unsigned long long)r->files_copied,
+		    (long long)r->id);
+	if (*r->retired)
+		printf("source retired to %s\n", r->retired);
+}
+
+static int
+cmd_move(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "to", required_argument, NULL, 't' },
+		{ "wait", no_argument, NULL, 'w' },
+		{ "hold", no_argument, NULL, 'h' },
+		{ "complete-after", required_argument, NULL, 'a' },
+		{ "bwlimit", required_argument, NULL, 'b' },
+		{ "files-per-second", required_argument, NULL, 'f' },
+		{ "verify", required_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct move_opts mo = { .config = &c->config };
+	struct move_result res;
+	struct state_move m;
+	struct state *st;
+	struct layout *layout;
+	const char *to = NULL, *user;
+	char *cause = NULL, *end;
+	int64_t id, after = 0;
+	int ch, wait = 0, hold = 0, rc;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			to = optarg;
+			break;
+		case 'w':
+			wait = 1;
+			break;
+		case 'h':
+			hold = 1;
+			break;
+		case 'a':
+			if (parse_utc(optarg, &after) != 0)
+				return cli_usage(e, "bad time '%s': give UTC "
+				    "as 2026-11-24T02:00:00Z", optarg);
+			break;
+		case 'b':
+			if (size_parse(optarg, &mo.bytes_per_second, &cause)
+			    != 0) {
+				cli_usage(e, "--bwlimit: %s", cause);
+				free(cause);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'f':
+			mo.files_per_second = strtoull(optarg, &end, 10);
+			if (*optarg < '0' || *optarg > '9' || *end != '\0')
+				return cli_usage(e, "--files-per-second: give "
+				    "a whole number");
+			break;
+		case 'v':
+			if (strcmp(optarg, "content") == 0)
+				mo.verify_content = 1;
+			else if (strcmp(optarg, "listing") != 0)
+				return cli_usage(e, "--verify: use listing or "
+				    "content");
+			break;
+		default:
+			return cli_usage(e, "unknown option");
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage(e, "give one user");
+	user = argv[optind];
+	if (to == NULL)
+		return cli_usage(e, "missing --to SLICE");
+	if (!cli_name_ok(to))
+		return cli_usage(e, "bad slice name '%s'", to);
+	if ((layout = cli_layout(c)) == NULL ||
+	    (st = cli_state(c, 0)) == NULL)
+		return EXIT_FAIL;
+
+	/* An open move of this user to the same slice is resumed. */
+	rc = state_move_find_open(st, user, &m, &cause);
+	if (rc < 0)
+		return cli_fail(cause);
+	if (rc == 0 && strcmp(m.target, to) != 0) {
+		cli_error("account '%s' is already moving to slice '%s' (move "
+		    "%lld, %s); wait for it or cancel it with 'mailshift "
+		    "moves cancel %lld'", user, m.target, (long long)m.id,
+		    m.state, (long long)m.id);
+		state_move_free(&m);
+		return EXIT_FAIL;
+	}
+	if (rc == 0) {
+		id = m.id;
+		state_move_free(&m);
+		if (!wait)
+			return cli_error("account '%s' is already moving to "
+			    "'%s' (move %lld); add --wait to run it here",
+			    user, to, (long long)id);
+	} else {
+		/* A finished move whose source was not retired: finish it. */
+		if (wait && state_move_find_last(st, user, &m, NULL) == 0) {
+			if (strcmp(m.state, "done") == 0 &&
+			    strcmp(m.target, to) == 0 &&
+			    m.retired_path == NULL) {
+				id = m.id;
+				state_move_free(&m);
+				goto run;
+			}
+			state_move_free(&m);
+		}
+		if (move_queue(st, layout, user, to, hold, after, &id, &cause)
+		    != 0)
+			return cli_fail(cause);
+		if (!wait) {
+			if (!c->json)
+				printf("move %lld queued: %s to slice %s; the "
+				    "daemon will run it\n", (long long)id,
+				    user, to);
+			return EXIT_OK;
+		}
+	}
+run:
+	if (isatty(STDERR_FILENO) && !c->json) {
+		mo.progress = draw_progress;
+		mo.arg = c;
+	}
+	rc = move_run(st, id, &mo, &res, &cause);
+	if (mo.progress != NULL)
+		fputs("\r\033[K", stderr);
+	if (rc != 0)
+		return cli_fail(cause);
+	if (state_move_get(st, id, &m, &cause) != 0)
+		return cli_fail(cause);
+	print_result(c, user, &m, &res);
+	state_move_free(&m);
+	return EXIT_OK;
+}
+
+static void
+move_json(struct json *j, const struct state_move *m)
+{
+	char t[32];
+
+	json_int(j, "id", m->id);
+	json_string(j, "user", m->user);
+	json_string(j, "from", m->source);
+	json_string(j, "to", m->target);
+	json_string(j, "state", m->state);
+	json_uint(j, "bytes_total", m->bytes_total);
+	json_uint(j, "files_total", m->files_total);
+	json_uint(j, "bytes_done", m->bytes_done);
+	json_uint(j, "files_done", m->files_done);
+	json_int(j, "passes", m->passes);
+	json_int(j, "attempts", m->attempts);
+	json_bool(j, "hold", m->hold);
+	if (m->lock_ms >= 0)
+		json_int(j, "lock_ms", m->lock_ms);
+	else
+		json_null(j, "lock_ms");
+	json_int(j, "copy_ms", m->copy_ms);
+	json_string(j, "error", m->error);
+	json_string(j, "retired", m->retired_path);
+	json_string(j, "created", time_format(m->created, t, sizeof t));
+	json_string(j, "finished", m->finished ? time_format(m->finished, t,
+	    sizeof t) : NULL);
+}
+
+static int
+move_row(const struct state_move *m, void *arg)
+{
+	struct listing *l = arg;
+	char id[24], passes[24], progress[64], lock[24], a[32], b[32];
+
+	if (l->json) {
+		json_object_open(&l->j, NULL);
+		move_json(&l->j, m);
+		json_object_close(&l->j);
+		return 0;
+	}
+	snprintf(id, sizeof id, "%lld", (long long)m->id);
+	snprintf(passes, sizeof passes, "%lld", (long long)m->passes);
+	snprintf(progress, sizeof progress, "%s / %s",
+	    size_format(m->bytes_done, a, sizeof a),
+	    size_format(m->bytes_total, b, sizeof b));
+	if (m->lock_ms >= 0)
+		snprintf(lock, sizeof lock, "%lld ms", (long long)m->lock_ms);
+	else
+		snprintf(lock, sizeof lock, "-");
+	table_add(l->t, (const char *[]){ id, m->user, m->source, m->target,
+	    m->state, progress, passes, lock, m->error });
+	return 0;
+}
+
+static int
+cmd_moves_list(struct cli *c, const struct cmd_entry *e, int argc,
+    char **argv)
+{
+	static const struct option opts[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *state = NULL;
+	struct listing l;
+	struct state *st;
+	char *cause = NULL;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 's')
+			state = optarg;
+		else
+			return cli_usage(e, "unknown option");
+	}
+	if (optind != argc)
+		return cli_usage(e, "unexpected argument '%s'", argv[optind]);
+	if ((st = cli_state(c, 0)) == NULL)
+		return EXIT_FAIL;
+	listing_start(&l, c->json, 9, (const char *[]){ "ID", "USER", "FROM",
+	    "TO", "STATE", "PROGRESS", "PASSES", "LOCK", "LAST ERROR" },
+	    "rllllrrrl");
+	if (state_move_list(st, state, move_row, &l, &cause) != 0) {
+		listing_abort(&l);
+		return cli_fail(cause);
+	}
+	listing_end(&l);
+	return EXIT_OK;
+}
+
+static int
+event_row(int64_t ts, const char *kind, const char *msg, void *arg)
+{
+	struct json *j = arg;
+	char t[32];
+
+	time_format(ts, t, sizeof t);
+	if (j != NULL) {
+		json_object_open(j, NULL);
+		json_string(j, "time", t);
+		json_string(j, "kind", kind);
+		json_string(j, "message", msg);
+		json_object_close(j);
+	} else
+		printf("  %s  %-14s %s\n", t, kind, msg);
+	return 0;
+}
+
+/* Parse a move id argument. */
+static int
+move_id(const char *s, int64_t *id)
+{
+	char *end;
+
+	*id = strtoll(s, &end, 10);
+	return *s >= '1' && *s <= '9' && *end == '\0' ? 0 : -1;
+}
+
+static int
+cmd_moves_show(struct cli *c, const struct cmd_entry *e, int argc,
+    char **argv)
+{
+	struct state_move m;
+	struct state *st;
+	struct json j;
+	char *cause = NULL, a[32], b[32], t[32];
+	int64_t id;
+
+	if (argc != 2 || move_id(argv[1], &id) != 0)
+		return cli_usage(e, "give one move id");
+	if ((st = cli_state(c, 0)) == NULL)
+		return EXIT_FAIL;
+	if (state_move_get(st, id, &m, &cause) != 0)
+		return cli_fail(cause);
+	if (c->json) {
+		json_init(&j, stdout);
+		json_object_open(&j, NULL);
+		move_json(&j, &m);
+		json_array_open(&j, "events");
+		state_move_events(st, id, event_row, &j, NULL);
+		json_array_close(&j);
+		json_object_close(&j);
+		json_end(&j);
+	} else {
+		kv_print(stdout, "move", "%lld", (long long)m.id);
+		kv_print(stdout, "user", "%s", m.user);
+		kv_print(stdout, "from", "%s (%s/%s)", m.source,
+		    m.source_root, m.source_path);
+		kv_print(stdout, "to", "%s (%s/%s)", m.target, m.target_root,
+		    m.target_path);
+		kv_print(stdout, "state", "%s%s", m.state, m.hold ?
+		    " (held)" : "");
+		kv_print(stdout, "progress", "%s of %s, %llu of %llu files",
+		    size_format(m.bytes_done, a, sizeof a),
+		    size_format(m.bytes_total, b, sizeof b),
+		    (unsigned long long)m.files_done,
+		    (unsigned long long)m.files_total);
+		kv_print(stdout, "passes", "%lld", (long long)m.passes);
+		kv_print(stdout, "attempts", "%lld", (long long)m.attempts);
+		kv_print(stdout, "copy time", "%.2f s", (double)m.copy_ms /
+		    1000);
+		if (m.lock_ms >= 0)
+			kv_print(stdout, "lock time", "%lld ms",
+			    (long long)m.lock_ms);
+		kv_print(stdout, "last error", "%s", m.error ? m.error : "-");
+		kv_print(stdout, "retired", "%s%s", m.retired_path ?
+		    m.retired_path : "-", m.purged_at ? " (purged)" : "");
+		kv_print(stdout, "created", "%s", time_format(m.created, t,
+		    sizeof t));
+		printf("events:\n");
+		state_move_events(st, id, event_row, NULL, NULL);
+	}
+	state_move_free(&m);
+	return EXIT_OK;
+}
+
+static int
+cmd_moves_cancel(struct cli *c, const struct cmd_entry *e, int argc,
+    char **argv)
+{
+	struct state_move m;
+	struct state *st;
+	char *cause = NULL;
+	int64_t id;
+
+	if (argc != 2 || move_id(argv[1], &id) != 0)
+		return cli_usage(e, "give one move id");
+	if ((st = cli_state(c, 0)) == NULL)
+		return EXIT_FAIL;
+	if (state_move_claim(st, id, (int64_t)getpid(), &cause) != 0)
+		return cli_fail(cause);
+	if (state_move_get(st, id, &m, &cause) != 0)
+		return cli_fail(cause);
+	if (state_move_fail(st, id, "cancelled", "cancelled by the admin",
+	    &cause) != 0) {
+		state_move_free(&m);
+		return cli_fail(cause);
+	}
+	state_move_release(st, id);
+	if (!c->json)
+		printf("move %lld cancelled; the copy on slice %s (%s/%s) is "
+		    "kept for a later move of %s\n", (long long)id, m.target,
+		    m.target_root, m.target_path, m.user);
+	state_move_free(&m);
+	return EXIT_OK;
+}
+
+static int
+cmd_moves_purge(struct cli *c, const struct cmd_entry *e, int argc,
+    char **argv)
+{
+	static const struct option opts[] = {
+		{ "older-than", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct state *st;
+	uint64_t keep = c->config.retention_keep, n;
+	char *cause = NULL;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'o')
+			return cli_usage(e, "unknown option");
+		if (duration_parse(optarg, &keep, &cause) != 0) {
+			cli_usage(e, "%s", cause);
+			free(cause);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc)
+		return cli_usage(e, "unexpected argument '%s'", argv[optind]);
+	if ((st = cli_state(c, 0)) == NULL)
+		return EXIT_FAIL;
+	if (move_purge(st, (int64_t)keep, &n, &cause) != 0)
+		return cli_fail(cause);
+	if (!c->json)
+		printf("purged %llu retired source%s older than %llu s\n",
+		    (unsigned long long)n, n == 1 ? "" : "s",
+		    (unsigned long long)keep);
+	return EXIT_OK;
+}
+
+const struct cmd_entry cmd_move_entry = {
+	"move", NULL, "USER --to SLICE [--wait] [--hold] [--complete-after "
+	"TIME] [--bwlimit SIZE] [--files-per-second N] [--verify=content]",
+	"queue a move of an account (run it here with --wait)", cmd_move
+};
+const struct cmd_entry cmd_moves_list_entry = {
+	"moves", "list", "[--state STATE]", "list moves, newest first",
+	cmd_moves_list
+};
+const struct cmd_entry cmd_moves_show_entry = {
+	"moves", "show", "ID", "show a move and its events", cmd_moves_show
+};
+const struct cmd_entry cmd_moves_cancel_entry = {
+	"moves", "cancel", "ID", "cancel an open move", cmd_moves_cancel
+};
+const struct cmd_entry cmd_moves_purge_entry = {
+	"moves", "purge", "[--older-than DURATION]",
+	"delete retired sources past the retention period", cmd_moves_purge
+};

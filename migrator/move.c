@@ -1,0 +1,786 @@
+/* One move of an account, from queue to retirement: see move.h. */
+#define _GNU_SOURCE
+#include "move.h"
+#include "zarchive.h"
+#include "config.h"
+#include "layout.h"
+#include "state.h"
+#include "sync.h"
+#include "throttle.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DIR_FLAGS	(O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+#define RETIRED_DIR	".mailshift-retired"
+
+/*
+ * Test hook: MAILSHIFT_CRASH_AT=point[:n] kills the process with SIGKILL
+ * when the move reaches that point (the n-th time for counted points), so
+ * tests can check that every step is resumable.
+ */
+static void
+crash_point(const char *point, uint64_t n)
+{
+	const char *env = getenv("MAILSHIFT_CRASH_AT"), *colon;
+	size_t len;
+
+	if (env == NULL || *env == '\0')
+		return;
+	colon = strchr(env, ':');
+	len = colon ? (size_t)(colon - env) : strlen(env);
+	if (strlen(point) != len || strncmp(env, point, len) != 0)
+		return;
+	if (colon != NULL && strtoull(colon + 1, NULL, 10) != n)
+		return;
+	fprintf(stderr, "mailshift: test hook: crashing at %s\n", env);
+	kill(getpid(), SIGKILL);
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+open_below(int root, const char *path, char **cause)
+{
+	char part[256];
+	const char *p = path, *slash;
+	int fd, next;
+	size_t n;
+
+	if ((fd = dup(root)) < 0)
+		return fail(cause, "%s", strerror(errno));
+	for (;;) {
+		slash = strchr(p, '/');
+		n = slash ? (size_t)(slash - p) : strlen(p);
+		if (n == 0 || n >= sizeof part) {
+			close(fd);
+			return fail(cause, "bad path '%s'", path);
+		}
+		memcpy(part, p, n);
+		part[n] = '\0';
+		next = openat(fd, part, DIR_FLAGS);
+		close(fd);
+		if (next < 0)
+			return fail(cause, "%s: %s%s", path, strerror(errno),
+			    errno == ELOOP || errno == ENOTDIR ? " (a symlink "
+			    "or not a directory on the way)" : "");
+		fd = next;
+		if (slash == NULL)
+			return fd;
+		p = slash + 1;
+	}
+}
+
+/* Open a slice root. */
+static int
+open_root(const char *path, const char *slice, char **cause)
+{
+	int fd = open(path, DIR_FLAGS);
+
+	if (fd < 0)
+		return fail(cause, "slice '%s': cannot open %s: %s; is it "
+		    "mounted?", slice, path, strerror(errno));
+	return fd;
+}
+
+/*
+ * Open the target mailbox directory below root, creating missing
+ * components with the mode and owner of like (the source's parent).
+ * Sets *created when the mailbox directory itself was made here.
+ */
+static int
+open_target(int root, const char *path, const struct stat *like,
+    int *created, char **cause)
+{
+	char part[256];
+	const char *p = path, *slash;
+	int fd, next;
+	size_t n;
+
+	*created = 0;
+	if ((fd = dup(root)) < 0)
+		return fail(cause, "%s", strerror(errno));
+	for (;;) {
+		slash = strchr(p, '/');
+		n = slash ? (size_t)(slash - p) : strlen(p);
+		memcpy(part, p, n);
+		part[n] = '\0';
+		if (mkdirat(fd, part, 0700) == 0) {
+			if (slash == NULL)
+				*created = 1;
+			else if (fchownat(fd, part, like->st_uid,
+			    like->st_gid, AT_SYMLINK_NOFOLLOW) != 0 &&
+			    geteuid() == 0) {
+				close(fd);
+				return fail(cause, "cannot set the owner of "
+				    "%s: %s", part, strerror(errno));
+			} else if (fchmodat(fd, part, like->st_mode & 07777, 0)
+			    != 0) {
+				close(fd);
+				return fail(cause, "cannot set the mode of "
+				    "%s: %s", part, strerror(errno));
+			}
+		} else if (errno != EEXIST) {
+			int e = errno;
+
+			close(fd);
+			return fail(cause, "cannot create %s on the target: "
+			    "%s", path, strerror(e));
+		}
+		next = openat(fd, part, DIR_FLAGS);
+		close(fd);
+		if (next < 0)
+			return fail(cause, "target %s: %s", path,
+			    strerror(errno));
+		fd = next;
+		if (slash == NULL)
+			return fd;
+		p = slash + 1;
+	}
+}
+
+/* Does path exist below root (without following symlinks)? */
+static int
+exists_below(int root, const char *path)
+{
+	char *dir = xstrdup(path), *base = strrchr(dir, '/');
+	struct stat sb;
+	int fd, rc;
+
+	if (base == NULL) {
+		rc = fstatat(root, path, &sb, AT_SYMLINK_NOFOLLOW) == 0;
+		free(dir);
+		return rc;
+	}
+	*base++ = '\0';
+	if ((fd = open_below(root, dir, NULL)) < 0) {
+		free(dir);
+		return 0;
+	}
+	rc = fstatat(fd, base, &sb, AT_SYMLINK_NOFOLLOW) == 0;
+	close(fd);
+	free(dir);
+	return rc;
+}
+
+int
+move_queue(struct state *st, const struct layout *layout, const char *user,
+    const char *target, int hold, int64_t complete_after, int64_t *id,
+    char **cause)
+{
+	struct state_move_request r = { .user = user, .target = target,
+	    .hold = hold, .complete_after = complete_after };
+	struct state_account a;
+	struct state_slice src, dst;
+	struct state_move last;
+	struct statvfs vfs;
+	char path[MS_PATH_MAX];
+	int sroot = -1, droot = -1, box = -1, rc = -1, adopt = 0;
+
+	memset(&src, 0, sizeof src);
+	memset(&dst, 0, sizeof dst);
+	if (state_account_get(st, user, &a, cause) != 0)
+		return -1;
+	if (state_slice_get(st, a.slice, &src, cause) != 0 ||
+	    state_slice_get(st, target, &dst, cause) != 0)
+		goto out;
+	if (layout_expand(layout, user, path, sizeof path, cause) != 0)
+		goto out;
+	r.target_path = path;
+	if ((sroot = open_root(src.path, src.name, cause)) < 0 ||
+	    (droot = open_root(dst.path, dst.name, cause)) < 0)
+		goto out;
+	if ((box = open_below(sroot, a.path, cause)) < 0) {
+		char *why = *cause;
+
+		*cause = xasprintf("source mailbox of '%s' on slice '%s': %s; "
+		    "run 'mailshift discover %s'", user, src.name, why,
+		    src.name);
+		free(why);
+		goto out;
+	}
+	if (fstatvfs(droot, &vfs) == 0 && (uint64_t)vfs.f_bavail *
+	    vfs.f_frsize < a.bytes + a.bytes / 50) {
+		fail(cause, "slice '%s' has %llu bytes free on disk, not "
+		    "enough for account '%s' (%llu bytes); choose another "
+		    "slice or free space", dst.name,
+		    (unsigned long long)vfs.f_bavail * vfs.f_frsize, user,
+		    (unsigned long long)a.bytes);
+		goto out;
+	}
+	if (exists_below(droot, path)) {
+		/* Only a copy an earlier move of this account left is ours. */
+		if (state_move_find_last(st, user, &last, cause) < 0)
+			goto out;
+		adopt = last.id != 0 && last.target_slice == dst.id &&
+		    strcmp(last.target_path, path) == 0 &&
+		    (strcmp(last.state, "failed") == 0 ||
+		    strcmp(last.state, "cancelled") == 0);
+		state_move_free(&last);
+		if (!adopt && strcmp(a.slice, target) != 0) {
+			fail(cause, "%s/%s already exists on slice '%s' and is "
+			    "not a copy of an earlier move of '%s'; remove it "
+			    "or choose another slice", dst.path, path, dst.name,
+			    user);
+			goto out;
+		}
+	}
+	rc = state_move_create(st, &r, id, cause);
+out:
+	if (box >= 0)
+		close(box);
+	if (sroot >= 0)
+		close(sroot);
+	if (droot >= 0)
+		close(droot);
+	state_account_free(&a);
+	state_slice_free(&src);
+	state_slice_free(&dst);
+	return rc;
+}
+
+/* What a run carries between its steps. */
+struct run {
+	struct state		*st;
+	const struct move_opts	*o;
+	const struct config	*cfg;
+	struct state_move	 m;
+	struct move_result	*res;
+	struct throttle		 thr;
+	struct move_progress	 prog;
+	double			 pass_start;
+	int			 sroot, droot, sparent, src, dst;
+	int			 created;	/* target made by this run */
+};
+
+static void
+on_progress(void *arg, const struct sync_stats *s)
+{
+	struct run *r = arg;
+
+	if (r->o->progress == NULL)
+		return;
+	r->prog.bytes_done = s->bytes_copied;
+	r->prog.files_done = s->files_copied;
+	r->prog.seconds = monotonic_now() - r->pass_start;
+	r->o->progress(r->o->arg, &r->prog);
+}
+
+static void
+on_hook(void *arg, const char *point, uint64_t n)
+{
+	(void)arg;
+	crash_point(point, n);
+}
+
+/* Reload the move from the catalog. */
+static int
+reload(struct run *r, char **cause)
+{
+	int64_t id = r->m.id;
+
+	state_move_free(&r->m);
+	return state_move_get(r->st, id, &r->m, cause);
+}
+
+/* Remove the target mailbox this run created (after ENOSPC). */
+static void
+remove_target(struct run *r)
+{
+	char *dir = xstrdup(r->m.target_path), *base = strrchr(dir, '/');
+	int fd;
+
+	if (base == NULL) {
+		tree_remove(r->droot, dir, NULL);
+	} else {
+		*base++ = '\0';
+		if ((fd = open_below(r->droot, dir, NULL)) >= 0) {
+			tree_remove(fd, base, NULL);
+			close(fd);
+		}
+	}
+	free(dir);
+}
+
+/* End the move as failed with why; returns -1 with the cause set. */
+static int
+give_up(struct run *r, const char *why, char **cause)
+{
+	char *ignore = NULL;
+
+	state_move_fail(r->st, r->m.id, "failed", why, &ignore);
+	free(ignore);
+	return fail(cause, "move %lld of '%s' failed: %s", (long long)r->m.id,
+	    r->m.user, why);
+}
+
+/* One sync pass with progress; counts into the result. */
+static int
+pass(struct run *r, struct sync *s, int skip, struct sync_stats *stats,
+    char **cause)
+{
+	int enospc = 0, rc;
+	char *why = NULL;
+
+	r->prog.pass = (int)r->m.passes + 1;
+	r->pass_start = monotonic_now();
+	rc = sync_pass(s, skip, stats, &enospc, &why);
+	r->res->copy_seconds += monotonic_now() - r->pass_start;
+	r->res->files_copied += stats->files_copied;
+	r->res->bytes_copied += stats->bytes_copied;
+	r->res->passes++;
+	if (rc != 0) {
+		if (enospc) {
+			char *msg = xasprintf("slice '%s' is full: %s; the "
+			    "partial copy was removed, the source is "
+			    "untouched", r->m.target, why);
+
+			free(why);
+			if (r->created)
+				remove_target(r);
+			rc = give_up(r, msg, cause);
+			free(msg);
+			return rc;
+		}
+		rc = give_up(r, why, cause);
+		free(why);
+		return rc;
+	}
+	r->m.passes++;
+	r->res->bytes = stats->bytes_seen;
+	r->res->files = stats->files_seen;
+	if (state_move_progress(r->st, r->m.id, stats->bytes_seen,
+	    stats->files_seen, stats->bytes_seen, stats->files_seen,
+	    r->m.passes, r->m.copy_ms + (int64_t)(r->res->copy_seconds *
+	    1000), cause) != 0)
+		return -1;
+	crash_point("after-pass", (uint64_t)r->m.passes);
+	return 0;
+}
+
+static int
+is_small(const struct run *r, const struct sync_stats *s)
+{
+	return sync_changes(s) <= r->cfg->small_pass_files &&
+	    s->bytes_copied <= r->cfg->small_pass_bytes;
+}
+
+/* Make the target durable: syncfs, or fsync of every file and directory. */
+static int
+make_durable(struct run *r, char **cause)
+{
+	if (r->cfg->durability_fsync) {
+		if (tree_fsync(r->dst, cause) != 0)
+			return -1;
+	} else if (syncfs(r->dst) != 0)
+		return fail(cause, "syncfs on slice '%s': %s", r->m.target,
+		    strerror(errno));
+	return 0;
+}
+
+/*
+ * The cutover: lock, grace, final pass, durability, verification, then the
+ * switch. Any failure before the switch unlocks the account on the source.
+ */
+static int
+cutover(struct run *r, struct sync *s, char **cause)
+{
+	struct sync_stats stats;
+	int64_t t0 = now_ms(), elapsed;
+	char *why = NULL, *msg;
+	int enospc = 0;
+	uint64_t files, bytes;
+	struct timespec grace;
+
+	if (state_move_lock(r->st, r->m.id, t0, cause) != 0)
+		return -1;
+	crash_point("after-lock", 0);
+	r->prog.phase = "cutover";
+	if (r->cfg->lock_grace > 0) {
+		grace.tv_sec = (time_t)r->cfg->lock_grace;
+		grace.tv_nsec = 0;
+		nanosleep(&grace, NULL);
+	}
+	r->prog.pass = (int)r->m.passes + 1;
+	r->pass_start = monotonic_now();
+	if (sync_pass(s, 1, &stats, &enospc, &why) != 0) {
+		msg = xasprintf("final pass: %s", why);
+		goto abandon;
+	}
+	r->m.passes++;
+	r->res->passes++;
+	r->res->files_copied += stats.files_copied;
+	r->res->bytes_copied += stats.bytes_copied;
+	crash_point("after-final-pass", 0);
+	if (make_durable(r, &why) != 0) {
+		msg = xasprintf("durability: %s", why);
+		goto abandon;
+	}
+	crash_point("after-sync", 0);
+	if (sync_verify(r->src, r->dst, r->o->verify_content ||
+	    r->cfg->verify_content, geteuid() == 0, &files, &bytes, &why) !=
+	    0) {
+		msg = xasprintf("%s", why);
+		goto abandon;
+	}
+	crash_point("after-verify", 0);
+	elapsed = now_ms() - t0;
+	if (elapsed > (int64_t)r->cfg->lock_timeout * 1000) {
+		why = NULL;
+		msg = xasprintf("the lock lasted %lld ms, over lock_timeout "
+		    "(%llu s)", (long long)elapsed,
+		    (unsigned long long)r->cfg->lock_timeout);
+		goto abandon;
+	}
+	if (state_move_progress(r->st, r->m.id, bytes, files, bytes, files,
+	    r->m.passes, r->m.copy_ms + (int64_t)(r->res->copy_seconds *
+	    1000), cause) != 0)
+		goto abandon_cause;
+	elapsed = now_ms() - t0;
+	if (state_move_commit(r->st, r->m.id, elapsed, cause) != 0)
+		goto abandon_cause;
+	r->res->lock_ms = elapsed;
+	r->res->files = files;
+	r->res->bytes = bytes;
+	crash_point("after-commit", 0);
+	return 0;
+
+abandon_cause:
+	msg = xstrdup(*cause);
+	free(*cause);
+	*cause = NULL;
+abandon:
+	free(why);
+	why = NULL;
+	state_move_unlock(r->st, r->m.id, msg, &why);
+	free(why);
+	fail(cause, "cutover of '%s' abandoned: %s; the account is unlocked "
+	    "on the source and the copy is kept: run the move again to "
+	    "retry", r->m.user, msg);
+	free(msg);
+	return -1;
+}
+
+/* The name a retired source gets in its slice's retired directory. */
+static void
+retired_name(const struct state_move *m, char *buf, size_t len)
+{
+	snprintf(buf, len, "%lld-%s", (long long)m->id, m->user);
+}
+
+/*
+ * After the switch: rename the source aside in its own slice, and with
+ * archive = zstd, archive it, verify the archive and remove the tree.
+ */
+static int
+retire(struct run *r, char **cause)
+{
+	char name[600], *dir, *base, out[MS_PATH_MAX], *path;
+	int parent, rd, rc = -1;
+
+	retired_name(&r->m, name, sizeof name);
+	if (mkdirat(r->sroot, RETIRED_DIR, 0700) != 0 && errno != EEXIST)
+		return fail(cause, "cannot create %s/%s: %s", r->m.source_root,
+		    RETIRED_DIR, strerror(errno));
+	if ((rd = openat(r->sroot, RETIRED_DIR, DIR_FLAGS)) < 0)
+		return fail(cause, "cannot open %s/%s: %s", r->m.source_root,
+		    RETIRED_DIR, strerror(errno));
+	dir = xstrdup(r->m.source_path);
+	if ((base = strrchr(dir, '/')) != NULL) {
+		*base++ = '\0';
+		parent = open_below(r->sroot, dir, cause);
+	} else {
+		base = dir;
+		parent = dup(r->sroot);
+	}
+	if (parent < 0)
+		goto out;
+	if (renameat(parent, base, rd, name) != 0 && errno != ENOENT) {
+		fail(cause, "cannot retire %s/%s: %s", r->m.source_root,
+		    r->m.source_path, strerror(errno));
+		close(parent);
+		goto out;
+	}
+	close(parent);
+	path = xasprintf("%s/%s/%s", r->m.source_root, RETIRED_DIR, name);
+	rc = state_move_retired(r->st, r->m.id, path, now_unix(), cause);
+	snprintf(r->res->retired, sizeof r->res->retired, "%s", path);
+	free(path);
+	if (rc != 0)
+		goto out;
+	crash_point("after-retire", 0);
+	if (r->cfg->archive_zstd) {
+		snprintf(out, sizeof out, "%s/%s/%s.tar.zst",
+		    r->m.source_root, RETIRED_DIR, name);
+		if (zarchive_tree(rd, name, out, NULL, NULL, cause) != 0 ||
+		    zarchive_verify(out, rd, name, cause) != 0 ||
+		    state_move_retired(r->st, r->m.id, out, now_unix(),
+		    cause) != 0 || tree_remove(rd, name, cause) != 0) {
+			rc = -1;
+			goto out;
+		}
+		snprintf(r->res->retired, sizeof r->res->retired, "%s", out);
+	}
+	rc = 0;
+out:
+	free(dir);
+	close(rd);
+	return rc;
+}
+
+/* The source has been retired already when it is no longer in place. */
+static int
+finish_done(struct run *r, char **cause)
+{
+	if (r->m.retired_path != NULL) {
+		snprintf(r->res->retired, sizeof r->res->retired, "%s",
+		    r->m.retired_path);
+		return 0;
+	}
+	return retire(r, cause);
+}
+
+static int
+run_steps(struct run *r, char **cause)
+{
+	struct sync_config sc = { .progress = on_progress, .hook = on_hook,
+	    .arg = r };
+	struct sync_stats stats;
+	struct sync *s = NULL;
+	struct stat like;
+	char *dir, *base;
+	int rc = -1, n, fd;
+
+	if ((r->sroot = open_root(r->m.source_root, r->m.source, cause)) < 0 ||
+	    (r->droot = open_root(r->m.target_root, r->m.target, cause)) < 0)
+		return -1;
+	if (strcmp(r->m.state, "done") == 0)
+		return finish_done(r, cause);
+	if (strcmp(r->m.state, "failed") == 0 ||
+	    strcmp(r->m.state, "cancelled") == 0)
+		return fail(cause, "move %lld is %s%s%s; queue a new one",
+		    (long long)r->m.id, r->m.state, r->m.error ? ": " : "",
+		    r->m.error ? r->m.error : "");
+	if (strcmp(r->m.state, "cutover") == 0) {
+		/* A run died during cutover without committing: undo. */
+		if (state_move_unlock(r->st, r->m.id, "the cutover was "
+		    "interrupted before the switch; retrying", cause) != 0 ||
+		    reload(r, cause) != 0)
+			return -1;
+	}
+	if ((r->src = open_below(r->sroot, r->m.source_path, cause)) < 0) {
+		char *why = xasprintf("source mailbox %s/%s: %s",
+		    r->m.source_root, r->m.source_path, *cause);
+
+		free(*cause);
+		*cause = NULL;
+		rc = give_up(r, why, cause);
+		free(why);
+		return rc;
+	}
+	dir = xstrdup(r->m.source_path);
+	base = strrchr(dir, '/');
+	if (base != NULL) {
+		*base = '\0';
+		fd = open_below(r->sroot, dir, NULL);
+	} else
+		fd = dup(r->sroot);
+	free(dir);
+	if (fd < 0 || fstat(fd, &like) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return fail(cause, "cannot read the source's parent directory");
+	}
+	close(fd);
+	if ((r->dst = open_target(r->droot, r->m.target_path, &like,
+	    &r->created, cause)) < 0)
+		return -1;
+	if (strcmp(r->m.state, "queued") == 0) {
+		if (state_move_set_state(r->st, r->m.id, "queued", "copying",
+		    cause) != 0 || reload(r, cause) != 0)
+			return -1;
+		state_move_event(r->st, &r->m, "move.copying", "bulk copy "
+		    "started");
+	}
+	r->prog.bytes_total = r->m.bytes_total;
+	r->prog.files_total = r->m.files_total;
+	{
+		uint64_t f = 0, b = 0;
+
+		if (tree_measure(r->src, &f, &b, NULL) == 0) {
+			r->prog.files_total = f;
+			r->prog.bytes_total = b;
+		}
+	}
+	sc.throttle = &r->thr;
+	sc.preserve_owner = geteuid() == 0;
+	s = sync_new(r->src, r->dst, &sc);
+
+	if (strcmp(r->m.state, "copying") == 0 ||
+	    strcmp(r->m.state, "syncing") == 0) {
+		for (n = 0; ; n++) {
+			r->prog.phase = strcmp(r->m.state, "copying") == 0 ?
+			    "copying" : "syncing";
+			if (pass(r, s, n > 0, &stats, cause) != 0)
+				goto out;
+			if (strcmp(r->m.state, "copying") == 0) {
+				if (state_move_set_state(r->st, r->m.id,
+				    "copying", "syncing", cause) != 0 ||
+				    reload(r, cause) != 0)
+					goto out;
+				continue;	/* at least one delta pass */
+			}
+			if (is_small(r, &stats) ||
+			    (uint64_t)r->m.passes >= r->cfg->max_passes)
+				break;
+		}
+		if (state_move_set_state(r->st, r->m.id, "syncing", "ready",
+		    cause) != 0 || reload(r, cause) != 0)
+			goto out;
+		state_move_event(r->st, &r->m, "move.ready", "ready for "
+		    "cutover after %lld passes", (long long)r->m.passes);
+	}
+	/* ready: the foreground run cuts over unless held. */
+	if (r->m.hold) {
+		rc = 0;
+		goto out;
+	}
+	while (r->m.complete_after > now_unix()) {
+		struct timespec ts = { 1, 0 };
+		int64_t wait = r->m.complete_after - now_unix();
+
+		/* A small delta pass a minute keeps the final pass short. */
+		if (wait % 60 == 0 && pass(r, s, 1, &stats, cause) != 0)
+			goto out;
+		nanosleep(&ts, NULL);
+	}
+	if (cutover(r, s, cause) != 0 || reload(r, cause) != 0)
+		goto out;
+	rc = finish_done(r, cause);
+out:
+	sync_free(s);
+	return rc;
+}
+
+int
+move_run(struct state *st, int64_t id, const struct move_opts *o,
+    struct move_result *res, char **cause)
+{
+	struct run r;
+	int rc;
+
+	memset(&r, 0, sizeof r);
+	memset(res, 0, sizeof *res);
+	res->id = id;
+	res->lock_ms = -1;
+	r.st = st;
+	r.o = o;
+	r.cfg = o->config;
+	r.res = res;
+	r.sroot = r.droot = r.src = r.dst = r.sparent = -1;
+	throttle_init(&r.thr, o->bytes_per_second ? o->bytes_per_second :
+	    r.cfg->bytes_per_second, o->files_per_second ?
+	    o->files_per_second : r.cfg->files_per_second);
+	if (state_move_claim(st, id, (int64_t)getpid(), cause) != 0)
+		return -1;
+	if (state_move_get(st, id, &r.m, cause) != 0) {
+		state_move_release(st, id);
+		return -1;
+	}
+	rc = run_steps(&r, cause);
+	res->throttle_wait = r.thr.waited;
+	state_move_release(st, id);
+	state_move_free(&r.m);
+	if (state_move_get(st, id, &r.m, NULL) == 0) {
+		snprintf(res->state, sizeof res->state, "%s", r.m.state);
+		if (r.m.lock_ms >= 0)
+			res->lock_ms = r.m.lock_ms;
+		state_move_free(&r.m);
+	}
+	if (r.src >= 0)
+		close(r.src);
+	if (r.dst >= 0)
+		close(r.dst);
+	if (r.sroot >= 0)
+		close(r.sroot);
+	if (r.droot >= 0)
+		close(r.droot);
+	return rc;
+}
+
+struct purge {
+	int64_t	 cutoff;
+	int64_t	*ids;
+	char   **paths;
+	size_t	 n;
+};
+
+static int
+purge_cb(const struct state_move *m, void *arg)
+{
+	struct purge *p = arg;
+
+	if (m->retired_path == NULL || m->purged_at != 0 ||
+	    m->retired_at > p->cutoff)
+		return 0;
+	p->ids = xrealloc(p->ids, (p->n + 1) * sizeof *p->ids);
+	p->paths = xrealloc(p->paths, (p->n + 1) * sizeof *p->paths);
+	p->ids[p->n] = m->id;
+	p->paths[p->n] = xstrdup(m->retired_path);
+	p->n++;
+	return 0;
+}
+
+int
+move_purge(struct state *st, int64_t older_than, uint64_t *purged,
+    char **cause)
+{
+	struct purge p = { .cutoff = now_unix() - older_than };
+	char *dir, *base;
+	size_t i;
+	int fd, rc = 0;
+
+	*purged = 0;
+	if (state_move_list(st, "done", purge_cb, &p, cause) != 0)
+		return -1;
+	for (i = 0; i < p.n; i++) {
+		/* Only ever inside a slice's retired directory. */
+		dir = xstrdup(p.paths[i]);
+		base = strrchr(dir, '/');
+		if (rc == 0 && base != NULL && strstr(dir, "/" RETIRED_DIR) !=
+		    NULL) {
+			*base++ = '\0';
+			if ((fd = open(dir, DIR_FLAGS)) >= 0) {
+				rc = tree_remove(fd, base, cause);
+				close(fd);
+			}
+			if (rc == 0)
+				rc = state_move_purged(st, p.ids[i],
+				    now_unix(), cause);
+			if (rc == 0)
+				(*purged)++;
+		}
+		free(dir);
+		free(p.paths[i]);
+	}
+	free(p.ids);
+	free(p.paths);
+	return rc;
+}
