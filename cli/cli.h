@@ -44,6 +44,7 @@ extern const struct cmd_entry cmd_discover_entry;
 extern const struct cmd_entry cmd_account_list_entry;
 extern const struct cmd_entry cmd_account_show_entry;
 extern const struct cmd_entry cmd_account_import_entry;
+extern const struct cmd_entry cmd_account_restore_entry;
 extern const struct cmd_entry cmd_route_entry;
 extern const struct cmd_entry cmd_move_entry;
 extern const struct cmd_entry cmd_moves_list_entry;

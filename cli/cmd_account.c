@@ -6,6 +6,7 @@
 #include "output.h"
 #include "state.h"
 #include "util.h"
+#include "zarchive.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -392,6 +393,97 @@ bad:
 	return EXIT_FAIL;
 }
 
+static int
+cmd_account_restore(struct cli *c, const struct cmd_entry *e, int argc,
+    char **argv)
+{
+	static const struct option opts[] = {
+		{ "from-archive", required_argument, NULL, 'a' },
+		{ "to", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *archive = NULL, *to = NULL;
+	struct state_route r;
+	struct state *st;
+	struct stat sb;
+	char *cause = NULL, *dir = NULL, *base, *tmp = NULL, *final = NULL;
+	int ch, rc = EXIT_FAIL;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'a')
+			archive = optarg;
+		else if (ch == 't')
+			to = optarg;
+		else
+			return cli_usage(e, "unknown option");
+	}
+	if (argc - optind != 1)
+		return cli_usage(e, "give one user");
+	if (archive == NULL)
+		return cli_usage(e, "missing --from-archive FILE");
+	if ((st = cli_state(c, 0)) == NULL)
+		return EXIT_FAIL;
+	if (state_route_get(st, argv[optind], &r, &cause) != 0)
+		return cli_fail(cause);
+	if (to != NULL) {
+		/* Into a directory of the admin's choice, as DIR/USER. */
+		if (stat(to, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+			cli_error("--to %s is not a directory", to);
+			goto out;
+		}
+		dir = xstrdup(to);
+		final = xasprintf("%s/%s", to, r.user);
+		if (lstat(final, &sb) == 0) {
+			cli_error("%s already exists; restore elsewhere", final);
+			goto out;
+		}
+		if (zarchive_extract(archive, dir, r.user, &cause) != 0) {
+			cli_fail(cause);
+			goto out;
+		}
+	} else {
+		/* Back into the account's home, only where nothing is. */
+		if (lstat(r.home, &sb) == 0) {
+			cli_error("%s (the home of %s) exists; restore into "
+			    "another directory with --to DIR", r.home, r.user);
+			goto out;
+		}
+		dir = xstrdup(r.home);
+		base = strrchr(dir, '/');
+		*base++ = '\0';
+		final = xstrdup(r.home);
+		tmp = xasprintf(".mailshift-restore.%ld", (long)getpid());
+		if (zarchive_extract(archive, dir, tmp, &cause) != 0) {
+			cli_fail(cause);
+			goto out;
+		}
+		free(tmp);
+		tmp = xasprintf("%s/.mailshift-restore.%ld", dir,
+		    (long)getpid());
+		if (rename(tmp, final) != 0) {
+			cli_error("cannot move the restored mailbox into %s: "
+			    "%s", final, strerror(errno));
+			goto out;
+		}
+		state_event(st, "account.restore", r.user, r.slice, "restored "
+		    "%s from %s", final, archive);
+	}
+	if (!c->json)
+		printf("restored %s from %s into %s\n", r.user, archive, final);
+	rc = EXIT_OK;
+out:
+	free(dir);
+	free(tmp);
+	free(final);
+	state_route_free(&r);
+	return rc;
+}
+
+const struct cmd_entry cmd_account_restore_entry = {
+	"account", "restore", "USER --from-archive FILE [--to DIR]",
+	"bring back an archived mailbox (into its empty home, or DIR/USER)",
+	cmd_account_restore
+};
 const struct cmd_entry cmd_account_list_entry = {
 	"account", "list", "[--slice SLICE]", "list accounts",
 	cmd_account_list

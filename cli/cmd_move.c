@@ -205,11 +205,11 @@ cmd_move(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 			    "'%s' (move %lld); add --wait to run it here",
 			    user, to, (long long)id);
 	} else {
-		/* A finished move whose source was not retired: finish it. */
+		/* A finished move to this slice: finish its retirement
+		 * if a crash left it undone, and report it. */
 		if (wait && state_move_find_last(st, user, &m, NULL) == 0) {
 			if (strcmp(m.state, "done") == 0 &&
-			    strcmp(m.target, to) == 0 &&
-			    m.retired_path == NULL) {
+			    strcmp(m.target, to) == 0) {
 				id = m.id;
 				state_move_free(&m);
 				goto run;

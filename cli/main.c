@@ -26,6 +26,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_account_list_entry,
 	&cmd_account_show_entry,
 	&cmd_account_import_entry,
+	&cmd_account_restore_entry,
 	&cmd_route_entry,
 	&cmd_move_entry,
 	&cmd_moves_list_entry,

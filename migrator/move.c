@@ -485,14 +485,32 @@ retired_name(const struct state_move *m, char *buf, size_t len)
 	snprintf(buf, len, "%lld-%s", (long long)m->id, m->user);
 }
 
+/* Archive the retired tree rd/name, verify it, then remove the tree. */
+static int
+retire_archive(struct run *r, int rd, const char *name, char **cause)
+{
+	char out[MS_PATH_MAX];
+
+	snprintf(out, sizeof out, "%s/%s/%s.tar.zst", r->m.source_root,
+	    RETIRED_DIR, name);
+	if (zarchive_tree(rd, name, out, NULL, NULL, cause) != 0 ||
+	    zarchive_verify(out, rd, name, cause) != 0 ||
+	    state_move_retired(r->st, r->m.id, out, now_unix(), cause) != 0 ||
+	    tree_remove(rd, name, cause) != 0)
+		return -1;
+	snprintf(r->res->retired, sizeof r->res->retired, "%s", out);
+	return 0;
+}
+
 /*
  * After the switch: rename the source aside in its own slice, and with
  * archive = zstd, archive it, verify the archive and remove the tree.
+ * Each step is recorded, so a rerun finishes what a crash left.
  */
 static int
 retire(struct run *r, char **cause)
 {
-	char name[600], *dir, *base, out[MS_PATH_MAX], *path;
+	char name[600], *dir = NULL, *base, *path;
 	int parent, rd, rc = -1;
 
 	retired_name(&r->m, name, sizeof name);
@@ -502,6 +520,17 @@ retire(struct run *r, char **cause)
 	if ((rd = openat(r->sroot, RETIRED_DIR, DIR_FLAGS)) < 0)
 		return fail(cause, "cannot open %s/%s: %s", r->m.source_root,
 		    RETIRED_DIR, strerror(errno));
+	if (r->m.retired_path != NULL) {
+		/* Renamed already; only the archive may be missing. */
+		snprintf(r->res->retired, sizeof r->res->retired, "%s",
+		    r->m.retired_path);
+		rc = 0;
+		if (r->cfg->archive_zstd && strstr(r->m.retired_path,
+		    ".tar.zst") == NULL)
+			rc = retire_archive(r, rd, name, cause);
+		close(rd);
+		return rc;
+	}
 	dir = xstrdup(r->m.source_path);
 	if ((base = strrchr(dir, '/')) != NULL) {
 		*base++ = '\0';
@@ -526,34 +555,18 @@ retire(struct run *r, char **cause)
 	if (rc != 0)
 		goto out;
 	crash_point("after-retire", 0);
-	if (r->cfg->archive_zstd) {
-		snprintf(out, sizeof out, "%s/%s/%s.tar.zst",
-		    r->m.source_root, RETIRED_DIR, name);
-		if (zarchive_tree(rd, name, out, NULL, NULL, cause) != 0 ||
-		    zarchive_verify(out, rd, name, cause) != 0 ||
-		    state_move_retired(r->st, r->m.id, out, now_unix(),
-		    cause) != 0 || tree_remove(rd, name, cause) != 0) {
-			rc = -1;
-			goto out;
-		}
-		snprintf(r->res->retired, sizeof r->res->retired, "%s", out);
-	}
-	rc = 0;
+	if (r->cfg->archive_zstd)
+		rc = retire_archive(r, rd, name, cause);
 out:
 	free(dir);
 	close(rd);
 	return rc;
 }
 
-/* The source has been retired already when it is no longer in place. */
+/* Finish a move whose switch committed: retire the source if not yet. */
 static int
 finish_done(struct run *r, char **cause)
 {
-	if (r->m.retired_path != NULL) {
-		snprintf(r->res->retired, sizeof r->res->retired, "%s",
-		    r->m.retired_path);
-		return 0;
-	}
 	return retire(r, cause);
 }
 
@@ -712,6 +725,10 @@ move_run(struct state *st, int64_t id, const struct move_opts *o,
 		snprintf(res->state, sizeof res->state, "%s", r.m.state);
 		if (r.m.lock_ms >= 0)
 			res->lock_ms = r.m.lock_ms;
+		if (res->files == 0 && res->bytes == 0) {
+			res->files = r.m.files_done;
+			res->bytes = r.m.bytes_done;
+		}
 		state_move_free(&r.m);
 	}
 	if (r.src >= 0)

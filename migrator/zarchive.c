@@ -141,7 +141,7 @@ zarchive_tree(int parent, const char *name, const char *out,
 
 	w->a = archive_write_new();
 	w->e = archive_entry_new();
-	if (archive_write_set_format_pax_restricted(w->a) != ARCHIVE_OK ||
+	if (archive_write_set_format_pax(w->a) != ARCHIVE_OK ||
 	    archive_write_add_filter_zstd(w->a) != ARCHIVE_OK) {
 		fail(cause, "archive: zstd or pax not available: %s",
 		    archive_error_string(w->a));
@@ -258,6 +258,8 @@ zarchive_verify(const char *path, int parent, const char *name, char **cause)
 		}
 		/* Stat the original through its parent, never following. */
 		dir = xstrdup(p);
+		while (strlen(dir) > 1 && dir[strlen(dir) - 1] == '/')
+			dir[strlen(dir) - 1] = '\0';
 		base = strrchr(dir, '/');
 		if (base == NULL) {
 			pfd = dup(parent);
@@ -330,7 +332,8 @@ zarchive_extract(const char *path, const char *dest, const char *as_name,
 	struct archive_entry *e;
 	const char *p, *slash;
 	char *out;
-	int rc = -1, r, flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM |
+	int rc = -1, r, cwd = -1, flags = ARCHIVE_EXTRACT_TIME |
+	    ARCHIVE_EXTRACT_PERM |
 	    ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
 	    ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS;
 
@@ -344,10 +347,16 @@ zarchive_extract(const char *path, const char *dest, const char *as_name,
 		    archive_error_string(a));
 		goto out;
 	}
+	/* Entries are written relative to dest, never as absolute paths. */
+	if ((cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    chdir(dest) != 0) {
+		fail(cause, "cannot enter %s: %s", dest, strerror(errno));
+		goto out;
+	}
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		p = archive_entry_pathname(e);
 		slash = strchr(p, '/');
-		out = xasprintf("%s/%s%s", dest, as_name, slash ? slash : "");
+		out = xasprintf("%s%s", as_name, slash ? slash : "");
 		archive_entry_copy_pathname(e, out);
 		free(out);
 		if (archive_write_header(w, e) != ARCHIVE_OK) {
@@ -394,5 +403,11 @@ zarchive_extract(const char *path, const char *dest, const char *as_name,
 out:
 	archive_read_free(a);
 	archive_write_free(w);
+	if (cwd >= 0) {
+		if (fchdir(cwd) != 0 && rc == 0)
+			rc = fail(cause, "cannot return to the working "
+			    "directory: %s", strerror(errno));
+		close(cwd);
+	}
 	return rc;
 }
