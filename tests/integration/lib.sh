@@ -5,6 +5,7 @@ set -u
 
 MS=${MAILSHIFT_BIN:?set MAILSHIFT_BIN to the mailshift binary}
 GEN=${MAILDIR_GEN:?set MAILDIR_GEN to the maildir-gen binary}
+TESTLIB=$(cd "$(dirname "$0")" && pwd)
 TESTROOT=$(mktemp -d "${TMPDIR:-/tmp}/mailshift-it.XXXXXX")
 trap 'chmod -R u+rwx "$TESTROOT" 2>/dev/null; rm -rf "$TESTROOT"' EXIT
 tap_n=0
@@ -108,4 +109,27 @@ mkbox() {
 		printf 'Subject: %s\n\nbody\n' "$i" >"$1/cur/$i.M1P1.host:2,S"
 		i=$((i + 1))
 	done
+}
+
+# Compare two trees exactly (names, sizes, modes, ns mtimes, owners, links,
+# contents); extra arguments go to treecmp.py.
+same_tree() {
+	python3 "$TESTLIB/treecmp.py" "$@" >"$D/treecmp" 2>&1 ||
+	    fail "trees differ: $(cat "$D/treecmp")"
+}
+
+# A config for moves in tests: no lock grace unless given, other settings
+# as "section.key=value" arguments.
+move_conf() {
+	printf '[move]\nlock_grace = 0s\n' >"$D/mailshift.conf"
+	for kv in "$@"; do
+		printf '[%s]\n%s\n' "${kv%%.*}" "${kv#*.}" >>"$D/mailshift.conf"
+	done
+	MAILSHIFT_CONFIG="$D/mailshift.conf"
+	export MAILSHIFT_CONFIG
+}
+
+# Query the catalog.
+q() {
+	sqlite3 "$MAILSHIFT_DB" "$1"
 }

@@ -1,0 +1,257 @@
+# mailshift move --wait on real directories: the whole lifecycle, what it
+# refuses, and what it leaves behind.
+. "$(dirname "$0")/lib.sh"
+
+# A fleet with one generated account on s1; $U is the user, $SRC its
+# mailbox and $DST where it goes on s2.
+one_account() {
+	fleet
+	move_conf "$@"
+	"$GEN" --accounts 1 --messages "${MESSAGES:-300}" --max-size 20000 \
+	    --seed 21 "$D/s1" >/dev/null || fail "generator failed"
+	ok discover
+	U=user0001@example.net
+	SRC="$D/s1/example.net/user0001"
+	DST="$D/s2/example.net/user0001"
+	cp -a "$SRC" "$D/original"
+}
+
+t_move_basic() {
+	one_account
+	ok move "$U" --to s2 --wait
+	expect_out "move 1 done: $U s1 -> s2"
+	expect_out "lock "
+	same_tree "$D/original" "$DST"
+	# The source was only renamed aside, never changed.
+	same_tree "$D/original" "$D/s1/.mailshift-retired/1-$U"
+	[ ! -e "$SRC" ] || fail "source still in place"
+	ok route "$U" --json
+	json_check 'j["slice"] == "s2" and j["host"] == "10.0.0.2" and j["generation"] == 2 and j["locked"] is False'
+	ok moves list --json
+	json_check 'j[0]["state"] == "done" and j[0]["passes"] >= 3 and j[0]["lock_ms"] >= 0 and j[0]["error"] is None'
+	ok moves show 1
+	expect_out "move.done"
+	expect_out "move.retired"
+	# Discovery afterwards sees the account on s2 only, no conflict.
+	ok discover
+	ok account show "$U" --json
+	json_check 'j["slice"] == "s2"'
+}
+
+t_move_json_and_queue() {
+	one_account
+	ok move "$U" --to s2
+	expect_out "move 1 queued"
+	[ ! -e "$DST" ] || fail "queueing copied something"
+	ok moves list --json
+	json_check 'j[0]["state"] == "queued"'
+	ms move "$U" --to s3
+	expect_rc 1
+	expect_err "already moving to slice 's2'"
+	ok --json move "$U" --to s2 --wait
+	json_check 'j["state"] == "done" and j["files"] > 300 and j["lock_ms"] is not None'
+	same_tree "$D/original" "$DST"
+}
+
+t_refusals() {
+	one_account
+	before=$(catalog_sum)
+	ms move "$U" --to s1 --wait
+	expect_rc 1
+	expect_err "already on slice 's1'"
+	ok slice set s3 --state readonly
+	ms move "$U" --to s3 --wait
+	expect_rc 1
+	expect_err "slice 's3' is readonly and receives no accounts"
+	ok slice set s3 --state draining
+	ms move "$U" --to s3 --wait
+	expect_rc 1
+	expect_err "is draining"
+	ok slice set s3 --state active
+	ok slice set s2 --capacity 1M
+	ms move "$U" --to s2 --wait
+	expect_rc 1
+	expect_err "slice 's2' has no room for account"
+	ms move nobody@example.com --to s2 --wait
+	expect_rc 1
+	expect_err "account 'nobody@example.com' not found"
+	ms move "$U" --to s9 --wait
+	expect_rc 1
+	expect_err "slice 's9' not found"
+	ms move "$U" --wait
+	expect_rc 2
+	ms move "$U" --to s2 --bwlimit 10X
+	expect_rc 2
+	[ ! -e "$D/s2/example.net" ] && [ ! -e "$D/s3/example.net" ] ||
+	    fail "a refused move copied something"
+	ok slice set s2 --capacity 10G
+	# A stray directory where the account would go is not ours to use.
+	mkdir -p "$DST"
+	ms move "$U" --to s2 --wait
+	expect_rc 1
+	expect_err "already exists on slice 's2'"
+	same_tree "$D/original" "$SRC"
+}
+
+t_second_move_refused() {
+	one_account
+	ok move "$U" --to s2 --wait --hold
+	expect_out "held"
+	ok route "$U" --json
+	json_check 'j["slice"] == "s1" and j["locked"] is False'
+	ms move "$U" --to s3 --wait
+	expect_rc 1
+	expect_err "already moving to slice 's2'"
+	[ "$(q "SELECT count(*) FROM moves")" -eq 1 ] || fail "second move queued"
+	# Released, it finishes.
+	q "UPDATE moves SET hold = 0"
+	ok move "$U" --to s2 --wait
+	expect_out "done"
+	same_tree "$D/original" "$DST"
+}
+
+t_symlink_and_names() {
+	fleet
+	move_conf
+	B="$D/s1/example.com/alice"
+	mkbox "$B" 5
+	ln -s /etc "$B/cur/evil:2,S"
+	ln -s ../../../../etc "$B/.Sent"
+	printf 'x\n' >"$B/cur/back\\slash:2,S"
+	printf 'y\n' >"$B/cur/div$(printf '\342\210\225')slash:2,S"
+	ok discover
+	cp -a "$B" "$D/original"
+	ok move alice@example.com --to s2 --wait
+	same_tree "$D/original" "$D/s2/example.com/alice"
+	[ "$(readlink "$D/s2/example.com/alice/cur/evil:2,S")" = /etc ] ||
+	    fail "symlink not copied as a symlink"
+	[ ! -e "$D/s2/example.com/alice/cur/evil:2,S/passwd" ] ||
+	    [ -L "$D/s2/example.com/alice/cur/evil:2,S" ] ||
+	    fail "followed a symlink"
+	[ -z "$(find "$D/s2" -name passwd)" ] || fail "copied /etc"
+}
+
+t_control_name_refused() {
+	fleet
+	move_conf
+	B="$D/s1/example.com/bob"
+	mkbox "$B" 3
+	ok discover
+	printf 'z\n' >"$B/cur/bad
+name:2,S"
+	before_src=$(cd "$B" && ls -laR | md5sum)
+	ms move bob@example.com --to s2 --wait
+	expect_rc 1
+	expect_one_error
+	expect_err "control characters"
+	expect_err 'bad\x0aname'
+	ok route bob@example.com --json
+	json_check 'j["slice"] == "s1" and j["locked"] is False'
+	ok moves list --json
+	json_check 'j[0]["state"] == "failed" and "control characters" in j[0]["error"]'
+	[ "$(cd "$B" && ls -laR | md5sum)" = "$before_src" ] ||
+	    fail "source changed"
+}
+
+t_enospc() {
+	[ "$(id -u)" -eq 0 ] || { echo "skip: needs root for tmpfs"; return 0; }
+	fleet
+	move_conf
+	mkdir -p "$D/small"
+	mount -t tmpfs -o size=2m tmpfs "$D/small" ||
+	    { echo "skip: cannot mount a tmpfs"; return 0; }
+	"$GEN" --accounts 1 --messages 200 --min-size 20000 --max-size 40000 \
+	    --seed 5 "$D/s1" >/dev/null || fail "generator failed"
+	# The catalog believes the account is small (stale sizes), so only
+	# the copy itself finds out that the target is full.
+	printf 'user,slice,path,bytes,files\nuser0001@example.net,s1,example.net/user0001,1000,1\n' >"$D/a.csv"
+	ok account import "$D/a.csv"
+	ok slice add small --pair p2 --server mx4 --path "$D/small" \
+	    --capacity 1G
+	cp -a "$D/s1/example.net/user0001" "$D/original"
+	ms move user0001@example.net --to small --wait
+	rc=$RC
+	left=$(find "$D/small" -mindepth 1 | wc -l)
+	umount "$D/small"
+	RC=$rc
+	expect_rc 1
+	expect_one_error
+	expect_err "slice 'small' is full"
+	expect_err "No space left on device"
+	expect_err "partial copy was removed"
+	[ "$left" -le 1 ] || fail "partial target left behind ($left entries)"
+	same_tree "$D/original" "$D/s1/example.net/user0001"
+	ok route user0001@example.net --json
+	json_check 'j["slice"] == "s1" and j["locked"] is False and j["generation"] == 1'
+}
+
+t_unreadable_file() {
+	command -v setpriv >/dev/null || { echo "skip: no setpriv"; return 0; }
+	[ "$(id -u)" -eq 0 ] || { echo "skip: needs root to drop privileges"; return 0; }
+	fleet
+	move_conf
+	mkbox "$D/s1/example.com/carol" 4
+	ok discover
+	chmod 0711 "$TESTROOT"
+	chown -R 65534:65534 "$D"
+	chmod 000 "$D/s1/example.com/carol/cur/2.M1P1.host:2,S"
+	RC=0
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$MS" move \
+	    carol@example.com --to s2 --wait >"$D/out" 2>"$D/err" || RC=$?
+	expect_rc 1
+	expect_one_error
+	expect_err "cannot read cur/2.M1P1.host:2,S: Permission denied"
+	ok route carol@example.com --json
+	json_check 'j["slice"] == "s1" and j["locked"] is False'
+	[ "$(stat -c %a "$D/s1/example.com/carol/cur/2.M1P1.host:2,S")" = 0 ] ||
+	    fail "source file changed"
+}
+
+t_vanishing_folder() {
+	one_account
+	# Slow the copy down so that a folder disappears while it runs.
+	( sleep 1; rm -rf "$SRC/.Trash" "$SRC/.Drafts" "$SRC/.Junk" ) &
+	ok move "$U" --to s2 --wait --files-per-second 150
+	wait
+	same_tree "$D/s1/.mailshift-retired/1-$U" "$DST"
+	[ ! -e "$DST/.Trash" ] && [ ! -e "$DST/.Drafts" ] ||
+	    fail "a vanished folder is on the target"
+}
+
+t_archive_restore_purge() {
+	one_account retention.archive=zstd
+	ok move "$U" --to s2 --wait
+	A="$D/s1/.mailshift-retired/1-$U.tar.zst"
+	expect_out "source retired to $A"
+	[ -f "$A" ] || fail "no archive"
+	[ ! -e "$D/s1/.mailshift-retired/1-$U" ] || fail "retired tree kept"
+	mkdir "$D/restored"
+	ok account restore "$U" --from-archive "$A" --to "$D/restored"
+	same_tree "$D/original" "$D/restored/$U"
+	ms account restore "$U" --from-archive "$A"
+	expect_rc 1
+	expect_err "exists; restore into another directory"
+	# A lost mailbox comes back into its empty home.
+	rm -rf "$DST"
+	ok account restore "$U" --from-archive "$A"
+	same_tree "$D/original" "$DST"
+	ok moves purge
+	expect_out "purged 0 retired sources"
+	ok moves purge --older-than 0s
+	expect_out "purged 1 retired source"
+	[ ! -e "$A" ] || fail "archive not purged"
+	ok moves show 1 --json
+	json_check 'any(e["kind"] == "move.purged" for e in j["events"])'
+}
+
+t "move --wait: byte-identical target, catalog switched, source retired" t_move_basic
+t "move without --wait queues; --json result" t_move_json_and_queue
+t "refused before copying: same slice, readonly, draining, no room, stray dir" t_refusals
+t "a second move of a moving account is refused; held move waits" t_second_move_refused
+t "symlinks copied as symlinks, never followed; odd but valid names" t_symlink_and_names
+t "a file name with a newline fails the move, nothing changes" t_control_name_refused
+t "ENOSPC on a small tmpfs: clear error, partial copy removed" t_enospc
+t "an unreadable source file fails the move with its name" t_unreadable_file
+t "folders vanishing mid-copy are not an error" t_vanishing_folder
+t "zstd archive of the source, restore, purge" t_archive_restore_purge
+done_testing
