@@ -684,6 +684,10 @@ run_steps(struct run *r, char **cause)
 			goto out;
 		nanosleep(&ts, NULL);
 	}
+	/* Resumed at ready: one unlocked pass first, so that the final pass
+	 * under the lock only looks at what changed since. */
+	if (r->res->passes == 0 && pass(r, s, 0, &stats, cause) != 0)
+		goto out;
 	if (cutover(r, s, cause) != 0 || reload(r, cause) != 0)
 		goto out;
 	rc = finish_done(r, cause);
