@@ -57,7 +57,7 @@ pkgcheck:
 
 $(BUILD)/mailshift: $(CLI_OBJ) $(BUILD)/libmailshift.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(BUILD)/libmailshift.a \
-	    $(PKG_LIBS) -lm
+	    $(PKG_LIBS) -lpthread -lm
 
 $(BUILD)/libmailshift.a: $(LIB_OBJ)
 	rm -f $@
@@ -71,7 +71,13 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libmailshift.a \
     tests/unit/testutil.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests/unit -o $@ $< \
-	    $(BUILD)/libmailshift.a $(LDFLAGS_ALL) $(TEST_LIBS) $(PKG_LIBS) -lm
+	    $(BUILD)/libmailshift.a $(LDFLAGS_ALL) $(TEST_LIBS) $(PKG_LIBS) \
+	    -lpthread -lm
+
+$(BUILD)/sync-bench: bench/sync_bench.c $(BUILD)/libmailshift.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libmailshift.a $(LDFLAGS_ALL) \
+	    $(PKG_LIBS) -lpthread -lm
 
 $(BUILD)/maildir-gen: $(GEN_SRC)
 	@mkdir -p $(@D)
@@ -109,7 +115,7 @@ demo-run: all $(BUILD)/maildir-gen
 bench: deps
 	@$(MAKE) --no-print-directory bench-run
 
-bench-run: all $(BUILD)/maildir-gen
+bench-run: all $(BUILD)/maildir-gen $(BUILD)/sync-bench
 	@bench/run $(BUILD)
 
 install: all

@@ -20,9 +20,9 @@ median_time() {
 		    >>"$BENCH_DIR/times"
 		i=$((i + 1))
 	done
-	sort -n "$BENCH_DIR/times" | awk '{ a[NR] = $1 } END {
-	    printf "%.4f\n", (NR % 2) ? a[(NR + 1) / 2] :
-	    (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+	sort -n "$BENCH_DIR/times" | awk '{ a[NR] = $1 }
+	    END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+	    printf "%.4f\n", m }'
 }
 
 # $1 / $2 with two decimals.

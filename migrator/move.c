@@ -268,6 +268,7 @@ struct run {
 	double			 pass_start;
 	int			 sroot, droot, sparent, src, dst;
 	int			 created;	/* target made by this run */
+	int			 audit_failed;	/* keep the source in place */
 };
 
 static void
@@ -396,6 +397,32 @@ make_durable(struct run *r, char **cause)
 }
 
 /*
+ * Right after the switch, while the source is still in place and nobody
+ * writes to it (the access layer follows the catalog to the target now):
+ * the full listing comparison. A difference would be a bug: it is
+ * recorded, and the source is kept in place, not retired.
+ */
+static int
+audit(struct run *r)
+{
+	uint64_t files, bytes;
+	char *why = NULL;
+
+	if (sync_verify(r->src, r->dst, 0, geteuid() == 0, &files, &bytes,
+	    &why) == 0) {
+		state_move_event(r->st, &r->m, "move.audit", "full listing "
+		    "after the switch: %llu files, %llu bytes identical",
+		    (unsigned long long)files, (unsigned long long)bytes);
+		return 0;
+	}
+	state_move_event(r->st, &r->m, "move.audit", "full listing after the "
+	    "switch FAILED: %s; the source stays in place", why);
+	free(why);
+	r->audit_failed = 1;
+	return 0;
+}
+
+/*
  * The cutover: lock, grace, final pass, durability, verification, then the
  * switch. Any failure before the switch unlocks the account on the source.
  */
@@ -409,6 +436,12 @@ cutover(struct run *r, struct sync *s, char **cause)
 	uint64_t files, bytes;
 	struct timespec grace;
 
+	/* Write back what the passes copied before locking, so that the
+	 * locked flush only has the final pass to write. */
+	if (syncfs(r->dst) != 0)
+		return fail(cause, "syncfs on slice '%s': %s", r->m.target,
+		    strerror(errno));
+	t0 = now_ms();
 	if (state_move_lock(r->st, r->m.id, t0, cause) != 0)
 		return -1;
 	crash_point("after-lock", 0);
@@ -434,9 +467,12 @@ cutover(struct run *r, struct sync *s, char **cause)
 		goto abandon;
 	}
 	crash_point("after-sync", 0);
-	if (sync_verify(r->src, r->dst, r->o->verify_content ||
-	    r->cfg->verify_content, geteuid() == 0, &files, &bytes, &why) !=
-	    0) {
+	/* Under the lock: what could have changed, or everything with
+	 * contents when asked; the full listing follows the switch. */
+	if ((r->o->verify_content || r->cfg->verify_content ?
+	    sync_verify(r->src, r->dst, 1, geteuid() == 0, &files, &bytes,
+	    &why) : sync_verify_changed(s, geteuid() == 0, &files, &bytes,
+	    &why)) != 0) {
 		msg = xasprintf("%s", why);
 		goto abandon;
 	}
@@ -460,7 +496,7 @@ cutover(struct run *r, struct sync *s, char **cause)
 	r->res->files = files;
 	r->res->bytes = bytes;
 	crash_point("after-commit", 0);
-	return 0;
+	return audit(r);
 
 abandon_cause:
 	msg = xstrdup(*cause);
@@ -690,6 +726,14 @@ run_steps(struct run *r, char **cause)
 		goto out;
 	if (cutover(r, s, cause) != 0 || reload(r, cause) != 0)
 		goto out;
+	if (r->audit_failed) {
+		rc = fail(cause, "move %lld of '%s': the full comparison after "
+		    "the switch found a difference (see 'mailshift moves show "
+		    "%lld'); the source was kept in place at %s/%s",
+		    (long long)r->m.id, r->m.user, (long long)r->m.id,
+		    r->m.source_root, r->m.source_path);
+		goto out;
+	}
 	rc = finish_done(r, cause);
 out:
 	sync_free(s);

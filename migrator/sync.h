@@ -69,6 +69,17 @@ uint64_t sync_changes(const struct sync_stats *);
 int sync_verify(int src, int dst, int content, int check_owner,
     uint64_t *files, uint64_t *bytes, char **cause);
 
+/*
+ * The same comparison where a pass of s could have left differences: every
+ * directory but the cur/ and new/ that its last pass found unchanged with a
+ * trusted mtime and that still have that mtime on both sides (entries
+ * there are only added, removed or renamed, which changes the mtime).
+ * This is what runs under the cutover lock; sync_verify runs in full
+ * right after the switch.
+ */
+int sync_verify_changed(struct sync *, int check_owner, uint64_t *files,
+    uint64_t *bytes, char **cause);
+
 /* Count the regular files and bytes of a tree. */
 int tree_measure(int dir, uint64_t *files, uint64_t *bytes, char **cause);
 /* Remove name below dirfd and everything in it, following no symlink. */

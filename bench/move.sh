@@ -1,0 +1,96 @@
+# The copier on one account of about 25,000 messages / 250 MB: bulk copy
+# against cp -a and rsync -a, a no-change delta pass against rsync -a and
+# find, the lock of a real cutover after a 1% change, and the throttle.
+. "$(dirname "$0")/lib.sh"
+
+SB=${SYNC_BENCH:-$(dirname "$MS")/sync-bench}
+dir="$BENCH_DIR/move"
+box="$dir/src/example.net/user0001"
+if [ ! -f "$dir/manifest" ]; then
+	rm -rf "$dir"
+	mkdir -p "$dir/src"
+	"$GEN" --accounts 1 --messages 25000 --min-size 300 --max-size 50000 \
+	    --seed 51 --manifest "$dir/manifest.tmp" "$dir/src" >/dev/null
+	mv "$dir/manifest.tmp" "$dir/manifest"
+fi
+bytes=$(du -sb "$box" | cut -f1)
+files=$(find "$box" -type f | wc -l)
+echo "mailbox: $files files, $bytes bytes"
+cat "$box"/cur/* >/dev/null 2>&1 || true	# warm the page cache
+
+# Every copy is timed until its data is on disk (sync -f), so that the
+# page cache's write-back does not decide the ratio.
+fresh() { rm -rf "$dir/dst"; sync -f "$dir"; }
+t_cp() { fresh; cp -a "$box" "$dir/dst" && sync -f "$dir/dst"; }
+t_rsync() { fresh; rsync -a "$box/" "$dir/dst/" && sync -f "$dir/dst"; }
+t_ms() { fresh; "$SB" "$box" "$dir/dst" >"$dir/sb.out"; }
+RUNS=${RUNS:-3}
+cp_t=$(median_time t_cp)
+rs_t=$(median_time t_rsync)
+t_ms >/dev/null
+# The bulk pass time as sync-bench measured it (median of runs).
+: >"$dir/bulk"
+i=0
+while [ $i -lt "$RUNS" ]; do
+	t_ms
+	awk '$1 == "bulk" { print $2 }' "$dir/sb.out" >>"$dir/bulk"
+	i=$((i + 1))
+done
+ms_t=$(sort -n "$dir/bulk" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+printf '%-40s %8ss\n' "cp -a (and sync -f)" "$cp_t"
+printf '%-40s %8ss\n' "rsync -a (and sync -f)" "$rs_t"
+printf '%-40s %8ss  %sx cp -a, %sx rsync -a\n' "mailshift bulk copy (and syncfs)" "$ms_t" \
+    "$(ratio "$ms_t" "$cp_t")" "$(ratio "$ms_t" "$rs_t")"
+
+# No-change delta: rsync -a on the same unchanged pair, and find.
+fresh
+rsync -a "$box/" "$dir/dst/"
+t_rs_nochange() { rsync -a "$box/" "$dir/dst/"; }
+t_find() { find "$box" -type f | wc -l; }
+rs0=$(median_time t_rs_nochange)
+fd0=$(median_time t_find)
+t_ms >/dev/null
+d=$(awk '$1 == "delta" { print $2 }' "$dir/sb.out")
+printf '%-40s %8ss\n' "rsync -a, nothing changed" "$rs0"
+printf '%-40s %8ss\n' "find -type f | wc -l" "$fd0"
+printf '%-40s %8ss  %sx rsync -a, %sx find\n' "mailshift delta pass, nothing changed" \
+    "$d" "$(ratio "$d" "$rs0")" "$(ratio "$d" "$fd0")"
+# (sync-bench renamed 1% of the source's messages; regenerate next time.)
+rm -f "$dir/manifest"
+echo "cutover parts after a 1% change (sync-bench):"
+awk '$1 != "bulk" && $1 != "delta" { printf "  %-20s %8ss  %s %s %s\n", $1, $2, $3, $4, $5 }' "$dir/sb.out"
+
+# A real cutover: mailshift move, held at ready, 1% of the messages
+# flagged meanwhile, then released.
+rm -rf "$dir/fleet"
+mkdir -p "$dir/fleet/s1" "$dir/fleet/s2"
+cp -a "$dir/src/." "$dir/fleet/s1/"
+export MAILSHIFT_DB="$dir/fleet/catalog.db"
+printf '[move]\nlock_grace = 0s\n' >"$dir/fleet/conf"
+export MAILSHIFT_CONFIG="$dir/fleet/conf"
+"$MS" init >/dev/null
+"$MS" server add a --address a >/dev/null
+"$MS" server add b --address b >/dev/null
+"$MS" pair add p a b >/dev/null
+"$MS" slice add s1 --pair p --server a --path "$dir/fleet/s1" --capacity 1T >/dev/null
+"$MS" slice add s2 --pair p --server b --path "$dir/fleet/s2" --capacity 1T >/dev/null
+"$MS" discover >/dev/null
+"$MS" move user0001@example.net --to s2 --wait --hold >/dev/null
+n=0
+for f in "$dir"/fleet/s1/example.net/user0001/cur/*; do
+	n=$((n + 1))
+	[ $((n % 100)) -eq 0 ] && mv "$f" "${f}F"
+done
+sqlite3 "$MAILSHIFT_DB" "UPDATE moves SET hold = 0"
+"$MS" --json move user0001@example.net --to s2 --wait >"$dir/move.json"
+python3 -c 'import json,sys; j = json.load(open(sys.argv[1]))
+print("mailshift move cutover after a 1%% change: lock %d ms (goal < 100 ms), %d passes" % (j["lock_ms"], j["passes"]))' "$dir/move.json"
+
+# The throttle: the account moved back at a bytes limit that makes the
+# bulk copy last about 10 s; measured rate against the limit.
+limit=$((bytes / 10))
+"$MS" --json move user0001@example.net --to s1 --wait --bwlimit "$limit" \
+    >"$dir/throttle.json"
+python3 -c 'import json,sys; j = json.load(open(sys.argv[1])); limit = int(sys.argv[2])
+rate = j["bytes_copied"] / j["copy_seconds"]
+print("throttle at %d B/s: copied %d bytes in %.2f s = %d B/s (%.1f%% of the limit)" % (limit, j["bytes_copied"], j["copy_seconds"], rate, 100.0 * rate / limit))' "$dir/throttle.json" "$limit"

@@ -1,0 +1,265 @@
+/*
+ * Benchmark of the rebalance planner on generated fleets.
+ *
+ *   planner-bench [-s seed] [ACCOUNTS/SLICES ...]
+ *
+ * Without sizes it runs 10000/20, 100000/200 and 1000000/1000. Each size
+ * runs in a child process of its own so that its peak memory is its own.
+ * A fleet has slices of three size classes at fills from 35% to 80%, one
+ * in ten over-full (86% to 97%), two slices to a pair; account sizes are
+ * log-normal (median 50 MiB, from 4 KiB to 8 GiB), one in five active in
+ * the last week, 1% pinned and 0.5% already moving. Prints per size the
+ * planning time (CLOCK_MONOTONIC), peak memory (ru_maxrss), moves, bytes
+ * moved over the lower bound, the largest |fill - mean| afterwards and
+ * whether every slice is in the band.
+ */
+#define _GNU_SOURCE
+#include "planner.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NOW	INT64_C(1800000000)
+#define DAY	(24 * 3600)
+
+/* A generated fleet. */
+struct fleet {
+	struct planner_slice	*sl;
+	size_t			 ns;
+	struct planner_account	*ac;
+	size_t			 na;
+};
+
+/* The next number of a splitmix64 generator. */
+static uint64_t
+rnd(uint64_t *st)
+{
+	uint64_t z = (*st += UINT64_C(0x9e3779b97f4a7c15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+/* Uniform in [0, 1). */
+static double
+unif(uint64_t *st)
+{
+	return (double)(rnd(st) >> 11) / 9007199254740992.0;
+}
+
+/* Standard normal (Box-Muller). */
+static double
+normal(uint64_t *st)
+{
+	double a = unif(st), b = unif(st);
+
+	return sqrt(-2 * log(a + 1e-300)) * cos(2 * M_PI * b);
+}
+
+/* Generate a fleet of na accounts over ns slices. */
+static void
+fleet_make(struct fleet *f, size_t na, size_t ns, uint64_t seed)
+{
+	static const double cls[] = { 1, 2, 4 };
+	uint64_t st = seed, b, *used;
+	double *w, wsum = 0, fill;
+	size_t i, j, k, n, *count, given = 0;
+	char name[32];
+
+	f->ns = ns;
+	f->na = na;
+	f->sl = xcalloc(ns, sizeof *f->sl);
+	f->ac = xcalloc(na, sizeof *f->ac);
+	w = xcalloc(ns, sizeof *w);
+	count = xcalloc(ns, sizeof *count);
+	used = xcalloc(ns, sizeof *used);
+	for (i = 0; i < ns; i++) {
+		w[i] = cls[rnd(&st) % 3] * (0.8 + 0.4 * unif(&st));
+		wsum += w[i];
+	}
+	for (i = 0; i < ns; i++) {
+		count[i] = (size_t)((double)na * w[i] / wsum);
+		given += count[i];
+	}
+	for (i = 0; given < na; i = (i + 1) % ns, given++)
+		count[i]++;
+	for (i = 0, k = 0; i < ns; i++) {
+		for (n = 0; n < count[i]; n++, k++) {
+			b = (uint64_t)exp(log(50.0 * 1048576) +
+			    1.6 * normal(&st));
+			if (b < 4096)
+				b = 4096;
+			if (b > (UINT64_C(8) << 30))
+				b = UINT64_C(8) << 30;
+			f->ac[k].id = (int64_t)k + 1;
+			f->ac[k].slice = i;
+			f->ac[k].bytes = b;
+			f->ac[k].files = b / 40000 + 1;
+			f->ac[k].last_activity = rnd(&st) % 5 == 0 ?
+			    NOW - (int64_t)(rnd(&st) % (7 * DAY)) :
+			    NOW - 7 * DAY - (int64_t)(rnd(&st) % (300 * DAY));
+			f->ac[k].pinned = rnd(&st) % 100 == 0;
+			f->ac[k].moving = !f->ac[k].pinned &&
+			    rnd(&st) % 200 == 0;
+			used[i] += b;
+		}
+	}
+	for (i = 0; i < ns; i++) {
+		snprintf(name, sizeof name, "s%zu", i + 1);
+		fill = rnd(&st) % 10 == 0 ? 0.86 + 0.11 * unif(&st) :
+		    0.35 + 0.45 * unif(&st);
+		f->sl[i].id = (int64_t)i + 1;
+		f->sl[i].name = xstrdup(name);
+		f->sl[i].pair_id = (int64_t)(i / 2) + 1;
+		f->sl[i].used = used[i];
+		f->sl[i].capacity = (uint64_t)((double)used[i] / fill) + 1;
+		f->sl[i].receives = 1;
+		f->sl[i].balances = 1;
+	}
+	/* A moving account is on its way to some other slice. */
+	for (k = 0; k < na; k++) {
+		if (!f->ac[k].moving)
+			continue;
+		i = f->ac[k].slice;
+		j = (i + 1 + rnd(&st) % (ns > 1 ? ns - 1 : 1)) % ns;
+		if (j == i)
+			continue;
+		f->sl[i].pending_out += f->ac[k].bytes;
+		f->sl[j].pending_in += f->ac[k].bytes;
+	}
+	free(w);
+	free(count);
+	free(used);
+}
+
+/* Free a fleet. */
+static void
+fleet_free(struct fleet *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->ns; i++)
+		free((char *)f->sl[i].name);
+	free(f->sl);
+	free(f->ac);
+}
+
+/* Seconds of CLOCK_MONOTONIC. */
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Generate, plan and report one size; returns an exit status. */
+static int
+bench_one(size_t na, size_t ns, uint64_t seed)
+{
+	struct planner_options o;
+	struct planner_result r;
+	struct rusage ru;
+	struct fleet f;
+	double t0, t1, dev = 0, d;
+	char *cause = NULL, b1[32], b2[32];
+	size_t i;
+
+	fleet_make(&f, na, ns, seed);
+	planner_options_default(&o);
+	o.now = NOW;
+	t0 = mono();
+	if (planner_run(f.sl, f.ns, f.ac, f.na, &o, &r, &cause) != 0) {
+		fprintf(stderr, "planner-bench: %s\n", cause);
+		free(cause);
+		fleet_free(&f);
+		return 1;
+	}
+	t1 = mono();
+	getrusage(RUSAGE_SELF, &ru);
+	for (i = 0; i < f.ns; i++) {
+		d = fabs(r.fill_after[i] - r.mean_fill);
+		if (d > dev)
+			dev = d;
+	}
+	printf("%8zu/%-5zu %7.3fs %7ld MiB %7zu moves %10s of %10s "
+	    "%5.3fx lower bound  max |fill-mean| %5.2f%% (before %5.2f%%)  "
+	    "band %s\n", na, ns, t1 - t0, ru.ru_maxrss / 1024, r.nmoves,
+	    size_format(r.bytes, b1, sizeof b1),
+	    size_format(r.lower_bound, b2, sizeof b2),
+	    r.lower_bound ? (double)r.bytes / (double)r.lower_bound : 1.0,
+	    100 * dev, 100 * fmax(r.max_before - r.mean_fill,
+	    r.mean_fill - r.min_before), r.band_reached ? "reached" :
+	    "NOT reached");
+	planner_result_free(&r);
+	fleet_free(&f);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* Run one size in a child process; returns its exit status. */
+static int
+bench_child(size_t na, size_t ns, uint64_t seed)
+{
+	pid_t pid;
+	int st;
+
+	fflush(stdout);
+	if ((pid = fork()) < 0) {
+		perror("planner-bench: fork");
+		return 1;
+	}
+	if (pid == 0)
+		_exit(bench_one(na, ns, seed));
+	if (waitpid(pid, &st, 0) < 0)
+		return 1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const size_t def[][2] = {
+		{ 10000, 20 }, { 100000, 200 }, { 1000000, 1000 }
+	};
+	unsigned long long na, ns;
+	uint64_t seed = 42;
+	int c, rc = 0;
+	size_t i;
+
+	while ((c = getopt(argc, argv, "s:")) != -1) {
+		switch (c) {
+		case 's':
+			seed = strtoull(optarg, NULL, 10);
+			break;
+		default:
+			fprintf(stderr, "usage: planner-bench [-s seed] "
+			    "[ACCOUNTS/SLICES ...]\n");
+			return 2;
+		}
+	}
+	if (optind == argc) {
+		for (i = 0; i < sizeof def / sizeof def[0]; i++)
+			rc |= bench_child(def[i][0], def[i][1], seed);
+		return rc;
+	}
+	for (; optind < argc; optind++) {
+		if (sscanf(argv[optind], "%llu/%llu", &na, &ns) != 2 ||
+		    ns == 0) {
+			fprintf(stderr, "planner-bench: bad size '%s'; use "
+			    "ACCOUNTS/SLICES, e.g. 100000/200\n",
+			    argv[optind]);
+			return 2;
+		}
+		rc |= bench_child((size_t)na, (size_t)ns, seed);
+	}
+	return rc;
+}
