@@ -51,6 +51,8 @@ extern const struct cmd_entry cmd_moves_list_entry;
 extern const struct cmd_entry cmd_moves_show_entry;
 extern const struct cmd_entry cmd_moves_cancel_entry;
 extern const struct cmd_entry cmd_moves_purge_entry;
+extern const struct cmd_entry cmd_moves_complete_entry;
+extern const struct cmd_entry cmd_moves_run_entry;
 
 /* Open the catalog (creating it only for init); NULL after an error. */
 struct state *cli_state(struct cli *, int create);

@@ -452,6 +452,89 @@ cmd_moves_cancel(struct cli *c, const struct cmd_entry *e, int argc,
 }
 
 static int
+cmd_moves_complete(struct cli *c, const struct cmd_entry *e, int argc,
+    char **argv)
+{
+	struct state *st;
+	char *cause = NULL;
+	int64_t id;
+
+	if (argc != 2 || move_id(argv[1], &id) != 0)
+		return cli_usage(e, "give one move id");
+	if ((st = cli_state(c, 0)) == NULL)
+		return EXIT_FAIL;
+	if (state_move_set_hold(st, id, 0, &cause) != 0)
+		return cli_fail(cause);
+	if (!c->json)
+		printf("move %lld released for cutover\n", (long long)id);
+	return EXIT_OK;
+}
+
+struct pending {
+	int64_t	*ids;
+	size_t	 n;
+};
+
+static int
+pending_cb(const struct state_move *m, void *arg)
+{
+	struct pending *p = arg;
+
+	if (strcmp(m->state, "done") == 0 || strcmp(m->state, "failed") == 0 ||
+	    strcmp(m->state, "cancelled") == 0)
+		return 0;
+	p->ids = xrealloc(p->ids, (p->n + 1) * sizeof *p->ids);
+	p->ids[p->n++] = m->id;
+	return 0;
+}
+
+/* Run every open move here, oldest first, one after the other. */
+static int
+cmd_moves_run(struct cli *c, const struct cmd_entry *e, int argc,
+    char **argv)
+{
+	struct move_opts mo = { .config = &c->config };
+	struct pending p = { NULL, 0 };
+	struct move_result res;
+	struct state_move m;
+	struct state *st;
+	char *cause = NULL;
+	size_t i;
+	int failed = 0;
+
+	(void)argv;
+	if (argc != 1)
+		return cli_usage(e, "moves run takes no arguments");
+	if ((st = cli_state(c, 0)) == NULL)
+		return EXIT_FAIL;
+	if (state_move_list(st, NULL, pending_cb, &p, &cause) != 0)
+		return cli_fail(cause);
+	if (isatty(STDERR_FILENO) && !c->json)
+		mo.progress = draw_progress;
+	for (i = p.n; i > 0; i--) {
+		if (move_run(st, p.ids[i - 1], &mo, &res, &cause) != 0) {
+			if (mo.progress != NULL)
+				fputs("\r\033[K", stderr);
+			cli_fail(cause);
+			cause = NULL;
+			failed++;
+			continue;
+		}
+		if (mo.progress != NULL)
+			fputs("\r\033[K", stderr);
+		if (state_move_get(st, p.ids[i - 1], &m, NULL) == 0) {
+			if (!c->json)
+				print_result(c, m.user, &m, &res);
+			state_move_free(&m);
+		}
+	}
+	free(p.ids);
+	if (!c->json)
+		printf("%zu moves run, %d failed\n", p.n, failed);
+	return failed ? EXIT_FAIL : EXIT_OK;
+}
+
+static int
 cmd_moves_purge(struct cli *c, const struct cmd_entry *e, int argc,
     char **argv)
 {
@@ -500,6 +583,14 @@ const struct cmd_entry cmd_moves_show_entry = {
 };
 const struct cmd_entry cmd_moves_cancel_entry = {
 	"moves", "cancel", "ID", "cancel an open move", cmd_moves_cancel
+};
+const struct cmd_entry cmd_moves_complete_entry = {
+	"moves", "complete", "ID", "release a held move for its cutover",
+	cmd_moves_complete
+};
+const struct cmd_entry cmd_moves_run_entry = {
+	"moves", "run", "", "run every open move here, oldest first (what the "
+	"daemon does, in the foreground)", cmd_moves_run
 };
 const struct cmd_entry cmd_moves_purge_entry = {
 	"moves", "purge", "[--older-than DURATION]",

@@ -32,6 +32,8 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_moves_list_entry,
 	&cmd_moves_show_entry,
 	&cmd_moves_cancel_entry,
+	&cmd_moves_complete_entry,
+	&cmd_moves_run_entry,
 	&cmd_moves_purge_entry,
 	NULL
 };

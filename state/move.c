@@ -697,3 +697,31 @@ state_move_events(struct state *st, int64_t id,
 		return st_fail(st, cause, "reading events");
 	return 0;
 }
+
+int
+state_move_set_hold(struct state *st, int64_t id, int hold, char **cause)
+{
+	sqlite3_stmt *stmt;
+
+	if (state_begin(st, cause) != 0)
+		return -1;
+	if ((stmt = st_prepare(st, "UPDATE moves SET hold = ?, "
+	    "complete_after = CASE WHEN ? THEN complete_after ELSE 0 END, "
+	    "updated = ? WHERE id = ? AND state IN " OPEN_STATES, cause)) ==
+	    NULL)
+		goto bad;
+	sqlite3_bind_int(stmt, 1, hold);
+	sqlite3_bind_int(stmt, 2, hold);
+	sqlite3_bind_int64(stmt, 3, now_unix());
+	sqlite3_bind_int64(stmt, 4, id);
+	if (exec_one(st, stmt, cause, "changing hold", "the move is not open")
+	    != 0)
+		goto bad;
+	tx_event(st, id, hold ? "move.hold" : "move.release", "%s",
+	    hold ? "held before cutover by the admin" : "released for "
+	    "cutover by the admin");
+	return state_commit(st, cause);
+bad:
+	state_rollback(st);
+	return -1;
+}

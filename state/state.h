@@ -298,6 +298,9 @@ int state_move_retired(struct state *, int64_t id, const char *path,
     int64_t when, char **cause);
 int state_move_purged(struct state *, int64_t id, int64_t when,
     char **cause);
+/* Hold a move before its cutover, or release it (also clearing any
+ * complete-after time). */
+int state_move_set_hold(struct state *, int64_t id, int hold, char **cause);
 /* Append to the event log for a move. */
 int state_move_event(struct state *, const struct state_move *,
     const char *kind, const char *fmt, ...)

@@ -104,7 +104,7 @@ t_second_move_refused() {
 	expect_err "already moving to slice 's2'"
 	[ "$(q "SELECT count(*) FROM moves")" -eq 1 ] || fail "second move queued"
 	# Released, it finishes.
-	q "UPDATE moves SET hold = 0"
+	ok moves complete 1
 	ok move "$U" --to s2 --wait
 	expect_out "done"
 	same_tree "$D/original" "$DST"
@@ -244,6 +244,32 @@ t_archive_restore_purge() {
 	json_check 'any(e["kind"] == "move.purged" for e in j["events"])'
 }
 
+t_moves_run() {
+	fleet
+	move_conf
+	"$GEN" --accounts 3 --messages 40 --max-size 4000 --seed 8 "$D/s1" \
+	    >/dev/null || fail "generator failed"
+	ok discover
+	cp -a "$D/s1" "$D/orig"
+	ok move user0001@example.net --to s2
+	ok move user0002@example.org --to s3
+	ok move user0003@example.com --to s2 --hold
+	ok moves run
+	expect_out "3 moves run, 0 failed"
+	expect_out "held"
+	ok moves list --json
+	json_check 'sorted(m["state"] for m in j) == ["done", "done", "ready"]'
+	same_tree "$D/orig/example.net/user0001" "$D/s2/example.net/user0001"
+	same_tree "$D/orig/example.org/user0002" "$D/s3/example.org/user0002"
+	ok moves complete 3
+	ok moves run
+	expect_out "1 moves run, 0 failed"
+	same_tree "$D/orig/example.com/user0003" "$D/s2/example.com/user0003"
+	ms moves complete 3
+	expect_rc 1
+	expect_err "not open"
+}
+
 t "move --wait: byte-identical target, catalog switched, source retired" t_move_basic
 t "move without --wait queues; --json result" t_move_json_and_queue
 t "refused before copying: same slice, readonly, draining, no room, stray dir" t_refusals
@@ -254,4 +280,5 @@ t "ENOSPC on a small tmpfs: clear error, partial copy removed" t_enospc
 t "an unreadable source file fails the move with its name" t_unreadable_file
 t "folders vanishing mid-copy are not an error" t_vanishing_folder
 t "zstd archive of the source, restore, purge" t_archive_restore_purge
+t "moves run runs queued moves; moves complete releases a hold" t_moves_run
 done_testing
