@@ -549,8 +549,6 @@ fix_meta(struct sync *s, int ddir, const char *rel, const struct ent *se,
 		    se->st.st_uid, se->st.st_gid, AT_SYMLINK_NOFOLLOW) != 0) ||
 		    utimensat(ddir, de->name, times, AT_SYMLINK_NOFOLLOW) != 0)
 			return sys_fail(cause, "cannot fix", rel, de->name);
-		if (same_time(&se->st.st_mtim, &de->st.st_mtim))
-			return 0;
 	} else {
 		if ((fd = openat(ddir, de->name, O_RDONLY | O_NOFOLLOW |
 		    O_CLOEXEC)) < 0)
@@ -961,6 +959,7 @@ sync_dir(struct sync *s, int sfd, int dfd, const char *rel, char **cause)
 				    "times of", rel, "");
 				goto out;
 			}
+			s->stats->meta_fixed++;
 		}
 	}
 	rc = 0;

@@ -289,6 +289,22 @@ zarchive_verify(const char *path, int parent, const char *name, char **cause)
 			free(dir);
 			goto out;
 		}
+		if (S_ISLNK(st.st_mode)) {
+			char target[4096];
+			const char *want = archive_entry_symlink(e);
+			ssize_t n = readlinkat(pfd, base, target,
+			    sizeof target - 1);
+
+			if (n >= 0)
+				target[n] = '\0';
+			if (n < 0 || want == NULL || strcmp(target, want) != 0) {
+				fail(cause, "archive %s: link %s differs "
+				    "(points elsewhere)", path, p);
+				close(pfd);
+				free(dir);
+				goto out;
+			}
+		}
 		if (S_ISREG(st.st_mode)) {
 			fd = openat(pfd, base, O_RDONLY | O_NOFOLLOW |
 			    O_CLOEXEC);

@@ -1,7 +1,9 @@
 /*
  * Archives of retired mailboxes: a pax tar compressed with zstd, written
  * and read with libarchive. Entries keep mode, owner, nanosecond mtimes and
- * symlinks; extraction refuses absolute paths, ".." and symlink escapes.
+ * symlinks. Extraction places every entry below the destination: the first
+ * component of each path is replaced by the new name, and ".." inside a
+ * path, writing through a symlink, or hard links out are refused.
  */
 #ifndef MAILSHIFT_ZARCHIVE_H
 #define MAILSHIFT_ZARCHIVE_H
