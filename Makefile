@@ -26,7 +26,8 @@ TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS))
 TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
 
 CFLAGS_ALL = -std=c11 -Wall -Wextra -Werror -MMD -MP \
-	$(OPT) $(SANITIZE) -Icommon -Istate -Imigrator -Icli $(PKG_CFLAGS) \
+	$(OPT) $(SANITIZE) -Icommon -Istate -Imigrator -Iplanner -Icli \
+	$(PKG_CFLAGS) \
 	$(CFLAGS)
 LDFLAGS_ALL = $(SANITIZE) $(LDFLAGS)
 
@@ -39,7 +40,9 @@ CLI_SRC = cli/main.c cli/output.c cli/cmd_init.c cli/cmd_server.c \
 	cli/cmd_slice.c cli/cmd_discover.c cli/cmd_account.c cli/cmd_route.c \
 	cli/cmd_move.c
 
-LIB_SRC = $(COMMON_SRC) $(STATE_SRC) $(MIGRATOR_SRC)
+PLANNER_SRC = planner/planner.c
+
+LIB_SRC = $(COMMON_SRC) $(STATE_SRC) $(MIGRATOR_SRC) $(PLANNER_SRC)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
@@ -79,6 +82,10 @@ $(BUILD)/sync-bench: bench/sync_bench.c $(BUILD)/libmailshift.a
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libmailshift.a $(LDFLAGS_ALL) \
 	    $(PKG_LIBS) -lpthread -lm
 
+$(BUILD)/planner-bench: bench/planner_bench.c $(BUILD)/libmailshift.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libmailshift.a $(LDFLAGS_ALL) -lm
+
 $(BUILD)/maildir-gen: $(GEN_SRC)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -o $@ $(GEN_SRC) $(LDFLAGS_ALL) -lm
@@ -115,7 +122,7 @@ demo-run: all $(BUILD)/maildir-gen
 bench: deps
 	@$(MAKE) --no-print-directory bench-run
 
-bench-run: all $(BUILD)/maildir-gen $(BUILD)/sync-bench
+bench-run: all $(BUILD)/maildir-gen $(BUILD)/sync-bench $(BUILD)/planner-bench
 	@bench/run $(BUILD)
 
 install: all

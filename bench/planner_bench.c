@@ -1,9 +1,11 @@
 /*
  * Benchmark of the rebalance planner on generated fleets.
  *
- *   planner-bench [-s seed] [ACCOUNTS/SLICES ...]
+ *   planner-bench [-dfo] [-s seed] [ACCOUNTS/SLICES ...]
  *
- * Without sizes it runs 10000/20, 100000/200 and 1000000/1000. Each size
+ * Without sizes it runs 10000/20, 100000/200 and 1000000/1000. It plans a
+ * balance; -d a drain of the first slice instead, -f a fill of the first
+ * slice made new and empty; -o forbids moves inside a pair. Each size
  * runs in a child process of its own so that its peak memory is its own.
  * A fleet has slices of three size classes at fills from 35% to 80%, one
  * in ten over-full (86% to 97%), two slices to a pair; account sizes are
@@ -28,6 +30,13 @@
 
 #define NOW	INT64_C(1800000000)
 #define DAY	(24 * 3600)
+
+/* What to plan. */
+struct job {
+	enum planner_strategy	 strategy;
+	int			 other_pair;
+	uint64_t		 seed;
+};
 
 /* A generated fleet. */
 struct fleet {
@@ -140,6 +149,30 @@ fleet_make(struct fleet *f, size_t na, size_t ns, uint64_t seed)
 	free(used);
 }
 
+/* Make slice 0 new and empty, of the average capacity, its accounts
+ * moved to slice 1. */
+static void
+fleet_empty_first(struct fleet *f)
+{
+	uint64_t cap = 0;
+	size_t i;
+
+	if (f->ns < 2)
+		return;
+	for (i = 0; i < f->ns; i++)
+		cap += f->sl[i].capacity / f->ns;
+	for (i = 0; i < f->na; i++) {
+		if (f->ac[i].slice == 0)
+			f->ac[i].slice = 1;
+	}
+	f->sl[1].used += f->sl[0].used;
+	f->sl[1].capacity += f->sl[0].capacity;
+	f->sl[1].pending_out += f->sl[0].pending_out;
+	f->sl[1].pending_in += f->sl[0].pending_in;
+	f->sl[0].used = f->sl[0].pending_out = f->sl[0].pending_in = 0;
+	f->sl[0].capacity = cap;
+}
+
 /* Free a fleet. */
 static void
 fleet_free(struct fleet *f)
@@ -164,7 +197,7 @@ mono(void)
 
 /* Generate, plan and report one size; returns an exit status. */
 static int
-bench_one(size_t na, size_t ns, uint64_t seed)
+bench_one(size_t na, size_t ns, const struct job *jb)
 {
 	struct planner_options o;
 	struct planner_result r;
@@ -174,9 +207,13 @@ bench_one(size_t na, size_t ns, uint64_t seed)
 	char *cause = NULL, b1[32], b2[32];
 	size_t i;
 
-	fleet_make(&f, na, ns, seed);
+	fleet_make(&f, na, ns, jb->seed);
+	if (jb->strategy == PLANNER_FILL)
+		fleet_empty_first(&f);
 	planner_options_default(&o);
 	o.now = NOW;
+	o.strategy = jb->strategy;
+	o.other_pair = jb->other_pair;
 	t0 = mono();
 	if (planner_run(f.sl, f.ns, f.ac, f.na, &o, &r, &cause) != 0) {
 		fprintf(stderr, "planner-bench: %s\n", cause);
@@ -187,6 +224,8 @@ bench_one(size_t na, size_t ns, uint64_t seed)
 	t1 = mono();
 	getrusage(RUSAGE_SELF, &ru);
 	for (i = 0; i < f.ns; i++) {
+		if (o.strategy == PLANNER_DRAIN && i == o.slice)
+			continue;
 		d = fabs(r.fill_after[i] - r.mean_fill);
 		if (d > dev)
 			dev = d;
@@ -207,7 +246,7 @@ bench_one(size_t na, size_t ns, uint64_t seed)
 
 /* Run one size in a child process; returns its exit status. */
 static int
-bench_child(size_t na, size_t ns, uint64_t seed)
+bench_child(size_t na, size_t ns, const struct job *jb)
 {
 	pid_t pid;
 	int st;
@@ -218,7 +257,7 @@ bench_child(size_t na, size_t ns, uint64_t seed)
 		return 1;
 	}
 	if (pid == 0)
-		_exit(bench_one(na, ns, seed));
+		_exit(bench_one(na, ns, jb));
 	if (waitpid(pid, &st, 0) < 0)
 		return 1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
@@ -231,24 +270,33 @@ main(int argc, char **argv)
 		{ 10000, 20 }, { 100000, 200 }, { 1000000, 1000 }
 	};
 	unsigned long long na, ns;
-	uint64_t seed = 42;
+	struct job jb = { PLANNER_BALANCE, 0, 42 };
 	int c, rc = 0;
 	size_t i;
 
-	while ((c = getopt(argc, argv, "s:")) != -1) {
+	while ((c = getopt(argc, argv, "dfos:")) != -1) {
 		switch (c) {
+		case 'd':
+			jb.strategy = PLANNER_DRAIN;
+			break;
+		case 'f':
+			jb.strategy = PLANNER_FILL;
+			break;
+		case 'o':
+			jb.other_pair = 1;
+			break;
 		case 's':
-			seed = strtoull(optarg, NULL, 10);
+			jb.seed = strtoull(optarg, NULL, 10);
 			break;
 		default:
-			fprintf(stderr, "usage: planner-bench [-s seed] "
+			fprintf(stderr, "usage: planner-bench [-dfo] [-s seed] "
 			    "[ACCOUNTS/SLICES ...]\n");
 			return 2;
 		}
 	}
 	if (optind == argc) {
 		for (i = 0; i < sizeof def / sizeof def[0]; i++)
-			rc |= bench_child(def[i][0], def[i][1], seed);
+			rc |= bench_child(def[i][0], def[i][1], &jb);
 		return rc;
 	}
 	for (; optind < argc; optind++) {
@@ -259,7 +307,7 @@ main(int argc, char **argv)
 			    argv[optind]);
 			return 2;
 		}
-		rc |= bench_child((size_t)na, (size_t)ns, seed);
+		rc |= bench_child((size_t)na, (size_t)ns, &jb);
 	}
 	return rc;
 }
