@@ -53,6 +53,11 @@ extern const struct cmd_entry cmd_moves_cancel_entry;
 extern const struct cmd_entry cmd_moves_purge_entry;
 extern const struct cmd_entry cmd_moves_complete_entry;
 extern const struct cmd_entry cmd_moves_run_entry;
+extern const struct cmd_entry cmd_plan_balance_entry;
+extern const struct cmd_entry cmd_plan_drain_entry;
+extern const struct cmd_entry cmd_plan_fill_entry;
+extern const struct cmd_entry cmd_plan_apply_entry;
+extern const struct cmd_entry cmd_plan_list_entry;
 
 /* Open the catalog (creating it only for init); NULL after an error. */
 struct state *cli_state(struct cli *, int create);

@@ -512,6 +512,27 @@ cmd_moves_run(struct cli *c, const struct cmd_entry *e, int argc,
 	if (isatty(STDERR_FILENO) && !c->json)
 		mo.progress = draw_progress;
 	for (i = p.n; i > 0; i--) {
+		/* A plan's move into a slice short of room waits for the
+		 * move out of it that makes the room. */
+		if (state_move_get(st, p.ids[i - 1], &m, NULL) == 0) {
+			struct state_move w;
+			int waits = 0;
+
+			if (m.after_move != 0 && state_move_get(st,
+			    m.after_move, &w, NULL) == 0) {
+				waits = strcmp(w.state, "done") != 0;
+				state_move_free(&w);
+			}
+			if (waits) {
+				cli_error("move %lld waits for move %lld, "
+				    "which is not done; skipped",
+				    (long long)m.id, (long long)m.after_move);
+				state_move_free(&m);
+				failed++;
+				continue;
+			}
+			state_move_free(&m);
+		}
 		if (move_run(st, p.ids[i - 1], &mo, &res, &cause) != 0) {
 			if (mo.progress != NULL)
 				fputs("\r\033[K", stderr);

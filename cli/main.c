@@ -35,6 +35,11 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_moves_complete_entry,
 	&cmd_moves_run_entry,
 	&cmd_moves_purge_entry,
+	&cmd_plan_balance_entry,
+	&cmd_plan_drain_entry,
+	&cmd_plan_fill_entry,
+	&cmd_plan_apply_entry,
+	&cmd_plan_list_entry,
 	NULL
 };
 

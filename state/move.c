@@ -21,7 +21,8 @@
 	"coalesce(m.lock_started, 0), m.copy_ms, coalesce(m.owner_pid, 0), " \
 	"m.error, m.retired_path, coalesce(m.retired_at, 0), " \
 	"coalesce(m.purged_at, 0), m.created, m.updated, " \
-	"coalesce(m.started, 0), coalesce(m.finished, 0) FROM moves m " \
+	"coalesce(m.started, 0), coalesce(m.finished, 0), " \
+	"coalesce(m.after_move, 0), coalesce(m.plan_id, 0) FROM moves m " \
 	"JOIN accounts a ON a.id = m.account_id " \
 	"JOIN slices ss ON ss.id = m.source_slice " \
 	"JOIN slices ts ON ts.id = m.target_slice "
@@ -63,6 +64,8 @@ move_from_row(sqlite3_stmt *s, struct state_move *m)
 	m->updated = sqlite3_column_int64(s, 31);
 	m->started = sqlite3_column_int64(s, 32);
 	m->finished = sqlite3_column_int64(s, 33);
+	m->after_move = sqlite3_column_int64(s, 34);
+	m->plan_id = sqlite3_column_int64(s, 35);
 }
 
 void

@@ -135,6 +135,19 @@ static const char *const migrations[] = {
 	"ALTER TABLE moves ADD COLUMN purged_at INTEGER;"
 	"CREATE INDEX moves_account ON moves(account_id);"
 	"CREATE INDEX events_move ON events(move_id);",
+
+	/* 3 -> 4: the moves of a stored plan, and moves that wait. */
+	"CREATE TABLE plan_moves ("
+	"  plan_id    INTEGER NOT NULL REFERENCES plans(id),"
+	"  seq        INTEGER NOT NULL,"
+	"  account_id INTEGER NOT NULL REFERENCES accounts(id),"
+	"  from_slice INTEGER NOT NULL REFERENCES slices(id),"
+	"  to_slice   INTEGER NOT NULL REFERENCES slices(id),"
+	"  bytes      INTEGER NOT NULL,"
+	"  files      INTEGER NOT NULL,"
+	"  after_seq  INTEGER,"
+	"  PRIMARY KEY (plan_id, seq));"
+	"ALTER TABLE moves ADD COLUMN after_move INTEGER REFERENCES moves(id);",
 };
 
 sqlite3_stmt *

@@ -15,14 +15,16 @@
  *   1        servers, pairs, slices, accounts, view route
  *   2        moves, plans, snapshots, events
  *   3        moves: owner, lock start, copy time, retirement
+ *   4        plan_moves; moves.after_move (a move that waits for another)
  */
 #ifndef MAILSHIFT_STATE_H
 #define MAILSHIFT_STATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define STATE_APPLICATION_ID 0x4d534846
-#define STATE_SCHEMA_VERSION 3
+#define STATE_SCHEMA_VERSION 4
 
 struct state;
 
@@ -234,6 +236,8 @@ struct state_move {
 	int64_t	 updated;
 	int64_t	 started;
 	int64_t	 finished;
+	int64_t	 after_move;		/* waits for this move, 0 = none */
+	int64_t	 plan_id;		/* 0 = not from a plan */
 };
 
 struct state_move_request {
@@ -309,5 +313,65 @@ int state_move_event(struct state *, const struct state_move *,
 int state_move_events(struct state *, int64_t id,
     int (*)(int64_t ts, const char *kind, const char *msg, void *), void *,
     char **cause);
+
+/*
+ * The fleet as the planner needs it, without strings: every account with
+ * its slice id, size, activity and pinned flag, in id order.
+ */
+int state_account_scan(struct state *,
+    void (*)(int64_t id, int64_t slice_id, uint64_t bytes, uint64_t files,
+    int64_t last_activity, int pinned, void *), void *, char **cause);
+/* Bytes of open moves into and out of a slice, and open moves' accounts. */
+int state_move_pending(struct state *, int64_t slice_id, uint64_t *in,
+    uint64_t *out, char **cause);
+int state_move_open_accounts(struct state *,
+    void (*)(int64_t account_id, void *), void *, char **cause);
+
+/* Plans: a proposed set of moves, stored so that it can be applied. */
+struct state_plan_move {
+	int64_t	 seq;			/* 1, 2, ... in plan order */
+	int64_t	 account_id;
+	char	*user;
+	int64_t	 from_slice;
+	char	*from;
+	int64_t	 to_slice;
+	char	*to;
+	uint64_t bytes;
+	uint64_t files;
+	int64_t	 after_seq;		/* 0 = none */
+};
+struct state_plan {
+	int64_t	 id;
+	int64_t	 created;
+	char	*strategy;
+	char	*params;		/* JSON */
+	char	*summary;		/* JSON */
+	char	*state;			/* proposed, applied */
+	int64_t	 moves;
+	uint64_t bytes;
+};
+/* Store a plan and its moves; *id is the new plan's id. */
+int state_plan_store(struct state *, const char *strategy,
+    const char *params, const char *summary,
+    const struct state_plan_move *, size_t n, int64_t *id, char **cause);
+int state_plan_get(struct state *, int64_t id, struct state_plan *,
+    char **cause);
+/* The moves of a plan in order (strings filled). */
+int state_plan_moves(struct state *, int64_t id, struct state_plan_move **,
+    size_t *n, char **cause);
+void state_plan_moves_free(struct state_plan_move *, size_t n);
+int state_plan_list(struct state *,
+    int (*)(const struct state_plan *, void *), void *, char **cause);
+void state_plan_free(struct state_plan *);
+/*
+ * Queue every move of a proposed plan in one transaction, in plan order,
+ * each waiting for the move its after_seq names. target_paths[i] is the
+ * account path on the target for move i. Refused, with nothing queued,
+ * when the fleet changed so that the plan no longer fits: an account no
+ * longer on its slice, not active, or already moving; a target that no
+ * longer receives or lacks room. drain names a slice to set draining.
+ */
+int state_plan_apply(struct state *, int64_t id, char *const *target_paths,
+    const char *drain, char **cause);
 
 #endif

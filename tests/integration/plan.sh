@@ -1,0 +1,126 @@
+# mailshift plan: previews, stored plans, apply, and what is refused.
+. "$(dirname "$0")/lib.sh"
+
+# s1 crowded, s2 light, s3 empty; 40 accounts of modest size.
+unbalanced() {
+	fleet
+	move_conf
+	ok slice set s1 --capacity 12M
+	ok slice set s2 --capacity 12M
+	ok slice set s3 --capacity 12M
+	"$GEN" --accounts 30 --messages 40 --min-size 2000 --max-size 12000 \
+	    --seed 61 --prefix a "$D/s1" >/dev/null || fail "generator failed"
+	"$GEN" --accounts 10 --messages 30 --min-size 2000 --max-size 12000 \
+	    --seed 62 --prefix b "$D/s2" >/dev/null || fail "generator failed"
+	ok discover
+}
+
+t_preview_and_apply() {
+	unbalanced
+	ok plan balance
+	expect_out "plan 1 stored (a preview)"
+	expect_out "FILL BEFORE"
+	[ "$(q "SELECT count(*) FROM moves")" -eq 0 ] || fail "a preview queued moves"
+	ok --json plan balance
+	json_check 'j["plan"] == 2 and len(j["moves"]) == j["summary"]["moves"] > 0 and j["summary"]["lower_bound"] > 0'
+	json_check 'j["summary"]["max_after"] < j["summary"]["max_before"] and j["summary"]["stddev_after"] < j["summary"]["stddev_before"]'
+	json_check 'all(m["from"] != m["to"] for m in j["moves"])'
+	n=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["moves"]))' "$D/out")
+	ok plan apply 2
+	expect_out "plan 2 applied: $n moves queued"
+	[ "$(q "SELECT count(*) FROM moves WHERE plan_id = 2 AND state = 'queued'")" -eq "$n" ] ||
+	    fail "not every move queued"
+	ms plan apply 2
+	expect_rc 1
+	expect_err "plan 2 is applied already"
+	ok plan list --json
+	json_check '[p["state"] for p in j] == ["applied", "proposed"]'
+	# Run them here; every slice ends near the mean and no mail is lost.
+	files_before=$(q "SELECT sum(files) FROM accounts")
+	ok moves run
+	expect_out "$n moves run, 0 failed"
+	ok discover --count
+	[ "$(q "SELECT sum(files) FROM accounts")" -eq "$files_before" ] ||
+	    fail "files changed"
+	ok --json slice list
+	json_check 'max(s["fill"] for s in j) - min(s["fill"] for s in j) < 0.15'
+}
+
+t_drain_and_fill() {
+	unbalanced
+	ok plan drain s2 --apply
+	expect_out "slice s2 is draining"
+	ok slice show s2
+	expect_out "draining"
+	ok moves run
+	ok --json slice list
+	json_check '[s["accounts"] for s in j if s["name"] == "s2"] == [0]'
+	# A new empty slice is filled from the fullest.
+	mkdir -p "$D/s4"
+	ok slice add s4 --pair p2 --server mx4 --path "$D/s4" --capacity 12M
+	ok --json plan fill s4
+	json_check 'len(j["moves"]) > 0 and all(m["to"] == "s4" for m in j["moves"])'
+}
+
+t_stale_plan_refused() {
+	unbalanced
+	ok --json plan balance
+	user=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["moves"][0]["user"])' "$D/out")
+	ok move "$user" --to s2 --wait
+	before=$(catalog_sum)
+	ms plan apply 1
+	expect_rc 1
+	expect_one_error
+	expect_err "the fleet changed since plan 1 was made"
+	[ "$(q "SELECT count(*) FROM moves WHERE plan_id = 1")" -eq 0 ] ||
+	    fail "a stale plan queued moves"
+}
+
+t_bad_input() {
+	fleet
+	move_conf
+	before=$(catalog_sum)
+	ms plan drain s9
+	expect_rc 1
+	expect_err "slice 's9' not found"
+	ms plan balance --target-fill 95 --hard-limit 90
+	expect_rc 2
+	expect_err "--target-fill is above --hard-limit"
+	ms plan balance --band lots
+	expect_rc 2
+	ms plan balance s1
+	expect_rc 2
+	ms plan apply 99
+	expect_rc 1
+	expect_err "plan 99 not found"
+	# Draining when nothing else can receive.
+	ok slice set s2 --state readonly
+	ok slice set s3 --state readonly
+	mkbox "$D/s1/example.com/alice" 3
+	ok discover
+	ms plan drain s1
+	expect_rc 1
+	expect_err "no plan:"
+	ok slice set s2 --state active
+	ok slice set s2 --capacity 1
+	ms plan drain s1
+	expect_rc 1
+	expect_err "no plan:"
+	[ "$(q "SELECT count(*) FROM plans")" -eq 0 ] || fail "a refused plan was stored"
+	[ "$(q "SELECT count(*) FROM moves")" -eq 0 ] || fail "moves were queued"
+}
+
+t_empty_fleet() {
+	ok init
+	ms plan balance
+	expect_rc 1
+	expect_err "no plan:"
+	[ "$(q "SELECT count(*) FROM plans")" -eq 0 ] || fail "a plan was stored"
+}
+
+t "balance: preview stores a plan, apply queues it, moves run balances" t_preview_and_apply
+t "drain sets the slice draining and empties it; fill feeds a new slice" t_drain_and_fill
+t "a plan the fleet outgrew is refused at apply, nothing queued" t_stale_plan_refused
+t "unknown slice, nowhere to drain, contradictory options: no plan" t_bad_input
+t "an empty fleet gets an error, not a plan" t_empty_fleet
+done_testing
