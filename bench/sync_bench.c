@@ -73,7 +73,8 @@ main(int argc, char **argv)
 	    (dst = open(argv[2], O_RDONLY | O_DIRECTORY)) < 0)
 		die("open", NULL);
 	s = sync_new(src, dst, &(struct sync_config){ .preserve_owner =
-	    geteuid() == 0 });
+	    geteuid() == 0, .workers = getenv("WORKERS") ? atoi(getenv(
+	    "WORKERS")) : (int)sysconf(_SC_NPROCESSORS_ONLN) });
 
 	t = monotonic_now();
 	if (sync_pass(s, 0, &st, &enospc, &cause) != 0)

@@ -680,6 +680,10 @@ run_steps(struct run *r, char **cause)
 	}
 	sc.throttle = &r->thr;
 	sc.preserve_owner = geteuid() == 0;
+	/* Copying is system time: one worker per processor, up to four. */
+	sc.workers = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (sc.workers > 4)
+		sc.workers = 4;
 	s = sync_new(r->src, r->dst, &sc);
 
 	if (strcmp(r->m.state, "copying") == 0 ||

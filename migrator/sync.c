@@ -42,6 +42,25 @@ struct dcache {
 };
 
 #define DCACHE_BUCKETS 1024
+#define BATCH_MIN 16		/* fewer copies than this run in line */
+
+/* A file copy waiting for the end of its directory's processing. */
+struct job {
+	int	 sdir;
+	int	 ddir;
+	char	*rel;
+	char	*name;
+};
+
+/* The copies of one directory, run by the workers at its end. */
+struct batch {
+	struct job	*j;
+	size_t		 n;
+	size_t		 cap;
+	size_t		 next;		/* next job to take */
+	int		 failed;
+	char		*cause;		/* the first failure */
+};
 
 struct sync {
 	int			 src;
@@ -54,8 +73,9 @@ struct sync {
 	int			 no_cfr;	/* copy_file_range unusable */
 	uint64_t		 copied_total;	/* files, for the hook */
 	double			 last_progress;
-	char			*buf;		/* read/write fallback */
-	size_t			 bufsize;
+	pthread_mutex_t		 mu;		/* stats, hooks, progress */
+	pthread_mutex_t		 tmu;		/* the throttle */
+	struct batch		*batch;		/* of the directory at hand */
 };
 
 struct sync *
@@ -67,6 +87,8 @@ sync_new(int src, int dst, const struct sync_config *cfg)
 	s->dst = dst;
 	if (cfg != NULL)
 		s->cfg = *cfg;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_mutex_init(&s->tmu, NULL);
 	return s;
 }
 
@@ -85,7 +107,8 @@ sync_free(struct sync *s)
 			free(c);
 		}
 	}
-	free(s->buf);
+	pthread_mutex_destroy(&s->mu);
+	pthread_mutex_destroy(&s->tmu);
 	free(s);
 }
 
@@ -306,36 +329,51 @@ tmp_name(char *buf, size_t len)
 {
 	static unsigned long counter;
 
-	snprintf(buf, len, TMP_PREFIX "%ld.%lu", (long)getpid(), ++counter);
+	snprintf(buf, len, TMP_PREFIX "%ld.%lu", (long)getpid(),
+	    __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
 }
 
-/* Copy the data of sfd into dfd; returns bytes copied or -1. */
+static void
+take(struct sync *s, uint64_t bytes, uint64_t files)
+{
+	if (s->cfg.throttle == NULL)
+		return;
+	pthread_mutex_lock(&s->tmu);
+	throttle_take(s->cfg.throttle, bytes, files);
+	pthread_mutex_unlock(&s->tmu);
+}
+
+/* Copy size bytes of sfd into dfd; returns bytes copied or -1. */
 static int64_t
-copy_data(struct sync *s, int sfd, int dfd, const char *rel,
+copy_data(struct sync *s, int sfd, int dfd, off_t size, const char *rel,
     const char *name, char **cause)
 {
 	uint64_t chunk = s->cfg.throttle ? throttle_chunk(s->cfg.throttle) :
 	    (1 << 20);
 	int64_t total = 0;
 	ssize_t n, w, off;
+	char *buf = NULL;
 
 	for (;;) {
-		if (!s->no_cfr) {
+		if (!__atomic_load_n(&s->no_cfr, __ATOMIC_RELAXED)) {
+			/* The size is known: no extra call to find the end.
+			 * A file that grew is copied again by the next pass. */
+			if (total >= size)
+				break;
 			n = copy_file_range(sfd, NULL, dfd, NULL, chunk, 0);
 			if (n < 0 && total == 0 && (errno == EXDEV ||
 			    errno == ENOSYS || errno == EOPNOTSUPP ||
 			    errno == EINVAL)) {
-				s->no_cfr = 1;
+				__atomic_store_n(&s->no_cfr, 1,
+				    __ATOMIC_RELAXED);
 				continue;
 			}
 		} else {
-			if (s->buf == NULL || s->bufsize < chunk) {
-				s->bufsize = chunk;
-				s->buf = xrealloc(s->buf, chunk);
-			}
-			n = read(sfd, s->buf, chunk);
+			if (buf == NULL)
+				buf = xmalloc(chunk);
+			n = read(sfd, buf, chunk);
 			for (off = 0; n > 0 && off < n; off += w) {
-				w = write(dfd, s->buf + off, (size_t)(n - off));
+				w = write(dfd, buf + off, (size_t)(n - off));
 				if (w < 0) {
 					if (errno == EINTR) {
 						w = 0;
@@ -351,16 +389,20 @@ copy_data(struct sync *s, int sfd, int dfd, const char *rel,
 				continue;
 			if (errno == ENOSPC || errno == EDQUOT)
 				s->enospc = 1;
+			free(buf);
 			return sys_fail(cause, "cannot copy", rel, name);
 		}
 		if (n == 0)
 			break;
 		total += n;
-		if (s->cfg.throttle != NULL)
-			throttle_take(s->cfg.throttle, (uint64_t)n, 0);
-		if (total == n)
+		take(s, (uint64_t)n, 0);
+		if (total == n) {
+			pthread_mutex_lock(&s->mu);
 			hook(s, "mid-file", s->copied_total + 1);
+			pthread_mutex_unlock(&s->mu);
+		}
 	}
+	free(buf);
 	return total;
 }
 
@@ -395,7 +437,7 @@ copy_file(struct sync *s, int sdir, int ddir, const char *rel,
 		close(sfd);
 		return sys_fail(cause, "cannot create a copy of", rel, name);
 	}
-	if ((n = copy_data(s, sfd, dfd, rel, name, cause)) < 0)
+	if ((n = copy_data(s, sfd, dfd, st.st_size, rel, name, cause)) < 0)
 		goto bad;
 	/* The times of the source as opened: a later change shows next pass. */
 	if (set_meta_fd(s, dfd, &st) != 0) {
@@ -416,13 +458,14 @@ copy_file(struct sync *s, int sdir, int ddir, const char *rel,
 		goto bad;
 	}
 	close(sfd);
+	take(s, 0, 1);
+	pthread_mutex_lock(&s->mu);
 	s->stats->files_copied++;
 	s->stats->bytes_copied += (uint64_t)n;
 	s->copied_total++;
-	if (s->cfg.throttle != NULL)
-		throttle_take(s->cfg.throttle, 0, 1);
 	hook(s, "file", s->copied_total);
 	progress(s, 0);
+	pthread_mutex_unlock(&s->mu);
 	return 0;
 bad:
 	if (dfd >= 0)
@@ -430,6 +473,113 @@ bad:
 	unlinkat(ddir, tmp, 0);
 	close(sfd);
 	return -1;
+}
+
+/* Copy a file now, or queue it for the directory's workers. */
+static int
+copy_or_queue(struct sync *s, int sdir, int ddir, const char *rel,
+    const char *name, char **cause)
+{
+	struct batch *b = s->batch;
+
+	if (b == NULL || s->cfg.workers < 2)
+		return copy_file(s, sdir, ddir, rel, name, cause);
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 64;
+		b->j = xrealloc(b->j, b->cap * sizeof *b->j);
+	}
+	b->j[b->n].sdir = sdir;
+	b->j[b->n].ddir = ddir;
+	b->j[b->n].rel = xstrdup(rel);
+	b->j[b->n].name = xstrdup(name);
+	b->n++;
+	return 0;
+}
+
+struct worker {
+	struct sync	*s;
+	struct batch	*b;
+};
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct batch *b = w->b;
+	char *cause;
+	size_t i;
+
+	for (;;) {
+		if (__atomic_load_n(&b->failed, __ATOMIC_RELAXED))
+			break;
+		i = __atomic_fetch_add(&b->next, 1, __ATOMIC_RELAXED);
+		if (i >= b->n)
+			break;
+		cause = NULL;
+		if (copy_file(w->s, b->j[i].sdir, b->j[i].ddir, b->j[i].rel,
+		    b->j[i].name, &cause) != 0) {
+			pthread_mutex_lock(&w->s->mu);
+			if (!b->failed) {
+				b->failed = 1;
+				b->cause = cause;
+				cause = NULL;
+			}
+			pthread_mutex_unlock(&w->s->mu);
+			free(cause);
+		}
+	}
+	return NULL;
+}
+
+/* Run the queued copies of a directory on the workers and wait. */
+static int
+batch_run(struct sync *s, struct batch *b, char **cause)
+{
+	struct worker w = { s, b };
+	pthread_t th[8];
+	int n = 0, i, rc = 0;
+	size_t k;
+
+	if (b->n > 0 && b->n < BATCH_MIN)
+		worker_main(&w);
+	else if (b->n > 0) {
+		for (i = 1; i < s->cfg.workers && i < 8; i++) {
+			if (pthread_create(&th[n], NULL, worker_main, &w) == 0)
+				n++;
+		}
+		worker_main(&w);
+		for (i = 0; i < n; i++)
+			pthread_join(th[i], NULL);
+	}
+	if (b->failed) {
+		if (cause != NULL)
+			*cause = b->cause;
+		else
+			free(b->cause);
+		rc = -1;
+	}
+	for (k = 0; k < b->n; k++) {
+		free(b->j[k].rel);
+		free(b->j[k].name);
+	}
+	free(b->j);
+	memset(b, 0, sizeof *b);
+	return rc;
+}
+
+/* Forget the queued copies of a directory after an error. */
+static void
+batch_drop(struct batch *b)
+{
+	size_t k;
+
+	for (k = 0; k < b->n; k++) {
+		free(b->j[k].rel);
+		free(b->j[k].name);
+	}
+	free(b->j);
+	free(b->cause);
+	memset(b, 0, sizeof *b);
 }
 
 /* Copy symlink name as a symlink (its target is never followed). */
@@ -571,7 +721,7 @@ create_entry(struct sync *s, int sdir, int ddir, const char *rel,
 	char *p;
 
 	if (S_ISREG(e->st.st_mode))
-		return copy_file(s, sdir, ddir, rel, e->name, cause);
+		return copy_or_queue(s, sdir, ddir, rel, e->name, cause);
 	if (S_ISDIR(e->st.st_mode))
 		return sync_subdir(s, sdir, ddir, rel, e->name, 1, cause);
 	if (S_ISLNK(e->st.st_mode))
@@ -602,7 +752,8 @@ update_entry(struct sync *s, int sdir, int ddir, const char *rel,
 	if (S_ISREG(se->st.st_mode)) {
 		if (se->st.st_size != de->st.st_size ||
 		    !same_time(&se->st.st_mtim, &de->st.st_mtim))
-			return copy_file(s, sdir, ddir, rel, se->name, cause);
+			return copy_or_queue(s, sdir, ddir, rel, se->name,
+			    cause);
 		return fix_meta(s, ddir, rel, se, de, cause);
 	}
 	if (S_ISLNK(se->st.st_mode)) {
@@ -663,7 +814,9 @@ sync_maildir(struct sync *s, int sfolder, int dfolder, const char *rel,
 	int sfd[2] = { -1, -1 }, dfd[2] = { -1, -1 }, changed[2] = { 0, 0 };
 	int k, rc = -1, cmp;
 	struct ent *se, *de;
+	struct batch batch = { 0 }, *outer = s->batch;
 
+	s->batch = &batch;
 	for (k = 0; k < 2; k++) {
 		snprintf(path[k], sizeof path[k], "%s%s%s", rel, *rel ? "/" :
 		    "", names[k]);
@@ -809,7 +962,10 @@ sync_maildir(struct sync *s, int sfolder, int dfolder, const char *rel,
 		s->stats->deleted++;
 	}
 
-	/* Directory times last, after every change inside them. */
+	/* The queued copies, then directory times, after every change. */
+	s->batch = outer;
+	if (batch_run(s, &batch, cause) != 0)
+		goto out;
 	for (k = 0; k < 2; k++) {
 		struct ent se2, de2;
 		uint64_t files = 0, bytes = 0;
@@ -846,6 +1002,8 @@ sync_maildir(struct sync *s, int sfolder, int dfolder, const char *rel,
 	}
 	rc = 0;
 out:
+	s->batch = outer;
+	batch_drop(&batch);
 	for (k = 0; k < 2; k++) {
 		list_free(&sl[k]);
 		list_free(&dl[k]);
@@ -880,6 +1038,7 @@ sync_dir(struct sync *s, int sfd, int dfd, const char *rel, char **cause)
 {
 	struct list sl, dl;
 	struct ent self_s, self_d;
+	struct batch batch = { 0 }, *outer = s->batch;
 	size_t i = 0, j = 0;
 	int rc = -1, cmp, maildir;
 
@@ -894,6 +1053,7 @@ sync_dir(struct sync *s, int sfd, int dfd, const char *rel, char **cause)
 	maildir = is_maildir(&sl);
 	if (maildir && sync_maildir(s, sfd, dfd, rel, cause) != 0)
 		goto out;
+	s->batch = &batch;
 	while (i < sl.n || j < dl.n) {
 		if (i == sl.n)
 			cmp = 1;
@@ -937,6 +1097,9 @@ sync_dir(struct sync *s, int sfd, int dfd, const char *rel, char **cause)
 			j++;
 		}
 	}
+	s->batch = outer;
+	if (batch_run(s, &batch, cause) != 0)
+		goto out;
 	/* The directory's own mode, owner and times, after its contents. */
 	self_s.name = self_d.name = ".";
 	if (fstat(sfd, &self_s.st) != 0 || fstat(dfd, &self_d.st) != 0) {
@@ -964,6 +1127,8 @@ sync_dir(struct sync *s, int sfd, int dfd, const char *rel, char **cause)
 	}
 	rc = 0;
 out:
+	s->batch = outer;
+	batch_drop(&batch);
 	list_free(&sl);
 	list_free(&dl);
 	return rc;

@@ -40,6 +40,7 @@ struct sync_stats {
 struct sync_config {
 	struct throttle	*throttle;	/* or NULL */
 	int		 preserve_owner; /* chown as the source (root only) */
+	int		 workers;	/* threads copying a directory's files */
 	/* Called now and then with the running totals of the pass. */
 	void		(*progress)(void *, const struct sync_stats *);
 	/* Test hook at named points ("file", "mid-file") with a count. */

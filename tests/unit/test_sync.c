@@ -505,6 +505,58 @@ entries_in(const char *path)
 	return n;
 }
 
+static void
+count_hook(void *arg, const char *point, uint64_t n)
+{
+	uint64_t *seen = arg;
+
+	if (strcmp(point, "file") == 0 && n <= 1000)
+		seen[n]++;
+}
+
+/* With worker threads, a directory of many files copies exactly once
+ * each, the counts add up and the hook sees every number once. */
+static void
+test_bulk_copy_workers(void **arg)
+{
+	struct fx *fx = *arg;
+	static uint64_t seen[1001];
+	struct sync_config cfg = { .workers = 3, .hook = count_hook,
+	    .arg = seen };
+	struct sync_stats st;
+	struct sync *s;
+	char p[PATH_MAX], name[64], body[600];
+	uint64_t total = 0, vf, vb;
+	char *cause = NULL;
+	int i, enospc = 0;
+
+	memset(seen, 0, sizeof seen);
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof name, "cur/%d.M%dP9.host,S=%d:2,S",
+		    1000 + i, i, 100 + i);
+		memset(body, 'a' + i % 26, sizeof body);
+		body[100 + i % 400] = '\0';
+		test_write(join(p, fx->src, name), body);
+		total += strlen(body);
+	}
+	s = sync_new(fx->sfd, fx->dfd, &cfg);
+	assert_int_equal(sync_pass(s, 0, &st, &enospc, &cause), 0);
+	assert_true(st.files_copied >= 300);
+	assert_int_equal(st.files_copied, st.files_seen);
+	assert_int_equal(st.bytes_copied, st.bytes_seen);
+	for (i = 1; i <= (int)st.files_copied; i++)
+		assert_int_equal(seen[i], 1);
+	assert_int_equal(seen[st.files_copied + 1], 0);
+	assert_int_equal(sync_verify(fx->sfd, fx->dfd, 1, 1, &vf, &vb, &cause),
+	    0);
+	assert_int_equal(vf, st.files_copied);
+	assert_true(vb >= total);
+	/* Nothing left to do, and nothing temporary left behind. */
+	assert_int_equal(sync_pass(s, 0, &st, &enospc, &cause), 0);
+	assert_int_equal(sync_changes(&st), 0);
+	sync_free(s);
+}
+
 /* A bulk pass into an empty target makes it equal, byte and time exact. */
 static void
 test_bulk_copy(void **arg)
@@ -1208,6 +1260,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_bulk_copy_workers, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_bulk_copy, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_no_change_and_skip,
