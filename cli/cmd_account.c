@@ -479,6 +479,34 @@ out:
 	return rc;
 }
 
+static int
+cmd_account_pin(struct cli *c, const struct cmd_entry *e, int argc,
+    char **argv)
+{
+	struct state *st;
+	char *cause = NULL;
+	int pin = strcmp(e->sub, "pin") == 0;
+
+	if (argc != 2)
+		return cli_usage(e, "give one user");
+	if ((st = cli_state(c, 0)) == NULL)
+		return EXIT_FAIL;
+	if (state_account_set_pinned(st, argv[1], pin, &cause) != 0)
+		return cli_fail(cause);
+	if (!c->json)
+		printf("account %s %s\n", argv[1], pin ? "pinned" :
+		    "unpinned");
+	return EXIT_OK;
+}
+
+const struct cmd_entry cmd_account_pin_entry = {
+	"account", "pin", "USER", "keep an account where it is: plans never "
+	"move it", cmd_account_pin
+};
+const struct cmd_entry cmd_account_unpin_entry = {
+	"account", "unpin", "USER", "let plans move an account again",
+	cmd_account_pin
+};
 const struct cmd_entry cmd_account_restore_entry = {
 	"account", "restore", "USER --from-archive FILE [--to DIR]",
 	"bring back an archived mailbox (into its empty home, or DIR/USER)",

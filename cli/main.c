@@ -27,6 +27,8 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_account_show_entry,
 	&cmd_account_import_entry,
 	&cmd_account_restore_entry,
+	&cmd_account_pin_entry,
+	&cmd_account_unpin_entry,
 	&cmd_route_entry,
 	&cmd_move_entry,
 	&cmd_moves_list_entry,

@@ -483,3 +483,33 @@ bad:
 	state_import_abort(im);
 	return -1;
 }
+
+int
+state_account_set_pinned(struct state *st, const char *user, int pinned,
+    char **cause)
+{
+	sqlite3_stmt *stmt;
+
+	if (state_begin(st, cause) != 0)
+		return -1;
+	if ((stmt = st_prepare(st, "UPDATE accounts SET pinned = ?, "
+	    "updated = ? WHERE user = ?", cause)) == NULL)
+		goto bad;
+	sqlite3_bind_int(stmt, 1, pinned != 0);
+	sqlite3_bind_int64(stmt, 2, now_unix());
+	st_bind_text(stmt, 3, user);
+	if (st_exec_stmt(st, stmt, cause, "pinning account") != 0)
+		goto bad;
+	if (sqlite3_changes(st->db) != 1) {
+		fail(cause, "account '%s' not found; see 'mailshift account "
+		    "list'", user);
+		goto bad;
+	}
+	state_event(st, pinned ? "account.pin" : "account.unpin", user, NULL,
+	    "%s %s", user, pinned ? "pinned: plans leave it where it is" :
+	    "unpinned");
+	return state_commit(st, cause);
+bad:
+	state_rollback(st);
+	return -1;
+}

@@ -147,6 +147,9 @@ int state_account_insert(struct state *, const char *user, int64_t slice_id,
 int state_account_update_usage(struct state *, int64_t id, uint64_t bytes,
     uint64_t files, int64_t last_activity, const char *size_source,
     char **cause);
+/* Pin an account (plans never move it) or unpin it. */
+int state_account_set_pinned(struct state *, const char *user, int pinned,
+    char **cause);
 /* Mark an account missing (not found where the catalog says it is). */
 int state_account_set_missing(struct state *, int64_t id, char **cause);
 /* Target slice of the account's unfinished move, or 0 when none. */

@@ -244,6 +244,43 @@ t_archive_restore_purge() {
 	json_check 'any(e["kind"] == "move.purged" for e in j["events"])'
 }
 
+t_lock_timeout() {
+	one_account move.lock_timeout=0s move.lock_grace=1s
+	ms move "$U" --to s2 --wait
+	expect_rc 1
+	expect_one_error
+	expect_err "cutover of '$U' abandoned: the lock lasted"
+	expect_err "over lock_timeout"
+	ok route "$U" --json
+	json_check 'j["slice"] == "s1" and j["locked"] is False and j["generation"] == 1'
+	ok moves show 1 --json
+	json_check 'j["state"] == "syncing" and "lock_timeout" in j["error"] and j["attempts"] == 1'
+	same_tree "$D/original" "$SRC"
+	# With room for the lock, running it again finishes.
+	move_conf
+	ok move "$U" --to s2 --wait
+	same_tree "$D/original" "$DST"
+}
+
+t_disk_full_refused() {
+	[ "$(id -u)" -eq 0 ] || { echo "skip: needs root for tmpfs"; return 0; }
+	one_account
+	mkdir -p "$D/tiny"
+	mount -t tmpfs -o size=1m tmpfs "$D/tiny" ||
+	    { echo "skip: cannot mount a tmpfs"; return 0; }
+	ok slice add tiny --pair p2 --server mx4 --path "$D/tiny" --capacity 1G
+	ms move "$U" --to tiny --wait
+	rc=$RC
+	left=$(find "$D/tiny" -mindepth 1 | wc -l)
+	umount "$D/tiny"
+	RC=$rc
+	expect_rc 1
+	expect_err "slice 'tiny' has"
+	expect_err "bytes free on disk, not enough"
+	[ "$left" -eq 0 ] || fail "something was copied"
+	[ "$(q "SELECT count(*) FROM moves")" -eq 0 ] || fail "a move was queued"
+}
+
 t_moves_run() {
 	fleet
 	move_conf
@@ -281,4 +318,6 @@ t "an unreadable source file fails the move with its name" t_unreadable_file
 t "folders vanishing mid-copy are not an error" t_vanishing_folder
 t "zstd archive of the source, restore, purge" t_archive_restore_purge
 t "moves run runs queued moves; moves complete releases a hold" t_moves_run
+t "a lock over lock_timeout is abandoned and unlocked, retry works" t_lock_timeout
+t "a target without room on disk is refused before copying" t_disk_full_refused
 done_testing

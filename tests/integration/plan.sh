@@ -118,9 +118,25 @@ t_empty_fleet() {
 	[ "$(q "SELECT count(*) FROM plans")" -eq 0 ] || fail "a plan was stored"
 }
 
+t_pinned_stay() {
+	unbalanced
+	for u in $(q "SELECT user FROM accounts a JOIN slices s ON s.id = a.slice_id WHERE s.name = 's1'"); do
+		ok account pin "$u"
+	done
+	ok --json plan balance
+	json_check 'all(m["from"] != "s1" for m in j["moves"])'
+	ms account pin nobody@example.com
+	expect_rc 1
+	expect_err "account 'nobody@example.com' not found"
+	ok account unpin "$(q "SELECT user FROM accounts a JOIN slices s ON s.id = a.slice_id WHERE s.name = 's1' LIMIT 1")"
+	ok account show --json "$(q "SELECT user FROM accounts a JOIN slices s ON s.id = a.slice_id WHERE s.name = 's1' LIMIT 1")"
+	json_check 'j["pinned"] is False'
+}
+
 t "balance: preview stores a plan, apply queues it, moves run balances" t_preview_and_apply
 t "drain sets the slice draining and empties it; fill feeds a new slice" t_drain_and_fill
 t "a plan the fleet outgrew is refused at apply, nothing queued" t_stale_plan_refused
 t "unknown slice, nowhere to drain, contradictory options: no plan" t_bad_input
 t "an empty fleet gets an error, not a plan" t_empty_fleet
+t "pinned accounts stay where they are" t_pinned_stay
 done_testing
