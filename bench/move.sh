@@ -96,11 +96,17 @@ export MAILSHIFT_CONFIG="$dir/fleet/conf"
 "$MS" slice add s2 --pair p --server b --path "$dir/fleet/s2" --capacity 1T >/dev/null
 "$MS" discover >/dev/null
 "$MS" move user0001@example.net --to s2 --wait --hold >/dev/null
-n=0
-for f in "$dir"/fleet/s1/example.net/user0001/cur/*; do
-	n=$((n + 1))
-	[ $((n % 100)) -eq 0 ] && mv "$f" "${f}F"
-done
+# 1% of the messages of every folder, cur/ and new/, change flags or
+# move to cur/ (as a client reading mail does).
+find "$dir/fleet/s1/example.net/user0001" -type f \( -path '*/cur/*' -o \
+    -path '*/new/*' \) | awk 'NR % 100 == 0' >"$dir/touch"
+while read -r f; do
+	case "$f" in
+	*/new/*) mv "$f" "$(dirname "$(dirname "$f")")/cur/$(basename "$f"):2,S" ;;
+	*) mv "$f" "${f}F" ;;
+	esac
+done <"$dir/touch"
+echo "changed $(wc -l <"$dir/touch") of $files files before the cutover"
 "$MS" moves complete 1 >/dev/null
 "$MS" --json move user0001@example.net --to s2 --wait >"$dir/move.json"
 python3 -c 'import json,sys; j = json.load(open(sys.argv[1]))
