@@ -17,7 +17,7 @@ CC ?= cc
 OPT ?= -O2 -g
 SANITIZE ?=
 
-PKGS = sqlite3 inih libarchive
+PKGS = sqlite3 inih libarchive libevent
 TEST_PKGS = cmocka
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
@@ -33,12 +33,12 @@ LDFLAGS_ALL = $(SANITIZE) $(LDFLAGS)
 
 COMMON_SRC = common/util.c common/layout.c common/config.c common/json.c \
 	common/csv.c
-STATE_SRC = state/state.c state/topology.c state/account.c state/move.c state/plan.c
+STATE_SRC = state/state.c state/topology.c state/account.c state/move.c state/plan.c state/daemon.c
 MIGRATOR_SRC = migrator/maildir.c migrator/discover.c migrator/throttle.c \
-	migrator/sync.c migrator/move.c migrator/zarchive.c
+	migrator/sync.c migrator/move.c migrator/zarchive.c migrator/daemon.c
 CLI_SRC = cli/main.c cli/output.c cli/cmd_init.c cli/cmd_server.c \
 	cli/cmd_slice.c cli/cmd_discover.c cli/cmd_account.c cli/cmd_route.c \
-	cli/cmd_move.c cli/cmd_plan.c
+	cli/cmd_move.c cli/cmd_plan.c cli/cmd_daemon.c
 
 PLANNER_SRC = planner/planner.c
 

@@ -60,6 +60,10 @@ extern const struct cmd_entry cmd_plan_drain_entry;
 extern const struct cmd_entry cmd_plan_fill_entry;
 extern const struct cmd_entry cmd_plan_apply_entry;
 extern const struct cmd_entry cmd_plan_list_entry;
+extern const struct cmd_entry cmd_daemon_entry;
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_moves_pause_entry;
+extern const struct cmd_entry cmd_moves_resume_entry;
 
 /* Open the catalog (creating it only for init); NULL after an error. */
 struct state *cli_state(struct cli *, int create);

@@ -433,8 +433,18 @@ cmd_moves_cancel(struct cli *c, const struct cmd_entry *e, int argc,
 		return cli_usage(e, "give one move id");
 	if ((st = cli_state(c, 0)) == NULL)
 		return EXIT_FAIL;
-	if (state_move_claim(st, id, (int64_t)getpid(), &cause) != 0)
-		return cli_fail(cause);
+	if (state_move_claim(st, id, (int64_t)getpid(), &cause) != 0) {
+		/* Running (in the daemon): ask it to stop and cancel. */
+		free(cause);
+		cause = NULL;
+		if (state_move_set_paused(st, id, 2, &cause) != 0)
+			return cli_fail(cause);
+		if (!c->json)
+			printf("move %lld: cancellation requested; the process "
+			    "running it stops within seconds\n",
+			    (long long)id);
+		return EXIT_OK;
+	}
 	if (state_move_get(st, id, &m, &cause) != 0)
 		return cli_fail(cause);
 	if (state_move_fail(st, id, "cancelled", "cancelled by the admin",

@@ -35,6 +35,8 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_moves_show_entry,
 	&cmd_moves_cancel_entry,
 	&cmd_moves_complete_entry,
+	&cmd_moves_pause_entry,
+	&cmd_moves_resume_entry,
 	&cmd_moves_run_entry,
 	&cmd_moves_purge_entry,
 	&cmd_plan_balance_entry,
@@ -42,6 +44,8 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_plan_fill_entry,
 	&cmd_plan_apply_entry,
 	&cmd_plan_list_entry,
+	&cmd_daemon_entry,
+	&cmd_status_entry,
 	NULL
 };
 

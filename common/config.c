@@ -33,6 +33,13 @@ config_defaults(struct config *c)
 	c->small_pass_files = 200;
 	c->small_pass_bytes = 16 << 20;
 	c->retention_keep = 30 * 86400;
+	c->listen = xstrdup("127.0.0.1:8025");
+	c->max_moves = 4;
+	c->per_source = 1;
+	c->per_target = 1;
+	c->max_retries = 5;
+	c->retry_base = 30;
+	c->ready_pass = 300;
 }
 
 void
@@ -41,6 +48,7 @@ config_free(struct config *c)
 	free(c->file);
 	free(c->catalog);
 	free(c->layout);
+	free(c->listen);
 	memset(c, 0, sizeof *c);
 }
 
@@ -75,7 +83,8 @@ set_str(char **dst, const char *v)
 	*dst = xstrdup(v);
 }
 
-enum key_type { K_PATH, K_LAYOUT, K_CHOICE, K_DURATION, K_SIZE, K_COUNT };
+enum key_type { K_PATH, K_LAYOUT, K_CHOICE, K_DURATION, K_SIZE, K_COUNT,
+    K_LISTEN };
 
 /* One configuration key: where it lives and how to read it. */
 struct key {
@@ -110,6 +119,13 @@ static const struct key keys[] = {
 	{ "retention", "archive", K_CHOICE, OFF(archive_zstd),
 	    { "none", "zstd", NULL } },
 	{ "retention", "keep", K_DURATION, OFF(retention_keep), { NULL } },
+	{ "daemon", "listen", K_LISTEN, OFF(listen), { NULL } },
+	{ "daemon", "max_moves", K_COUNT, OFF(max_moves), { NULL } },
+	{ "daemon", "per_source", K_COUNT, OFF(per_source), { NULL } },
+	{ "daemon", "per_target", K_COUNT, OFF(per_target), { NULL } },
+	{ "daemon", "max_retries", K_COUNT, OFF(max_retries), { NULL } },
+	{ "daemon", "retry_base", K_DURATION, OFF(retry_base), { NULL } },
+	{ "daemon", "ready_pass", K_DURATION, OFF(ready_pass), { NULL } },
 };
 
 static int
@@ -183,6 +199,22 @@ handler(void *arg, const char *section, const char *name, const char *value)
 			free(why);
 		} else
 			*(uint64_t *)(base + k->off) = v;
+		break;
+	case K_LISTEN:
+		{
+			const char *colon = strrchr(value, ':');
+			unsigned long port = colon ? strtoul(colon + 1, &end,
+			    10) : 0;
+
+			if (strcmp(value, "off") != 0 && (colon == NULL ||
+			    colon == value || *end != '\0' || port == 0 ||
+			    port > 65535))
+				parse_error(p, "listen = '%s': give "
+				    "ADDRESS:PORT (e.g. 127.0.0.1:8025) or "
+				    "off%s", value, "");
+			else
+				set_str((char **)(base + k->off), value);
+		}
 		break;
 	case K_COUNT:
 		errno = 0;
@@ -272,6 +304,15 @@ config_print(FILE *f, const struct config *c)
 	    "files_per_second = %llu\n\n",
 	    (unsigned long long)c->bytes_per_second,
 	    (unsigned long long)c->files_per_second);
+	fprintf(f, "[daemon]\nlisten = %s\nmax_moves = %llu\nper_source = "
+	    "%llu\nper_target = %llu\nmax_retries = %llu\nretry_base = %llus\n"
+	    "ready_pass = %llus\n\n", c->listen,
+	    (unsigned long long)c->max_moves,
+	    (unsigned long long)c->per_source,
+	    (unsigned long long)c->per_target,
+	    (unsigned long long)c->max_retries,
+	    (unsigned long long)c->retry_base,
+	    (unsigned long long)c->ready_pass);
 	fprintf(f, "[retention]\narchive = %s\nkeep = %llus\n",
 	    c->archive_zstd ? "zstd" : "none",
 	    (unsigned long long)c->retention_keep);

@@ -23,6 +23,15 @@
  *   bytes_per_second = 0         ; 0 = unlimited, e.g. 50M
  *   files_per_second = 0
  *
+ *   [daemon]
+ *   listen = 127.0.0.1:8025      ; status and metrics over HTTP; "off"
+ *   max_moves = 4                ; moves in flight at once
+ *   per_source = 1               ; moves out of one slice at once
+ *   per_target = 1               ; moves into one slice at once
+ *   max_retries = 5              ; then a failed move stays failed
+ *   retry_base = 30s             ; back-off: 30s, 2m, 8m, ...
+ *   ready_pass = 5m              ; delta pass interval of held moves
+ *
  *   [retention]
  *   archive = none               ; or zstd: keep retired sources as .tar.zst
  *   keep = 30d                   ; then 'moves purge' deletes them
@@ -54,6 +63,13 @@ struct config {
 	int	 verify_content;	/* [move] verify = content */
 	uint64_t bytes_per_second;	/* [throttle] 0 = unlimited */
 	uint64_t files_per_second;	/* [throttle] 0 = unlimited */
+	char	*listen;		/* [daemon] "addr:port" or "off" */
+	uint64_t max_moves;		/* [daemon] */
+	uint64_t per_source;		/* [daemon] */
+	uint64_t per_target;		/* [daemon] */
+	uint64_t max_retries;		/* [daemon] */
+	uint64_t retry_base;		/* [daemon] seconds */
+	uint64_t ready_pass;		/* [daemon] seconds */
 	int	 archive_zstd;		/* [retention] archive = zstd */
 	uint64_t retention_keep;	/* [retention] keep, seconds */
 };

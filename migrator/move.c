@@ -344,6 +344,13 @@ pass(struct run *r, struct sync *s, int skip, struct sync_stats *stats,
 	r->pass_start = monotonic_now();
 	rc = sync_pass(s, skip, stats, &enospc, &why);
 	r->res->copy_seconds += monotonic_now() - r->pass_start;
+	if (rc != 0 && sync_stopped(s)) {
+		free(why);
+		r->res->stopped = 1;
+		return fail(cause, "move %lld of '%s' stopped at a safe point; "
+		    "it resumes from what the target holds",
+		    (long long)r->m.id, r->m.user);
+	}
 	r->res->files_copied += stats->files_copied;
 	r->res->bytes_copied += stats->bytes_copied;
 	r->res->passes++;
@@ -681,9 +688,11 @@ run_steps(struct run *r, char **cause)
 	sc.throttle = &r->thr;
 	sc.preserve_owner = geteuid() == 0;
 	/* Copying is system time: one worker per processor, up to four. */
-	sc.workers = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	sc.workers = r->o->workers > 0 ? r->o->workers :
+	    (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (sc.workers > 4)
 		sc.workers = 4;
+	sc.stop = r->o->stop;
 	s = sync_new(r->src, r->dst, &sc);
 
 	if (strcmp(r->m.state, "copying") == 0 ||
@@ -710,8 +719,11 @@ run_steps(struct run *r, char **cause)
 		state_move_event(r->st, &r->m, "move.ready", "ready for "
 		    "cutover after %lld passes", (long long)r->m.passes);
 	}
-	/* ready: the foreground run cuts over unless held. */
+	/* ready: cut over unless held; a held move gets one small delta
+	 * pass per run so that its final pass stays short. */
 	if (r->m.hold) {
+		if (r->res->passes == 0 && pass(r, s, 1, &stats, cause) != 0)
+			goto out;
 		rc = 0;
 		goto out;
 	}
@@ -723,6 +735,12 @@ run_steps(struct run *r, char **cause)
 		if (wait % 60 == 0 && pass(r, s, 1, &stats, cause) != 0)
 			goto out;
 		nanosleep(&ts, NULL);
+	}
+	if (r->o->stop != NULL && *r->o->stop) {
+		r->res->stopped = 1;
+		rc = fail(cause, "move %lld stopped before its cutover",
+		    (long long)r->m.id);
+		goto out;
 	}
 	/* Resumed at ready: one unlocked pass first, so that the final pass
 	 * under the lock only looks at what changed since. */

@@ -38,6 +38,10 @@ struct move_opts {
 	int		 verify_content;	/* or from the config */
 	void		(*progress)(void *, const struct move_progress *);
 	void		*arg;
+	/* Set by another thread: stop at the next safe point (between
+	 * files, or before locking); the move stays resumable. */
+	const volatile int *stop;
+	int		 workers;	/* copy threads, 0 = one per CPU */
 };
 
 struct move_result {
@@ -52,6 +56,7 @@ struct move_result {
 	int64_t		 lock_ms;	/* -1 when no cutover committed */
 	double		 throttle_wait;	/* seconds slept by the throttle */
 	char		 retired[4096];	/* where the source went */
+	int		 stopped;	/* ended early on request */
 };
 
 /*

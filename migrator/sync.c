@@ -73,6 +73,7 @@ struct sync {
 	int			 no_cfr;	/* copy_file_range unusable */
 	uint64_t		 copied_total;	/* files, for the hook */
 	double			 last_progress;
+	int			 stopped;	/* cfg.stop was seen */
 	pthread_mutex_t		 mu;		/* stats, hooks, progress */
 	pthread_mutex_t		 tmu;		/* the throttle */
 	struct batch		*batch;		/* of the directory at hand */
@@ -110,6 +111,22 @@ sync_free(struct sync *s)
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->tmu);
 	free(s);
+}
+
+int
+sync_stopped(const struct sync *s)
+{
+	return s->stopped;
+}
+
+/* Has the owner asked the pass to stop? Then fail with a cause. */
+static int
+check_stop(struct sync *s, char **cause)
+{
+	if (s->cfg.stop == NULL || !*s->cfg.stop)
+		return 0;
+	s->stopped = 1;
+	return fail(cause, "stopped on request");
 }
 
 uint64_t
@@ -416,6 +433,8 @@ copy_file(struct sync *s, int sdir, int ddir, const char *rel,
 	int sfd, dfd;
 	int64_t n;
 
+	if (check_stop(s, cause) != 0)
+		return -1;
 	sfd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 	    O_NOATIME);
 	if (sfd < 0 && errno == EPERM)
@@ -1042,7 +1061,7 @@ sync_dir(struct sync *s, int sfd, int dfd, const char *rel, char **cause)
 	size_t i = 0, j = 0;
 	int rc = -1, cmp, maildir;
 
-	if (list_dir(sfd, &sl, rel, cause) != 0)
+	if (check_stop(s, cause) != 0 || list_dir(sfd, &sl, rel, cause) != 0)
 		return -1;
 	if (check_names(&sl, rel, cause) != 0 ||
 	    list_dir(dfd, &dl, rel, cause) != 0) {
@@ -1144,6 +1163,7 @@ sync_pass(struct sync *s, int skip, struct sync_stats *st, int *enospc,
 	s->stats = st;
 	s->skip = skip;
 	s->enospc = 0;
+	s->stopped = 0;
 	rc = sync_dir(s, s->src, s->dst, "", cause);
 	progress(s, 1);
 	if (enospc != NULL)

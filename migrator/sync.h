@@ -41,6 +41,8 @@ struct sync_config {
 	struct throttle	*throttle;	/* or NULL */
 	int		 preserve_owner; /* chown as the source (root only) */
 	int		 workers;	/* threads copying a directory's files */
+	/* Set (by another thread) to stop the pass at the next file. */
+	const volatile int *stop;
 	/* Called now and then with the running totals of the pass. */
 	void		(*progress)(void *, const struct sync_stats *);
 	/* Test hook at named points ("file", "mid-file") with a count. */
@@ -59,6 +61,8 @@ void sync_free(struct sync *);
  */
 int sync_pass(struct sync *, int skip, struct sync_stats *, int *enospc,
     char **cause);
+/* Did the last pass end because cfg.stop was set? */
+int sync_stopped(const struct sync *);
 /* Changes a pass made (copies, renames, deletions, fixes). */
 uint64_t sync_changes(const struct sync_stats *);
 

@@ -148,6 +148,18 @@ static const char *const migrations[] = {
 	"  after_seq  INTEGER,"
 	"  PRIMARY KEY (plan_id, seq));"
 	"ALTER TABLE moves ADD COLUMN after_move INTEGER REFERENCES moves(id);",
+
+	/* 4 -> 5: what the daemon says about itself. */
+	"CREATE TABLE daemon ("
+	"  id        INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  pid       INTEGER NOT NULL,"
+	"  started   INTEGER NOT NULL,"
+	"  heartbeat INTEGER NOT NULL,"
+	"  stopped   INTEGER,"
+	"  running   INTEGER NOT NULL DEFAULT 0,"
+	"  bytes     INTEGER NOT NULL DEFAULT 0,"
+	"  files     INTEGER NOT NULL DEFAULT 0,"
+	"  listen    TEXT);",
 };
 
 sqlite3_stmt *

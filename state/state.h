@@ -16,6 +16,7 @@
  *   2        moves, plans, snapshots, events
  *   3        moves: owner, lock start, copy time, retirement
  *   4        plan_moves; moves.after_move (a move that waits for another)
+ *   5        daemon (its pid, start, heartbeat and totals, for status)
  */
 #ifndef MAILSHIFT_STATE_H
 #define MAILSHIFT_STATE_H
@@ -24,7 +25,7 @@
 #include <stdint.h>
 
 #define STATE_APPLICATION_ID 0x4d534846
-#define STATE_SCHEMA_VERSION 4
+#define STATE_SCHEMA_VERSION 5
 
 struct state;
 
@@ -376,5 +377,45 @@ void state_plan_free(struct state_plan *);
  */
 int state_plan_apply(struct state *, int64_t id, char *const *target_paths,
     const char *drain, char **cause);
+
+/* PRAGMA data_version: changes when another connection commits. */
+int64_t state_data_version(struct state *);
+
+/* Moves the daemon may start now, best first (priority, then age). */
+struct state_runnable {
+	int64_t	 id;
+	int64_t	 source_slice;
+	int64_t	 target_slice;
+	int	 paused;		/* 1 paused, 2 cancel requested */
+	int	 hold;
+	char	 state[16];
+};
+int state_move_runnable(struct state *, int64_t now,
+    int (*)(const struct state_runnable *, void *), void *, char **cause);
+/* Pause (1), ask to cancel (2) or resume (0) a move. */
+int state_move_set_paused(struct state *, int64_t id, int paused,
+    char **cause);
+/* A failed move queued again, to start at next_try. */
+int state_move_retry(struct state *, int64_t id, int64_t next_try,
+    char **cause);
+
+/* What the daemon says about itself. */
+struct state_daemon {
+	int64_t	 pid;
+	int64_t	 started;
+	int64_t	 heartbeat;
+	int64_t	 stopped;		/* 0 while running */
+	int64_t	 running;		/* moves in flight */
+	uint64_t bytes;			/* copied since start */
+	uint64_t files;
+	char	*listen;
+};
+int state_daemon_update(struct state *, const struct state_daemon *,
+    char **cause);
+/* 0 and filled, 1 when no daemon ever ran, -1 on error. */
+int state_daemon_get(struct state *, struct state_daemon *, char **cause);
+/* Count moves by state into counts[] in the order of names[]. */
+int state_move_counts(struct state *, const char *const *names,
+    int64_t *counts, char **cause);
 
 #endif

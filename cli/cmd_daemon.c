@@ -1,0 +1,146 @@
+/* mailshift daemon and status: the 24/7 copier and what it is doing. */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "daemon.h"
+#include "json.h"
+#include "output.h"
+#include "state.h"
+#include "util.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int
+cmd_daemon(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
+{
+	struct state *st;
+	char *cause = NULL;
+
+	(void)argv;
+	if (argc != 1)
+		return cli_usage(e, "daemon takes no arguments");
+	/* Upgrade (or refuse) the catalog before anything starts. */
+	if ((st = cli_state(c, 0)) == NULL)
+		return EXIT_FAIL;
+	if (daemon_run(c->db, c->config.file ? c->config.file :
+	    CONFIG_DEFAULT_FILE, c->config.file != NULL, &c->config,
+	    &cause) != 0)
+		return cli_fail(cause);
+	return EXIT_OK;
+}
+
+static int
+cmd_status(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
+{
+	static const char *const states[] = { "queued", "copying", "syncing",
+	    "ready", "cutover", "done", "failed", "cancelled", NULL };
+	struct state_daemon d;
+	struct state *st;
+	struct json j;
+	int64_t counts[8], now = now_unix();
+	char *cause = NULL, a[32], b[32];
+	int rc, alive, i;
+
+	(void)argv;
+	if (argc != 1)
+		return cli_usage(e, "status takes no arguments");
+	if ((st = cli_state(c, 0)) == NULL)
+		return EXIT_FAIL;
+	if ((rc = state_daemon_get(st, &d, &cause)) < 0 ||
+	    state_move_counts(st, states, counts, &cause) != 0)
+		return cli_fail(cause);
+	alive = rc == 0 && d.stopped == 0 && (kill((pid_t)d.pid, 0) == 0 ||
+	    errno == EPERM) && now - d.heartbeat < 30;
+	if (c->json) {
+		json_init(&j, stdout);
+		json_object_open(&j, NULL);
+		json_string(&j, "daemon", alive ? "running" : rc == 1 ?
+		    "never ran" : "not running");
+		if (rc == 0) {
+			json_int(&j, "pid", d.pid);
+			json_string(&j, "since", time_format(d.started, a,
+			    sizeof a));
+			json_string(&j, "heartbeat", time_format(d.heartbeat,
+			    b, sizeof b));
+			json_int(&j, "running", alive ? d.running : 0);
+			json_uint(&j, "bytes_copied", d.bytes);
+			json_uint(&j, "files_copied", d.files);
+			json_string(&j, "listen", d.listen);
+		}
+		json_object_open(&j, "moves");
+		for (i = 0; states[i] != NULL; i++)
+			json_int(&j, states[i], counts[i]);
+		json_object_close(&j);
+		json_object_close(&j);
+		json_end(&j);
+	} else {
+		if (rc == 1)
+			kv_print(stdout, "daemon", "never ran on this catalog");
+		else if (alive)
+			kv_print(stdout, "daemon", "running, pid %lld, since "
+			    "%s, %lld moves in flight", (long long)d.pid,
+			    time_format(d.started, a, sizeof a),
+			    (long long)d.running);
+		else
+			kv_print(stdout, "daemon", "not running (last seen %s)",
+			    time_format(d.stopped ? d.stopped : d.heartbeat, a,
+			    sizeof a));
+		if (rc == 0) {
+			kv_print(stdout, "copied", "%s in %llu files since "
+			    "start", size_format(d.bytes, b, sizeof b),
+			    (unsigned long long)d.files);
+			kv_print(stdout, "status", "http://%s/status",
+			    d.listen ? d.listen : "off");
+		}
+		for (i = 0; states[i] != NULL; i++)
+			kv_print(stdout, states[i], "%lld",
+			    (long long)counts[i]);
+	}
+	if (rc == 0)
+		free(d.listen);
+	return EXIT_OK;
+}
+
+/* moves pause|resume ID: the daemon stops or restarts it within seconds. */
+static int
+cmd_moves_pause(struct cli *c, const struct cmd_entry *e, int argc,
+    char **argv)
+{
+	struct state *st;
+	char *cause = NULL, *end;
+	int64_t id;
+	int pause = strcmp(e->sub, "pause") == 0;
+
+	if (argc != 2)
+		return cli_usage(e, "give one move id");
+	id = strtoll(argv[1], &end, 10);
+	if (*argv[1] < '1' || *argv[1] > '9' || *end != '\0')
+		return cli_usage(e, "bad move id '%s'", argv[1]);
+	if ((st = cli_state(c, 0)) == NULL)
+		return EXIT_FAIL;
+	if (state_move_set_paused(st, id, pause, &cause) != 0)
+		return cli_fail(cause);
+	if (!c->json)
+		printf("move %lld %s\n", (long long)id, pause ? "paused; a "
+		    "running copy stops at its next file" : "resumed");
+	return EXIT_OK;
+}
+
+const struct cmd_entry cmd_daemon_entry = {
+	"daemon", NULL, "", "run queued moves, 24/7 (stop with SIGTERM)",
+	cmd_daemon
+};
+const struct cmd_entry cmd_status_entry = {
+	"status", NULL, "", "what the daemon is doing, from the catalog",
+	cmd_status
+};
+const struct cmd_entry cmd_moves_pause_entry = {
+	"moves", "pause", "ID", "pause a move (the daemon stops it)",
+	cmd_moves_pause
+};
+const struct cmd_entry cmd_moves_resume_entry = {
+	"moves", "resume", "ID", "resume a paused move, or retry a failed one "
+	"now", cmd_moves_pause
+};

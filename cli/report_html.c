@@ -1,0 +1,822 @@
+/*
+ * The HTML page of the reports: see report_html.h. One file, inline CSS
+ * and SVG, no script, no font or image to fetch: it can be mailed, kept
+ * and opened offline years later.
+ */
+#define _GNU_SOURCE
+#include "output.h"
+#include "report_html.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Points drawn per usage line; longer series are thinned evenly. */
+#define HTML_LINE_POINTS 240
+
+#define C_USED		"#1c7ed6"
+#define C_OK		"#2f9e44"
+#define C_WARN		"#f08c00"
+#define C_BAD		"#e03131"
+#define C_GRID		"#e9ecef"
+#define C_AXIS		"#868e96"
+
+static const char css[] =
+    "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,"
+    "'DejaVu Sans',sans-serif;margin:24px;color:#212529;background:#fff}"
+    "h1{font-size:22px;margin:0 0 4px}"
+    "h2{font-size:17px;margin:30px 0 10px;padding-bottom:4px;"
+    "border-bottom:1px solid #dee2e6}"
+    "h3{font-size:13px;margin:2px 4px 2px;font-weight:600}"
+    ".meta{color:#6c757d;margin:0}"
+    ".cards{display:flex;flex-wrap:wrap;gap:12px;margin:18px 0}"
+    ".card{border:1px solid #dee2e6;border-radius:6px;padding:8px 14px;"
+    "min-width:140px}"
+    ".card b{display:block;font-size:20px;font-weight:600}"
+    ".card span{color:#6c757d;font-size:12px}"
+    ".grid{display:grid;grid-template-columns:repeat(auto-fill,"
+    "minmax(380px,1fr));gap:14px}"
+    ".chart{border:1px solid #e9ecef;border-radius:6px;padding:6px}"
+    ".chart p{margin:0 4px;color:#6c757d;font-size:12px}"
+    "svg{display:block;width:100%;height:auto}"
+    "svg text{font-size:11px;fill:#495057}"
+    "table{border-collapse:collapse;font-variant-numeric:tabular-nums;"
+    "margin-bottom:8px}"
+    "th,td{padding:3px 10px;border-bottom:1px solid #f1f3f5;"
+    "text-align:right;white-space:nowrap}"
+    "th{background:#f8f9fa;font-weight:600}"
+    ".l{text-align:left}.wrap{white-space:normal;min-width:16em}"
+    ".scroll{overflow-x:auto}"
+    "tr.total td{font-weight:600;border-top:2px solid #dee2e6}"
+    ".ok{color:" C_OK "}.warn{color:" C_WARN "}.bad{color:" C_BAD "}"
+    ".note{color:#6c757d}"
+    ".legend{color:#495057;font-size:12px;margin:4px 0}"
+    ".legend i{display:inline-block;width:18px;height:0;"
+    "vertical-align:middle;margin:0 4px 0 12px;border-top:2px solid}";
+
+/* Text with &, <, >, " and ' escaped. */
+static void
+html_text(FILE *f, const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++) {
+		switch (*s) {
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		case '\'':
+			fputs("&#39;", f);
+			break;
+		default:
+			fputc(*s, f);
+		}
+	}
+}
+
+static const char *
+fill_color(const struct report *r, uint64_t used, uint64_t capacity)
+{
+	double x = capacity ? (double)used / (double)capacity : 0;
+
+	if (x >= r->hard)
+		return C_BAD;
+	if (x >= r->target)
+		return C_WARN;
+	return C_OK;
+}
+
+static const char *
+fill_class(const struct report *r, uint64_t used, uint64_t capacity)
+{
+	double x = capacity ? (double)used / (double)capacity : 0;
+
+	return x >= r->hard ? "bad" : x >= r->target ? "warn" : "ok";
+}
+
+/* "2026-11-23" of a unix time. */
+static const char *
+date_text(int64_t t, char *buf, size_t len)
+{
+	time_format(t, buf, len);
+	if (strlen(buf) > 10)
+		buf[10] = '\0';
+	return buf;
+}
+
+static void
+page_start(FILE *f, const struct report *r, const char *title)
+{
+	char now[32], range[96];
+
+	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+	    "<meta charset=\"utf-8\">\n<meta name=\"viewport\" "
+	    "content=\"width=device-width, initial-scale=1\">\n<title>");
+	html_text(f, title);
+	fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>",
+	    css);
+	html_text(f, title);
+	fprintf(f, "</h1>\n<p class=\"meta\">generated %s by mailshift "
+	    "from the catalog, %s</p>\n",
+	    time_format(r->now, now, sizeof now),
+	    report_range_text(r, range, sizeof range));
+}
+
+static void
+page_end(FILE *f)
+{
+	fputs("</body>\n</html>\n", f);
+}
+
+static void
+card(FILE *f, const char *label, const char *value, const char *sub)
+{
+	fputs("<div class=\"card\"><span>", f);
+	html_text(f, label);
+	fputs("</span><b>", f);
+	html_text(f, value);
+	fputs("</b><span>", f);
+	html_text(f, sub);
+	fputs("</span></div>\n", f);
+}
+
+/* A chart's frame: the plot area inside margins and its domains. */
+struct chart {
+	FILE	*f;
+	double	 w, h;			/* the whole SVG */
+	double	 l, r, t, b;		/* margins */
+	double	 x0, x1;		/* time (unix seconds) */
+	double	 y0, y1;		/* bytes */
+};
+
+static double
+cx(const struct chart *c, double x)
+{
+	return c->l + (x - c->x0) / (c->x1 - c->x0) * (c->w - c->l - c->r);
+}
+
+static double
+cy(const struct chart *c, double y)
+{
+	return c->h - c->b - (y - c->y0) / (c->y1 - c->y0) *
+	    (c->h - c->t - c->b);
+}
+
+/* A horizontal line across the plot at y, labelled on the right. */
+static void
+hline(const struct chart *c, double y, const char *color, const char *dash,
+    const char *label)
+{
+	double py = cy(c, y);
+
+	fprintf(c->f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+	    "stroke=\"%s\" stroke-width=\"1\"%s%s%s/>", c->l, py, c->w - c->r,
+	    py, color, dash ? " stroke-dasharray=\"" : "", dash ? dash : "",
+	    dash ? "\"" : "");
+	if (label != NULL)
+		fprintf(c->f, "<text x=\"%.1f\" y=\"%.1f\" style=\"fill:%s\">"
+		    "%s</text>", c->w - c->r + 4, py + 4, color, label);
+}
+
+/*
+ * A usage-over-time chart: the snapshots (solid), the trend from now
+ * (dashed) until the hard limit or the horizon, and lines at the target
+ * fill, the hard limit and the capacity.
+ */
+static void
+usage_chart(FILE *f, const struct report *r, double w, double h,
+    const int64_t *t, const double *v, size_t n, uint64_t capacity,
+    double used_now, const struct stats_growth *g)
+{
+	struct chart c = { f, w, h, 66, 40, 10, 24, 0, 0, 0, 0 };
+	double cap = (double)capacity, ymax = used_now, fdays = 0, fend;
+	double span, horizon, dh, step, x;
+	char a[32], lbl[48];
+	size_t i, k, m;
+
+	for (i = 0; i < n; i++)
+		if (v[i] > ymax)
+			ymax = v[i];
+	c.x0 = n > 0 ? (double)t[0] : (double)r->now;
+	c.x1 = (double)r->now;
+	if (n > 0 && (double)t[n - 1] > c.x1)
+		c.x1 = (double)t[n - 1];
+	if (g->ok) {
+		span = (c.x1 - c.x0) / STATS_DAY;
+		horizon = span > r->days ? span : r->days;
+		dh = cap > 0 ? stats_days_until(used_now, g->per_day,
+		    r->hard * cap) : -1;
+		fdays = dh > 0 && dh < horizon ? dh : r->days;
+		if (g->per_day < 0 && used_now / -g->per_day < fdays)
+			fdays = used_now / -g->per_day;
+		fend = used_now + g->per_day * fdays;
+		if (fend > ymax)
+			ymax = fend;
+		if ((double)r->now + fdays * STATS_DAY > c.x1)
+			c.x1 = (double)r->now + fdays * STATS_DAY;
+	}
+	if (c.x1 - c.x0 < STATS_DAY) {
+		c.x0 -= STATS_DAY / 2;
+		c.x1 += STATS_DAY / 2;
+	}
+	if (cap > ymax)
+		ymax = cap;
+	c.y0 = 0;
+	c.y1 = ymax > 0 ? ymax * 1.06 : 1;
+
+	fprintf(f, "<svg viewBox=\"0 0 %.0f %.0f\" role=\"img\">", w, h);
+	/* Grid and y labels at quarters of the capacity (or of the top). */
+	step = (cap > 0 ? cap : c.y1) / 4;
+	for (k = 0; k <= 8 && step * (double)k <= c.y1; k++) {
+		double py = cy(&c, step * (double)k);
+
+		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+		    "y2=\"%.1f\" stroke=\"" C_GRID "\"/><text x=\"%.1f\" "
+		    "y=\"%.1f\" text-anchor=\"end\">%s</text>", c.l, py,
+		    w - c.r, py, c.l - 4, py + 4, size_format((uint64_t)
+		    llround(step * (double)k), a, sizeof a));
+	}
+	/* x labels: four dates. */
+	for (k = 0; k < 4; k++) {
+		x = c.x0 + (c.x1 - c.x0) * (double)k / 3;
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">"
+		    "%s</text>", cx(&c, x), h - 8, k == 0 ? "start" : k == 3 ?
+		    "end" : "middle", date_text((int64_t)x, a, sizeof a));
+	}
+	fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+	    "stroke=\"" C_AXIS "\"/>", c.l, cy(&c, 0), w - c.r, cy(&c, 0));
+	if (cap > 0) {
+		snprintf(lbl, sizeof lbl, "%g%%", r->target * 100);
+		hline(&c, r->target * cap, C_WARN, "5 3", lbl);
+		snprintf(lbl, sizeof lbl, "%g%%", r->hard * 100);
+		hline(&c, r->hard * cap, C_BAD, "5 3", lbl);
+		hline(&c, cap, C_AXIS, NULL, "100%");
+	}
+	/* Now. */
+	fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+	    "stroke=\"" C_AXIS "\" stroke-dasharray=\"2 3\"/>",
+	    cx(&c, (double)r->now), c.t, cx(&c, (double)r->now),
+	    cy(&c, 0));
+	/* The snapshots, thinned to HTML_LINE_POINTS. */
+	if (n > 0) {
+		m = n > HTML_LINE_POINTS ? HTML_LINE_POINTS : n;
+		fputs("<polyline fill=\"none\" stroke=\"" C_USED "\" "
+		    "stroke-width=\"2\" stroke-linejoin=\"round\" "
+		    "points=\"", f);
+		for (k = 0; k < m; k++) {
+			i = m == n ? k : (size_t)llround((double)k *
+			    (double)(n - 1) / (double)(m - 1));
+			fprintf(f, "%s%.1f,%.1f", k ? " " : "",
+			    cx(&c, (double)t[i]), cy(&c, v[i]));
+		}
+		fputs("\"/>", f);
+		if (n == 1)
+			fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" "
+			    "fill=\"" C_USED "\"/>", cx(&c, (double)t[0]),
+			    cy(&c, v[0]));
+	}
+	/* The forecast, dashed, from what is used now. */
+	if (g->ok && fdays > 0) {
+		x = (double)r->now + fdays * STATS_DAY;
+		fend = used_now + g->per_day * fdays;
+		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+		    "y2=\"%.1f\" stroke=\"" C_USED "\" stroke-width=\"2\" "
+		    "stroke-dasharray=\"6 4\"/>", cx(&c, (double)r->now),
+		    cy(&c, used_now), cx(&c, x), cy(&c, fend));
+		if (cap > 0 && fend >= r->hard * cap - 0.5)
+			fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" "
+			    "fill=\"" C_BAD "\"/><text x=\"%.1f\" y=\"%.1f\" "
+			    "text-anchor=\"end\" stroke=\"#fff\" "
+			    "stroke-width=\"3\" paint-order=\"stroke\">"
+			    "%g%% on %s</text>",
+			    cx(&c, x), cy(&c, fend), cx(&c, x) - 8,
+			    cy(&c, fend) + 16, r->hard * 100,
+			    date_text((int64_t)x, a, sizeof a));
+	}
+	if (n == 0 && !g->ok)
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">"
+		    "no snapshots in the range</text>", (c.l + w - c.r) / 2,
+		    (c.t + h - c.b) / 2);
+	fputs("</svg>\n", f);
+}
+
+/* The fill of every slice as horizontal bars. */
+static void
+fill_chart(FILE *f, const struct report *r)
+{
+	double w = 960, lw = 150, rw = 70, bh = 14, gap = 6, top = 22;
+	double h = top + (double)r->nslices * (bh + gap) + 6, x, bw;
+	const struct report_row *s;
+	char pct[16];
+	size_t i;
+
+	bw = w - lw - rw;
+	fprintf(f, "<svg viewBox=\"0 0 %.0f %.0f\" role=\"img\">", w, h);
+	for (i = 0; i <= 4; i++) {
+		x = lw + bw * (double)i / 4;
+		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+		    "y2=\"%.1f\" stroke=\"" C_GRID "\"/><text x=\"%.1f\" "
+		    "y=\"14\" text-anchor=\"middle\">%zu%%</text>", x, top - 4,
+		    x, h, x, i * 25);
+	}
+	for (i = 0; i < r->nslices; i++) {
+		double y = top + (double)i * (bh + gap), fill;
+
+		s = &r->slices[i];
+		fill = s->capacity ? (double)s->used / (double)s->capacity : 0;
+		fill_format(s->used, s->capacity, pct, sizeof pct);
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">",
+		    lw - 8, y + bh - 3);
+		html_text(f, s->name);
+		fprintf(f, "</text><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+		    "height=\"%.1f\" fill=\"#f1f3f5\"/><rect x=\"%.1f\" "
+		    "y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>"
+		    "<text x=\"%.1f\" y=\"%.1f\">%s</text>", lw, y, bw, bh, lw,
+		    y, bw * (fill > 1 ? 1 : fill), bh, fill_color(r, s->used,
+		    s->capacity), lw + bw + 6, y + bh - 3, pct);
+	}
+	x = lw + bw * r->target;
+	fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+	    "stroke=\"" C_WARN "\" stroke-width=\"1.5\" "
+	    "stroke-dasharray=\"5 3\"/>", x, top - 4, x, h);
+	x = lw + bw * r->hard;
+	fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+	    "stroke=\"" C_BAD "\" stroke-width=\"1.5\" "
+	    "stroke-dasharray=\"5 3\"/>", x, top - 4, x, h);
+	fputs("</svg>\n", f);
+}
+
+static void
+legend(FILE *f, const struct report *r)
+{
+	fprintf(f, "<p class=\"legend\"><i style=\"border-color:" C_USED
+	    "\"></i>used (snapshots)<i style=\"border-color:" C_USED
+	    ";border-top-style:dashed\"></i>trend from now"
+	    "<i style=\"border-color:" C_WARN ";border-top-style:dashed\">"
+	    "</i>target fill %g%%<i style=\"border-color:" C_BAD
+	    ";border-top-style:dashed\"></i>hard limit %g%%</p>\n",
+	    r->target * 100, r->hard * 100);
+}
+
+/* One slice's chart in the grid. */
+static void
+slice_chart(FILE *f, const struct report *r, const struct report_row *s)
+{
+	const struct state_report_series *se = s->series;
+	char pct[16], g[32], d1[16], d2[16];
+	int64_t *t = NULL;
+	double *v = NULL;
+	size_t i, n = se ? se->n : 0;
+
+	if (n > 0) {
+		t = xcalloc(n, sizeof *t);
+		v = xcalloc(n, sizeof *v);
+		for (i = 0; i < n; i++) {
+			t[i] = se->p[i].ts;
+			v[i] = (double)se->p[i].bytes;
+		}
+	}
+	fputs("<div class=\"chart\"><h3>", f);
+	html_text(f, s->name);
+	fprintf(f, " <span class=\"%s\">%s</span></h3><p>",
+	    fill_class(r, s->used, s->capacity),
+	    fill_format(s->used, s->capacity, pct, sizeof pct));
+	if (s->growth.ok)
+		fprintf(f, "%s/day, %g%% %s, %g%% %s",
+		    report_signed_size(s->growth.per_day, g, sizeof g),
+		    r->target * 100, report_days_text(s, s->to_target, d1,
+		    sizeof d1), r->hard * 100, report_days_text(s, s->to_hard,
+		    d2, sizeof d2));
+	else
+		fprintf(f, "not enough history (%zu snapshot%s)", n,
+		    n == 1 ? "" : "s");
+	fputs("</p>\n", f);
+	usage_chart(f, r, 420, 190, t, v, n, s->capacity, (double)s->used,
+	    &s->growth);
+	fputs("</div>\n", f);
+	free(t);
+	free(v);
+}
+
+static void
+th(FILE *f, const char *cls, const char *label)
+{
+	fprintf(f, "<th%s%s%s>", cls ? " class=\"" : "", cls ? cls : "",
+	    cls ? "\"" : "");
+	html_text(f, label);
+	fputs("</th>", f);
+}
+
+static void
+td(FILE *f, const char *cls, const char *text)
+{
+	fprintf(f, "<td%s%s%s>", cls ? " class=\"" : "", cls ? cls : "",
+	    cls ? "\"" : "");
+	html_text(f, text);
+	fputs("</td>", f);
+}
+
+static const char *
+group_label(const struct report *r)
+{
+	return r->by == REPORT_BY_PAIR ? "pair" : r->by == REPORT_BY_SERVER ?
+	    "server" : "slice";
+}
+
+static void
+usage_tr(FILE *f, const struct report *r, const struct report_row *row,
+    const char *name, int total)
+{
+	char a[32], b[32], c[32], d[32], e[32], g[32];
+	int slice = r->by == REPORT_BY_SLICE;
+
+	fprintf(f, "<tr%s>", total ? " class=\"total\"" : "");
+	td(f, "l", name);
+	if (slice) {
+		td(f, "l", row->pair ? row->pair : "");
+		td(f, "l", row->server ? row->server : "");
+		td(f, "l", row->state ? row->state : "");
+	} else {
+		snprintf(a, sizeof a, "%lld", (long long)row->slices);
+		td(f, NULL, a);
+	}
+	snprintf(a, sizeof a, "%lld", (long long)row->accounts);
+	td(f, NULL, a);
+	snprintf(a, sizeof a, "%llu", (unsigned long long)row->files);
+	td(f, NULL, a);
+	td(f, NULL, size_format(row->used, a, sizeof a));
+	td(f, NULL, size_format(row->capacity, b, sizeof b));
+	td(f, fill_class(r, row->used, row->capacity), fill_format(row->used,
+	    row->capacity, c, sizeof c));
+	td(f, NULL, row->growth.ok ? report_signed_size(row->growth.per_day,
+	    g, sizeof g) : "not enough history");
+	td(f, NULL, report_days_text(row, row->to_target, d, sizeof d));
+	td(f, NULL, report_days_text(row, row->to_hard, e, sizeof e));
+	fputs("</tr>\n", f);
+}
+
+static void
+usage_html_table(FILE *f, const struct report *r)
+{
+	char h1[24], h2[24];
+	size_t i;
+
+	snprintf(h1, sizeof h1, "to %g%%", r->target * 100);
+	snprintf(h2, sizeof h2, "to %g%%", r->hard * 100);
+	fputs("<div class=\"scroll\"><table>\n<tr>", f);
+	th(f, "l", group_label(r));
+	if (r->by == REPORT_BY_SLICE) {
+		th(f, "l", "pair");
+		th(f, "l", "server");
+		th(f, "l", "state");
+	} else
+		th(f, NULL, "slices");
+	th(f, NULL, "accounts");
+	th(f, NULL, "files");
+	th(f, NULL, "used");
+	th(f, NULL, "capacity");
+	th(f, NULL, "fill");
+	th(f, NULL, "growth/day");
+	th(f, NULL, h1);
+	th(f, NULL, h2);
+	fputs("</tr>\n", f);
+	for (i = 0; i < r->ngroups; i++)
+		usage_tr(f, r, &r->groups[i], r->groups[i].name, 0);
+	usage_tr(f, r, &r->fleet, "total", 1);
+	fputs("</table></div>\n", f);
+}
+
+static void
+forecast_tr(FILE *f, const struct report *r, const struct report_row *row,
+    const char *name, int total)
+{
+	char a[32], b[32], c[32], d[32], e[32], g[32];
+
+	fprintf(f, "<tr%s>", total ? " class=\"total\"" : "");
+	td(f, "l", name);
+	td(f, fill_class(r, row->used, row->capacity), fill_format(row->used,
+	    row->capacity, a, sizeof a));
+	td(f, NULL, row->growth.ok ? report_signed_size(row->growth.per_day,
+	    g, sizeof g) : "not enough history");
+	td(f, NULL, report_days_text(row, row->to_target, b, sizeof b));
+	td(f, "l", report_days_date(r, row->to_target, c, sizeof c));
+	td(f, NULL, report_days_text(row, row->to_hard, d, sizeof d));
+	td(f, "l", report_days_date(r, row->to_hard, e, sizeof e));
+	td(f, NULL, size_format((uint64_t)llround(row->projected), a,
+	    sizeof a));
+	td(f, NULL, fill_format((uint64_t)llround(row->projected),
+	    row->capacity, b, sizeof b));
+	fputs("</tr>\n", f);
+}
+
+static void
+forecast_html_table(FILE *f, const struct report *r)
+{
+	const struct report_row **v = report_forecast_order(r);
+	char h[6][32];
+	size_t i;
+
+	snprintf(h[0], sizeof h[0], "to %g%%", r->target * 100);
+	snprintf(h[1], sizeof h[1], "%g%% on", r->target * 100);
+	snprintf(h[2], sizeof h[2], "to %g%%", r->hard * 100);
+	snprintf(h[3], sizeof h[3], "%g%% on", r->hard * 100);
+	snprintf(h[4], sizeof h[4], "used in %d days", r->days);
+	snprintf(h[5], sizeof h[5], "fill in %d days", r->days);
+	fputs("<div class=\"scroll\"><table>\n<tr>", f);
+	th(f, "l", group_label(r));
+	th(f, NULL, "fill");
+	th(f, NULL, "growth/day");
+	th(f, NULL, h[0]);
+	th(f, "l", h[1]);
+	th(f, NULL, h[2]);
+	th(f, "l", h[3]);
+	th(f, NULL, h[4]);
+	th(f, NULL, h[5]);
+	fputs("</tr>\n", f);
+	for (i = 0; i < r->ngroups; i++)
+		forecast_tr(f, r, v[i], v[i]->name, 0);
+	forecast_tr(f, r, &r->fleet, "total", 1);
+	fputs("</table></div>\n", f);
+	free(v);
+}
+
+static void
+capacity_cards(FILE *f, const struct report *r)
+{
+	const struct report_row *fl = &r->fleet;
+	char a[32], b[32], c[48], d[32];
+
+	fill_format(fl->used, fl->capacity, a, sizeof a);
+	snprintf(c, sizeof c, "%s of %s", size_format(fl->used, b, sizeof b),
+	    size_format(fl->capacity, d, sizeof d));
+	card(f, "fleet fill", a, c);
+	snprintf(c, sizeof c, "%lld slices, %lld accounts",
+	    (long long)fl->slices, (long long)fl->accounts);
+	card(f, "growth per day", fl->growth.ok ? report_signed_size(
+	    fl->growth.per_day, a, sizeof a) : "not enough history", c);
+	snprintf(c, sizeof c, "target fill %g%%", r->target * 100);
+	card(f, "fleet reaches target", report_days_text(fl, fl->to_target,
+	    a, sizeof a), c);
+	snprintf(c, sizeof c, "hard limit %g%%", r->hard * 100);
+	card(f, "fleet reaches hard limit", report_days_text(fl, fl->to_hard,
+	    a, sizeof a), c);
+	snprintf(c, sizeof c, "to stay below %g%% for %d days",
+	    r->target * 100, r->days);
+	card(f, "capacity to add", r->needed > 0 ? size_format((uint64_t)
+	    llround(r->needed), a, sizeof a) : "none", c);
+}
+
+void
+report_html_capacity(FILE *f, const struct report *r, int forecast)
+{
+	size_t i, live = 0;
+
+	page_start(f, r, forecast ? "mailshift capacity forecast" :
+	    "mailshift capacity usage");
+	if (r->nslices == 0) {
+		fputs("<p>No slices in the catalog yet: add them with "
+		    "<code>mailshift slice add</code> and record their usage "
+		    "with <code>mailshift discover</code>.</p>\n", f);
+		page_end(f);
+		return;
+	}
+	fputs("<div class=\"cards\">\n", f);
+	capacity_cards(f, r);
+	fputs("</div>\n<h2>Fleet usage over time</h2>\n", f);
+	legend(f, r);
+	fputs("<div class=\"chart\">\n", f);
+	usage_chart(f, r, 960, 300, r->fleet_t, r->fleet_used, r->nfleet,
+	    r->fleet.capacity, (double)r->fleet.used, &r->fleet.growth);
+	fputs("</div>\n<h2>Fill per slice</h2>\n<div class=\"chart\">\n", f);
+	fill_chart(f, r);
+	fputs("</div>\n", f);
+	if (forecast) {
+		fputs("<h2>Forecast: in the order they fill</h2>\n", f);
+		forecast_html_table(f, r);
+	}
+	fprintf(f, "<h2>Usage per %s</h2>\n", group_label(r));
+	usage_html_table(f, r);
+	if (!forecast) {
+		fputs("<h2>Forecast</h2>\n", f);
+		forecast_html_table(f, r);
+	}
+	for (i = 0; i < r->nslices; i++)
+		live += !r->slices[i].retired;
+	fprintf(f, "<h2>Usage over time per slice</h2>\n");
+	legend(f, r);
+	fputs("<div class=\"grid\">\n", f);
+	for (i = 0; i < r->nslices; i++) {
+		if (!r->slices[i].retired)
+			slice_chart(f, r, &r->slices[i]);
+	}
+	fprintf(f, "</div>\n<p class=\"note\">%zu slices drawn (retired slices "
+	    "are left out). Growth is the Theil&ndash;Sen slope of each "
+	    "slice's snapshots: the median of the slopes between every two "
+	    "snapshots, so that a one-off jump does not make a trend. A "
+	    "trend needs two snapshots at least a day apart.</p>\n", live);
+	page_end(f);
+}
+
+/* A vertical dashed line at x with a label in the top margin at y. */
+static void
+marker(const struct chart *c, double x, double y, const char *color,
+    const char *label, double ms)
+{
+	double px = cx(c, x);
+	int left = px > c->l + 120;
+
+	fprintf(c->f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+	    "y2=\"%.1f\" stroke=\"%s\" stroke-dasharray=\"5 3\"/>"
+	    "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" "
+	    "style=\"fill:%s\">%s %g ms</text>", px, y - 4, px, cy(c, 0),
+	    color, left ? px - 4 : px + 4, y, left ? "end" : "start", color,
+	    label, ms);
+}
+
+/* A histogram of the cutover lock times of done moves. */
+static void
+lock_chart(FILE *f, const struct report *r)
+{
+	const struct report_moves_total *t = &r->total;
+	struct chart c = { f, 960, 190, 50, 20, 40, 30, 0, 0, 0, 0 };
+	size_t bins[20], top = 1, i, k;
+	double bw, x;
+
+	memset(bins, 0, sizeof bins);
+	c.x1 = t->lock_max > 0 ? t->lock_max * 1.05 : 1;
+	for (i = 0; i < r->nmoves; i++) {
+		if (strcmp(r->moves[i].state, "done") != 0 ||
+		    r->moves[i].lock_ms < 0)
+			continue;
+		k = (size_t)((double)r->moves[i].lock_ms / c.x1 * 20);
+		bins[k > 19 ? 19 : k]++;
+	}
+	for (k = 0; k < 20; k++)
+		if (bins[k] > top)
+			top = bins[k];
+	c.y1 = (double)top * 1.1;
+	bw = (c.w - c.l - c.r) / 20;
+	fprintf(f, "<svg viewBox=\"0 0 %.0f %.0f\" role=\"img\">", c.w, c.h);
+	for (k = 0; k < 20; k++) {
+		if (bins[k] == 0)
+			continue;
+		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+		    "height=\"%.1f\" fill=\"" C_USED "\"/><text x=\"%.1f\" "
+		    "y=\"%.1f\" text-anchor=\"middle\">%zu</text>",
+		    c.l + bw * (double)k + 1, cy(&c, (double)bins[k]), bw - 2,
+		    cy(&c, 0) - cy(&c, (double)bins[k]), c.l + bw *
+		    ((double)k + 0.5), cy(&c, (double)bins[k]) - 3, bins[k]);
+	}
+	for (k = 0; k <= 4; k++) {
+		x = c.x1 * (double)k / 4;
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">"
+		    "%.0f ms</text>", cx(&c, x), c.h - 10, x);
+	}
+	fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+	    "stroke=\"" C_AXIS "\"/>", c.l, cy(&c, 0), c.w - c.r, cy(&c, 0));
+	marker(&c, t->lock_median, 12, C_WARN, "median", t->lock_median);
+	marker(&c, t->lock_p95, 26, C_BAD, "p95", t->lock_p95);
+	fputs("</svg>\n", f);
+}
+
+void
+report_html_moves(FILE *f, const struct report *r)
+{
+	const struct report_moves_total *t = &r->total;
+	const struct state_report_move *m;
+	char a[32], b[48], c[32];
+	size_t i;
+
+	page_start(f, r, "mailshift moves");
+	if (r->nmoves == 0) {
+		fprintf(f, "<p>No moves created %s.</p>\n",
+		    report_range_text(r, b, sizeof b));
+		page_end(f);
+		return;
+	}
+	fputs("<div class=\"cards\">\n", f);
+	snprintf(a, sizeof a, "%zu", t->moves);
+	snprintf(b, sizeof b, "%zu done, %zu failed, %zu cancelled, %zu open",
+	    t->done, t->failed, t->cancelled, t->open);
+	card(f, "moves", a, b);
+	snprintf(b, sizeof b, "%llu files", (unsigned long long)t->files);
+	card(f, "moved", size_format(t->bytes, a, sizeof a), b);
+	snprintf(b, sizeof b, "over %s", report_duration_text(t->seconds, c,
+	    sizeof c));
+	card(f, "average rate", report_rate_text(t->rate, a, sizeof a), b);
+	if (t->locks > 0) {
+		snprintf(a, sizeof a, "%g ms", t->lock_median);
+		snprintf(b, sizeof b, "p95 %g ms, max %g ms", t->lock_p95,
+		    t->lock_max);
+	} else {
+		snprintf(a, sizeof a, "-");
+		snprintf(b, sizeof b, "no done move");
+	}
+	card(f, "cutover lock (median)", a, b);
+	snprintf(a, sizeof a, "%lld", (long long)t->retries);
+	snprintf(b, sizeof b, "%lld passes", (long long)t->passes);
+	card(f, "retries", a, b);
+	fputs("</div>\n", f);
+	if (t->locks > 0) {
+		fputs("<h2>Cutover lock times of done moves</h2>\n"
+		    "<div class=\"chart\">\n", f);
+		lock_chart(f, r);
+		fputs("</div>\n", f);
+	}
+	if (t->failed > 0) {
+		fputs("<h2>Failures</h2>\n<div class=\"scroll\"><table>\n"
+		    "<tr>", f);
+		th(f, NULL, "move");
+		th(f, "l", "user");
+		th(f, "l", "finished");
+		th(f, "l", "reason");
+		fputs("</tr>\n", f);
+		for (i = 0; i < r->nmoves; i++) {
+			m = &r->moves[i];
+			if (strcmp(m->state, "failed") != 0)
+				continue;
+			snprintf(a, sizeof a, "%lld", (long long)m->id);
+			fputs("<tr>", f);
+			td(f, NULL, a);
+			td(f, "l", m->user);
+			td(f, "l", time_format(m->finished, c, sizeof c));
+			td(f, "l bad wrap", m->error ? m->error :
+			    "no reason recorded");
+			fputs("</tr>\n", f);
+		}
+		fputs("</table></div>\n", f);
+	}
+	fputs("<h2>Moves</h2>\n<div class=\"scroll\"><table>\n<tr>", f);
+	th(f, NULL, "id");
+	th(f, "l", "user");
+	th(f, "l", "from");
+	th(f, "l", "to");
+	th(f, "l", "state");
+	th(f, "l", "created");
+	th(f, NULL, "bytes");
+	th(f, NULL, "files");
+	th(f, NULL, "duration");
+	th(f, NULL, "rate");
+	th(f, NULL, "passes");
+	th(f, NULL, "lock");
+	th(f, NULL, "retries");
+	th(f, "l", "error");
+	fputs("</tr>\n", f);
+	for (i = 0; i < r->nmoves; i++) {
+		int64_t s;
+
+		m = &r->moves[i];
+		s = report_move_seconds(m);
+		fputs("<tr>", f);
+		snprintf(a, sizeof a, "%lld", (long long)m->id);
+		td(f, NULL, a);
+		td(f, "l", m->user);
+		td(f, "l", m->source);
+		td(f, "l", m->target);
+		td(f, strcmp(m->state, "failed") == 0 ? "l bad" : "l",
+		    m->state);
+		td(f, "l", time_format(m->created, c, sizeof c));
+		td(f, NULL, size_format(m->bytes, a, sizeof a));
+		snprintf(a, sizeof a, "%llu", (unsigned long long)m->files);
+		td(f, NULL, a);
+		td(f, NULL, report_duration_text(s, a, sizeof a));
+		td(f, NULL, report_rate_text(s > 0 ? (double)m->bytes /
+		    (double)s : -1, a, sizeof a));
+		snprintf(a, sizeof a, "%lld", (long long)m->passes);
+		td(f, NULL, a);
+		if (m->lock_ms >= 0)
+			snprintf(a, sizeof a, "%lld ms", (long long)m->lock_ms);
+		else
+			snprintf(a, sizeof a, "-");
+		td(f, NULL, a);
+		snprintf(a, sizeof a, "%lld", (long long)m->attempts);
+		td(f, NULL, a);
+		td(f, "l wrap", m->error ? m->error : "");
+		fputs("</tr>\n", f);
+	}
+	fputs("<tr class=\"total\">", f);
+	td(f, "l", "total");
+	fprintf(f, "<td class=\"l\" colspan=\"5\">%zu moves, %zu done</td>",
+	    t->moves, t->done);
+	td(f, NULL, size_format(t->bytes, a, sizeof a));
+	snprintf(a, sizeof a, "%llu", (unsigned long long)t->files);
+	td(f, NULL, a);
+	td(f, NULL, report_duration_text(t->seconds, a, sizeof a));
+	td(f, NULL, report_rate_text(t->rate, a, sizeof a));
+	snprintf(a, sizeof a, "%lld", (long long)t->passes);
+	td(f, NULL, a);
+	td(f, NULL, "");
+	snprintf(a, sizeof a, "%lld", (long long)t->retries);
+	td(f, NULL, a);
+	td(f, "l", "");
+	fputs("</tr>\n</table></div>\n", f);
+	page_end(f);
+}

@@ -1,0 +1,197 @@
+/* Statistics for capacity reports: see stats.h. */
+#include "stats.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+swap(double *v, size_t a, size_t b)
+{
+	double t = v[a];
+
+	v[a] = v[b];
+	v[b] = t;
+}
+
+static double
+median3(double a, double b, double c)
+{
+	if (a > b) {
+		double t = a;
+
+		a = b;
+		b = t;
+	}
+	if (b > c)
+		b = c;
+	return a > b ? a : b;
+}
+
+/*
+ * The k-th smallest value of v[0 .. n-1] (k < n), by quickselect with
+ * three-way partitions (runs of equal values, common in slopes, cost
+ * nothing). Afterwards every v[i] with i < k is at most the result.
+ */
+static double
+select_k(double *v, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n, lt, gt, i;
+	double pivot;
+
+	while (hi - lo > 1) {
+		pivot = median3(v[lo], v[lo + (hi - lo) / 2], v[hi - 1]);
+		lt = i = lo;
+		gt = hi;
+		while (i < gt) {
+			if (v[i] < pivot)
+				swap(v, lt++, i++);
+			else if (v[i] > pivot)
+				swap(v, i, --gt);
+			else
+				i++;
+		}
+		if (k < lt)
+			hi = lt;
+		else if (k >= gt)
+			lo = gt;
+		else
+			return pivot;
+	}
+	return v[k];
+}
+
+double
+stats_median(double *v, size_t n)
+{
+	double hi, lo;
+	size_t i;
+
+	if (n == 0)
+		return NAN;
+	hi = select_k(v, n, n / 2);
+	if (n % 2 == 1)
+		return hi;
+	lo = v[0];
+	for (i = 1; i < n / 2; i++) {
+		if (v[i] > lo)
+			lo = v[i];
+	}
+	return (lo + hi) / 2;
+}
+
+double
+stats_percentile(double *v, size_t n, double p)
+{
+	double r;
+	size_t rank;
+
+	if (n == 0)
+		return NAN;
+	if (p < 0)
+		p = 0;
+	if (p > 100)
+		p = 100;
+	/* The small epsilon keeps 95% of 20 at rank 19, not 20. */
+	r = ceil(p / 100.0 * (double)n - 1e-9);
+	rank = r < 1 ? 1 : (size_t)r;
+	if (rank > n)
+		rank = n;
+	return select_k(v, n, rank - 1);
+}
+
+int
+stats_theil_sen(const double *x, const double *y, size_t n, double *slope,
+    double *intercept)
+{
+	size_t m = n > STATS_FIT_POINTS ? STATS_FIT_POINTS : n;
+	size_t *idx, i, j, ns = 0;
+	double *s, *r;
+
+	if (n < 2)
+		return -1;
+	idx = xcalloc(m, sizeof *idx);
+	for (i = 0; i < m; i++)
+		idx[i] = m == n ? i : (size_t)llround((double)i *
+		    (double)(n - 1) / (double)(m - 1));
+	s = xcalloc(m * (m - 1) / 2, sizeof *s);
+	for (i = 0; i < m; i++) {
+		for (j = i + 1; j < m; j++) {
+			double dx = x[idx[j]] - x[idx[i]];
+
+			if (dx != 0)
+				s[ns++] = (y[idx[j]] - y[idx[i]]) / dx;
+		}
+	}
+	free(idx);
+	if (ns == 0) {
+		free(s);
+		return -1;
+	}
+	*slope = stats_median(s, ns);
+	free(s);
+	r = xcalloc(n, sizeof *r);
+	for (i = 0; i < n; i++)
+		r[i] = y[i] - *slope * x[i];
+	*intercept = stats_median(r, n);
+	free(r);
+	return 0;
+}
+
+void
+stats_growth(const int64_t *t, const double *v, size_t n,
+    struct stats_growth *g)
+{
+	double *x;
+	size_t i;
+
+	memset(g, 0, sizeof *g);
+	g->points = n;
+	if (n == 0)
+		return;
+	g->first = t[0];
+	g->last = t[n - 1];
+	g->intercept = v[n - 1];
+	if (n < 2 || g->last - g->first < STATS_DAY)
+		return;
+	x = xcalloc(n, sizeof *x);
+	for (i = 0; i < n; i++)
+		x[i] = (double)(t[i] - g->first) / STATS_DAY;
+	if (stats_theil_sen(x, v, n, &g->per_day, &g->intercept) == 0)
+		g->ok = 1;
+	else {
+		g->per_day = 0;
+		g->intercept = v[n - 1];
+	}
+	free(x);
+}
+
+double
+stats_growth_at(const struct stats_growth *g, int64_t t)
+{
+	if (!g->ok)
+		return g->intercept;
+	return g->intercept + g->per_day * (double)(t - g->first) / STATS_DAY;
+}
+
+double
+stats_days_until(double value, double per_day, double limit)
+{
+	if (value >= limit)
+		return 0;
+	if (!(per_day > 0))
+		return -1;
+	return (limit - value) / per_day;
+}
+
+double
+stats_capacity_needed(double used, double target, double capacity)
+{
+	double need;
+
+	if (!(target > 0))
+		return 0;
+	need = used / target - capacity;
+	return need > 0 ? need : 0;
+}

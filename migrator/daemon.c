@@ -1,0 +1,731 @@
+/* The copier daemon: see daemon.h. */
+#define _GNU_SOURCE
+#include "daemon.h"
+#include "config.h"
+#include "json.h"
+#include "move.h"
+#include "state.h"
+#include "util.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_WORKERS 16
+#define HEARTBEAT 5		/* seconds between status writes */
+#define RESCHEDULE 30		/* seconds between scheduling rounds */
+
+struct daemon;
+
+/* One move running on its own thread with its own catalog connection. */
+struct worker {
+	struct daemon		*d;
+	pthread_t		 th;
+	int64_t			 id;
+	int64_t			 source;
+	int64_t			 target;
+	volatile int		 stop;
+	int			 done;		/* set by the thread */
+	int			 rc;
+	char			*cause;
+	struct move_result	 res;
+	struct config		 cfg;		/* the numbers in force */
+};
+
+/* When a held move last had its delta pass. */
+struct ready_seen {
+	int64_t	 id;
+	int64_t	 when;
+};
+
+struct daemon {
+	struct event_base	*base;
+	struct event		*tick;
+	struct event		*notify;
+	struct event		*sig[3];
+	struct evhttp		*http;
+	struct state		*st;
+	char			*db;
+	char			*config_file;
+	int			 required;
+	struct config		 cfg;
+	struct worker		*w[MAX_WORKERS];
+	int			 nw;
+	int			 pipe[2];
+	int			 lockfd;
+	int			 stopping;
+	int64_t			 data_version;
+	int64_t			 started;
+	int64_t			 last_schedule;
+	int64_t			 last_heartbeat;
+	int64_t			 last_purge;
+	uint64_t		 bytes;		/* copied since start */
+	uint64_t		 files;
+	struct ready_seen	*ready;
+	size_t			 nready;
+};
+
+/* One log line: time, then the message (stderr; systemd keeps it). */
+static void
+logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+logmsg(const char *fmt, ...)
+{
+	char when[32];
+	va_list ap;
+
+	time_format(now_unix(), when, sizeof when);
+	fprintf(stderr, "%s mailshift[%ld]: ", when, (long)getpid());
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct move_opts mo = { .config = &w->cfg, .stop = &w->stop };
+	struct state *st;
+	char c = 'x';
+
+	if ((st = state_open(w->d->db, 0, &w->cause)) == NULL)
+		w->rc = -1;
+	else {
+		w->rc = move_run(st, w->id, &mo, &w->res, &w->cause);
+		state_close(st);
+	}
+	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
+	if (write(w->d->pipe[1], &c, 1) < 0) {
+		/* A full pipe already wakes the loop; the tick reaps too. */
+	}
+	return NULL;
+}
+
+/* A copy of the configuration's numbers for a worker (no strings). */
+static void
+config_numbers(struct config *dst, const struct config *src)
+{
+	*dst = *src;
+	dst->file = dst->catalog = dst->layout = dst->listen = NULL;
+}
+
+struct pick {
+	struct daemon	*d;
+	int64_t		 now;
+	int64_t		*start;
+	int64_t		*src;
+	int64_t		*dst;
+	int		 n;
+	int		 room;
+	int64_t		*cancel;
+	int		 ncancel;
+};
+
+static int
+running(struct daemon *d, int64_t id)
+{
+	int i;
+
+	for (i = 0; i < d->nw; i++) {
+		if (d->w[i]->id == id)
+			return 1;
+	}
+	return 0;
+}
+
+/* Moves in flight (running or picked this round) touching a slice. */
+static int
+load(struct pick *p, int64_t slice, int as_source)
+{
+	int i, n = 0;
+
+	for (i = 0; i < p->d->nw; i++)
+		n += (as_source ? p->d->w[i]->source : p->d->w[i]->target) ==
+		    slice;
+	for (i = 0; i < p->n; i++)
+		n += (as_source ? p->src[i] : p->dst[i]) == slice;
+	return n;
+}
+
+static int64_t *
+ready_when(struct daemon *d, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < d->nready; i++) {
+		if (d->ready[i].id == id)
+			return &d->ready[i].when;
+	}
+	d->ready = xrealloc(d->ready, (d->nready + 1) * sizeof *d->ready);
+	d->ready[d->nready].id = id;
+	d->ready[d->nready].when = 0;
+	return &d->ready[d->nready++].when;
+}
+
+static int
+pick_cb(const struct state_runnable *r, void *arg)
+{
+	struct pick *p = arg;
+	struct daemon *d = p->d;
+	int64_t *when;
+
+	if (running(d, r->id))
+		return 0;
+	if (r->paused == 2) {
+		p->cancel = xrealloc(p->cancel, (size_t)(p->ncancel + 1) *
+		    sizeof *p->cancel);
+		p->cancel[p->ncancel++] = r->id;
+		return 0;
+	}
+	if (r->paused)
+		return 0;
+	if (r->hold && strcmp(r->state, "ready") == 0) {
+		when = ready_when(d, r->id);
+		if (p->now - *when < (int64_t)d->cfg.ready_pass)
+			return 0;
+		*when = p->now;
+	}
+	if (p->room <= 0)
+		return 1;
+	if (load(p, r->source_slice, 1) >= (int)d->cfg.per_source ||
+	    load(p, r->target_slice, 0) >= (int)d->cfg.per_target)
+		return 0;
+	p->start = xrealloc(p->start, (size_t)(p->n + 1) * sizeof *p->start);
+	p->src = xrealloc(p->src, (size_t)(p->n + 1) * sizeof *p->src);
+	p->dst = xrealloc(p->dst, (size_t)(p->n + 1) * sizeof *p->dst);
+	p->start[p->n] = r->id;
+	p->src[p->n] = r->source_slice;
+	p->dst[p->n] = r->target_slice;
+	p->n++;
+	p->room--;
+	return 0;
+}
+
+static void
+start_worker(struct daemon *d, int64_t id, int64_t src, int64_t dst)
+{
+	struct worker *w = xcalloc(1, sizeof *w);
+
+	w->d = d;
+	w->id = id;
+	w->source = src;
+	w->target = dst;
+	config_numbers(&w->cfg, &d->cfg);
+	if (pthread_create(&w->th, NULL, worker_main, w) != 0) {
+		logmsg("move %lld: cannot start a worker thread: %s",
+		    (long long)id, strerror(errno));
+		free(w);
+		return;
+	}
+	d->w[d->nw++] = w;
+	logmsg("move %lld: started (slice %lld -> %lld), %d in flight",
+	    (long long)id, (long long)src, (long long)dst, d->nw);
+}
+
+/* Start what may start; cancel what was asked to be cancelled. */
+static void
+schedule(struct daemon *d)
+{
+	struct pick p = { .d = d, .now = now_unix() };
+	char *cause = NULL;
+	int i;
+
+	d->last_schedule = p.now;
+	if (d->stopping)
+		return;
+	p.room = (int)d->cfg.max_moves - d->nw;
+	if (p.room > MAX_WORKERS - d->nw)
+		p.room = MAX_WORKERS - d->nw;
+	if (state_move_runnable(d->st, p.now, pick_cb, &p, &cause) != 0) {
+		logmsg("cannot read the queue: %s", cause);
+		free(cause);
+		return;
+	}
+	for (i = 0; i < p.ncancel; i++) {
+		if (state_move_fail(d->st, p.cancel[i], "cancelled",
+		    "cancelled by the admin", &cause) == 0)
+			logmsg("move %lld: cancelled", (long long)p.cancel[i]);
+		else {
+			logmsg("move %lld: cannot cancel: %s",
+			    (long long)p.cancel[i], cause);
+			free(cause);
+			cause = NULL;
+		}
+	}
+	for (i = 0; i < p.n; i++)
+		start_worker(d, p.start[i], p.src[i], p.dst[i]);
+	free(p.start);
+	free(p.src);
+	free(p.dst);
+	free(p.cancel);
+}
+
+/* After a failure: try again later with back-off, or leave it failed. */
+static void
+retry_or_fail(struct daemon *d, struct worker *w)
+{
+	struct state_move m;
+	char *cause = NULL;
+	int64_t delay;
+	int i;
+
+	if (state_move_get(d->st, w->id, &m, NULL) != 0)
+		return;
+	if (strcmp(m.state, "failed") == 0) {
+		if ((uint64_t)m.attempts < d->cfg.max_retries) {
+			delay = (int64_t)d->cfg.retry_base;
+			for (i = 0; i < m.attempts && delay < 86400; i++)
+				delay *= 4;
+			if (state_move_retry(d->st, w->id, now_unix() + delay,
+			    &cause) == 0)
+				logmsg("move %lld: retry %lld of %llu in %lld "
+				    "s", (long long)w->id,
+				    (long long)m.attempts + 1,
+				    (unsigned long long)d->cfg.max_retries,
+				    (long long)delay);
+			else {
+				logmsg("move %lld: cannot queue a retry: %s",
+				    (long long)w->id, cause);
+				free(cause);
+			}
+		} else
+			logmsg("move %lld: failed for good after %lld "
+			    "attempts; 'mailshift moves resume %lld' tries "
+			    "again", (long long)w->id, (long long)m.attempts,
+			    (long long)w->id);
+	}
+	state_move_free(&m);
+}
+
+/* Collect finished workers. */
+static void
+reap(struct daemon *d)
+{
+	struct worker *w;
+	int i, j;
+
+	for (i = 0; i < d->nw; ) {
+		w = d->w[i];
+		if (!__atomic_load_n(&w->done, __ATOMIC_ACQUIRE)) {
+			i++;
+			continue;
+		}
+		pthread_join(w->th, NULL);
+		d->bytes += w->res.bytes_copied;
+		d->files += w->res.files_copied;
+		if (w->rc == 0)
+			logmsg("move %lld: %s after %d passes, %llu files "
+			    "copied%s%lld%s", (long long)w->id, w->res.state,
+			    w->res.passes,
+			    (unsigned long long)w->res.files_copied,
+			    w->res.lock_ms >= 0 ? ", lock " : "",
+			    (long long)(w->res.lock_ms >= 0 ? w->res.lock_ms :
+			    0), w->res.lock_ms >= 0 ? " ms" : "");
+		else if (w->res.stopped)
+			logmsg("move %lld: stopped at a safe point",
+			    (long long)w->id);
+		else {
+			logmsg("move %lld: %s", (long long)w->id, w->cause ?
+			    w->cause : "failed");
+			retry_or_fail(d, w);
+		}
+		free(w->cause);
+		free(w);
+		for (j = i; j < d->nw - 1; j++)
+			d->w[j] = d->w[j + 1];
+		d->nw--;
+	}
+}
+
+/* Ask running moves that were paused or cancelled to stop. */
+static void
+check_paused(struct daemon *d)
+{
+	struct state_move m;
+	int i;
+
+	for (i = 0; i < d->nw; i++) {
+		if (d->w[i]->stop)
+			continue;
+		if (state_move_get(d->st, d->w[i]->id, &m, NULL) != 0)
+			continue;
+		if (m.paused) {
+			d->w[i]->stop = 1;
+			logmsg("move %lld: %s requested, stopping it",
+			    (long long)m.id, m.paused == 1 ? "pause" :
+			    "cancel");
+		}
+		state_move_free(&m);
+	}
+}
+
+static void
+heartbeat(struct daemon *d, int64_t stopped)
+{
+	struct state_daemon s = { .pid = getpid(), .started = d->started,
+	    .heartbeat = now_unix(), .stopped = stopped, .running = d->nw,
+	    .bytes = d->bytes, .files = d->files, .listen = d->cfg.listen };
+	char *cause = NULL;
+
+	d->last_heartbeat = s.heartbeat;
+	if (state_daemon_update(d->st, &s, &cause) != 0) {
+		logmsg("cannot record status: %s", cause);
+		free(cause);
+	}
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	int64_t v, now = now_unix();
+	uint64_t n;
+	char *cause = NULL;
+
+	(void)fd;
+	(void)what;
+	reap(d);
+	if (d->stopping) {
+		if (d->nw == 0)
+			event_base_loopexit(d->base, NULL);
+		return;
+	}
+	v = state_data_version(d->st);
+	if (v != d->data_version) {
+		d->data_version = v;
+		check_paused(d);
+		schedule(d);
+	} else if (now - d->last_schedule >= RESCHEDULE)
+		schedule(d);
+	if (now - d->last_heartbeat >= HEARTBEAT)
+		heartbeat(d, 0);
+	if (now - d->last_purge >= 3600) {
+		d->last_purge = now;
+		if (move_purge(d->st, (int64_t)d->cfg.retention_keep, &n,
+		    &cause) != 0) {
+			logmsg("purge: %s", cause);
+			free(cause);
+		} else if (n > 0)
+			logmsg("purged %llu retired sources past retention",
+			    (unsigned long long)n);
+	}
+}
+
+static void
+on_notify(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	char buf[64];
+
+	(void)what;
+	while (read(fd, buf, sizeof buf) > 0)
+		;
+	reap(d);
+	if (d->stopping) {
+		if (d->nw == 0)
+			event_base_loopexit(d->base, NULL);
+		return;
+	}
+	schedule(d);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct config n;
+	char *cause = NULL;
+	int i;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		config_defaults(&n);
+		if (d->config_file != NULL && config_load(d->config_file,
+		    d->required, &n, &cause) != 0) {
+			logmsg("SIGHUP: the new configuration has errors, "
+			    "keeping the old one:\n%s", cause);
+			free(cause);
+			config_free(&n);
+			return;
+		}
+		config_free(&d->cfg);
+		d->cfg = n;
+		logmsg("SIGHUP: configuration reloaded from %s; moves in "
+		    "flight keep theirs until they end", d->config_file ?
+		    d->config_file : "the built-in defaults");
+		schedule(d);
+		return;
+	}
+	if (d->stopping)
+		return;
+	logmsg("%s: stopping %d moves at a safe point", sig == SIGTERM ?
+	    "SIGTERM" : "SIGINT", d->nw);
+	d->stopping = 1;
+	for (i = 0; i < d->nw; i++)
+		d->w[i]->stop = 1;
+	if (d->nw == 0)
+		event_base_loopexit(d->base, NULL);
+}
+
+/* GET /status: the daemon, moves by state, moves in flight. */
+static void
+http_status(struct evhttp_request *req, void *arg)
+{
+	static const char *const states[] = { "queued", "copying", "syncing",
+	    "ready", "cutover", "done", "failed", "cancelled", NULL };
+	struct daemon *d = arg;
+	struct evbuffer *b = evbuffer_new();
+	int64_t counts[8];
+	struct json j;
+	char *text = NULL, when[32];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int i;
+
+	json_init(&j, f);
+	json_object_open(&j, NULL);
+	json_string(&j, "state", d->stopping ? "stopping" : "running");
+	json_int(&j, "pid", getpid());
+	json_string(&j, "since", time_format(d->started, when, sizeof when));
+	json_uint(&j, "bytes_copied", d->bytes);
+	json_uint(&j, "files_copied", d->files);
+	json_object_open(&j, "moves");
+	if (state_move_counts(d->st, states, counts, NULL) == 0) {
+		for (i = 0; states[i] != NULL; i++)
+			json_int(&j, states[i], counts[i]);
+	}
+	json_object_close(&j);
+	json_array_open(&j, "running");
+	for (i = 0; i < d->nw; i++)
+		json_int(&j, NULL, d->w[i]->id);
+	json_array_close(&j);
+	json_object_close(&j);
+	json_end(&j);
+	fclose(f);
+	evbuffer_add(b, text, len);
+	free(text);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json");
+	evhttp_send_reply(req, HTTP_OK, "OK", b);
+	evbuffer_free(b);
+}
+
+/* GET /metrics in the Prometheus text format. */
+static void
+http_metrics(struct evhttp_request *req, void *arg)
+{
+	static const char *const states[] = { "queued", "copying", "syncing",
+	    "ready", "cutover", "done", "failed", "cancelled", NULL };
+	struct daemon *d = arg;
+	struct evbuffer *b = evbuffer_new();
+	int64_t counts[8];
+	int i;
+
+	evbuffer_add_printf(b, "# HELP mailshift_moves Moves by state.\n"
+	    "# TYPE mailshift_moves gauge\n");
+	if (state_move_counts(d->st, states, counts, NULL) == 0) {
+		for (i = 0; states[i] != NULL; i++)
+			evbuffer_add_printf(b, "mailshift_moves{state=\"%s\"} "
+			    "%lld\n", states[i], (long long)counts[i]);
+	}
+	evbuffer_add_printf(b, "# HELP mailshift_moves_running Moves in "
+	    "flight in this daemon.\n# TYPE mailshift_moves_running gauge\n"
+	    "mailshift_moves_running %d\n", d->nw);
+	evbuffer_add_printf(b, "# HELP mailshift_copied_bytes_total Bytes "
+	    "copied since the daemon started.\n# TYPE "
+	    "mailshift_copied_bytes_total counter\n"
+	    "mailshift_copied_bytes_total %llu\n",
+	    (unsigned long long)d->bytes);
+	evbuffer_add_printf(b, "# HELP mailshift_copied_files_total Files "
+	    "copied since the daemon started.\n# TYPE "
+	    "mailshift_copied_files_total counter\n"
+	    "mailshift_copied_files_total %llu\n",
+	    (unsigned long long)d->files);
+	evbuffer_add_printf(b, "# HELP mailshift_start_time_seconds When the "
+	    "daemon started.\n# TYPE mailshift_start_time_seconds gauge\n"
+	    "mailshift_start_time_seconds %lld\n", (long long)d->started);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; version=0.0.4");
+	evhttp_send_reply(req, HTTP_OK, "OK", b);
+	evbuffer_free(b);
+}
+
+static void
+http_other(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	evhttp_send_error(req, HTTP_NOTFOUND, "not found: try /status or "
+	    "/metrics");
+}
+
+/* Serve status and metrics on cfg.listen ("addr:port", or "off"). */
+static int
+http_start(struct daemon *d, char **cause)
+{
+	char *addr, *colon;
+	unsigned port;
+
+	if (d->cfg.listen == NULL || strcmp(d->cfg.listen, "off") == 0)
+		return 0;
+	addr = xstrdup(d->cfg.listen);
+	colon = strrchr(addr, ':');
+	*colon = '\0';
+	port = (unsigned)strtoul(colon + 1, NULL, 10);
+	if ((d->http = evhttp_new(d->base)) == NULL) {
+		free(addr);
+		return fail(cause, "cannot start the HTTP server");
+	}
+	evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET);
+	evhttp_set_max_body_size(d->http, 0);
+	evhttp_set_max_headers_size(d->http, 8192);
+	evhttp_set_timeout(d->http, 5);
+	evhttp_set_cb(d->http, "/status", http_status, d);
+	evhttp_set_cb(d->http, "/metrics", http_metrics, d);
+	evhttp_set_gencb(d->http, http_other, d);
+	if (evhttp_bind_socket(d->http, addr, (ev_uint16_t)port) != 0) {
+		fail(cause, "cannot listen on %s: %s; set [daemon] listen to "
+		    "a free port or off", d->cfg.listen, strerror(errno));
+		free(addr);
+		return -1;
+	}
+	free(addr);
+	return 0;
+}
+
+/* Take the lock file next to the catalog: one daemon per catalog. */
+static int
+lock_catalog(struct daemon *d, char **cause)
+{
+	char *path = xasprintf("%s.daemon", d->db), pid[32], buf[32];
+	ssize_t n;
+
+	if ((d->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+		fail(cause, "cannot open %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (flock(d->lockfd, LOCK_EX | LOCK_NB) != 0) {
+		n = pread(d->lockfd, buf, sizeof buf - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		fail(cause, "another daemon (pid %s) runs on catalog %s; stop "
+		    "it first", *buf ? buf : "?", d->db);
+		free(path);
+		return -1;
+	}
+	snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(d->lockfd, 0) != 0 ||
+	    pwrite(d->lockfd, pid, strlen(pid), 0) < 0) {
+		fail(cause, "cannot write %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	free(path);
+	return 0;
+}
+
+int
+daemon_run(const char *db, const char *config_file, int required,
+    const struct config *cfg, char **cause)
+{
+	static const int sigs[3] = { SIGTERM, SIGINT, SIGHUP };
+	struct daemon *d = xcalloc(1, sizeof *d);
+	struct timeval one = { 1, 0 };
+	int i, rc = -1;
+
+	d->db = xstrdup(db);
+	d->config_file = config_file ? xstrdup(config_file) : NULL;
+	d->required = required;
+	d->pipe[0] = d->pipe[1] = d->lockfd = -1;
+	config_defaults(&d->cfg);
+	config_free(&d->cfg);
+	d->cfg = *cfg;
+	d->cfg.file = cfg->file ? xstrdup(cfg->file) : NULL;
+	d->cfg.catalog = xstrdup(cfg->catalog);
+	d->cfg.layout = xstrdup(cfg->layout);
+	d->cfg.listen = xstrdup(cfg->listen);
+	signal(SIGPIPE, SIG_IGN);
+	if ((d->st = state_open(db, 0, cause)) == NULL ||
+	    lock_catalog(d, cause) != 0)
+		goto out;
+	if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+		fail(cause, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	if ((d->base = event_base_new()) == NULL) {
+		fail(cause, "cannot start the event loop");
+		goto out;
+	}
+	d->tick = event_new(d->base, -1, EV_PERSIST, on_tick, d);
+	d->notify = event_new(d->base, d->pipe[0], EV_READ | EV_PERSIST,
+	    on_notify, d);
+	event_add(d->tick, &one);
+	event_add(d->notify, NULL);
+	for (i = 0; i < 3; i++) {
+		d->sig[i] = evsignal_new(d->base, sigs[i], on_signal, d);
+		event_add(d->sig[i], NULL);
+	}
+	if (http_start(d, cause) != 0)
+		goto out;
+	d->started = now_unix();
+	d->data_version = state_data_version(d->st);
+	d->last_purge = d->started;
+	heartbeat(d, 0);
+	logmsg("daemon started on catalog %s (moves: %llu at once, %llu per "
+	    "source, %llu per target; status on %s)", db,
+	    (unsigned long long)d->cfg.max_moves,
+	    (unsigned long long)d->cfg.per_source,
+	    (unsigned long long)d->cfg.per_target, d->cfg.listen);
+	schedule(d);
+	event_base_dispatch(d->base);
+	heartbeat(d, now_unix());
+	logmsg("daemon stopped; every move is resumable");
+	rc = 0;
+out:
+	for (i = 0; i < d->nw; i++) {
+		d->w[i]->stop = 1;
+		pthread_join(d->w[i]->th, NULL);
+		free(d->w[i]->cause);
+		free(d->w[i]);
+	}
+	if (d->http != NULL)
+		evhttp_free(d->http);
+	for (i = 0; i < 3; i++) {
+		if (d->sig[i] != NULL)
+			event_free(d->sig[i]);
+	}
+	if (d->tick != NULL)
+		event_free(d->tick);
+	if (d->notify != NULL)
+		event_free(d->notify);
+	if (d->base != NULL)
+		event_base_free(d->base);
+	if (d->pipe[0] >= 0) {
+		close(d->pipe[0]);
+		close(d->pipe[1]);
+	}
+	if (d->lockfd >= 0)
+		close(d->lockfd);
+	state_close(d->st);
+	config_free(&d->cfg);
+	free(d->ready);
+	free(d->db);
+	free(d->config_file);
+	free(d);
+	return rc;
+}

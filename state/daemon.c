@@ -1,0 +1,213 @@
+/* What the daemon reads and writes in the catalog: see state.h. */
+#define _GNU_SOURCE
+#include "state_int.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OPEN_STATES "('queued','copying','syncing','ready','cutover')"
+
+int64_t
+state_data_version(struct state *st)
+{
+	sqlite3_stmt *stmt;
+	int64_t v = -1;
+
+	if ((stmt = st_prepare(st, "PRAGMA data_version", NULL)) == NULL)
+		return -1;
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		v = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return v;
+}
+
+int
+state_move_runnable(struct state *st, int64_t now,
+    int (*cb)(const struct state_runnable *, void *), void *arg,
+    char **cause)
+{
+	sqlite3_stmt *stmt;
+	struct state_runnable r;
+	int rc, stop = 0;
+
+	/* A move that waits for another starts once that one is done. */
+	if ((stmt = st_prepare(st, "SELECT m.id, m.source_slice, "
+	    "m.target_slice, m.paused, m.hold, m.state FROM moves m WHERE "
+	    "m.state IN " OPEN_STATES " AND m.next_try <= ? AND "
+	    "(m.after_move IS NULL OR (SELECT state FROM moves w WHERE "
+	    "w.id = m.after_move) IN ('done','cancelled')) ORDER BY "
+	    "m.priority DESC, m.id", cause)) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, now);
+	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof r);
+		r.id = sqlite3_column_int64(stmt, 0);
+		r.source_slice = sqlite3_column_int64(stmt, 1);
+		r.target_slice = sqlite3_column_int64(stmt, 2);
+		r.paused = sqlite3_column_int(stmt, 3);
+		r.hold = sqlite3_column_int(stmt, 4);
+		snprintf(r.state, sizeof r.state, "%s",
+		    (const char *)sqlite3_column_text(stmt, 5));
+		stop = cb(&r, arg);
+	}
+	sqlite3_finalize(stmt);
+	if (!stop && rc != SQLITE_DONE)
+		return st_fail(st, cause, "reading moves");
+	return 0;
+}
+
+int
+state_move_set_paused(struct state *st, int64_t id, int paused,
+    char **cause)
+{
+	sqlite3_stmt *stmt;
+	static const char *const kind[] = { "move.resume", "move.pause",
+	    "move.cancel-requested" };
+
+	if (paused < 0 || paused > 2)
+		return fail(cause, "bad pause value");
+	if (state_begin(st, cause) != 0)
+		return -1;
+	/* Resuming a failed move retries it now. */
+	if (paused == 0 && (stmt = st_prepare(st, "UPDATE moves SET state = "
+	    "'queued', next_try = 0, error = error WHERE id = ? AND state = "
+	    "'failed' AND NOT EXISTS (SELECT 1 FROM moves o WHERE "
+	    "o.account_id = moves.account_id AND o.state IN " OPEN_STATES ")",
+	    cause)) != NULL) {
+		sqlite3_bind_int64(stmt, 1, id);
+		if (st_exec_stmt(st, stmt, cause, "resuming move") != 0)
+			goto bad;
+	}
+	if ((stmt = st_prepare(st, "UPDATE moves SET paused = ?, next_try = "
+	    "CASE WHEN ? = 0 THEN 0 ELSE next_try END, updated = ? WHERE "
+	    "id = ? AND state IN " OPEN_STATES, cause)) == NULL)
+		goto bad;
+	sqlite3_bind_int(stmt, 1, paused);
+	sqlite3_bind_int(stmt, 2, paused);
+	sqlite3_bind_int64(stmt, 3, now_unix());
+	sqlite3_bind_int64(stmt, 4, id);
+	if (st_exec_stmt(st, stmt, cause, "pausing move") != 0)
+		goto bad;
+	if (sqlite3_changes(st->db) != 1) {
+		fail(cause, "move %lld is not open (see 'mailshift moves show "
+		    "%lld')", (long long)id, (long long)id);
+		goto bad;
+	}
+	if ((stmt = st_prepare(st, "INSERT INTO events (ts, kind, move_id, "
+	    "message) VALUES (?, ?, ?, ?)", cause)) != NULL) {
+		sqlite3_bind_int64(stmt, 1, now_unix());
+		st_bind_text(stmt, 2, kind[paused]);
+		sqlite3_bind_int64(stmt, 3, id);
+		st_bind_text(stmt, 4, paused == 0 ? "resumed by the admin" :
+		    paused == 1 ? "paused by the admin" : "cancel requested by "
+		    "the admin");
+		st_exec_stmt(st, stmt, NULL, "logging");
+	}
+	return state_commit(st, cause);
+bad:
+	state_rollback(st);
+	return -1;
+}
+
+int
+state_move_retry(struct state *st, int64_t id, int64_t next_try,
+    char **cause)
+{
+	sqlite3_stmt *stmt;
+
+	if ((stmt = st_prepare(st, "UPDATE moves SET state = 'queued', "
+	    "attempts = attempts + 1, next_try = ?, updated = ? WHERE id = ? "
+	    "AND state = 'failed' AND NOT EXISTS (SELECT 1 FROM moves o "
+	    "WHERE o.account_id = moves.account_id AND o.state IN "
+	    OPEN_STATES ")", cause)) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, next_try);
+	sqlite3_bind_int64(stmt, 2, now_unix());
+	sqlite3_bind_int64(stmt, 3, id);
+	return st_exec_stmt(st, stmt, cause, "queueing a retry");
+}
+
+int
+state_daemon_update(struct state *st, const struct state_daemon *d,
+    char **cause)
+{
+	sqlite3_stmt *stmt;
+
+	if ((stmt = st_prepare(st, "INSERT INTO daemon (id, pid, started, "
+	    "heartbeat, stopped, running, bytes, files, listen) VALUES "
+	    "(1, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+	    "pid = excluded.pid, started = excluded.started, heartbeat = "
+	    "excluded.heartbeat, stopped = excluded.stopped, running = "
+	    "excluded.running, bytes = excluded.bytes, files = "
+	    "excluded.files, listen = excluded.listen", cause)) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, d->pid);
+	sqlite3_bind_int64(stmt, 2, d->started);
+	sqlite3_bind_int64(stmt, 3, d->heartbeat);
+	if (d->stopped)
+		sqlite3_bind_int64(stmt, 4, d->stopped);
+	else
+		sqlite3_bind_null(stmt, 4);
+	sqlite3_bind_int64(stmt, 5, d->running);
+	sqlite3_bind_int64(stmt, 6, (int64_t)d->bytes);
+	sqlite3_bind_int64(stmt, 7, (int64_t)d->files);
+	st_bind_text(stmt, 8, d->listen);
+	return st_exec_stmt(st, stmt, cause, "recording daemon status");
+}
+
+int
+state_daemon_get(struct state *st, struct state_daemon *d, char **cause)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	memset(d, 0, sizeof *d);
+	if ((stmt = st_prepare(st, "SELECT pid, started, heartbeat, "
+	    "coalesce(stopped, 0), running, bytes, files, listen FROM daemon "
+	    "WHERE id = 1", cause)) == NULL)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		d->pid = sqlite3_column_int64(stmt, 0);
+		d->started = sqlite3_column_int64(stmt, 1);
+		d->heartbeat = sqlite3_column_int64(stmt, 2);
+		d->stopped = sqlite3_column_int64(stmt, 3);
+		d->running = sqlite3_column_int64(stmt, 4);
+		d->bytes = (uint64_t)sqlite3_column_int64(stmt, 5);
+		d->files = (uint64_t)sqlite3_column_int64(stmt, 6);
+		d->listen = st_text(stmt, 7);
+	}
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_DONE)
+		return 1;
+	if (rc != SQLITE_ROW)
+		return st_fail(st, cause, "reading daemon status");
+	return 0;
+}
+
+int
+state_move_counts(struct state *st, const char *const *names,
+    int64_t *counts, char **cause)
+{
+	sqlite3_stmt *stmt;
+	int i, rc;
+
+	for (i = 0; names[i] != NULL; i++)
+		counts[i] = 0;
+	if ((stmt = st_prepare(st, "SELECT state, count(*) FROM moves GROUP "
+	    "BY state", cause)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		for (i = 0; names[i] != NULL; i++) {
+			if (strcmp(names[i], (const char *)
+			    sqlite3_column_text(stmt, 0)) == 0)
+				counts[i] = sqlite3_column_int64(stmt, 1);
+		}
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return st_fail(st, cause, "counting moves");
+	return 0;
+}
