@@ -70,6 +70,7 @@ struct daemon {
 	int64_t			 last_schedule;
 	int64_t			 last_heartbeat;
 	int64_t			 last_purge;
+	int64_t			 next_wake;	/* a retry falls due, 0 = none */
 	uint64_t		 bytes;		/* copied since start */
 	uint64_t		 files;
 	struct ready_seen	*ready;
@@ -291,6 +292,9 @@ retry_or_fail(struct daemon *d, struct worker *w)
 			delay = (int64_t)d->cfg.retry_base;
 			for (i = 0; i < m.attempts && delay < 86400; i++)
 				delay *= 4;
+			if (d->next_wake == 0 || now_unix() + delay <
+			    d->next_wake)
+				d->next_wake = now_unix() + delay;
 			if (state_move_retry(d->st, w->id, now_unix() + delay,
 			    &cause) == 0)
 				logmsg("move %lld: retry %lld of %llu in %lld "
@@ -410,8 +414,11 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		d->data_version = v;
 		check_paused(d);
 		schedule(d);
-	} else if (now - d->last_schedule >= RESCHEDULE)
+	} else if (now - d->last_schedule >= RESCHEDULE ||
+	    (d->next_wake != 0 && now >= d->next_wake)) {
+		d->next_wake = 0;
 		schedule(d);
+	}
 	if (now - d->last_heartbeat >= HEARTBEAT)
 		heartbeat(d, 0);
 	if (now - d->last_purge >= 3600) {

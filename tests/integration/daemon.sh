@@ -1,0 +1,269 @@
+# The daemon, started for real on a temporary catalog and slices and driven
+# only through the CLI, signals and its HTTP port.
+. "$(dirname "$0")/lib.sh"
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# A config for the daemon: no lock grace, a free port, extra settings.
+daemon_conf() {
+	PORT=$(free_port)
+	move_conf "daemon.listen=127.0.0.1:$PORT" "$@"
+}
+
+start_daemon() {
+	"$MS" daemon >>"$D/daemon.log" 2>&1 &
+	DPID=$!
+	wait_for "grep -q 'daemon started' '$D/daemon.log'" 10 ||
+	    fail "daemon did not start: $(cat "$D/daemon.log")"
+}
+
+stop_daemon() {
+	kill -TERM "$DPID" 2>/dev/null
+	wait "$DPID" 2>/dev/null
+}
+
+# Wait up to $2 seconds for shell condition $1.
+wait_for() {
+	n=0
+	while [ "$n" -lt $(($2 * 10)) ]; do
+		sh -c "$1" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		n=$((n + 1))
+	done
+	return 1
+}
+
+state_of() {
+	q "SELECT state FROM moves WHERE id = $1"
+}
+
+# Ten accounts on s1 and ten on s2, all queued to move to s3 or s4.
+twenty_moves() {
+	fleet
+	daemon_conf "$@"
+	mkdir -p "$D/s4"
+	ok slice add s4 --pair p2 --server mx4 --path "$D/s4" --capacity 20G
+	"$GEN" --accounts 10 --messages 30 --max-size 8000 --seed 71 \
+	    --prefix a "$D/s1" >/dev/null || fail "generator failed"
+	"$GEN" --accounts 10 --messages 30 --max-size 8000 --seed 72 \
+	    --prefix b "$D/s2" >/dev/null || fail "generator failed"
+	ok discover
+	cp -a "$D/s1" "$D/orig1"
+	cp -a "$D/s2" "$D/orig2"
+	i=0
+	for u in $(q "SELECT user FROM accounts ORDER BY user"); do
+		i=$((i + 1))
+		ok move "$u" --to "s$((i % 2 + 3))"
+	done
+	[ "$(q "SELECT count(*) FROM moves WHERE state = 'queued'")" -eq 20 ] ||
+	    fail "not 20 moves queued"
+}
+
+t_twenty_moves_caps() {
+	twenty_moves
+	start_daemon
+	wait_for "[ \$(sqlite3 '$MAILSHIFT_DB' \"SELECT count(*) FROM moves WHERE state = 'done'\") -eq 20 ]" 120 ||
+	    fail "not all done: $(tail -5 "$D/daemon.log")"
+	stop_daemon
+	# Caps as observed in the daemon's own log, in order.
+	python3 - "$D/daemon.log" "$MAILSHIFT_DB" <<'PY' || fail "caps exceeded"
+import re, sqlite3, sys
+db = sqlite3.connect(sys.argv[2])
+slices = {r[0]: (r[1], r[2]) for r in db.execute("SELECT id, source_slice, target_slice FROM moves")}
+running, peak, src, dst = set(), 0, {}, {}
+for line in open(sys.argv[1]):
+    m = re.search(r"move (\d+): (started|done|failed|stopped)", line)
+    if not m:
+        continue
+    mid, what = int(m.group(1)), m.group(2)
+    if what == "started":
+        running.add(mid)
+    else:
+        running.discard(mid)
+    peak = max(peak, len(running))
+    s = {}
+    d = {}
+    for r in running:
+        s[slices[r][0]] = s.get(slices[r][0], 0) + 1
+        d[slices[r][1]] = d.get(slices[r][1], 0) + 1
+    assert len(running) <= 4, line
+    assert max(s.values(), default=0) <= 1, ("per source", line)
+    assert max(d.values(), default=0) <= 1, ("per target", line)
+assert peak >= 2, "never ran two moves at once"
+print("peak in flight", peak)
+PY
+	for u in $(q "SELECT a.user || ':' || s.path || '/' || a.path FROM accounts a JOIN slices s ON s.id = a.slice_id"); do
+		user=${u%%:*}
+		home=${u#*:}
+		local_part=${user%@*}
+		domain=${user#*@}
+		if [ -d "$D/orig1/$domain/$local_part" ]; then
+			same_tree "$D/orig1/$domain/$local_part" "$home"
+		else
+			same_tree "$D/orig2/$domain/$local_part" "$home"
+		fi
+	done
+}
+
+t_hold_waits() {
+	fleet
+	daemon_conf daemon.ready_pass=1s
+	mkbox "$D/s1/example.com/alice" 20
+	ok discover
+	ok move alice@example.com --to s2 --hold
+	start_daemon
+	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 1')\" = ready ]" 20 ||
+	    fail "never got ready"
+	sleep 3
+	[ "$(state_of 1)" = ready ] || fail "a held move went on: $(state_of 1)"
+	ok route alice@example.com --json
+	json_check 'j["slice"] == "s1"'
+	ok moves complete 1
+	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 1')\" = done ]" 10 ||
+	    fail "released move not done: $(tail -3 "$D/daemon.log")"
+	stop_daemon
+}
+
+t_pause_resume_cancel() {
+	fleet
+	daemon_conf throttle.files_per_second=40
+	"$GEN" --accounts 1 --messages 300 --max-size 4000 --seed 73 "$D/s1" \
+	    >/dev/null || fail "generator failed"
+	"$GEN" --accounts 1 --messages 300 --max-size 4000 --seed 74 \
+	    --start 2 "$D/s2" >/dev/null || fail "generator failed"
+	ok discover
+	ok move user0001@example.net --to s2
+	ok move user0002@example.org --to s3
+	start_daemon
+	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 1')\" = copying ]" 10 ||
+	    fail "not copying"
+	sleep 1
+	ok moves pause 1
+	wait_for "grep -q 'move 1: stopped at a safe point' '$D/daemon.log'" 2 ||
+	    fail "pause took more than 2 s: $(tail -3 "$D/daemon.log")"
+	done1=$(q "SELECT files_done FROM moves WHERE id = 1")
+	sleep 1.5
+	[ "$(state_of 1)" = copying ] || [ "$(state_of 1)" = syncing ] ||
+	    fail "a paused move changed state: $(state_of 1)"
+	ok moves resume 1
+	wait_for "[ \$(grep -c 'move 1: started' '$D/daemon.log') -ge 2 ]" 2 ||
+	    fail "resume took more than 2 s"
+	ok moves cancel 2
+	expect_out "cancellation requested"
+	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 2')\" = cancelled ]" 2 ||
+	    fail "cancel took more than 2 s: $(state_of 2)"
+	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 1')\" = done ]" 60 ||
+	    fail "resumed move not done"
+	stop_daemon
+	ok route user0002@example.org --json
+	json_check 'j["slice"] == "s2" and j["locked"] is False'
+	[ -n "$done1" ] || fail "no progress recorded"
+}
+
+t_kill9_restart() {
+	twenty_moves move.lock_grace=0s throttle.files_per_second=400
+	start_daemon
+	wait_for "[ \$(sqlite3 '$MAILSHIFT_DB' \"SELECT count(*) FROM moves WHERE state = 'done'\") -ge 3 ]" 60 ||
+	    fail "no progress"
+	kill -9 "$DPID"
+	wait "$DPID" 2>/dev/null
+	open=$(q "SELECT count(*) FROM moves WHERE state NOT IN ('done','queued')")
+	echo "killed with $open moves under way"
+	start_daemon
+	wait_for "[ \$(sqlite3 '$MAILSHIFT_DB' \"SELECT count(*) FROM moves WHERE state = 'done'\") -eq 20 ]" 120 ||
+	    fail "not all done after restart: $(tail -5 "$D/daemon.log")"
+	stop_daemon
+	[ "$(q "SELECT count(*) FROM accounts WHERE state <> 'active'")" -eq 0 ] ||
+	    fail "an account was left locked"
+	for u in $(q "SELECT a.user || ':' || s.path || '/' || a.path FROM accounts a JOIN slices s ON s.id = a.slice_id"); do
+		user=${u%%:*}
+		home=${u#*:}
+		l=${user%@*}
+		dom=${user#*@}
+		if [ -d "$D/orig1/$dom/$l" ]; then
+			same_tree "$D/orig1/$dom/$l" "$home"
+		else
+			same_tree "$D/orig2/$dom/$l" "$home"
+		fi
+	done
+}
+
+t_sighup_and_http() {
+	fleet
+	daemon_conf
+	start_daemon
+	ms daemon
+	expect_rc 1
+	expect_err "another daemon (pid $DPID) runs on catalog"
+	curl -sf "http://127.0.0.1:$PORT/status" >"$D/out" || fail "no /status"
+	json_check 'j["state"] == "running" and j["pid"] == '"$DPID"' and "done" in j["moves"]'
+	curl -sf "http://127.0.0.1:$PORT/metrics" >"$D/metrics" || fail "no /metrics"
+	python3 - "$D/metrics" <<'PY' || fail "metrics do not parse"
+import re, sys
+sample = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*\})? -?[0-9.e+]+$')
+names = set()
+for line in open(sys.argv[1]):
+    line = line.rstrip("\n")
+    if line.startswith("# HELP ") or line.startswith("# TYPE "):
+        continue
+    assert sample.match(line), line
+    names.add(line.split("{")[0].split(" ")[0])
+for n in ("mailshift_moves", "mailshift_moves_running", "mailshift_copied_bytes_total"):
+    assert n in names, n
+PY
+	code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/nope")
+	[ "$code" = 404 ] || fail "unknown path gave $code"
+	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -d x "http://127.0.0.1:$PORT/status")
+	[ "$code" != 200 ] || fail "POST accepted"
+	# A broken config is refused with file:line and the old one stays.
+	printf '[daemon]\nmax_moves = many\n[nonsense]\nx = 1\n' >>"$MAILSHIFT_CONFIG"
+	kill -HUP "$DPID"
+	wait_for "grep -q 'keeping the old one' '$D/daemon.log'" 5 ||
+	    fail "SIGHUP with a broken config not refused"
+	grep -q "$MAILSHIFT_CONFIG:[0-9]*: max_moves = 'many'" "$D/daemon.log" ||
+	    fail "no file:line in the log: $(cat "$D/daemon.log")"
+	curl -sf "http://127.0.0.1:$PORT/status" >/dev/null || fail "daemon gone"
+	daemon_conf_keep=$PORT
+	move_conf "daemon.listen=127.0.0.1:$daemon_conf_keep" daemon.max_moves=2
+	kill -HUP "$DPID"
+	wait_for "grep -q 'configuration reloaded' '$D/daemon.log'" 5 ||
+	    fail "a good config was not reloaded"
+	ok status
+	expect_out "running, pid $DPID"
+	stop_daemon
+	ok status --json
+	json_check 'j["daemon"] == "not running"'
+}
+
+t_retries() {
+	fleet
+	daemon_conf daemon.retry_base=1s daemon.max_retries=2
+	B="$D/s1/example.com/bob"
+	mkbox "$B" 3
+	ok discover
+	printf 'z\n' >"$B/cur/bad
+name:2,S"
+	ok move bob@example.com --to s2
+	start_daemon
+	wait_for "grep -q 'move 1: failed for good after 2 attempts' '$D/daemon.log'" 30 ||
+	    fail "no retries: $(cat "$D/daemon.log")"
+	grep -q "move 1: retry 1 of 2 in 1 s" "$D/daemon.log" || fail "no first retry"
+	grep -q "move 1: retry 2 of 2 in 4 s" "$D/daemon.log" || fail "no back-off"
+	[ "$(state_of 1)" = failed ] || fail "not failed: $(state_of 1)"
+	rm "$B/cur/bad
+name:2,S"
+	ok moves resume 1
+	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 1')\" = done ]" 10 ||
+	    fail "resume did not retry: $(tail -3 "$D/daemon.log")"
+	stop_daemon
+}
+
+t "20 moves over 4 slices: every one done, caps 4/1/1 held" t_twenty_moves_caps
+t "a held move waits at ready until released" t_hold_waits
+t "pause, resume and cancel take effect within 2 s" t_pause_resume_cancel
+t "kill -9 mid-moves, restart: every move done, mailboxes identical" t_kill9_restart
+t "one daemon per catalog; /status, /metrics, 404; SIGHUP keeps a good config" t_sighup_and_http
+t "failed moves retry with back-off, then stay failed; resume retries" t_retries
+done_testing
