@@ -270,6 +270,8 @@ schedule(struct daemon *d)
 	}
 	for (i = 0; i < p.n; i++)
 		start_worker(d, p.start[i], p.src[i], p.dst[i]);
+	/* Wake up again when the next retry falls due. */
+	d->next_wake = state_move_next_try(d->st, p.now);
 	free(p.start);
 	free(p.src);
 	free(p.dst);
@@ -292,11 +294,11 @@ retry_or_fail(struct daemon *d, struct worker *w)
 			delay = (int64_t)d->cfg.retry_base;
 			for (i = 0; i < m.attempts && delay < 86400; i++)
 				delay *= 4;
-			if (d->next_wake == 0 || now_unix() + delay <
-			    d->next_wake)
-				d->next_wake = now_unix() + delay;
 			if (state_move_retry(d->st, w->id, now_unix() + delay,
-			    &cause) == 0)
+			    &cause) == 0 && (d->next_wake == 0 ||
+			    now_unix() + delay < d->next_wake))
+				d->next_wake = now_unix() + delay;
+			if (cause == NULL)
 				logmsg("move %lld: retry %lld of %llu in %lld "
 				    "s", (long long)w->id,
 				    (long long)m.attempts + 1,
@@ -415,10 +417,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		check_paused(d);
 		schedule(d);
 	} else if (now - d->last_schedule >= RESCHEDULE ||
-	    (d->next_wake != 0 && now >= d->next_wake)) {
-		d->next_wake = 0;
+	    (d->next_wake != 0 && now >= d->next_wake))
 		schedule(d);
-	}
 	if (now - d->last_heartbeat >= HEARTBEAT)
 		heartbeat(d, 0);
 	if (now - d->last_purge >= 3600) {

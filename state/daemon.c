@@ -211,3 +211,20 @@ state_move_counts(struct state *st, const char *const *names,
 		return st_fail(st, cause, "counting moves");
 	return 0;
 }
+
+int64_t
+state_move_next_try(struct state *st, int64_t now)
+{
+	sqlite3_stmt *stmt;
+	int64_t v = 0;
+
+	if ((stmt = st_prepare(st, "SELECT coalesce(min(next_try), 0) FROM "
+	    "moves WHERE state IN " OPEN_STATES " AND next_try > ?", NULL)) ==
+	    NULL)
+		return 0;
+	sqlite3_bind_int64(stmt, 1, now);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		v = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return v;
+}

@@ -392,6 +392,8 @@ struct state_runnable {
 };
 int state_move_runnable(struct state *, int64_t now,
     int (*)(const struct state_runnable *, void *), void *, char **cause);
+/* The earliest retry time of an open move after now, 0 when none. */
+int64_t state_move_next_try(struct state *, int64_t now);
 /* Pause (1), ask to cancel (2) or resume (0) a move. */
 int state_move_set_paused(struct state *, int64_t id, int paused,
     char **cause);
