@@ -34,7 +34,7 @@ LDFLAGS_ALL = $(SANITIZE) $(LDFLAGS)
 COMMON_SRC = common/util.c common/layout.c common/config.c common/json.c \
 	common/csv.c
 STATE_SRC = state/state.c state/topology.c state/account.c state/move.c state/plan.c state/daemon.c
-MIGRATOR_SRC = migrator/maildir.c migrator/discover.c migrator/throttle.c \
+MIGRATOR_SRC = migrator/slice.c migrator/maildir.c migrator/discover.c migrator/throttle.c \
 	migrator/sync.c migrator/move.c migrator/zarchive.c migrator/daemon.c
 CLI_SRC = cli/main.c cli/output.c cli/cmd_init.c cli/cmd_server.c \
 	cli/cmd_slice.c cli/cmd_discover.c cli/cmd_account.c cli/cmd_route.c \

@@ -67,7 +67,7 @@ time_parse(const char *s, int until, int64_t now, int64_t *out)
 {
 	static const char *const fmts[] = { "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d",
 	    NULL };
-	struct tm tm, chk;
+	struct tm tm, want, chk;
 	const char *end;
 	uint64_t secs;
 	size_t n = strlen(s);
@@ -88,12 +88,14 @@ time_parse(const char *s, int until, int64_t now, int64_t *out)
 		if (end == NULL || *end != '\0' || !(s[0] >= '0' &&
 		    s[0] <= '9'))
 			continue;
+		want = tm;
 		t = timegm(&tm);
 		/* Refuse what timegm would quietly normalize (02-31). */
-		if (gmtime_r(&t, &chk) == NULL || chk.tm_year != tm.tm_year ||
-		    chk.tm_mon != tm.tm_mon || chk.tm_mday != tm.tm_mday ||
-		    chk.tm_hour != tm.tm_hour || chk.tm_min != tm.tm_min ||
-		    chk.tm_sec != tm.tm_sec)
+		if (gmtime_r(&t, &chk) == NULL ||
+		    chk.tm_year != want.tm_year || chk.tm_mon != want.tm_mon ||
+		    chk.tm_mday != want.tm_mday ||
+		    chk.tm_hour != want.tm_hour ||
+		    chk.tm_min != want.tm_min || chk.tm_sec != want.tm_sec)
 			return -1;
 		*out = (int64_t)t + (until && i == 1 ? STATS_DAY - 1 : 0);
 		return 0;
@@ -238,12 +240,20 @@ report_options(struct cli *c, const struct cmd_entry *e, int argc,
 struct out {
 	FILE		*f;
 	const char	*path;		/* NULL = stdout */
-	char		*tmp;
+	char		*real;		/* path with symlinks resolved */
+	char		*tmp;		/* NULL: written in place */
 };
 
+/*
+ * Open the output. A regular file (or a new one) is written as a
+ * temporary file next to it and renamed over it when complete, so that a
+ * reader never sees half a report; a symlink to one is followed. Anything
+ * else (a FIFO, /dev/stdout, a terminal) is written in place.
+ */
 static int
 out_open(struct out *o, const char *path)
 {
+	struct stat sb;
 	mode_t mask;
 	int fd;
 
@@ -253,12 +263,27 @@ out_open(struct out *o, const char *path)
 		o->f = stdout;
 		return 0;
 	}
-	o->tmp = xasprintf("%s.XXXXXX", path);
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		if (S_ISDIR(sb.st_mode)) {
+			cli_error("cannot write %s: it is a directory; give "
+			    "a file name", path);
+			return -1;
+		}
+		if ((o->f = fopen(path, "w")) == NULL) {
+			cli_error("cannot write %s: %s", path,
+			    strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if ((o->real = realpath(path, NULL)) == NULL)
+		o->real = xstrdup(path);
+	o->tmp = xasprintf("%s.XXXXXX", o->real);
 	if ((fd = mkstemp(o->tmp)) == -1) {
 		cli_error("cannot create %s: %s; check that its directory "
 		    "exists and is writable", path, strerror(errno));
 		free(o->tmp);
-		o->tmp = NULL;
+		free(o->real);
 		return -1;
 	}
 	mask = umask(0);
@@ -269,33 +294,36 @@ out_open(struct out *o, const char *path)
 		close(fd);
 		unlink(o->tmp);
 		free(o->tmp);
+		free(o->real);
 		return -1;
 	}
 	return 0;
 }
 
-/* Finish the output: flush, and rename a file into place (or drop it). */
+/* Finish the output: flush, sync and rename a file into place. */
 static int
-out_close(struct out *o, int ok)
+out_close(struct out *o)
 {
 	int bad;
 
 	if (o->path == NULL)
-		return ok ? 0 : -1;
-	bad = ferror(o->f) || fflush(o->f) != 0 || fsync(fileno(o->f)) != 0;
+		return 0;
+	bad = ferror(o->f) || fflush(o->f) != 0 ||
+	    (o->tmp != NULL && fsync(fileno(o->f)) != 0);
 	if (fclose(o->f) != 0)
 		bad = 1;
-	if (ok && bad)
+	if (bad)
 		cli_error("cannot write %s: %s", o->path, strerror(errno));
-	if (ok && !bad && rename(o->tmp, o->path) != 0) {
-		cli_error("cannot rename %s to %s: %s", o->tmp, o->path,
+	else if (o->tmp != NULL && rename(o->tmp, o->real) != 0) {
+		cli_error("cannot rename %s to %s: %s", o->tmp, o->real,
 		    strerror(errno));
 		bad = 1;
 	}
-	if (!ok || bad)
+	if (bad && o->tmp != NULL)
 		unlink(o->tmp);
 	free(o->tmp);
-	return ok && !bad ? 0 : -1;
+	free(o->real);
+	return bad ? -1 : 0;
 }
 
 /* The model. */
@@ -458,7 +486,9 @@ make_groups(struct report *r)
 
 /*
  * The fleet's usage over time for the chart: at up to 600 evenly spaced
- * times, the sum of each slice's latest snapshot at or before that time.
+ * times, the sum of each slice's latest snapshot at or before that time
+ * (or up to 6 hours after it: one discover run over many slices takes a
+ * while, and its snapshots belong together).
  */
 static void
 fleet_series(struct report *r)
@@ -488,9 +518,10 @@ fleet_series(struct report *r)
 		for (i = 0; i < r->nseries; i++) {
 			const struct state_report_series *s = &r->series[i];
 
-			while (pos[i] + 1 < s->n && s->p[pos[i] + 1].ts <= tk)
+			while (pos[i] + 1 < s->n && s->p[pos[i] + 1].ts <=
+			    tk + STATS_DAY / 4)
 				pos[i]++;
-			if (s->p[pos[i]].ts <= tk)
+			if (s->p[pos[i]].ts <= tk + STATS_DAY / 4)
 				sum += (double)s->p[pos[i]].bytes;
 		}
 		r->fleet_t[k] = tk;
@@ -1444,7 +1475,7 @@ report_run(struct cli *c, const struct cmd_entry *e, int argc, char **argv,
 			report_html_capacity(out.f, &r, kind == KIND_FORECAST);
 		break;
 	}
-	rc = out_close(&out, 1) == 0 ? EXIT_OK : EXIT_FAIL;
+	rc = out_close(&out) == 0 ? EXIT_OK : EXIT_FAIL;
 	if (rc == EXIT_OK && o.output != NULL && !c->json)
 		printf("%s report written to %s\n", format_names[o.format],
 		    o.output);

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "json.h"
 #include "output.h"
+#include "slice.h"
 #include "state.h"
 #include "util.h"
 
@@ -77,7 +78,7 @@ cmd_slice_add(struct cli *c, const struct cmd_entry *e, int argc,
 	struct state *st;
 	char *cause = NULL, *real, buf[32];
 	uint64_t capacity;
-	int ch;
+	int ch, marked = 0;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
@@ -121,6 +122,12 @@ cmd_slice_add(struct cli *c, const struct cmd_entry *e, int argc,
 	}
 	if (state_slice_add(st, argv[optind], pair, server, real, capacity,
 	    &cause) != 0) {
+		free(real);
+		return cli_fail(cause);
+	}
+	/* Mark the root, so that an unmounted slice is never taken for it. */
+	if (slice_mark(real, argv[optind], &marked, &cause) != 0) {
+		state_slice_forget(st, argv[optind], NULL);
 		free(real);
 		return cli_fail(cause);
 	}

@@ -186,6 +186,15 @@ hline(const struct chart *c, double y, const char *color, const char *dash,
 		    "%s</text>", c->w - c->r + 4, py + 4, color, label);
 }
 
+/* The k-th of m points evenly spread over n (m <= n, first and last in). */
+static size_t
+thin(size_t k, size_t m, size_t n)
+{
+	if (m >= n || m < 2)
+		return k;
+	return (size_t)llround((double)k * (double)(n - 1) / (double)(m - 1));
+}
+
 /*
  * A usage-over-time chart: the snapshots (solid), the trend from now
  * (dashed) until the hard limit or the horizon, and lines at the target
@@ -198,7 +207,7 @@ usage_chart(FILE *f, const struct report *r, double w, double h,
 {
 	struct chart c = { f, w, h, 66, 40, 10, 24, 0, 0, 0, 0 };
 	double cap = (double)capacity, ymax = used_now, fdays = 0, fend;
-	double span, horizon, dh, step, x;
+	double span, horizon, dh = -1, step, x;
 	char a[32], lbl[48];
 	size_t i, k, m;
 
@@ -211,10 +220,14 @@ usage_chart(FILE *f, const struct report *r, double w, double h,
 		c.x1 = (double)t[n - 1];
 	if (g->ok) {
 		span = (c.x1 - c.x0) / STATS_DAY;
-		horizon = span > r->days ? span : r->days;
+		/* Far enough to reach the hard limit in most cases, not
+		 * so far that the history becomes a sliver. */
+		horizon = span * 4 > r->days ? span * 4 : r->days;
+		if (horizon < 365)
+			horizon = 365;
 		dh = cap > 0 ? stats_days_until(used_now, g->per_day,
 		    r->hard * cap) : -1;
-		fdays = dh > 0 && dh < horizon ? dh : r->days;
+		fdays = dh > 0 && dh <= horizon ? dh : r->days;
 		if (g->per_day < 0 && used_now / -g->per_day < fdays)
 			fdays = used_now / -g->per_day;
 		fend = used_now + g->per_day * fdays;
@@ -267,13 +280,14 @@ usage_chart(FILE *f, const struct report *r, double w, double h,
 	    cy(&c, 0));
 	/* The snapshots, thinned to HTML_LINE_POINTS. */
 	if (n > 0) {
-		m = n > HTML_LINE_POINTS ? HTML_LINE_POINTS : n;
+		m = n;
+		if (m > HTML_LINE_POINTS)
+			m = HTML_LINE_POINTS;
 		fputs("<polyline fill=\"none\" stroke=\"" C_USED "\" "
 		    "stroke-width=\"2\" stroke-linejoin=\"round\" "
 		    "points=\"", f);
 		for (k = 0; k < m; k++) {
-			i = m == n ? k : (size_t)llround((double)k *
-			    (double)(n - 1) / (double)(m - 1));
+			i = thin(k, m, n);
 			fprintf(f, "%s%.1f,%.1f", k ? " " : "",
 			    cx(&c, (double)t[i]), cy(&c, v[i]));
 		}
@@ -300,6 +314,11 @@ usage_chart(FILE *f, const struct report *r, double w, double h,
 			    cx(&c, x), cy(&c, fend), cx(&c, x) - 8,
 			    cy(&c, fend) + 16, r->hard * 100,
 			    date_text((int64_t)x, a, sizeof a));
+		else if (cap > 0 && dh > 0)
+			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" "
+			    "text-anchor=\"end\">%g%% in %.0f days</text>",
+			    cx(&c, x) - 4, cy(&c, fend) - 8, r->hard * 100,
+			    dh);
 	}
 	if (n == 0 && !g->ok)
 		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">"

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "discover.h"
 #include "layout.h"
+#include "slice.h"
 #include "state.h"
 #include "util.h"
 
@@ -232,10 +233,8 @@ walk_slice(struct walk *w, int i, char **cause)
 	int fd, rc;
 
 	w->cur = i;
-	if ((fd = open(w->slices[i].path, DIR_OPEN_FLAGS)) < 0)
-		return fail(cause, "slice '%s': cannot open %s: %s; is it "
-		    "mounted?", w->slices[i].name, w->slices[i].path,
-		    strerror(errno));
+	if ((fd = slice_open(w->slices[i].path, w->slices[i].name, cause)) < 0)
+		return -1;
 	if (fstat(fd, &sb) != 0) {
 		close(fd);
 		return fail(cause, "slice '%s': %s: %s", w->slices[i].name,

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "layout.h"
 #include "state.h"
+#include "slice.h"
 #include "sync.h"
 #include "throttle.h"
 #include "util.h"
@@ -88,16 +89,11 @@ open_below(int root, const char *path, char **cause)
 	}
 }
 
-/* Open a slice root. */
+/* Open a slice root through its marker (never an unmounted slice). */
 static int
 open_root(const char *path, const char *slice, char **cause)
 {
-	int fd = open(path, DIR_FLAGS);
-
-	if (fd < 0)
-		return fail(cause, "slice '%s': cannot open %s: %s; is it "
-		    "mounted?", slice, path, strerror(errno));
-	return fd;
+	return slice_open(path, slice, cause);
 }
 
 /*

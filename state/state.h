@@ -103,6 +103,8 @@ int state_slice_add(struct state *, const char *name, const char *pair,
     const char *server, const char *path, uint64_t capacity, char **cause);
 int state_slice_get(struct state *, const char *name, struct state_slice *,
     char **cause);
+/* Take back a slice just added (no accounts, no moves): a failed add. */
+int state_slice_forget(struct state *, const char *name, char **cause);
 int state_slice_list(struct state *,
     int (*)(const struct state_slice *, void *), void *, char **cause);
 int state_slice_set_state(struct state *, const char *name, const char *st,

@@ -436,3 +436,17 @@ state_slice_scanned(struct state *st, int64_t id, int64_t when, char **cause)
 	sqlite3_bind_int64(stmt, 2, id);
 	return st_exec_stmt(st, stmt, cause, "recording scan time");
 }
+
+int
+state_slice_forget(struct state *st, const char *name, char **cause)
+{
+	sqlite3_stmt *stmt;
+
+	if ((stmt = st_prepare(st, "DELETE FROM slices WHERE name = ? AND "
+	    "NOT EXISTS (SELECT 1 FROM accounts a WHERE a.slice_id = "
+	    "slices.id) AND NOT EXISTS (SELECT 1 FROM moves m WHERE "
+	    "slices.id IN (m.source_slice, m.target_slice))", cause)) == NULL)
+		return -1;
+	st_bind_text(stmt, 1, name);
+	return st_exec_stmt(st, stmt, cause, "removing slice");
+}

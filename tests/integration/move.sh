@@ -171,7 +171,7 @@ t_enospc() {
 	cp -a "$D/s1/example.net/user0001" "$D/original"
 	ms move user0001@example.net --to small --wait
 	rc=$RC
-	left=$(find "$D/small" -mindepth 1 | wc -l)
+	left=$(find "$D/small" -mindepth 1 ! -name .mailshift-slice | wc -l)
 	umount "$D/small"
 	RC=$rc
 	expect_rc 1
@@ -271,7 +271,7 @@ t_disk_full_refused() {
 	ok slice add tiny --pair p2 --server mx4 --path "$D/tiny" --capacity 1G
 	ms move "$U" --to tiny --wait
 	rc=$RC
-	left=$(find "$D/tiny" -mindepth 1 | wc -l)
+	left=$(find "$D/tiny" -mindepth 1 ! -name .mailshift-slice | wc -l)
 	umount "$D/tiny"
 	RC=$rc
 	expect_rc 1
@@ -279,6 +279,25 @@ t_disk_full_refused() {
 	expect_err "bytes free on disk, not enough"
 	[ "$left" -eq 0 ] || fail "something was copied"
 	[ "$(q "SELECT count(*) FROM moves")" -eq 0 ] || fail "a move was queued"
+}
+
+t_unmounted_slice() {
+	one_account
+	# s2 "unmounted": its mount point is an empty directory now.
+	mv "$D/s2" "$D/s2.real"
+	mkdir "$D/s2"
+	ms move "$U" --to s2 --wait
+	expect_rc 1
+	expect_err "has no .mailshift-slice marker"
+	[ -z "$(ls -A "$D/s2")" ] || fail "something was written to the mount point"
+	same_tree "$D/original" "$SRC"
+	ms discover s2
+	expect_rc 1
+	expect_err "is the slice mounted?"
+	rmdir "$D/s2"
+	mv "$D/s2.real" "$D/s2"
+	ok move "$U" --to s2 --wait
+	same_tree "$D/original" "$DST"
 }
 
 t_moves_run() {
@@ -318,6 +337,7 @@ t "an unreadable source file fails the move with its name" t_unreadable_file
 t "folders vanishing mid-copy are not an error" t_vanishing_folder
 t "zstd archive of the source, restore, purge" t_archive_restore_purge
 t "moves run runs queued moves; moves complete releases a hold" t_moves_run
+t "an unmounted slice is refused: nothing copied, nothing retired" t_unmounted_slice
 t "a lock over lock_timeout is abandoned and unlocked, retry works" t_lock_timeout
 t "a target without room on disk is refused before copying" t_disk_full_refused
 done_testing

@@ -9,6 +9,7 @@
 #include "discover.h"
 #include "layout.h"
 #include "maildir.h"
+#include "slice.h"
 #include "state.h"
 
 /* Run a shell command in dir; fail the test if it fails. */
@@ -219,6 +220,13 @@ setup_fleet(void **arg)
 	    state_slice_add(fl->st, "s1", "p", "a", p1, 1 << 30, NULL) != 0 ||
 	    state_slice_add(fl->st, "s2", "p", "b", p2, 1 << 30, NULL) != 0)
 		return -1;
+	{
+		int made;
+
+		if (slice_mark(p1, "s1", &made, NULL) != 0 ||
+		    slice_mark(p2, "s2", &made, NULL) != 0)
+			return -1;
+	}
 	free(db);
 	free(p1);
 	free(p2);
