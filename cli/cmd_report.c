@@ -567,6 +567,16 @@ report_move_seconds(const struct state_report_move *m)
 	return m->finished - m->started;
 }
 
+double
+report_move_rate(const struct state_report_move *m)
+{
+	int64_t s = report_move_seconds(m);
+
+	if (strcmp(m->state, "done") != 0 || s <= 0)
+		return -1;
+	return (double)m->bytes / (double)s;
+}
+
 /* Totals of the moves: what was moved, how fast, lock times, failures. */
 static void
 moves_total(struct report *r)
@@ -1011,8 +1021,8 @@ moves_table(FILE *f, const struct report *r)
 		    size_format(m->bytes, bytes, sizeof bytes),
 		    count_cell((int64_t)m->files, files, sizeof files),
 		    report_duration_text(s, dur, sizeof dur),
-		    report_rate_text(s > 0 ? (double)m->bytes / (double)s :
-		    -1, rate, sizeof rate), count_cell(m->passes, passes,
+		    report_rate_text(report_move_rate(m), rate, sizeof rate),
+		    count_cell(m->passes, passes,
 		    sizeof passes), lock, count_cell(m->attempts, retries,
 		    sizeof retries), m->error });
 	}
@@ -1201,9 +1211,9 @@ moves_json(FILE *f, const struct report *r)
 			json_int(&j, "duration_seconds", s);
 		else
 			json_null(&j, "duration_seconds");
-		if (s > 0)
+		if (report_move_rate(m) >= 0)
 			json_int(&j, "rate_bytes_per_second",
-			    llround((double)m->bytes / (double)s));
+			    llround(report_move_rate(m)));
 		else
 			json_null(&j, "rate_bytes_per_second");
 		json_int(&j, "passes", m->passes);
@@ -1390,7 +1400,7 @@ moves_csv(FILE *f, const struct report *r)
 		csv_int(f, (int64_t)m->bytes);
 		csv_int(f, (int64_t)m->files);
 		csv_num(f, (double)s, s >= 0);
-		csv_num(f, s > 0 ? (double)m->bytes / (double)s : 0, s > 0);
+		csv_num(f, report_move_rate(m), report_move_rate(m) >= 0);
 		csv_int(f, m->passes);
 		csv_num(f, (double)m->lock_ms, m->lock_ms >= 0);
 		csv_int(f, m->attempts);

@@ -807,8 +807,7 @@ report_html_moves(FILE *f, const struct report *r)
 		snprintf(a, sizeof a, "%llu", (unsigned long long)m->files);
 		td(f, NULL, a);
 		td(f, NULL, report_duration_text(s, a, sizeof a));
-		td(f, NULL, report_rate_text(s > 0 ? (double)m->bytes /
-		    (double)s : -1, a, sizeof a));
+		td(f, NULL, report_rate_text(report_move_rate(m), a, sizeof a));
 		snprintf(a, sizeof a, "%lld", (long long)m->passes);
 		td(f, NULL, a);
 		if (m->lock_ms >= 0)

@@ -86,6 +86,8 @@ struct report {
 
 /* Duration of a move in seconds, -1 when it has not ended. */
 int64_t report_move_seconds(const struct state_report_move *);
+/* Average rate of a done move in bytes/s, -1 for other moves. */
+double report_move_rate(const struct state_report_move *);
 
 /* Text shared by the formats (cmd_report.c); each returns buf or a
  * constant string. */

@@ -105,12 +105,13 @@ int
 stats_theil_sen(const double *x, const double *y, size_t n, double *slope,
     double *intercept)
 {
-	size_t m = n > STATS_FIT_POINTS ? STATS_FIT_POINTS : n;
-	size_t *idx, i, j, ns = 0;
+	size_t m = n, *idx, i, j, ns = 0;
 	double *s, *r;
 
 	if (n < 2)
 		return -1;
+	if (m > STATS_FIT_POINTS)
+		m = STATS_FIT_POINTS;
 	idx = xcalloc(m, sizeof *idx);
 	for (i = 0; i < m; i++)
 		idx[i] = m == n ? i : (size_t)llround((double)i *

@@ -348,3 +348,35 @@ user_check(const char *user, char **cause)
 		    "with '.'", user);
 	return 0;
 }
+
+char *
+proc_identity(long pid)
+{
+	char path[64], buf[1024], boot[64] = "", *p;
+	unsigned long long start = 0;
+	FILE *f;
+	int i;
+
+	if ((f = fopen("/proc/sys/kernel/random/boot_id", "r")) != NULL) {
+		if (fgets(boot, sizeof boot, f) == NULL)
+			boot[0] = '\0';
+		fclose(f);
+		boot[strcspn(boot, "\n")] = '\0';
+	}
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	if (fgets(buf, sizeof buf, f) == NULL) {
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	/* Field 22 (starttime) counts from after the ")" ending field 2. */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return NULL;
+	for (i = 2; i < 22 && p != NULL; i++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL || sscanf(p + 1, "%llu", &start) != 1)
+		return NULL;
+	return xasprintf("%s:%llu", boot, start);
+}

@@ -72,4 +72,11 @@ int relpath_check(const char *path, char **cause);
  */
 int user_check(const char *user, char **cause);
 
+/*
+ * Who process pid is, beyond its number: "boot-id:start-time" from /proc,
+ * so that a pid reused after a reboot or a restart is not taken for the
+ * process that once had it. NULL when there is no such process.
+ */
+char *proc_identity(long pid);
+
 #endif

@@ -118,22 +118,9 @@ open_target(int root, const char *path, const struct stat *like,
 		n = slash ? (size_t)(slash - p) : strlen(p);
 		memcpy(part, p, n);
 		part[n] = '\0';
-		if (mkdirat(fd, part, 0700) == 0) {
-			if (slash == NULL)
-				*created = 1;
-			else if (fchownat(fd, part, like->st_uid,
-			    like->st_gid, AT_SYMLINK_NOFOLLOW) != 0 &&
-			    geteuid() == 0) {
-				close(fd);
-				return fail(cause, "cannot set the owner of "
-				    "%s: %s", part, strerror(errno));
-			} else if (fchmodat(fd, part, like->st_mode & 07777, 0)
-			    != 0) {
-				close(fd);
-				return fail(cause, "cannot set the mode of "
-				    "%s: %s", part, strerror(errno));
-			}
-		} else if (errno != EEXIST) {
+		int made = mkdirat(fd, part, 0700) == 0;
+
+		if (!made && errno != EEXIST) {
 			int e = errno;
 
 			close(fd);
@@ -143,9 +130,20 @@ open_target(int root, const char *path, const struct stat *like,
 		next = openat(fd, part, DIR_FLAGS);
 		close(fd);
 		if (next < 0)
-			return fail(cause, "target %s: %s", path,
-			    strerror(errno));
+			return fail(cause, "target %s: %s (a symlink or not a "
+			    "directory on the way?)", path, strerror(errno));
 		fd = next;
+		/* A parent made here takes the source parent's owner and
+		 * mode, through the descriptor, never by name. */
+		if (made && slash == NULL)
+			*created = 1;
+		else if (made && ((geteuid() == 0 && fchown(fd, like->st_uid,
+		    like->st_gid) != 0) || fchmod(fd, like->st_mode & 07777)
+		    != 0)) {
+			close(fd);
+			return fail(cause, "cannot set the owner or mode of %s "
+			    "on the target: %s", part, strerror(errno));
+		}
 		if (slash == NULL)
 			return fd;
 		p = slash + 1;
@@ -264,7 +262,6 @@ struct run {
 	double			 pass_start;
 	int			 sroot, droot, sparent, src, dst;
 	int			 created;	/* target made by this run */
-	int			 audit_failed;	/* keep the source in place */
 };
 
 static void
@@ -352,13 +349,15 @@ pass(struct run *r, struct sync *s, int skip, struct sync_stats *stats,
 	r->res->passes++;
 	if (rc != 0) {
 		if (enospc) {
-			char *msg = xasprintf("slice '%s' is full: %s; the "
-			    "partial copy was removed, the source is "
-			    "untouched", r->m.target, why);
+			char *msg;
 
-			free(why);
 			if (r->created)
 				remove_target(r);
+			msg = xasprintf("slice '%s' is full: %s; %s, the source "
+			    "is untouched", r->m.target, why, r->created ?
+			    "the partial copy was removed" : "the copy an "
+			    "earlier attempt made is kept");
+			free(why);
 			rc = give_up(r, msg, cause);
 			free(msg);
 			return rc;
@@ -400,29 +399,30 @@ make_durable(struct run *r, char **cause)
 }
 
 /*
- * Right after the switch, while the source is still in place and nobody
- * writes to it (the access layer follows the catalog to the target now):
- * the full listing comparison. A difference would be a bug: it is
- * recorded, and the source is kept in place, not retired.
+ * Right after the switch: the full listing comparison of both trees, as an
+ * audit. The access layer already follows the catalog to the target, so a
+ * delivery or an index update there can show as a difference; a real one
+ * would be a bug. Either way it is recorded, and the source is retired,
+ * never deleted, so it stays for the retention period.
  */
-static int
+static void
 audit(struct run *r)
 {
 	uint64_t files, bytes;
 	char *why = NULL;
 
 	if (sync_verify(r->src, r->dst, 0, geteuid() == 0, &files, &bytes,
-	    &why) == 0) {
+	    &why) == 0)
 		state_move_event(r->st, &r->m, "move.audit", "full listing "
 		    "after the switch: %llu files, %llu bytes identical",
 		    (unsigned long long)files, (unsigned long long)bytes);
-		return 0;
+	else {
+		state_move_event(r->st, &r->m, "move.audit", "full listing "
+		    "after the switch differs: %s (new mail on the target "
+		    "since the switch shows here too); the retired source is "
+		    "kept for the retention period", why);
+		free(why);
 	}
-	state_move_event(r->st, &r->m, "move.audit", "full listing after the "
-	    "switch FAILED: %s; the source stays in place", why);
-	free(why);
-	r->audit_failed = 1;
-	return 0;
 }
 
 /*
@@ -445,8 +445,11 @@ cutover(struct run *r, struct sync *s, char **cause)
 		return fail(cause, "syncfs on slice '%s': %s", r->m.target,
 		    strerror(errno));
 	t0 = now_ms();
-	if (state_move_lock(r->st, r->m.id, t0, cause) != 0)
+	if (state_move_lock(r->st, r->m.id, t0, t0 / 1000 + 1 +
+	    (int64_t)r->cfg->lock_timeout, cause) != 0)
 		return -1;
+	/* No throttle while the user is locked out. */
+	r->thr.bytes_rate = r->thr.files_rate = 0;
 	crash_point("after-lock", 0);
 	r->prog.phase = "cutover";
 	if (r->cfg->lock_grace > 0) {
@@ -498,8 +501,9 @@ cutover(struct run *r, struct sync *s, char **cause)
 	r->res->lock_ms = elapsed;
 	r->res->files = files;
 	r->res->bytes = bytes;
+	audit(r);
 	crash_point("after-commit", 0);
-	return audit(r);
+	return 0;
 
 abandon_cause:
 	msg = xstrdup(*cause);
@@ -508,8 +512,16 @@ abandon_cause:
 abandon:
 	free(why);
 	why = NULL;
-	state_move_unlock(r->st, r->m.id, msg, &why);
-	free(why);
+	if (state_move_unlock(r->st, r->m.id, msg, &why) != 0) {
+		fail(cause, "cutover of '%s' abandoned: %s; the account could "
+		    "not be unlocked (%s): its lock expires by itself within "
+		    "lock_timeout (%llu s); run the move again to clean up",
+		    r->m.user, msg, why, (unsigned long long)
+		    r->cfg->lock_timeout);
+		free(why);
+		free(msg);
+		return -1;
+	}
 	fail(cause, "cutover of '%s' abandoned: %s; the account is unlocked "
 	    "on the source and the copy is kept: run the move again to "
 	    "retry", r->m.user, msg);
@@ -658,7 +670,9 @@ run_steps(struct run *r, char **cause)
 	if (fd < 0 || fstat(fd, &like) != 0) {
 		if (fd >= 0)
 			close(fd);
-		return fail(cause, "cannot read the source's parent directory");
+		return fail(cause, "cannot read the directory above the source "
+		    "mailbox %s/%s: %s", r->m.source_root, r->m.source_path,
+		    strerror(errno));
 	}
 	close(fd);
 	if ((r->dst = open_target(r->droot, r->m.target_path, &like,
@@ -744,14 +758,6 @@ run_steps(struct run *r, char **cause)
 		goto out;
 	if (cutover(r, s, cause) != 0 || reload(r, cause) != 0)
 		goto out;
-	if (r->audit_failed) {
-		rc = fail(cause, "move %lld of '%s': the full comparison after "
-		    "the switch found a difference (see 'mailshift moves show "
-		    "%lld'); the source was kept in place at %s/%s",
-		    (long long)r->m.id, r->m.user, (long long)r->m.id,
-		    r->m.source_root, r->m.source_path);
-		goto out;
-	}
 	rc = finish_done(r, cause);
 out:
 	sync_free(s);
@@ -853,7 +859,9 @@ move_purge(struct state *st, int64_t older_than, uint64_t *purged,
 			if ((fd = open(dir, DIR_FLAGS)) >= 0) {
 				rc = tree_remove(fd, base, cause);
 				close(fd);
-			}
+			} else
+				rc = fail(cause, "cannot open %s: %s (is the "
+				    "slice mounted?)", dir, strerror(errno));
 			if (rc == 0)
 				rc = state_move_purged(st, p.ids[i],
 				    now_unix(), cause);

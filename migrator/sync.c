@@ -435,13 +435,15 @@ copy_file(struct sync *s, int sdir, int ddir, const char *rel,
 
 	if (check_stop(s, cause) != 0)
 		return -1;
+	/* O_NONBLOCK: a name swapped for a FIFO must not hang the copy. */
 	sfd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-	    O_NOATIME);
+	    O_NONBLOCK | O_NOATIME);
 	if (sfd < 0 && errno == EPERM)
-		sfd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		sfd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+		    O_NONBLOCK);
 	if (sfd < 0) {
-		if (errno == ENOENT)
-			return 0;	/* expunged meanwhile: next pass */
+		if (errno == ENOENT || errno == ELOOP || errno == ENXIO)
+			return 0;	/* gone or replaced: next pass */
 		return sys_fail(cause, "cannot read", rel, name);
 	}
 	if (fstat(sfd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -458,7 +460,21 @@ copy_file(struct sync *s, int sdir, int ddir, const char *rel,
 	}
 	if ((n = copy_data(s, sfd, dfd, st.st_size, rel, name, cause)) < 0)
 		goto bad;
-	/* The times of the source as opened: a later change shows next pass. */
+	/*
+	 * The times of the source as opened: a later change shows next pass.
+	 * A file that changed while it was copied (same size, same mtime
+	 * tick) must not look complete: give it a time no source has.
+	 */
+	{
+		struct stat after;
+
+		if (fstat(sfd, &after) != 0 || after.st_size != st.st_size ||
+		    !same_time(&after.st_mtim, &st.st_mtim) ||
+		    !same_time(&after.st_ctim, &st.st_ctim)) {
+			st.st_mtim.tv_sec = 0;
+			st.st_mtim.tv_nsec = 1;
+		}
+	}
 	if (set_meta_fd(s, dfd, &st) != 0) {
 		sys_fail(cause, "cannot set mode, owner or times of", rel,
 		    name);

@@ -30,6 +30,14 @@ cmp_names(const void *x, const void *y)
 	return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
+static void
+names_free(char **names, size_t n)
+{
+	while (n > 0)
+		free(names[--n]);
+	free(names);
+}
+
 /* Sorted entry names of a directory (stable archives). */
 static int
 names_of(int fd, char ***names, size_t *n)
@@ -45,12 +53,19 @@ names_of(int fd, char ***names, size_t *n)
 			close(dfd);
 		return -1;
 	}
-	while ((de = readdir(d)) != NULL) {
+	while ((errno = 0, de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
 		*names = xrealloc(*names, (*n + 1) * sizeof **names);
 		(*names)[(*n)++] = xstrdup(de->d_name);
+	}
+	if (errno != 0) {
+		closedir(d);
+		names_free(*names, *n);
+		*names = NULL;
+		*n = 0;
+		return -1;
 	}
 	closedir(d);
 	if (*n > 1)
@@ -58,13 +73,6 @@ names_of(int fd, char ***names, size_t *n)
 	return 0;
 }
 
-static void
-names_free(char **names, size_t n)
-{
-	while (n > 0)
-		free(names[--n]);
-	free(names);
-}
 
 /* Add parent/name (as path) and, for a directory, everything below it. */
 static int
@@ -141,7 +149,11 @@ zarchive_tree(int parent, const char *name, const char *out,
 
 	w->a = archive_write_new();
 	w->e = archive_entry_new();
+	/* Names are bytes (Dovecot writes UTF-8 folder names): no
+	 * conversion through the locale's character set. */
 	if (archive_write_set_format_pax(w->a) != ARCHIVE_OK ||
+	    archive_write_set_format_option(w->a, "pax", "hdrcharset",
+	    "BINARY") != ARCHIVE_OK ||
 	    archive_write_add_filter_zstd(w->a) != ARCHIVE_OK) {
 		fail(cause, "archive: zstd or pax not available: %s",
 		    archive_error_string(w->a));

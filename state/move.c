@@ -302,26 +302,32 @@ bad:
 	return -1;
 }
 
-/* Is pid a live process on this host? */
-static int
-pid_alive(int64_t pid)
-{
-	if (pid <= 0)
-		return 0;
-	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
-}
-
 int
 state_move_claim(struct state *st, int64_t id, int64_t pid, char **cause)
 {
 	struct state_move m;
 	sqlite3_stmt *stmt;
+	char *mine = proc_identity((long)pid), *theirs = NULL, *stored = NULL;
+	int busy;
 
 	if (state_begin(st, cause) != 0)
-		return -1;
+		goto out;
 	if (state_move_get(st, id, &m, cause) != 0)
 		goto bad;
-	if (m.owner_pid != 0 && m.owner_pid != pid && pid_alive(m.owner_pid)) {
+	if ((stmt = st_prepare(st, "SELECT owner_start FROM moves WHERE id = ?",
+	    cause)) == NULL) {
+		state_move_free(&m);
+		goto bad;
+	}
+	sqlite3_bind_int64(stmt, 1, id);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		stored = st_text(stmt, 0);
+	sqlite3_finalize(stmt);
+	/* The owner is busy only if that very process still runs. */
+	busy = m.owner_pid != 0 && m.owner_pid != pid &&
+	    (theirs = proc_identity((long)m.owner_pid)) != NULL &&
+	    (stored == NULL || strcmp(stored, theirs) == 0);
+	if (busy) {
 		fail(cause, "move %lld of '%s' is being run by process %lld; "
 		    "wait for it or stop it first", (long long)id, m.user,
 		    (long long)m.owner_pid);
@@ -329,16 +335,24 @@ state_move_claim(struct state *st, int64_t id, int64_t pid, char **cause)
 		goto bad;
 	}
 	state_move_free(&m);
-	if ((stmt = st_prepare(st, "UPDATE moves SET owner_pid = ? WHERE "
-	    "id = ?", cause)) == NULL)
+	if ((stmt = st_prepare(st, "UPDATE moves SET owner_pid = ?, "
+	    "owner_start = ? WHERE id = ?", cause)) == NULL)
 		goto bad;
 	sqlite3_bind_int64(stmt, 1, pid);
-	sqlite3_bind_int64(stmt, 2, id);
+	st_bind_text(stmt, 2, mine);
+	sqlite3_bind_int64(stmt, 3, id);
 	if (st_exec_stmt(st, stmt, cause, "claiming move") != 0)
 		goto bad;
+	free(mine);
+	free(theirs);
+	free(stored);
 	return state_commit(st, cause);
 bad:
 	state_rollback(st);
+out:
+	free(mine);
+	free(theirs);
+	free(stored);
 	return -1;
 }
 
@@ -347,8 +361,8 @@ state_move_release(struct state *st, int64_t id)
 {
 	sqlite3_stmt *stmt;
 
-	if ((stmt = st_prepare(st, "UPDATE moves SET owner_pid = NULL WHERE "
-	    "id = ?", NULL)) == NULL)
+	if ((stmt = st_prepare(st, "UPDATE moves SET owner_pid = NULL, "
+	    "owner_start = NULL WHERE id = ?", NULL)) == NULL)
 		return;
 	sqlite3_bind_int64(stmt, 1, id);
 	st_exec_stmt(st, stmt, NULL, "releasing move");
@@ -477,7 +491,8 @@ tx_event(struct state *st, int64_t id, const char *kind, const char *fmt,
 }
 
 int
-state_move_lock(struct state *st, int64_t id, int64_t now_ms, char **cause)
+state_move_lock(struct state *st, int64_t id, int64_t now_ms, int64_t until,
+    char **cause)
 {
 	sqlite3_stmt *stmt;
 
@@ -494,15 +509,20 @@ state_move_lock(struct state *st, int64_t id, int64_t now_ms, char **cause)
 	    "cutover") != 0)
 		goto bad;
 	if ((stmt = st_prepare(st, "UPDATE accounts SET state = 'locked', "
-	    "updated = ? WHERE state = 'active' AND id = (SELECT account_id "
-	    "FROM moves WHERE id = ?) AND slice_id = (SELECT source_slice "
-	    "FROM moves WHERE id = ?)", cause)) == NULL)
+	    "locked_until = ?, updated = ? WHERE state = 'active' AND id = "
+	    "(SELECT account_id FROM moves WHERE id = ?) AND slice_id = "
+	    "(SELECT source_slice FROM moves WHERE id = ?) AND EXISTS (SELECT "
+	    "1 FROM slices t JOIN moves m ON m.target_slice = t.id WHERE "
+	    "m.id = ? AND t.state = 'active')", cause)) == NULL)
 		goto bad;
-	sqlite3_bind_int64(stmt, 1, now_ms / 1000);
-	sqlite3_bind_int64(stmt, 2, id);
+	sqlite3_bind_int64(stmt, 1, until);
+	sqlite3_bind_int64(stmt, 2, now_ms / 1000);
 	sqlite3_bind_int64(stmt, 3, id);
+	sqlite3_bind_int64(stmt, 4, id);
+	sqlite3_bind_int64(stmt, 5, id);
 	if (exec_one(st, stmt, cause, "locking account", "the account is "
-	    "not active on the move's source slice") != 0)
+	    "not active on the move's source slice, or the target slice is "
+	    "no longer active") != 0)
 		goto bad;
 	tx_event(st, id, "move.lock", "account locked for cutover");
 	return state_commit(st, cause);
@@ -520,8 +540,8 @@ state_move_unlock(struct state *st, int64_t id, const char *why,
 	if (state_begin(st, cause) != 0)
 		return -1;
 	if ((stmt = st_prepare(st, "UPDATE accounts SET state = 'active', "
-	    "updated = ? WHERE state = 'locked' AND id = (SELECT account_id "
-	    "FROM moves WHERE id = ?)", cause)) == NULL)
+	    "locked_until = NULL, updated = ? WHERE state = 'locked' AND id = "
+	    "(SELECT account_id FROM moves WHERE id = ?)", cause)) == NULL)
 		goto bad;
 	sqlite3_bind_int64(stmt, 1, now_unix());
 	sqlite3_bind_int64(stmt, 2, id);
@@ -556,17 +576,19 @@ state_move_commit(struct state *st, int64_t id, int64_t lock_ms,
 		return -1;
 	if ((stmt = st_prepare(st, "UPDATE accounts SET slice_id = "
 	    "m.target_slice, path = m.target_path, generation = generation "
-	    "+ 1, state = 'active', updated = ? FROM (SELECT account_id, "
-	    "source_slice, target_slice, target_path FROM moves WHERE id = ? "
-	    "AND state = 'cutover') AS m WHERE accounts.id = m.account_id "
-	    "AND accounts.slice_id = m.source_slice AND accounts.state = "
-	    "'locked'", cause)) == NULL)
+	    "+ 1, state = 'active', locked_until = NULL, updated = ? FROM "
+	    "(SELECT account_id, source_slice, target_slice, target_path FROM "
+	    "moves WHERE id = ? AND state = 'cutover') AS m WHERE accounts.id "
+	    "= m.account_id AND accounts.slice_id = m.source_slice AND "
+	    "accounts.state = 'locked' AND accounts.locked_until > ?", cause))
+	    == NULL)
 		goto bad;
 	sqlite3_bind_int64(stmt, 1, now);
 	sqlite3_bind_int64(stmt, 2, id);
+	sqlite3_bind_int64(stmt, 3, now);
 	if (exec_one(st, stmt, cause, "switching account", "the account is "
-	    "not locked on the move's source (was the move interrupted?)") !=
-	    0)
+	    "not locked on the move's source any more (the lock expired, or "
+	    "the move was interrupted)") != 0)
 		goto bad;
 	if ((stmt = st_prepare(st, "UPDATE moves SET state = 'done', "
 	    "lock_ms = ?, lock_started = NULL, error = NULL, finished = ?, "
@@ -599,8 +621,9 @@ state_move_fail(struct state *st, int64_t id, const char *to,
 	if (state_begin(st, cause) != 0)
 		return -1;
 	if ((stmt = st_prepare(st, "UPDATE accounts SET state = 'active', "
-	    "updated = ? WHERE state = 'locked' AND id = (SELECT account_id "
-	    "FROM moves WHERE id = ? AND state = 'cutover')", cause)) == NULL)
+	    "locked_until = NULL, updated = ? WHERE state = 'locked' AND id = "
+	    "(SELECT account_id FROM moves WHERE id = ? AND state = "
+	    "'cutover')", cause)) == NULL)
 		goto bad;
 	sqlite3_bind_int64(stmt, 1, now);
 	sqlite3_bind_int64(stmt, 2, id);

@@ -160,6 +160,20 @@ static const char *const migrations[] = {
 	"  bytes     INTEGER NOT NULL DEFAULT 0,"
 	"  files     INTEGER NOT NULL DEFAULT 0,"
 	"  listen    TEXT);",
+
+	/* 5 -> 6: locks that expire by themselves, and who owns a move. */
+	"ALTER TABLE accounts ADD COLUMN locked_until INTEGER;"
+	"ALTER TABLE moves ADD COLUMN owner_start TEXT;"
+	"DROP VIEW route;"
+	"CREATE VIEW route AS"
+	"  SELECT a.user AS user, sv.name AS server, sv.address AS host,"
+	"         s.path || '/' || a.path AS home, s.name AS slice,"
+	"         (a.state = 'locked' AND coalesce(a.locked_until, 0) >"
+	"          CAST(strftime('%s', 'now') AS INTEGER)) AS locked,"
+	"         a.generation AS generation"
+	"  FROM accounts a"
+	"  JOIN slices s ON s.id = a.slice_id"
+	"  JOIN servers sv ON sv.id = s.server_id;",
 };
 
 sqlite3_stmt *

@@ -17,6 +17,8 @@
  *   3        moves: owner, lock start, copy time, retirement
  *   4        plan_moves; moves.after_move (a move that waits for another)
  *   5        daemon (its pid, start, heartbeat and totals, for status)
+ *   6        accounts.locked_until (a lock expires by itself), route view
+ *            honours it; moves.owner_start (the owner's boot and start)
  */
 #ifndef MAILSHIFT_STATE_H
 #define MAILSHIFT_STATE_H
@@ -25,7 +27,7 @@
 #include <stdint.h>
 
 #define STATE_APPLICATION_ID 0x4d534846
-#define STATE_SCHEMA_VERSION 5
+#define STATE_SCHEMA_VERSION 6
 
 struct state;
 
@@ -288,15 +290,21 @@ int state_move_set_state(struct state *, int64_t id, const char *from,
 int state_move_progress(struct state *, int64_t id, uint64_t bytes_done,
     uint64_t files_done, uint64_t bytes_total, uint64_t files_total,
     int64_t passes, int64_t copy_ms, char **cause);
-/* ready -> cutover and lock the account, in one transaction. */
+/*
+ * ready -> cutover and lock the account, in one transaction, until
+ * until (Unix seconds): past it the route no longer says locked and the
+ * switch is refused, so a run that hangs or dies cannot keep the account
+ * locked.
+ */
 int state_move_lock(struct state *, int64_t id, int64_t now_ms,
-    char **cause);
+    int64_t until, char **cause);
 /* cutover -> syncing and unlock the account, recording why. */
 int state_move_unlock(struct state *, int64_t id, const char *why,
     char **cause);
 /*
  * The switch, in one transaction: point the account at the target, bump
  * its generation, unlock it, and mark the move done with its lock time.
+ * Refused when the lock has expired.
  */
 int state_move_commit(struct state *, int64_t id, int64_t lock_ms,
     char **cause);

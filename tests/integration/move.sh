@@ -300,6 +300,44 @@ t_unmounted_slice() {
 	same_tree "$D/original" "$DST"
 }
 
+t_lock_expires() {
+	one_account move.lock_timeout=1s
+	RC=0
+	MAILSHIFT_CRASH_AT=after-lock "$MS" move "$U" --to s2 --wait \
+	    >"$D/out" 2>"$D/err" || RC=$?
+	[ "$RC" -eq 137 ] || fail "no crash: $(cat "$D/err")"
+	ok route "$U" --json
+	json_check 'j["locked"] is True'
+	sleep 2.5
+	# The run that held the lock is gone: the lock has expired by itself.
+	ok route "$U" --json
+	json_check 'j["locked"] is False and j["slice"] == "s1"'
+	move_conf
+	ok move "$U" --to s2 --wait
+	same_tree "$D/original" "$DST"
+}
+
+t_sigterm_and_stale_owner() {
+	MESSAGES=400 one_account
+	"$MS" move "$U" --to s2 --wait --files-per-second 100 >"$D/out" \
+	    2>"$D/err" &
+	pid=$!
+	sleep 1.5
+	kill -TERM "$pid"
+	RC=0
+	wait "$pid" || RC=$?
+	expect_rc 1
+	expect_err "stopped at a safe point"
+	ok moves list --json
+	json_check 'j[0]["state"] in ("copying", "syncing")'
+	ok route "$U" --json
+	json_check 'j["locked"] is False'
+	# A pid that now belongs to another process does not own the move.
+	q "UPDATE moves SET owner_pid = 1, owner_start = 'another-boot:1'"
+	ok move "$U" --to s2 --wait
+	same_tree "$D/original" "$DST"
+}
+
 t_moves_run() {
 	fleet
 	move_conf
@@ -337,6 +375,8 @@ t "an unreadable source file fails the move with its name" t_unreadable_file
 t "folders vanishing mid-copy are not an error" t_vanishing_folder
 t "zstd archive of the source, restore, purge" t_archive_restore_purge
 t "moves run runs queued moves; moves complete releases a hold" t_moves_run
+t "a lock whose run died expires by itself in the route view" t_lock_expires
+t "SIGTERM stops a move at a safe point; a reused pid owns nothing" t_sigterm_and_stale_owner
 t "an unmounted slice is refused: nothing copied, nothing retired" t_unmounted_slice
 t "a lock over lock_timeout is abandoned and unlocked, retry works" t_lock_timeout
 t "a target without room on disk is refused before copying" t_disk_full_refused

@@ -237,6 +237,8 @@ t_moves() {
 	json_check 'j["total"]["done"] == 20 and j["total"]["bytes"] == 20 * 100 * 2**20 and j["total"]["duration_seconds"] == 2000 and j["total"]["retries"] == 13'
 	json_check 'j["total"]["failures"] == [{"id": 21, "user": "bob@example.com", "finished": j["moves"][20]["finished"], "error": "target s3 full, \"no space left\" after 3 tries"}]'
 	json_check 'j["moves"][22]["state"] == "copying" and j["moves"][22]["duration_seconds"] is None and j["moves"][22]["lock_ms"] is None'
+	# A failed move took 20 s but moved nothing: no rate.
+	json_check 'j["moves"][20]["duration_seconds"] == 20 and j["moves"][20]["rate_bytes_per_second"] is None'
 
 	ok report moves --format csv
 	csv_check 'len(rows) == 24 and rows[-1]["level"] == "total" and rows[0]["level"] == "move"'

@@ -270,13 +270,14 @@ move_run(struct fixture *f, const char *user, int64_t lock_ms,
 		return id;
 	}
 	assert_ok(state_move_set_state(f->st, id, "syncing", "ready", &cause));
-	assert_ok(state_move_lock(f->st, id, 1, &cause));
+	assert_ok(state_move_lock(f->st, id, 1, now_unix() + 3600, &cause));
 	if (lock_ms == 999) {
 		/* A cutover abandoned once, then retried. */
 		assert_ok(state_move_unlock(f->st, id, "lock timeout", &cause));
 		assert_ok(state_move_set_state(f->st, id, "syncing", "ready",
 		    &cause));
-		assert_ok(state_move_lock(f->st, id, 2, &cause));
+		assert_ok(state_move_lock(f->st, id, 2, now_unix() + 3600,
+		    &cause));
 		lock_ms = 55;
 	}
 	assert_ok(state_move_commit(f->st, id, lock_ms, &cause));
