@@ -62,6 +62,9 @@ extern const struct cmd_entry cmd_plan_apply_entry;
 extern const struct cmd_entry cmd_plan_list_entry;
 extern const struct cmd_entry cmd_daemon_entry;
 extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_report_usage_entry;
+extern const struct cmd_entry cmd_report_forecast_entry;
+extern const struct cmd_entry cmd_report_moves_entry;
 extern const struct cmd_entry cmd_moves_pause_entry;
 extern const struct cmd_entry cmd_moves_resume_entry;
 

@@ -46,6 +46,9 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_plan_list_entry,
 	&cmd_daemon_entry,
 	&cmd_status_entry,
+	&cmd_report_usage_entry,
+	&cmd_report_forecast_entry,
+	&cmd_report_moves_entry,
 	NULL
 };
 
