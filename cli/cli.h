@@ -61,6 +61,7 @@ extern const struct cmd_entry cmd_plan_fill_entry;
 extern const struct cmd_entry cmd_plan_apply_entry;
 extern const struct cmd_entry cmd_plan_list_entry;
 extern const struct cmd_entry cmd_daemon_entry;
+extern const struct cmd_entry cmd_presence_entry;
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_report_usage_entry;
 extern const struct cmd_entry cmd_report_forecast_entry;

@@ -128,6 +128,35 @@ cmd_moves_pause(struct cli *c, const struct cmd_entry *e, int argc,
 	return EXIT_OK;
 }
 
+/* mailshift presence USER online|offline: what an access server saw. */
+static int
+cmd_presence(struct cli *c, const struct cmd_entry *e, int argc,
+    char **argv)
+{
+	struct state *st;
+	char *cause = NULL;
+	int online;
+
+	if (argc != 3)
+		return cli_usage(e, "give a user and online or offline");
+	if (strcmp(argv[2], "online") == 0)
+		online = 1;
+	else if (strcmp(argv[2], "offline") == 0)
+		online = 0;
+	else
+		return cli_usage(e, "'%s': say online or offline", argv[2]);
+	if ((st = cli_state(c, 0)) == NULL)
+		return EXIT_FAIL;
+	if (state_presence_set(st, argv[1], online, &cause) != 0)
+		return cli_fail(cause);
+	return EXIT_OK;
+}
+
+const struct cmd_entry cmd_presence_entry = {
+	"presence", NULL, "USER online|offline",
+	"record that a user logged in or out (for access servers)",
+	cmd_presence
+};
 const struct cmd_entry cmd_daemon_entry = {
 	"daemon", NULL, "", "run queued moves, 24/7 (stop with SIGTERM)",
 	cmd_daemon

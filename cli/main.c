@@ -45,6 +45,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_plan_apply_entry,
 	&cmd_plan_list_entry,
 	&cmd_daemon_entry,
+	&cmd_presence_entry,
 	&cmd_status_entry,
 	&cmd_report_usage_entry,
 	&cmd_report_forecast_entry,

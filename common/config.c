@@ -40,6 +40,10 @@ config_defaults(struct config *c)
 	c->max_retries = 5;
 	c->retry_base = 30;
 	c->ready_pass = 300;
+	c->presence_sources = PRESENCE_CATALOG | PRESENCE_MAILBOX;
+	c->presence_idle = 900;
+	c->presence_interval = 60;
+	c->presence_timeout = 10;
 }
 
 void
@@ -49,6 +53,7 @@ config_free(struct config *c)
 	free(c->catalog);
 	free(c->layout);
 	free(c->listen);
+	free(c->presence_command);
 	memset(c, 0, sizeof *c);
 }
 
@@ -84,7 +89,7 @@ set_str(char **dst, const char *v)
 }
 
 enum key_type { K_PATH, K_LAYOUT, K_CHOICE, K_DURATION, K_SIZE, K_COUNT,
-    K_LISTEN };
+    K_LISTEN, K_SOURCES, K_STRING };
 
 /* One configuration key: where it lives and how to read it. */
 struct key {
@@ -126,7 +131,87 @@ static const struct key keys[] = {
 	{ "daemon", "max_retries", K_COUNT, OFF(max_retries), { NULL } },
 	{ "daemon", "retry_base", K_DURATION, OFF(retry_base), { NULL } },
 	{ "daemon", "ready_pass", K_DURATION, OFF(ready_pass), { NULL } },
+	{ "presence", "sources", K_SOURCES, OFF(presence_sources), { NULL } },
+	{ "presence", "idle", K_DURATION, OFF(presence_idle), { NULL } },
+	{ "presence", "command", K_STRING, OFF(presence_command), { NULL } },
+	{ "presence", "command_interval", K_DURATION, OFF(presence_interval),
+	    { NULL } },
+	{ "presence", "command_timeout", K_DURATION, OFF(presence_timeout),
+	    { NULL } },
 };
+
+/* Parse "HH:MM" into minutes of the day. */
+static int
+parse_hhmm(const char *v, int *out)
+{
+	int h, m;
+	char end;
+
+	if (sscanf(v, "%d:%d%c", &h, &m, &end) != 2 || h < 0 || h > 24 ||
+	    m < 0 || m > 59 || (h == 24 && m != 0))
+		return -1;
+	*out = h * 60 + m;
+	return 0;
+}
+
+/* A key of a [window NAME] section. */
+static void
+window_key(struct parse *p, const char *section, const char *name,
+    const char *value)
+{
+	struct config_window *w = NULL;
+	char *why = NULL;
+	uint64_t v;
+	int i;
+
+	for (i = 0; i < p->c->nwindows; i++) {
+		if (strcmp(p->c->windows[i].name, section + 7) == 0)
+			w = &p->c->windows[i];
+	}
+	if (w == NULL) {
+		if (p->c->nwindows == CONFIG_MAX_WINDOWS) {
+			parse_error(p, "too many windows (at most %d)%s",
+			    "16", "");
+			return;
+		}
+		w = &p->c->windows[p->c->nwindows++];
+		memset(w, 0, sizeof *w);
+		snprintf(w->name, sizeof w->name, "%s", section + 7);
+		w->from = w->to = -1;
+		w->cutover = 1;
+	}
+	if (strcmp(name, "from") == 0 || strcmp(name, "to") == 0) {
+		if (parse_hhmm(value, strcmp(name, "from") == 0 ? &w->from :
+		    &w->to) != 0)
+			parse_error(p, "%s = '%s': give a UTC time as HH:MM",
+			    name, value);
+	} else if (strcmp(name, "bytes_per_second") == 0) {
+		if (size_parse(value, &v, &why) != 0) {
+			parse_error(p, "%s: %s", name, why);
+			free(why);
+		} else
+			w->bytes_per_second = v;
+	} else if (strcmp(name, "files_per_second") == 0) {
+		char *end;
+
+		errno = 0;
+		v = strtoull(value, &end, 10);
+		if (*value < '0' || *value > '9' || *end != '\0' || errno)
+			parse_error(p, "%s = '%s': give a whole number", name,
+			    value);
+		else
+			w->files_per_second = v;
+	} else if (strcmp(name, "cutover") == 0) {
+		if (strcasecmp(value, "yes") == 0)
+			w->cutover = 1;
+		else if (strcasecmp(value, "no") == 0)
+			w->cutover = 0;
+		else
+			parse_error(p, "cutover = '%s': use yes or no%s",
+			    value, "");
+	} else
+		parse_error(p, "unknown key '%s' in [%s]", name, section);
+}
 
 static int
 handler(void *arg, const char *section, const char *name, const char *value)
@@ -139,6 +224,10 @@ handler(void *arg, const char *section, const char *name, const char *value)
 	size_t i;
 	int known = 0;
 
+	if (strncmp(section, "window ", 7) == 0 && section[7] != '\0') {
+		window_key(p, section, name, value);
+		return 1;
+	}
 	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		if (strcmp(keys[i].section, section) != 0)
 			continue;
@@ -216,6 +305,38 @@ handler(void *arg, const char *section, const char *name, const char *value)
 				set_str((char **)(base + k->off), value);
 		}
 		break;
+	case K_STRING:
+		set_str((char **)(base + k->off), value);
+		break;
+	case K_SOURCES:
+		{
+			unsigned bits = 0;
+			char *copy = xstrdup(value), *tok, *save = NULL;
+
+			for (tok = strtok_r(copy, ", ", &save); tok != NULL;
+			    tok = strtok_r(NULL, ", ", &save)) {
+				if (strcmp(tok, "catalog") == 0)
+					bits |= PRESENCE_CATALOG;
+				else if (strcmp(tok, "command") == 0)
+					bits |= PRESENCE_COMMAND;
+				else if (strcmp(tok, "mailbox") == 0)
+					bits |= PRESENCE_MAILBOX;
+				else {
+					parse_error(p, "sources: unknown '%s'; "
+					    "use catalog, command, mailbox%s",
+					    tok, "");
+					bits = 0;
+					break;
+				}
+			}
+			free(copy);
+			if (bits != 0)
+				*(unsigned *)(base + k->off) = bits;
+			else if (*value == '\0')
+				parse_error(p, "sources: name at least one of "
+				    "catalog, command, mailbox%s%s", "", "");
+		}
+		break;
 	case K_COUNT:
 		errno = 0;
 		v = strtoull(value, &end, 10);
@@ -268,6 +389,19 @@ config_load(const char *file, int required, struct config *c, char **cause)
 		    "'key = value'%s%s", "", "");
 	} else if (rc < 0)
 		parse_error(&p, "cannot parse: out of memory%s%s", "", "");
+	for (int i = 0; i < n.nwindows; i++) {
+		if (n.windows[i].from < 0 || n.windows[i].to < 0) {
+			p.line = 0;
+			parse_error(&p, "window '%s' needs both from and to%s",
+			    n.windows[i].name, "");
+		}
+	}
+	if ((n.presence_sources & PRESENCE_COMMAND) &&
+	    n.presence_command == NULL) {
+		p.line = 0;
+		parse_error(&p, "presence source 'command' needs [presence] "
+		    "command (e.g. doveadm who -1)%s%s", "", "");
+	}
 	if (p.errors != NULL) {
 		config_free(&n);
 		if (cause != NULL)
@@ -280,6 +414,21 @@ config_load(const char *file, int required, struct config *c, char **cause)
 	config_free(c);
 	*c = n;
 	return 0;
+}
+
+const struct config_window *
+config_window_at(const struct config *c, int64_t t)
+{
+	int minute = (int)((t % 86400 + 86400) % 86400 / 60), i;
+	const struct config_window *w;
+
+	for (i = 0; i < c->nwindows; i++) {
+		w = &c->windows[i];
+		if (w->from <= w->to ? minute >= w->from && minute < w->to :
+		    minute >= w->from || minute < w->to)
+			return w;
+	}
+	return NULL;
 }
 
 void

@@ -32,6 +32,21 @@
  *   retry_base = 30s             ; back-off: 30s, 2m, 8m, ...
  *   ready_pass = 5m              ; delta pass interval of held moves
  *
+ *   [presence]
+ *   sources = catalog,mailbox    ; who must agree a user is offline:
+ *                                ; catalog, command, mailbox
+ *   idle = 15m                   ; quiet this long before a cutover
+ *   command = doveadm who -1     ; prints online users, one per line
+ *   command_interval = 60s
+ *   command_timeout = 10s
+ *
+ *   [window nights]              ; any number of named windows, UTC
+ *   from = 22:00
+ *   to = 06:00
+ *   bytes_per_second = 0         ; 0 = unlimited
+ *   files_per_second = 0
+ *   cutover = yes                ; may cutovers happen in this window?
+ *
  *   [retention]
  *   archive = none               ; or zstd: keep retired sources as .tar.zst
  *   keep = 30d                   ; then 'moves purge' deletes them
@@ -48,6 +63,22 @@
 #define CONFIG_DEFAULT_LAYOUT "%d/%n"
 
 #include <stdint.h>
+
+#define CONFIG_MAX_WINDOWS 16
+
+/* A named time range (UTC) with its own throttle and cutover rule. */
+struct config_window {
+	char	 name[64];
+	int	 from;			/* minute of the day, 0-1439 */
+	int	 to;			/* end, exclusive; may wrap midnight */
+	uint64_t bytes_per_second;
+	uint64_t files_per_second;
+	int	 cutover;
+};
+
+#define PRESENCE_CATALOG 1
+#define PRESENCE_COMMAND 2
+#define PRESENCE_MAILBOX 4
 
 struct config {
 	char	*file;			/* file read, NULL for built-in defaults */
@@ -70,6 +101,13 @@ struct config {
 	uint64_t max_retries;		/* [daemon] */
 	uint64_t retry_base;		/* [daemon] seconds */
 	uint64_t ready_pass;		/* [daemon] seconds */
+	unsigned presence_sources;	/* [presence] PRESENCE_* */
+	uint64_t presence_idle;		/* [presence] idle, seconds */
+	char	*presence_command;	/* [presence] command, or NULL */
+	uint64_t presence_interval;	/* [presence] command_interval */
+	uint64_t presence_timeout;	/* [presence] command_timeout */
+	struct config_window windows[CONFIG_MAX_WINDOWS];
+	int	 nwindows;
 	int	 archive_zstd;		/* [retention] archive = zstd */
 	uint64_t retention_keep;	/* [retention] keep, seconds */
 };
@@ -83,6 +121,9 @@ void config_defaults(struct config *c);
  */
 int config_load(const char *file, int required, struct config *c,
     char **cause);
+/* The window in force at Unix time t, or NULL outside every window. */
+const struct config_window *config_window_at(const struct config *,
+    int64_t t);
 /* Write the configuration in normalized form. */
 void config_print(FILE *, const struct config *);
 void config_free(struct config *);

@@ -19,18 +19,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MAX_WORKERS 16
 #define HEARTBEAT 5		/* seconds between status writes */
-#define RESCHEDULE 30		/* seconds between scheduling rounds */
+#define RESCHEDULE 5		/* seconds between scheduling rounds */
 
 struct daemon;
 
 /* One move running on its own thread with its own catalog connection. */
 struct worker {
 	struct daemon		*d;
+	char			 why[512];	/* the gate's last answer */
 	pthread_t		 th;
 	int64_t			 id;
 	int64_t			 source;
@@ -75,7 +77,92 @@ struct daemon {
 	uint64_t		 files;
 	struct ready_seen	*ready;
 	size_t			 nready;
+	volatile uint64_t	 limits[2];	/* window rates, bytes/files */
+	const char		*window;	/* name of the window in force */
+	pthread_mutex_t		 mu;		/* presence below */
+	char		       **online;	/* users the command lists */
+	size_t			 nonline;
+	int			 command_ok;	/* the last run worked */
+	int			 command_running;
+	int64_t			 command_last;
+	char			 command_error[256];
+	char		       **waits;		/* "id reason" last logged */
+	size_t			 nwaits;
 };
+
+static int
+user_listed(struct daemon *d, const char *user)
+{
+	size_t i;
+
+	for (i = 0; i < d->nonline; i++) {
+		if (strcmp(d->online[i], user) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * May a ready move cut over now? Only inside a window that allows
+ * cutovers (or outside every window), and when every presence source
+ * says the user is offline and has been idle long enough.
+ */
+static int
+gate(void *arg, struct state *st, const struct state_move *m,
+    const char **why)
+{
+	struct worker *w = arg;
+	struct daemon *d = w->d;
+	const struct config_window *win;
+	struct state_account a;
+	int64_t now = now_unix(), idle = (int64_t)w->cfg.presence_idle;
+	int ok = 1;
+
+	win = config_window_at(&w->cfg, now);
+	if (win != NULL && !win->cutover) {
+		snprintf(w->why, sizeof w->why, "window '%s' allows no "
+		    "cutovers", win->name);
+		ok = 0;
+	}
+	if (ok && (w->cfg.presence_sources & PRESENCE_CATALOG) &&
+	    state_account_get(st, m->user, &a, NULL) == 0) {
+		if (a.online) {
+			snprintf(w->why, sizeof w->why, "the user is online "
+			    "(catalog)");
+			ok = 0;
+		} else if (now - a.last_activity < idle) {
+			snprintf(w->why, sizeof w->why, "the user was active "
+			    "%llds ago (catalog; idle is %llds)",
+			    (long long)(now - a.last_activity),
+			    (long long)idle);
+			ok = 0;
+		}
+		state_account_free(&a);
+	}
+	if (ok && (w->cfg.presence_sources & PRESENCE_COMMAND)) {
+		pthread_mutex_lock(&d->mu);
+		if (!d->command_ok) {
+			snprintf(w->why, sizeof w->why, "the presence command "
+			    "gave no answer yet%s%s", *d->command_error ?
+			    ": " : "", d->command_error);
+			ok = 0;
+		} else if (user_listed(d, m->user)) {
+			snprintf(w->why, sizeof w->why, "the user is online "
+			    "(presence command)");
+			ok = 0;
+		}
+		pthread_mutex_unlock(&d->mu);
+	}
+	if (ok && (w->cfg.presence_sources & PRESENCE_MAILBOX) &&
+	    m->last_change != 0 && now - m->last_change < idle) {
+		snprintf(w->why, sizeof w->why, "the mailbox changed %llds ago "
+		    "(idle is %llds)", (long long)(now - m->last_change),
+		    (long long)idle);
+		ok = 0;
+	}
+	*why = w->why;
+	return ok;
+}
 
 /* One log line: time, then the message (stderr; systemd keeps it). */
 static void
@@ -100,7 +187,8 @@ static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct move_opts mo = { .config = &w->cfg, .stop = &w->stop };
+	struct move_opts mo = { .config = &w->cfg, .stop = &w->stop,
+	    .limits = w->d->limits, .gate = gate, .gate_arg = w };
 	struct state *st;
 	char c = 'x';
 
@@ -123,6 +211,7 @@ config_numbers(struct config *dst, const struct config *src)
 {
 	*dst = *src;
 	dst->file = dst->catalog = dst->layout = dst->listen = NULL;
+	dst->presence_command = NULL;
 }
 
 struct pick {
@@ -195,9 +284,12 @@ pick_cb(const struct state_runnable *r, void *arg)
 	}
 	if (r->paused)
 		return 0;
-	if (r->hold && strcmp(r->state, "ready") == 0) {
+	if (strcmp(r->state, "ready") == 0) {
+		/* Held: a delta pass now and then. Waiting for presence or a
+		 * window: a fresh look every few seconds. */
 		when = ready_when(d, r->id);
-		if (p->now - *when < (int64_t)d->cfg.ready_pass)
+		if (p->now - *when < (r->hold ? (int64_t)d->cfg.ready_pass :
+		    5))
 			return 0;
 		*when = p->now;
 	}
@@ -318,6 +410,34 @@ retry_or_fail(struct daemon *d, struct worker *w)
 	state_move_free(&m);
 }
 
+/* Log why a ready move waits, when the reason is new. */
+static void
+log_waiting(struct daemon *d, int64_t id, const char *why)
+{
+	char *line = xasprintf("%lld %s", (long long)id, why);
+	size_t i, n = strlen(line) - strlen(why);
+
+	for (i = 0; i < d->nwaits; i++) {
+		if (strncmp(d->waits[i], line, n) == 0) {
+			if (strcmp(d->waits[i], line) == 0) {
+				free(line);
+				return;
+			}
+			free(d->waits[i]);
+			d->waits[i] = line;
+			goto log;
+		}
+	}
+	d->waits = xrealloc(d->waits, (d->nwaits + 1) * sizeof *d->waits);
+	d->waits[d->nwaits++] = line;
+log:
+	logmsg("move %lld: ready, cutover waits: %s", (long long)id, why);
+	if (state_event(d->st, "move.waiting", NULL, NULL, "move %lld: "
+	    "cutover waits: %s", (long long)id, why) != 0) {
+		/* best effort */
+	}
+}
+
 /* Collect finished workers. */
 static void
 reap(struct daemon *d)
@@ -334,14 +454,19 @@ reap(struct daemon *d)
 		pthread_join(w->th, NULL);
 		d->bytes += w->res.bytes_copied;
 		d->files += w->res.files_copied;
-		if (w->rc == 0)
+		if (w->rc == 0 && *w->res.waiting)
+			log_waiting(d, w->id, w->res.waiting);
+		else if (w->rc == 0 && w->res.lock_ms >= 0)
 			logmsg("move %lld: %s after %d passes, %llu files "
-			    "copied%s%lld%s", (long long)w->id, w->res.state,
-			    w->res.passes,
+			    "copied, lock %lld ms", (long long)w->id,
+			    w->res.state, w->res.passes,
 			    (unsigned long long)w->res.files_copied,
-			    w->res.lock_ms >= 0 ? ", lock " : "",
-			    (long long)(w->res.lock_ms >= 0 ? w->res.lock_ms :
-			    0), w->res.lock_ms >= 0 ? " ms" : "");
+			    (long long)w->res.lock_ms);
+		else if (w->rc == 0)
+			logmsg("move %lld: %s after %d passes, %llu files "
+			    "copied", (long long)w->id, w->res.state,
+			    w->res.passes,
+			    (unsigned long long)w->res.files_copied);
 		else if (w->res.stopped)
 			logmsg("move %lld: stopped at a safe point",
 			    (long long)w->id);
@@ -395,6 +520,148 @@ heartbeat(struct daemon *d, int64_t stopped)
 	}
 }
 
+/* Apply the window in force: its rates, for moves in flight too. */
+static void
+apply_window(struct daemon *d)
+{
+	const struct config_window *w = config_window_at(&d->cfg,
+	    now_unix());
+	const char *name = w ? w->name : NULL;
+
+	d->limits[0] = w ? w->bytes_per_second : d->cfg.bytes_per_second;
+	d->limits[1] = w ? w->files_per_second : d->cfg.files_per_second;
+	if ((name == NULL) != (d->window == NULL) || (name != NULL &&
+	    strcmp(name, d->window) != 0)) {
+		logmsg("window: %s (%llu bytes/s, %llu files/s, cutovers %s)",
+		    name ? name : "none", (unsigned long long)d->limits[0],
+		    (unsigned long long)d->limits[1], w == NULL ||
+		    w->cutover ? "allowed" : "not allowed");
+		d->window = name;
+	}
+}
+
+struct command_run {
+	struct daemon	*d;
+	char		*command;
+	int64_t		 timeout;
+};
+
+/* Run the presence command; its output lists online users, the first
+ * word of each line (doveadm who -1 prints "user proto pid ip"). */
+static void *
+command_main(void *arg)
+{
+	struct command_run *c = arg;
+	struct daemon *d = c->d;
+	char **users = NULL, line[1024], err[256] = "", *tok, *save;
+	size_t n = 0, i;
+	int fds[2], status, ok = 0;
+	pid_t pid;
+	FILE *f;
+	int64_t deadline = now_unix() + c->timeout;
+
+	if (pipe(fds) != 0) {
+		snprintf(err, sizeof err, "pipe: %s", strerror(errno));
+		goto done;
+	}
+	if ((pid = fork()) == 0) {
+		dup2(fds[1], 1);
+		close(fds[0]);
+		close(fds[1]);
+		execl("/bin/sh", "sh", "-c", c->command, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	if (pid < 0) {
+		close(fds[0]);
+		snprintf(err, sizeof err, "fork: %s", strerror(errno));
+		goto done;
+	}
+	f = fdopen(fds[0], "r");
+	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
+		if ((tok = strtok_r(line, " \t\r\n", &save)) == NULL ||
+		    strcmp(tok, "username") == 0)
+			continue;
+		users = xrealloc(users, (n + 1) * sizeof *users);
+		users[n++] = xstrdup(tok);
+		if (now_unix() > deadline)
+			break;
+	}
+	if (f != NULL)
+		fclose(f);
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (now_unix() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			snprintf(err, sizeof err, "'%s' took longer than %llds",
+			    c->command, (long long)c->timeout);
+			goto done;
+		}
+		usleep(10000);
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		snprintf(err, sizeof err, "'%s' failed (status %d)",
+		    c->command, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	else
+		ok = 1;
+done:
+	pthread_mutex_lock(&d->mu);
+	if (ok) {
+		for (i = 0; i < d->nonline; i++)
+			free(d->online[i]);
+		free(d->online);
+		d->online = users;
+		d->nonline = n;
+		users = NULL;
+		n = 0;
+	}
+	if (!ok && d->command_ok)
+		logmsg("presence command: %s; cutovers wait", err);
+	d->command_ok = ok;
+	snprintf(d->command_error, sizeof d->command_error, "%s", err);
+	d->command_running = 0;
+	pthread_mutex_unlock(&d->mu);
+	for (i = 0; i < n; i++)
+		free(users[i]);
+	free(users);
+	free(c->command);
+	free(c);
+	return NULL;
+}
+
+/* Start the presence command when it is due (in a thread of its own). */
+static void
+presence_poll(struct daemon *d)
+{
+	struct command_run *c;
+	pthread_t th;
+	int64_t now = now_unix();
+
+	if (!(d->cfg.presence_sources & PRESENCE_COMMAND) ||
+	    d->cfg.presence_command == NULL ||
+	    now - d->command_last < (int64_t)d->cfg.presence_interval)
+		return;
+	pthread_mutex_lock(&d->mu);
+	if (d->command_running) {
+		pthread_mutex_unlock(&d->mu);
+		return;
+	}
+	d->command_running = 1;
+	pthread_mutex_unlock(&d->mu);
+	d->command_last = now;
+	c = xcalloc(1, sizeof *c);
+	c->d = d;
+	c->command = xstrdup(d->cfg.presence_command);
+	c->timeout = (int64_t)d->cfg.presence_timeout;
+	if (pthread_create(&th, NULL, command_main, c) != 0) {
+		free(c->command);
+		free(c);
+		d->command_running = 0;
+		return;
+	}
+	pthread_detach(th);
+}
+
 static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -411,8 +678,14 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 			event_base_loopexit(d->base, NULL);
 		return;
 	}
+	apply_window(d);
+	presence_poll(d);
 	v = state_data_version(d->st);
 	if (v != d->data_version) {
+		/* Something changed (a release, presence, a new move): look
+		 * at waiting moves again now. */
+		for (size_t k = 0; k < d->nready; k++)
+			d->ready[k].when = 0;
 		d->data_version = v;
 		check_paused(d);
 		schedule(d);
@@ -472,6 +745,9 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		}
 		config_free(&d->cfg);
 		d->cfg = n;
+		d->window = NULL;
+		d->command_last = 0;
+		apply_window(d);
 		logmsg("SIGHUP: configuration reloaded from %s; moves in "
 		    "flight keep theirs until they end", d->config_file ?
 		    d->config_file : "the built-in defaults");
@@ -666,6 +942,10 @@ daemon_run(const char *db, const char *config_file, int required,
 	d->cfg.catalog = xstrdup(cfg->catalog);
 	d->cfg.layout = xstrdup(cfg->layout);
 	d->cfg.listen = xstrdup(cfg->listen);
+	d->cfg.presence_command = cfg->presence_command ?
+	    xstrdup(cfg->presence_command) : NULL;
+	pthread_mutex_init(&d->mu, NULL);
+	apply_window(d);
 	signal(SIGPIPE, SIG_IGN);
 	if ((d->st = state_open(db, 0, cause)) == NULL ||
 	    lock_catalog(d, cause) != 0)
@@ -731,6 +1011,23 @@ out:
 	state_close(d->st);
 	config_free(&d->cfg);
 	free(d->ready);
+	for (size_t k = 0; k < d->nwaits; k++)
+		free(d->waits[k]);
+	free(d->waits);
+	/* A presence command still running keeps d alive: wait for it. */
+	for (i = 0; i < 100; i++) {
+		int busy;
+
+		pthread_mutex_lock(&d->mu);
+		busy = d->command_running;
+		pthread_mutex_unlock(&d->mu);
+		if (!busy)
+			break;
+		usleep(100000);
+	}
+	for (size_t k = 0; k < d->nonline; k++)
+		free(d->online[k]);
+	free(d->online);
 	free(d->db);
 	free(d->config_file);
 	free(d);

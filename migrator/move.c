@@ -369,6 +369,11 @@ pass(struct run *r, struct sync *s, int skip, struct sync_stats *stats,
 	r->m.passes++;
 	r->res->bytes = stats->bytes_seen;
 	r->res->files = stats->files_seen;
+	/* Changes after the bulk copy are the user at work. */
+	if (strcmp(r->m.state, "copying") != 0 && sync_changes(stats) > 0) {
+		r->m.last_change = now_unix();
+		state_move_changed(r->st, r->m.id, r->m.last_change, NULL);
+	}
 	if (state_move_progress(r->st, r->m.id, stats->bytes_seen,
 	    stats->files_seen, stats->bytes_seen, stats->files_seen,
 	    r->m.passes, r->m.copy_ms + (int64_t)(r->res->copy_seconds *
@@ -450,6 +455,7 @@ cutover(struct run *r, struct sync *s, char **cause)
 		return -1;
 	/* No throttle while the user is locked out. */
 	r->thr.bytes_rate = r->thr.files_rate = 0;
+	sync_unthrottle(s);
 	crash_point("after-lock", 0);
 	r->prog.phase = "cutover";
 	if (r->cfg->lock_grace > 0) {
@@ -703,6 +709,7 @@ run_steps(struct run *r, char **cause)
 	if (sc.workers > 4)
 		sc.workers = 4;
 	sc.stop = r->o->stop;
+	sc.limits = r->o->limits;
 	s = sync_new(r->src, r->dst, &sc);
 
 	if (strcmp(r->m.state, "copying") == 0 ||
@@ -753,9 +760,20 @@ run_steps(struct run *r, char **cause)
 		goto out;
 	}
 	/* Resumed at ready: one unlocked pass first, so that the final pass
-	 * under the lock only looks at what changed since. */
+	 * under the lock only looks at what changed since (and presence
+	 * sees the mailbox as it is now). */
 	if (r->res->passes == 0 && pass(r, s, 0, &stats, cause) != 0)
 		goto out;
+	if (r->o->gate != NULL) {
+		const char *why = NULL;
+
+		if (!r->o->gate(r->o->gate_arg, r->st, &r->m, &why)) {
+			snprintf(r->res->waiting, sizeof r->res->waiting,
+			    "%s", why ? why : "not yet");
+			rc = 0;
+			goto out;
+		}
+	}
 	if (cutover(r, s, cause) != 0 || reload(r, cause) != 0)
 		goto out;
 	rc = finish_done(r, cause);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 struct state;
+struct state_move;
 struct layout;
 struct config;
 
@@ -42,6 +43,16 @@ struct move_opts {
 	 * files, or before locking); the move stays resumable. */
 	const volatile int *stop;
 	int		 workers;	/* copy threads, 0 = one per CPU */
+	/* Rates set by the daemon's time windows (bytes/s, files/s). */
+	const volatile uint64_t *limits;
+	/*
+	 * May a ready move cut over now? 1 yes; 0 not yet, with *why (a
+	 * static string or heap string the gate owns until the next call).
+	 * NULL cuts over at once (the foreground move).
+	 */
+	int		(*gate)(void *, struct state *, const struct state_move *,
+			    const char **why);
+	void		*gate_arg;
 };
 
 struct move_result {
@@ -57,6 +68,7 @@ struct move_result {
 	double		 throttle_wait;	/* seconds slept by the throttle */
 	char		 retired[4096];	/* where the source went */
 	int		 stopped;	/* ended early on request */
+	char		 waiting[256];	/* why a ready move did not cut over */
 };
 
 /*

@@ -74,6 +74,7 @@ struct sync {
 	uint64_t		 copied_total;	/* files, for the hook */
 	double			 last_progress;
 	int			 stopped;	/* cfg.stop was seen */
+	int			 unthrottled;	/* cutover: no throttle */
 	pthread_mutex_t		 mu;		/* stats, hooks, progress */
 	pthread_mutex_t		 tmu;		/* the throttle */
 	struct batch		*batch;		/* of the directory at hand */
@@ -350,13 +351,25 @@ tmp_name(char *buf, size_t len)
 	    __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
 }
 
+void
+sync_unthrottle(struct sync *s)
+{
+	s->unthrottled = 1;
+}
+
 static void
 take(struct sync *s, uint64_t bytes, uint64_t files)
 {
-	if (s->cfg.throttle == NULL)
+	struct throttle *t = s->cfg.throttle;
+
+	if (t == NULL || s->unthrottled)
 		return;
 	pthread_mutex_lock(&s->tmu);
-	throttle_take(s->cfg.throttle, bytes, files);
+	if (s->cfg.limits != NULL) {
+		t->bytes_rate = (double)s->cfg.limits[0];
+		t->files_rate = (double)s->cfg.limits[1];
+	}
+	throttle_take(t, bytes, files);
 	pthread_mutex_unlock(&s->tmu);
 }
 

@@ -43,6 +43,9 @@ struct sync_config {
 	int		 workers;	/* threads copying a directory's files */
 	/* Set (by another thread) to stop the pass at the next file. */
 	const volatile int *stop;
+	/* Bytes/s and files/s set by another thread (time windows): the
+	 * throttle follows them. NULL keeps the throttle's own rates. */
+	const volatile uint64_t *limits;
 	/* Called now and then with the running totals of the pass. */
 	void		(*progress)(void *, const struct sync_stats *);
 	/* Test hook at named points ("file", "mid-file") with a count. */
@@ -61,6 +64,8 @@ void sync_free(struct sync *);
  */
 int sync_pass(struct sync *, int skip, struct sync_stats *, int *enospc,
     char **cause);
+/* From now on, no throttle (the cutover, while the user is locked). */
+void sync_unthrottle(struct sync *);
 /* Did the last pass end because cfg.stop was set? */
 int sync_stopped(const struct sync *);
 /* Changes a pass made (copies, renames, deletions, fixes). */

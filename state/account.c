@@ -9,7 +9,7 @@
 #define ACCOUNT_SELECT \
 	"SELECT a.id, a.user, s.name, a.slice_id, a.path, a.state, " \
 	"a.size_source, a.bytes, a.files, a.last_activity, a.generation, " \
-	"a.pinned, a.created, a.updated FROM accounts a " \
+	"a.pinned, a.created, a.updated, a.online FROM accounts a " \
 	"JOIN slices s ON s.id = a.slice_id "
 
 /* Fill an account from a row of ACCOUNT_SELECT; strings are copied. */
@@ -30,6 +30,7 @@ account_from_row(sqlite3_stmt *stmt, struct state_account *a)
 	a->pinned = sqlite3_column_int(stmt, 11);
 	a->created = sqlite3_column_int64(stmt, 12);
 	a->updated = sqlite3_column_int64(stmt, 13);
+	a->online = sqlite3_column_int(stmt, 14);
 }
 
 void
@@ -512,4 +513,24 @@ state_account_set_pinned(struct state *st, const char *user, int pinned,
 bad:
 	state_rollback(st);
 	return -1;
+}
+
+int
+state_presence_set(struct state *st, const char *user, int online,
+    char **cause)
+{
+	sqlite3_stmt *stmt;
+
+	if ((stmt = st_prepare(st, "UPDATE accounts SET online = ?, "
+	    "last_activity = ? WHERE user = ?", cause)) == NULL)
+		return -1;
+	sqlite3_bind_int(stmt, 1, online != 0);
+	sqlite3_bind_int64(stmt, 2, now_unix());
+	st_bind_text(stmt, 3, user);
+	if (st_exec_stmt(st, stmt, cause, "recording presence") != 0)
+		return -1;
+	if (sqlite3_changes(st->db) != 1)
+		return fail(cause, "account '%s' not found; see 'mailshift "
+		    "account list'", user);
+	return 0;
 }

@@ -22,7 +22,8 @@
 	"m.error, m.retired_path, coalesce(m.retired_at, 0), " \
 	"coalesce(m.purged_at, 0), m.created, m.updated, " \
 	"coalesce(m.started, 0), coalesce(m.finished, 0), " \
-	"coalesce(m.after_move, 0), coalesce(m.plan_id, 0) FROM moves m " \
+	"coalesce(m.after_move, 0), coalesce(m.plan_id, 0), m.last_change " \
+	"FROM moves m " \
 	"JOIN accounts a ON a.id = m.account_id " \
 	"JOIN slices ss ON ss.id = m.source_slice " \
 	"JOIN slices ts ON ts.id = m.target_slice "
@@ -66,6 +67,7 @@ move_from_row(sqlite3_stmt *s, struct state_move *m)
 	m->finished = sqlite3_column_int64(s, 33);
 	m->after_move = sqlite3_column_int64(s, 34);
 	m->plan_id = sqlite3_column_int64(s, 35);
+	m->last_change = sqlite3_column_int64(s, 36);
 }
 
 void
@@ -750,4 +752,17 @@ state_move_set_hold(struct state *st, int64_t id, int hold, char **cause)
 bad:
 	state_rollback(st);
 	return -1;
+}
+
+int
+state_move_changed(struct state *st, int64_t id, int64_t when, char **cause)
+{
+	sqlite3_stmt *stmt;
+
+	if ((stmt = st_prepare(st, "UPDATE moves SET last_change = max("
+	    "last_change, ?) WHERE id = ?", cause)) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, when);
+	sqlite3_bind_int64(stmt, 2, id);
+	return st_exec_stmt(st, stmt, cause, "recording activity");
 }

@@ -174,6 +174,10 @@ static const char *const migrations[] = {
 	"  FROM accounts a"
 	"  JOIN slices s ON s.id = a.slice_id"
 	"  JOIN servers sv ON sv.id = s.server_id;",
+
+	/* 6 -> 7: presence pushed by access servers; mailbox activity. */
+	"ALTER TABLE accounts ADD COLUMN online INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE moves ADD COLUMN last_change INTEGER NOT NULL DEFAULT 0;",
 };
 
 sqlite3_stmt *

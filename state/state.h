@@ -19,6 +19,8 @@
  *   5        daemon (its pid, start, heartbeat and totals, for status)
  *   6        accounts.locked_until (a lock expires by itself), route view
  *            honours it; moves.owner_start (the owner's boot and start)
+ *   7        accounts.online (presence); moves.last_change (activity
+ *            the passes saw)
  */
 #ifndef MAILSHIFT_STATE_H
 #define MAILSHIFT_STATE_H
@@ -27,7 +29,7 @@
 #include <stdint.h>
 
 #define STATE_APPLICATION_ID 0x4d534846
-#define STATE_SCHEMA_VERSION 6
+#define STATE_SCHEMA_VERSION 7
 
 struct state;
 
@@ -131,6 +133,7 @@ struct state_account {
 	int64_t	 last_activity;
 	int64_t	 generation;
 	int	 pinned;
+	int	 online;		/* pushed by an access server */
 	int64_t	 created;
 	int64_t	 updated;
 };
@@ -151,6 +154,9 @@ int state_account_insert(struct state *, const char *user, int64_t slice_id,
 /* Refresh sizes and activity of an account (and make it active again). */
 int state_account_update_usage(struct state *, int64_t id, uint64_t bytes,
     uint64_t files, int64_t last_activity, const char *size_source,
+    char **cause);
+/* Record what an access server says: online, or offline from now on. */
+int state_presence_set(struct state *, const char *user, int online,
     char **cause);
 /* Pin an account (plans never move it) or unpin it. */
 int state_account_set_pinned(struct state *, const char *user, int pinned,
@@ -245,6 +251,8 @@ struct state_move {
 	int64_t	 started;
 	int64_t	 finished;
 	int64_t	 after_move;		/* waits for this move, 0 = none */
+	int64_t	 last_change;		/* when a pass last saw the user's
+					   mailbox change, 0 = never */
 	int64_t	 plan_id;		/* 0 = not from a plan */
 };
 
@@ -286,6 +294,9 @@ void state_move_release(struct state *, int64_t id);
 /* Change state from one open state to another (guarded). */
 int state_move_set_state(struct state *, int64_t id, const char *from,
     const char *to, char **cause);
+/* Record that a pass saw the mailbox change (the user is active). */
+int state_move_changed(struct state *, int64_t id, int64_t when,
+    char **cause);
 /* Record progress after a pass. */
 int state_move_progress(struct state *, int64_t id, uint64_t bytes_done,
     uint64_t files_done, uint64_t bytes_total, uint64_t files_total,

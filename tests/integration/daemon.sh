@@ -9,7 +9,7 @@ free_port() {
 # A config for the daemon: no lock grace, a free port, extra settings.
 daemon_conf() {
 	PORT=$(free_port)
-	move_conf "daemon.listen=127.0.0.1:$PORT" "$@"
+	move_conf "daemon.listen=127.0.0.1:$PORT" presence.idle=0s "$@"
 }
 
 start_daemon() {
@@ -260,10 +260,64 @@ name:2,S"
 	stop_daemon
 }
 
+t_presence_catalog() {
+	fleet
+	daemon_conf presence.idle=2s
+	mkbox "$D/s1/example.com/alice" 10
+	touch -d '2020-01-01' "$D/s1/example.com/alice/cur" "$D/s1/example.com/alice/new"
+	ok discover
+	ok presence alice@example.com online
+	ok move alice@example.com --to s2
+	start_daemon
+	wait_for "grep -q 'cutover waits: the user is online (catalog)' '$D/daemon.log'" 20 ||
+	    fail "no wait for an online user: $(tail -3 "$D/daemon.log")"
+	sleep 2
+	[ "$(state_of 1)" = ready ] || fail "cut over an online user"
+	ok presence alice@example.com offline
+	wait_for "grep -q 'the user was active' '$D/daemon.log'" 10 ||
+	    fail "idle time not honoured: $(tail -3 "$D/daemon.log")"
+	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 1')\" = done ]" 20 ||
+	    fail "not done after the user went offline: $(tail -3 "$D/daemon.log")"
+	stop_daemon
+	ms presence alice@example.com away
+	expect_rc 2
+	ms presence bob@example.com online
+	expect_rc 1
+	expect_err "account 'bob@example.com' not found"
+}
+
+t_presence_command_and_window() {
+	fleet
+	printf 'username proto pid ip\nalice@example.com imap 1 ::1\n' >"$D/who"
+	daemon_conf presence.sources=command "presence.command=cat $D/who" \
+	    presence.command_interval=1s
+	mkbox "$D/s1/example.com/alice" 10
+	ok discover
+	ok move alice@example.com --to s2
+	start_daemon
+	wait_for "grep -q 'the user is online (presence command)' '$D/daemon.log'" 20 ||
+	    fail "the command source was not asked: $(tail -3 "$D/daemon.log")"
+	# Offline now, but a window forbids cutovers: still waiting.
+	printf 'username proto pid ip\n' >"$D/who"
+	printf '[window allday]\nfrom = 00:00\nto = 24:00\ncutover = no\n' >>"$MAILSHIFT_CONFIG"
+	kill -HUP "$DPID"
+	wait_for "grep -q \"window 'allday' allows no cutovers\" '$D/daemon.log'" 20 ||
+	    fail "the window was not honoured: $(tail -3 "$D/daemon.log")"
+	[ "$(state_of 1)" = ready ] || fail "cut over in a no-cutover window"
+	sed -i 's/cutover = no/cutover = yes/' "$MAILSHIFT_CONFIG"
+	kill -HUP "$DPID"
+	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 1')\" = done ]" 20 ||
+	    fail "not done once allowed: $(tail -3 "$D/daemon.log")"
+	grep -q "window: allday" "$D/daemon.log" || fail "window not logged"
+	stop_daemon
+}
+
 t "20 moves over 4 slices: every one done, caps 4/1/1 held" t_twenty_moves_caps
 t "a held move waits at ready until released" t_hold_waits
 t "pause, resume and cancel take effect within 2 s" t_pause_resume_cancel
 t "kill -9 mid-moves, restart: every move done, mailboxes identical" t_kill9_restart
 t "one daemon per catalog; /status, /metrics, 404; SIGHUP keeps a good config" t_sighup_and_http
 t "failed moves retry with back-off, then stay failed; resume retries" t_retries
+t "presence from the catalog: online waits, offline plus idle cuts over" t_presence_catalog
+t "presence from a command, and a window without cutovers" t_presence_command_and_window
 done_testing
