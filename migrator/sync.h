@@ -85,7 +85,7 @@ int sync_verify(int src, int dst, int content, int check_owner,
  * trusted mtime and that still have that mtime on both sides (entries
  * there are only added, removed or renamed, which changes the mtime).
  * This is what runs under the cutover lock; sync_verify runs in full
- * right after the switch.
+ * right after the switch. Both hold one directory's listings at a time.
  */
 int sync_verify_changed(struct sync *, int check_owner, uint64_t *files,
     uint64_t *bytes, char **cause);
