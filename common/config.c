@@ -40,6 +40,7 @@ config_defaults(struct config *c)
 	c->max_retries = 5;
 	c->retry_base = 30;
 	c->ready_pass = 300;
+	c->health_window = 30;
 	c->presence_sources = PRESENCE_CATALOG | PRESENCE_MAILBOX;
 	c->presence_idle = 900;
 	c->presence_interval = 60;
@@ -131,6 +132,8 @@ static const struct key keys[] = {
 	{ "daemon", "max_retries", K_COUNT, OFF(max_retries), { NULL } },
 	{ "daemon", "retry_base", K_DURATION, OFF(retry_base), { NULL } },
 	{ "daemon", "ready_pass", K_DURATION, OFF(ready_pass), { NULL } },
+	{ "daemon", "health_window", K_DURATION, OFF(health_window),
+	    { NULL } },
 	{ "presence", "sources", K_SOURCES, OFF(presence_sources), { NULL } },
 	{ "presence", "idle", K_DURATION, OFF(presence_idle), { NULL } },
 	{ "presence", "command", K_STRING, OFF(presence_command), { NULL } },

@@ -31,6 +31,8 @@
  *   max_retries = 5              ; then a failed move stays failed
  *   retry_base = 30s             ; back-off: 30s, 2m, 8m, ...
  *   ready_pass = 5m              ; delta pass interval of held moves
+ *   health_window = 30s          ; latency 5x its baseline this long:
+ *                                ; slow down, then pause the slice's moves
  *
  *   [presence]
  *   sources = catalog,mailbox    ; who must agree a user is offline:
@@ -101,6 +103,7 @@ struct config {
 	uint64_t max_retries;		/* [daemon] */
 	uint64_t retry_base;		/* [daemon] seconds */
 	uint64_t ready_pass;		/* [daemon] seconds */
+	uint64_t health_window;		/* [daemon] seconds */
 	unsigned presence_sources;	/* [presence] PRESENCE_* */
 	uint64_t presence_idle;		/* [presence] idle, seconds */
 	char	*presence_command;	/* [presence] command, or NULL */

@@ -5,6 +5,7 @@
 #include "json.h"
 #include "move.h"
 #include "state.h"
+#include "throttle.h"
 #include "util.h"
 
 #include <errno.h>
@@ -24,8 +25,40 @@
 #include <unistd.h>
 
 #define MAX_WORKERS 16
+#define MAX_SLICES 256		/* slices whose health is watched */
+#define SAMPLES 512		/* latency samples kept per slice */
+#define SLOW_FACTOR 5.0		/* recent median over baseline: slow */
+#define OK_FACTOR 2.0		/* back under this: recovered */
+#define FLOOR 0.005		/* latencies under 5 ms are never "slow" */
+#define SLOW_BYTES (1 << 20)	/* rates of moves touching a slow slice */
+#define SLOW_FILES 20
+
+static void logmsg(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+enum health_state { HEALTH_OK, HEALTH_SLOW, HEALTH_PAUSED };
+
+/*
+ * The latency a slice showed the copier, and what was made of it: the
+ * samples of the current second, then one median per second for ten
+ * minutes, so that the judgement does not depend on the copy rate.
+ */
+#define SECONDS 600
 #define HEARTBEAT 5		/* seconds between status writes */
 #define RESCHEDULE 5		/* seconds between scheduling rounds */
+
+struct health {
+	int64_t		 slice;
+	double		 v[SAMPLES];	/* this second's samples */
+	int		 n;
+	double		 st[SECONDS];	/* when, monotonic seconds */
+	double		 sv[SECONDS];	/* that second's median */
+	int		 sn;
+	int		 shead;
+	enum health_state state;
+	double		 since;		/* monotonic time of the last change */
+	double		 baseline;	/* median before it got slow */
+	double		 recent;	/* median of the last window */
+};
 
 struct daemon;
 
@@ -43,6 +76,7 @@ struct worker {
 	char			*cause;
 	struct move_result	 res;
 	struct config		 cfg;		/* the numbers in force */
+	volatile uint64_t	 limits[2];	/* window and health rates */
 };
 
 /* When a held move last had its delta pass. */
@@ -88,7 +122,200 @@ struct daemon {
 	char			 command_error[256];
 	char		       **waits;		/* "id reason" last logged */
 	size_t			 nwaits;
+	pthread_mutex_t		 hmu;		/* health below */
+	struct health		 health[MAX_SLICES];
+	int			 nhealth;
 };
+
+/* The health record of a slice (created on first use), hmu held. */
+static struct health *
+health_of(struct daemon *d, int64_t slice)
+{
+	int i;
+
+	for (i = 0; i < d->nhealth; i++) {
+		if (d->health[i].slice == slice)
+			return &d->health[i];
+	}
+	if (d->nhealth == MAX_SLICES)
+		return NULL;
+	memset(&d->health[d->nhealth], 0, sizeof d->health[0]);
+	d->health[d->nhealth].slice = slice;
+	return &d->health[d->nhealth++];
+}
+
+/* A worker reports how long a file's metadata work took on a slice. */
+static void
+on_latency(void *arg, int64_t slice, int side, double seconds)
+{
+	struct worker *w = arg;
+	struct daemon *d = w->d;
+	struct health *h;
+
+	(void)side;
+	pthread_mutex_lock(&d->hmu);
+	if ((h = health_of(d, slice)) != NULL && h->n < SAMPLES)
+		h->v[h->n++] = seconds;
+	pthread_mutex_unlock(&d->hmu);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmp_double);
+	return v[n / 2];
+}
+
+/* Median of the per-second medians after (or before) time t; -1 if too
+ * few of them. */
+static double
+median_since(const struct health *h, double t, int after, int need)
+{
+	double v[SECONDS];
+	int i, n = 0;
+
+	for (i = 0; i < h->sn; i++) {
+		if ((h->st[i] >= t) == after)
+			v[n++] = h->sv[i];
+	}
+	return n < need ? -1 : median(v, n);
+}
+
+static const char *
+health_name(enum health_state s)
+{
+	return s == HEALTH_OK ? "ok" : s == HEALTH_SLOW ? "slow" : "paused";
+}
+
+/* Is this slice paused for its health? hmu not held. */
+static int
+slice_paused(struct daemon *d, int64_t slice)
+{
+	int i, paused = 0;
+
+	pthread_mutex_lock(&d->hmu);
+	for (i = 0; i < d->nhealth; i++) {
+		if (d->health[i].slice == slice)
+			paused = d->health[i].state == HEALTH_PAUSED;
+	}
+	pthread_mutex_unlock(&d->hmu);
+	return paused;
+}
+
+/*
+ * Judge every slice's latency against its own baseline: five times the
+ * baseline for a window slows its moves down, for another window pauses
+ * them; after a window of pause the moves try again (to measure), and
+ * under twice the baseline the slice is healthy again.
+ */
+static void
+health_check(struct daemon *d)
+{
+	double now = monotonic_now(), win = (double)d->cfg.health_window;
+	struct health *h;
+	int i, j, changed;
+
+	pthread_mutex_lock(&d->hmu);
+	for (i = 0; i < d->nhealth; i++) {
+		h = &d->health[i];
+		if (h->n > 0) {
+			h->st[h->shead] = now;
+			h->sv[h->shead] = median(h->v, h->n);
+			h->shead = (h->shead + 1) % SECONDS;
+			if (h->sn < SECONDS)
+				h->sn++;
+			h->n = 0;
+		}
+		h->recent = median_since(h, now - win, 1, 2);
+		changed = 0;
+		switch (h->state) {
+		case HEALTH_OK:
+			h->baseline = median_since(h, now - win, 0, 3);
+			if (h->baseline > 0 && h->recent > FLOOR &&
+			    h->recent > SLOW_FACTOR * h->baseline) {
+				h->state = HEALTH_SLOW;
+				changed = 1;
+			}
+			break;
+		case HEALTH_SLOW:
+			/* No samples for a window: nothing runs there to
+			 * judge, or to protect. */
+			if (now - h->since >= win && (h->recent < 0 ||
+			    h->recent < OK_FACTOR * h->baseline ||
+			    h->recent < FLOOR)) {
+				h->state = HEALTH_OK;
+				changed = 1;
+			} else if (h->recent > FLOOR && h->recent >
+			    SLOW_FACTOR * h->baseline && now - h->since >= win) {
+				h->state = HEALTH_PAUSED;
+				changed = 1;
+			}
+			break;
+		case HEALTH_PAUSED:
+			/* Try again, to see whether it got better. */
+			if (now - h->since >= win) {
+				h->state = HEALTH_SLOW;
+				h->sn = h->shead = 0;
+				changed = 1;
+			}
+			break;
+		}
+		if (!changed)
+			continue;
+		h->since = now;
+		if (h->recent < 0)
+			logmsg("slice %lld: %s (no latency measured in the last "
+			    "%.0f s)", (long long)h->slice, h->state ==
+			    HEALTH_OK ? "recovered" : "moves try again",
+			    win);
+		else
+			logmsg("slice %lld: %s (latency %.2f ms, baseline "
+			    "%.2f ms)", (long long)h->slice, h->state ==
+			    HEALTH_OK ? "recovered" : h->state == HEALTH_SLOW ?
+			    "degraded, its moves slow down" : "degraded, its "
+			    "moves pause", h->recent * 1000, h->baseline *
+			    1000);
+		if (h->state == HEALTH_PAUSED) {
+			for (j = 0; j < d->nw; j++) {
+				if (d->w[j]->source == h->slice ||
+				    d->w[j]->target == h->slice)
+					d->w[j]->stop = 1;
+			}
+		}
+	}
+	pthread_mutex_unlock(&d->hmu);
+}
+
+/* Rates for a worker: the window's, or slow ones near a slow slice. */
+static void
+worker_limits(struct daemon *d, struct worker *w)
+{
+	uint64_t b = d->limits[0], f = d->limits[1];
+	int i, slow = 0;
+
+	pthread_mutex_lock(&d->hmu);
+	for (i = 0; i < d->nhealth; i++) {
+		if ((d->health[i].slice == w->source ||
+		    d->health[i].slice == w->target) &&
+		    d->health[i].state != HEALTH_OK)
+			slow = 1;
+	}
+	pthread_mutex_unlock(&d->hmu);
+	if (slow) {
+		b = b == 0 || b > SLOW_BYTES ? SLOW_BYTES : b;
+		f = f == 0 || f > SLOW_FILES ? SLOW_FILES : f;
+	}
+	w->limits[0] = b;
+	w->limits[1] = f;
+}
 
 static int
 user_listed(struct daemon *d, const char *user)
@@ -166,9 +393,6 @@ gate(void *arg, struct state *st, const struct state_move *m,
 
 /* One log line: time, then the message (stderr; systemd keeps it). */
 static void
-logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
 logmsg(const char *fmt, ...)
 {
 	char when[32];
@@ -188,7 +412,8 @@ worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct move_opts mo = { .config = &w->cfg, .stop = &w->stop,
-	    .limits = w->d->limits, .gate = gate, .gate_arg = w };
+	    .limits = w->limits, .gate = gate, .gate_arg = w,
+	    .latency = on_latency, .latency_arg = w };
 	struct state *st;
 	char c = 'x';
 
@@ -295,6 +520,9 @@ pick_cb(const struct state_runnable *r, void *arg)
 	}
 	if (p->room <= 0)
 		return 1;
+	if (slice_paused(d, r->source_slice) ||
+	    slice_paused(d, r->target_slice))
+		return 0;
 	if (load(p, r->source_slice, 1) >= (int)d->cfg.per_source ||
 	    load(p, r->target_slice, 0) >= (int)d->cfg.per_target)
 		return 0;
@@ -319,6 +547,7 @@ start_worker(struct daemon *d, int64_t id, int64_t src, int64_t dst)
 	w->source = src;
 	w->target = dst;
 	config_numbers(&w->cfg, &d->cfg);
+	worker_limits(d, w);
 	if (pthread_create(&w->th, NULL, worker_main, w) != 0) {
 		logmsg("move %lld: cannot start a worker thread: %s",
 		    (long long)id, strerror(errno));
@@ -680,6 +909,9 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	apply_window(d);
 	presence_poll(d);
+	health_check(d);
+	for (int k = 0; k < d->nw; k++)
+		worker_limits(d, d->w[k]);
 	v = state_data_version(d->st);
 	if (v != d->data_version) {
 		/* Something changed (a release, presence, a new move): look
@@ -797,6 +1029,20 @@ http_status(struct evhttp_request *req, void *arg)
 	for (i = 0; i < d->nw; i++)
 		json_int(&j, NULL, d->w[i]->id);
 	json_array_close(&j);
+	json_array_open(&j, "degraded");
+	pthread_mutex_lock(&d->hmu);
+	for (i = 0; i < d->nhealth; i++) {
+		if (d->health[i].state == HEALTH_OK)
+			continue;
+		json_object_open(&j, NULL);
+		json_int(&j, "slice", d->health[i].slice);
+		json_string(&j, "state", health_name(d->health[i].state));
+		json_double(&j, "latency", d->health[i].recent);
+		json_double(&j, "baseline", d->health[i].baseline);
+		json_object_close(&j);
+	}
+	pthread_mutex_unlock(&d->hmu);
+	json_array_close(&j);
 	json_object_close(&j);
 	json_end(&j);
 	fclose(f);
@@ -839,6 +1085,26 @@ http_metrics(struct evhttp_request *req, void *arg)
 	    "mailshift_copied_files_total counter\n"
 	    "mailshift_copied_files_total %llu\n",
 	    (unsigned long long)d->files);
+	evbuffer_add_printf(b, "# HELP mailshift_slice_latency_seconds Median "
+	    "latency of the copier's file work on a slice, last window.\n"
+	    "# TYPE mailshift_slice_latency_seconds gauge\n");
+	pthread_mutex_lock(&d->hmu);
+	for (i = 0; i < d->nhealth; i++) {
+		if (d->health[i].recent >= 0)
+			evbuffer_add_printf(b, "mailshift_slice_latency_seconds"
+			    "{slice=\"%lld\"} %.6f\n",
+			    (long long)d->health[i].slice,
+			    d->health[i].recent);
+	}
+	evbuffer_add_printf(b, "# HELP mailshift_slice_degraded 1 while a "
+	    "slice is slow or paused for its latency.\n# TYPE "
+	    "mailshift_slice_degraded gauge\n");
+	for (i = 0; i < d->nhealth; i++)
+		evbuffer_add_printf(b, "mailshift_slice_degraded{slice=\"%lld\","
+		    "state=\"%s\"} %d\n", (long long)d->health[i].slice,
+		    health_name(d->health[i].state),
+		    d->health[i].state != HEALTH_OK);
+	pthread_mutex_unlock(&d->hmu);
 	evbuffer_add_printf(b, "# HELP mailshift_start_time_seconds When the "
 	    "daemon started.\n# TYPE mailshift_start_time_seconds gauge\n"
 	    "mailshift_start_time_seconds %lld\n", (long long)d->started);
@@ -945,6 +1211,7 @@ daemon_run(const char *db, const char *config_file, int required,
 	d->cfg.presence_command = cfg->presence_command ?
 	    xstrdup(cfg->presence_command) : NULL;
 	pthread_mutex_init(&d->mu, NULL);
+	pthread_mutex_init(&d->hmu, NULL);
 	apply_window(d);
 	signal(SIGPIPE, SIG_IGN);
 	if ((d->st = state_open(db, 0, cause)) == NULL ||

@@ -278,6 +278,16 @@ on_progress(void *arg, const struct sync_stats *s)
 }
 
 static void
+on_latency(void *arg, int side, double seconds)
+{
+	struct run *r = arg;
+
+	if (r->o->latency != NULL)
+		r->o->latency(r->o->latency_arg, side == 0 ? r->m.source_slice :
+		    r->m.target_slice, side, seconds);
+}
+
+static void
 on_hook(void *arg, const char *point, uint64_t n)
 {
 	(void)arg;
@@ -635,7 +645,7 @@ run_steps(struct run *r, char **cause)
 	struct sync_stats stats;
 	struct sync *s = NULL;
 	struct stat like;
-	char *dir, *base;
+	char *dir, *base, slow[MS_PATH_MAX];
 	int rc = -1, n, fd;
 
 	if ((r->sroot = open_root(r->m.source_root, r->m.source, cause)) < 0 ||
@@ -710,6 +720,13 @@ run_steps(struct run *r, char **cause)
 		sc.workers = 4;
 	sc.stop = r->o->stop;
 	sc.limits = r->o->limits;
+	sc.latency = on_latency;
+	/* Test hook: a delay on every file created on the target slice. */
+	if (getenv("MAILSHIFT_TEST_HOOKS") != NULL) {
+		snprintf(slow, sizeof slow, "%s/.mailshift-test-slow",
+		    r->m.target_root);
+		sc.slow_file = slow;
+	}
 	s = sync_new(r->src, r->dst, &sc);
 
 	if (strcmp(r->m.state, "copying") == 0 ||

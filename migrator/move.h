@@ -53,6 +53,10 @@ struct move_opts {
 	int		(*gate)(void *, struct state *, const struct state_move *,
 			    const char **why);
 	void		*gate_arg;
+	/* Per-file latency, for the daemon's health watch: slice id, 0 for
+	 * reading the source, 1 for writing the target, seconds. */
+	void		(*latency)(void *, int64_t slice, int side, double);
+	void		*latency_arg;
 };
 
 struct move_result {

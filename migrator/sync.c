@@ -75,6 +75,8 @@ struct sync {
 	double			 last_progress;
 	int			 stopped;	/* cfg.stop was seen */
 	int			 unthrottled;	/* cutover: no throttle */
+	double			 slow_checked;	/* test hook, see sync.h */
+	int			 slow_ms;
 	pthread_mutex_t		 mu;		/* stats, hooks, progress */
 	pthread_mutex_t		 tmu;		/* the throttle */
 	struct batch		*batch;		/* of the directory at hand */
@@ -436,6 +438,35 @@ copy_data(struct sync *s, int sfd, int dfd, off_t size, const char *rel,
 	return total;
 }
 
+/* The test hook's delay, read from its file at most four times a second. */
+static void
+test_slow(struct sync *s)
+{
+	double now;
+	char buf[32];
+	int fd, ms = 0;
+	ssize_t n;
+
+	if (s->cfg.slow_file == NULL)
+		return;
+	now = monotonic_now();
+	pthread_mutex_lock(&s->mu);
+	if (now - s->slow_checked > 0.25) {
+		s->slow_checked = now;
+		if ((fd = open(s->cfg.slow_file, O_RDONLY | O_CLOEXEC)) >= 0) {
+			n = read(fd, buf, sizeof buf - 1);
+			close(fd);
+			buf[n > 0 ? n : 0] = '\0';
+			ms = atoi(buf);
+		}
+		s->slow_ms = ms;
+	}
+	ms = s->slow_ms;
+	pthread_mutex_unlock(&s->mu);
+	if (ms > 0)
+		usleep((useconds_t)ms * 1000);
+}
+
 /* Copy regular file name from sdir to ddir through a temporary name. */
 static int
 copy_file(struct sync *s, int sdir, int ddir, const char *rel,
@@ -446,8 +477,11 @@ copy_file(struct sync *s, int sdir, int ddir, const char *rel,
 	int sfd, dfd;
 	int64_t n;
 
+	double t0, t1, t2 = 0, t3;
+
 	if (check_stop(s, cause) != 0)
 		return -1;
+	t0 = monotonic_now();
 	/* O_NONBLOCK: a name swapped for a FIFO must not hang the copy. */
 	sfd = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 	    O_NONBLOCK | O_NOATIME);
@@ -463,7 +497,9 @@ copy_file(struct sync *s, int sdir, int ddir, const char *rel,
 		close(sfd);
 		return 0;		/* replaced meanwhile: next pass */
 	}
+	t1 = monotonic_now();
 	tmp_name(tmp, sizeof tmp);
+	test_slow(s);
 	if ((dfd = openat(ddir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600)) < 0) {
 		if (errno == ENOSPC || errno == EDQUOT)
@@ -471,6 +507,7 @@ copy_file(struct sync *s, int sdir, int ddir, const char *rel,
 		close(sfd);
 		return sys_fail(cause, "cannot create a copy of", rel, name);
 	}
+	t2 = monotonic_now() - t1;
 	if ((n = copy_data(s, sfd, dfd, st.st_size, rel, name, cause)) < 0)
 		goto bad;
 	/*
@@ -501,11 +538,16 @@ copy_file(struct sync *s, int sdir, int ddir, const char *rel,
 		goto bad;
 	}
 	dfd = -1;
+	t3 = monotonic_now();
 	if (renameat(ddir, tmp, ddir, name) != 0) {
 		sys_fail(cause, "cannot rename into place", rel, name);
 		goto bad;
 	}
 	close(sfd);
+	if (s->cfg.latency != NULL) {
+		s->cfg.latency(s->cfg.arg, 0, t1 - t0);
+		s->cfg.latency(s->cfg.arg, 1, t2 + monotonic_now() - t3);
+	}
 	take(s, 0, 1);
 	pthread_mutex_lock(&s->mu);
 	s->stats->files_copied++;

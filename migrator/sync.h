@@ -46,6 +46,12 @@ struct sync_config {
 	/* Bytes/s and files/s set by another thread (time windows): the
 	 * throttle follows them. NULL keeps the throttle's own rates. */
 	const volatile uint64_t *limits;
+	/* Latency of each file's metadata work: side 0 opening it on the
+	 * source, side 1 creating and renaming it on the target. */
+	void		(*latency)(void *, int side, double seconds);
+	/* Test hook: a file whose number (ms) is a delay added to every
+	 * file created on the target, while the file exists. */
+	const char	*slow_file;
 	/* Called now and then with the running totals of the pass. */
 	void		(*progress)(void *, const struct sync_stats *);
 	/* Test hook at named points ("file", "mid-file") with a count. */

@@ -312,6 +312,40 @@ t_presence_command_and_window() {
 	stop_daemon
 }
 
+t_health_backoff() {
+	fleet
+	daemon_conf daemon.health_window=2s throttle.files_per_second=100
+	"$GEN" --accounts 1 --messages 900 --max-size 2000 --seed 75 "$D/s1" \
+	    >/dev/null || fail "generator failed"
+	ok discover
+	cp -a "$D/s1/example.net/user0001" "$D/original"
+	ok move user0001@example.net --to s2
+	MAILSHIFT_TEST_HOOKS=1
+	export MAILSHIFT_TEST_HOOKS
+	start_daemon
+	sleep 5.5
+	# The target slice turns slow: 40 ms on every file created there.
+	echo 40 >"$D/s2/.mailshift-test-slow"
+	wait_for "grep -q 'slice 2: degraded, its moves slow down' '$D/daemon.log'" 10 ||
+	    fail "no slow-down: $(tail -5 "$D/daemon.log")"
+	curl -sf "http://127.0.0.1:$PORT/metrics" | grep -q 'mailshift_slice_degraded{slice="2",state="[a-z]*"} 1' ||
+	    fail "metrics do not say degraded"
+	curl -sf "http://127.0.0.1:$PORT/status" >"$D/out"
+	json_check 'any(x["slice"] == 2 for x in j["degraded"])'
+	wait_for "grep -q 'slice 2: degraded, its moves pause' '$D/daemon.log'" 10 ||
+	    fail "no pause: $(tail -5 "$D/daemon.log")"
+	wait_for "grep -q 'move 1: stopped at a safe point' '$D/daemon.log'" 5 ||
+	    fail "the move was not stopped"
+	rm "$D/s2/.mailshift-test-slow"
+	wait_for "grep -q 'slice 2: recovered' '$D/daemon.log'" 20 ||
+	    fail "no recovery: $(tail -5 "$D/daemon.log")"
+	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 1')\" = done ]" 30 ||
+	    fail "not done after recovery: $(tail -5 "$D/daemon.log")"
+	stop_daemon
+	unset MAILSHIFT_TEST_HOOKS
+	same_tree "$D/original" "$D/s2/example.net/user0001"
+}
+
 t "20 moves over 4 slices: every one done, caps 4/1/1 held" t_twenty_moves_caps
 t "a held move waits at ready until released" t_hold_waits
 t "pause, resume and cancel take effect within 2 s" t_pause_resume_cancel
@@ -320,4 +354,5 @@ t "one daemon per catalog; /status, /metrics, 404; SIGHUP keeps a good config" t
 t "failed moves retry with back-off, then stay failed; resume retries" t_retries
 t "presence from the catalog: online waits, offline plus idle cuts over" t_presence_catalog
 t "presence from a command, and a window without cutovers" t_presence_command_and_window
+t "a slow target slice: slow down, pause, recover by itself" t_health_backoff
 done_testing
