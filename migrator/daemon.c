@@ -1105,6 +1105,34 @@ http_metrics(struct evhttp_request *req, void *arg)
 		    health_name(d->health[i].state),
 		    d->health[i].state != HEALTH_OK);
 	pthread_mutex_unlock(&d->hmu);
+	{
+		static const int64_t bounds[] = { 10, 50, 100, 250, 500, 1000,
+		    5000, 30000 };
+		int64_t counts[9], sum, cum = 0;
+		int k;
+
+		if (state_lock_histogram(d->st, bounds, 8, counts, &sum,
+		    NULL) == 0) {
+			evbuffer_add_printf(b, "# HELP "
+			    "mailshift_cutover_lock_seconds How long "
+			    "accounts were locked at cutover.\n# TYPE "
+			    "mailshift_cutover_lock_seconds histogram\n");
+			for (k = 0; k < 8; k++) {
+				cum += counts[k];
+				evbuffer_add_printf(b,
+				    "mailshift_cutover_lock_seconds_bucket"
+				    "{le=\"%g\"} %lld\n", (double)bounds[k] /
+				    1000, (long long)cum);
+			}
+			cum += counts[8];
+			evbuffer_add_printf(b,
+			    "mailshift_cutover_lock_seconds_bucket{le=\"+Inf\"}"
+			    " %lld\nmailshift_cutover_lock_seconds_sum %.3f\n"
+			    "mailshift_cutover_lock_seconds_count %lld\n",
+			    (long long)cum, (double)sum / 1000,
+			    (long long)cum);
+		}
+	}
 	evbuffer_add_printf(b, "# HELP mailshift_start_time_seconds When the "
 	    "daemon started.\n# TYPE mailshift_start_time_seconds gauge\n"
 	    "mailshift_start_time_seconds %lld\n", (long long)d->started);

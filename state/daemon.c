@@ -228,3 +228,30 @@ state_move_next_try(struct state *st, int64_t now)
 	sqlite3_finalize(stmt);
 	return v;
 }
+
+int
+state_lock_histogram(struct state *st, const int64_t *bounds, int n,
+    int64_t *counts, int64_t *sum_ms, char **cause)
+{
+	sqlite3_stmt *stmt;
+	int64_t v;
+	int i, rc;
+
+	for (i = 0; i <= n; i++)
+		counts[i] = 0;
+	*sum_ms = 0;
+	if ((stmt = st_prepare(st, "SELECT lock_ms FROM moves WHERE state = "
+	    "'done' AND lock_ms IS NOT NULL", cause)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		v = sqlite3_column_int64(stmt, 0);
+		*sum_ms += v;
+		for (i = 0; i < n && v > bounds[i]; i++)
+			;
+		counts[i]++;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return st_fail(st, cause, "reading lock times");
+	return 0;
+}

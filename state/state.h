@@ -437,6 +437,12 @@ int state_daemon_update(struct state *, const struct state_daemon *,
     char **cause);
 /* 0 and filled, 1 when no daemon ever ran, -1 on error. */
 int state_daemon_get(struct state *, struct state_daemon *, char **cause);
+/*
+ * Cutover lock times of done moves in buckets: counts[i] for lock_ms <=
+ * bounds[i] (and above the previous bound), counts[n] above the last.
+ */
+int state_lock_histogram(struct state *, const int64_t *bounds, int n,
+    int64_t *counts, int64_t *sum_ms, char **cause);
 /* Count moves by state into counts[] in the order of names[]. */
 int state_move_counts(struct state *, const char *const *names,
     int64_t *counts, char **cause);

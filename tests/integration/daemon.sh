@@ -202,7 +202,7 @@ t_sighup_and_http() {
 	curl -sf "http://127.0.0.1:$PORT/metrics" >"$D/metrics" || fail "no /metrics"
 	python3 - "$D/metrics" <<'PY' || fail "metrics do not parse"
 import re, sys
-sample = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*\})? -?[0-9.e+]+$')
+sample = re.compile(r'^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*\})? -?([0-9.e+-]+|\+Inf)$')
 names = set()
 for line in open(sys.argv[1]):
     line = line.rstrip("\n")
@@ -210,7 +210,8 @@ for line in open(sys.argv[1]):
         continue
     assert sample.match(line), line
     names.add(line.split("{")[0].split(" ")[0])
-for n in ("mailshift_moves", "mailshift_moves_running", "mailshift_copied_bytes_total"):
+for n in ("mailshift_moves", "mailshift_moves_running", "mailshift_copied_bytes_total",
+          "mailshift_cutover_lock_seconds_bucket", "mailshift_cutover_lock_seconds_count"):
     assert n in names, n
 PY
 	code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/nope")
