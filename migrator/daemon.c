@@ -555,8 +555,20 @@ start_worker(struct daemon *d, int64_t id, int64_t src, int64_t dst)
 		return;
 	}
 	d->w[d->nw++] = w;
-	logmsg("move %lld: started (slice %lld -> %lld), %d in flight",
-	    (long long)id, (long long)src, (long long)dst, d->nw);
+	{
+		struct state_move m;
+
+		if (state_move_get(d->st, id, &m, NULL) == 0) {
+			logmsg("move %lld: started (slice %lld -> %lld), %d in "
+			    "flight: %s from %s to %s, %s", (long long)id,
+			    (long long)src, (long long)dst, d->nw, m.user,
+			    m.source, m.target, m.state);
+			state_move_free(&m);
+		} else
+			logmsg("move %lld: started (slice %lld -> %lld), %d in "
+			    "flight", (long long)id, (long long)src,
+			    (long long)dst, d->nw);
+	}
 }
 
 /* Start what may start; cancel what was asked to be cancelled. */
