@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -122,6 +123,10 @@ struct daemon {
 	char			 command_error[256];
 	char		       **waits;		/* "id reason" last logged */
 	size_t			 nwaits;
+	struct ready_seen	*cool;		/* id: not before `when` */
+	size_t			 ncool;
+	dev_t			 db_dev;	/* the catalog file we opened */
+	ino_t			 db_ino;
 	pthread_mutex_t		 hmu;		/* health below */
 	struct health		 health[MAX_SLICES];
 	int			 nhealth;
@@ -492,6 +497,36 @@ ready_when(struct daemon *d, int64_t id)
 	return &d->ready[d->nready++].when;
 }
 
+/* Do not start move id again before `until` (it just failed to run). */
+static void
+cool_down(struct daemon *d, int64_t id, int64_t until)
+{
+	size_t i;
+
+	for (i = 0; i < d->ncool; i++) {
+		if (d->cool[i].id == id) {
+			d->cool[i].when = until;
+			return;
+		}
+	}
+	d->cool = xrealloc(d->cool, (d->ncool + 1) * sizeof *d->cool);
+	d->cool[d->ncool].id = id;
+	d->cool[d->ncool].when = until;
+	d->ncool++;
+}
+
+static int
+cooling(struct daemon *d, int64_t id, int64_t now)
+{
+	size_t i;
+
+	for (i = 0; i < d->ncool; i++) {
+		if (d->cool[i].id == id)
+			return d->cool[i].when > now;
+	}
+	return 0;
+}
+
 static int
 pick_cb(const struct state_runnable *r, void *arg)
 {
@@ -499,7 +534,7 @@ pick_cb(const struct state_runnable *r, void *arg)
 	struct daemon *d = p->d;
 	int64_t *when;
 
-	if (running(d, r->id))
+	if (running(d, r->id) || cooling(d, r->id, p->now))
 		return 0;
 	if (r->paused == 2) {
 		p->cancel = xrealloc(p->cancel, (size_t)(p->ncancel + 1) *
@@ -714,6 +749,9 @@ reap(struct daemon *d)
 		else {
 			logmsg("move %lld: %s", (long long)w->id, w->cause ?
 			    w->cause : "failed");
+			/* Whatever happened, not again at once. */
+			cool_down(d, w->id, now_unix() +
+			    (int64_t)d->cfg.retry_base);
 			retry_or_fail(d, w);
 		}
 		free(w->cause);
@@ -918,6 +956,22 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		if (d->nw == 0)
 			event_base_loopexit(d->base, NULL);
 		return;
+	}
+	{
+		struct stat sb;
+
+		if (stat(d->db, &sb) != 0 || sb.st_dev != d->db_dev ||
+		    sb.st_ino != d->db_ino) {
+			logmsg("the catalog %s was removed or replaced; "
+			    "stopping (start the daemon again on the new "
+			    "one)", d->db);
+			d->stopping = 1;
+			for (int k = 0; k < d->nw; k++)
+				d->w[k]->stop = 1;
+			if (d->nw == 0)
+				event_base_loopexit(d->base, NULL);
+			return;
+		}
 	}
 	apply_window(d);
 	presence_poll(d);
@@ -1276,6 +1330,16 @@ daemon_run(const char *db, const char *config_file, int required,
 	}
 	if (http_start(d, cause) != 0)
 		goto out;
+	{
+		struct stat sb;
+
+		if (stat(db, &sb) != 0) {
+			fail(cause, "catalog %s: %s", db, strerror(errno));
+			goto out;
+		}
+		d->db_dev = sb.st_dev;
+		d->db_ino = sb.st_ino;
+	}
 	d->started = now_unix();
 	d->data_version = state_data_version(d->st);
 	d->last_purge = d->started;
@@ -1318,6 +1382,7 @@ out:
 	state_close(d->st);
 	config_free(&d->cfg);
 	free(d->ready);
+	free(d->cool);
 	for (size_t k = 0; k < d->nwaits; k++)
 		free(d->waits[k]);
 	free(d->waits);

@@ -347,6 +347,16 @@ t_health_backoff() {
 	same_tree "$D/original" "$D/s2/example.net/user0001"
 }
 
+t_catalog_removed() {
+	fleet
+	daemon_conf
+	start_daemon
+	mv "$MAILSHIFT_DB" "$D/moved.db"
+	wait_for "! kill -0 $DPID" 5 || fail "daemon still runs without its catalog"
+	grep -q "was removed or replaced; stopping" "$D/daemon.log" ||
+	    fail "no reason logged: $(tail -3 "$D/daemon.log")"
+}
+
 t "20 moves over 4 slices: every one done, caps 4/1/1 held" t_twenty_moves_caps
 t "a held move waits at ready until released" t_hold_waits
 t "pause, resume and cancel take effect within 2 s" t_pause_resume_cancel
@@ -356,4 +366,5 @@ t "failed moves retry with back-off, then stay failed; resume retries" t_retries
 t "presence from the catalog: online waits, offline plus idle cuts over" t_presence_catalog
 t "presence from a command, and a window without cutovers" t_presence_command_and_window
 t "a slow target slice: slow down, pause, recover by itself" t_health_backoff
+t "the daemon stops when its catalog is removed or replaced" t_catalog_removed
 done_testing
