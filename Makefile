@@ -73,7 +73,7 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libmailshift.a \
-    tests/unit/testutil.h
+    tests/unit/testutil.h tests/unit/testfs.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests/unit -o $@ $< \
 	    $(BUILD)/libmailshift.a $(LDFLAGS_ALL) $(TEST_LIBS) $(PKG_LIBS) \

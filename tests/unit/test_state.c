@@ -1,6 +1,7 @@
 /* Unit tests of the catalog (state/). */
 #define _GNU_SOURCE
 #include "testutil.h"
+#include "testfs.h"
 
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -115,25 +116,6 @@ test_create(void **arg)
 	f->st = state_open(f->db, 0, NULL);
 	assert_non_null(f->st);
 	assert_int_equal(state_version_found(f->st), STATE_SCHEMA_VERSION);
-}
-
-/* Read a whole file into a heap buffer. */
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	assert_non_null(fp);
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	buf = malloc((size_t)n + 1);
-	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
-	fclose(fp);
-	*len = (size_t)n;
-	return buf;
 }
 
 /* A file that is not SQLite is refused and left byte for byte alone. */

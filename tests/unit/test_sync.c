@@ -1,6 +1,7 @@
 /* Unit tests of the bulk copy, delta passes and verification (sync.c). */
 #define _GNU_SOURCE
 #include "testutil.h"
+#include "testfs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -76,16 +77,6 @@ sh(const char *fmt, ...)
 	free(cmd);
 }
 
-/* root/rel into buf ("" is root itself). */
-static char *
-join(char *buf, const char *root, const char *rel)
-{
-	if ((size_t)snprintf(buf, PATH_MAX, "%s%s%s", root, *rel ? "/" : "",
-	    rel) >= PATH_MAX)
-		abort();
-	return buf;
-}
-
 static uint64_t
 total_bytes(void)
 {
@@ -140,17 +131,6 @@ copy_time(const char *from, const char *to, const char *rel)
 
 	assert_int_equal(lstat(join(p, from, rel), &st), 0);
 	set_time(to, rel, st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-}
-
-static struct stat
-lst(const char *root, const char *rel)
-{
-	struct stat st;
-	char p[PATH_MAX];
-
-	if (lstat(join(p, root, rel), &st) != 0)
-		fail_msg("cannot stat %s: %s", p, strerror(errno));
-	return st;
 }
 
 static int
@@ -342,33 +322,6 @@ verify_fails(struct fx *fx, int content, const char *name, const char *what)
 	free(cause);
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t cap = 0, n;
-
-	if (f == NULL)
-		fail_msg("cannot read %s", path);
-	*len = 0;
-	do {
-		cap += 65536;
-		buf = realloc(buf, cap);
-		assert_non_null(buf);
-		n = fread(buf + *len, 1, cap - *len, f);
-		*len += n;
-	} while (*len == cap);
-	fclose(f);
-	return buf;
-}
-
-static int
-no_dots(const struct dirent *de)
-{
-	return strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
-}
-
 /*
  * Compare a/rel with b/rel and everything below, without sync.c and
  * without following links: types, modes, sizes, nanosecond mtimes,
@@ -489,19 +442,6 @@ count_tmp(const char *path)
 			n += count_tmp(sub);
 	}
 	closedir(d);
-	return n;
-}
-
-static int
-entries_in(const char *path)
-{
-	struct dirent **l;
-	int n = scandir(path, &l, no_dots, alphasort), i;
-
-	assert_true(n >= 0);
-	for (i = 0; i < n; i++)
-		free(l[i]);
-	free(l);
 	return n;
 }
 

@@ -1,6 +1,7 @@
 /* Unit tests of the .tar.zst archives of retired mailboxes (zarchive.c). */
 #define _GNU_SOURCE
 #include "testutil.h"
+#include "testfs.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -55,15 +56,6 @@ struct fx {
 	int	 pfd;			/* dir/src */
 	int	 cwd;			/* the working directory at setup */
 };
-
-static char *
-join(char *buf, const char *root, const char *rel)
-{
-	if ((size_t)snprintf(buf, PATH_MAX, "%s%s%s", root, *rel ? "/" : "",
-	    rel) >= PATH_MAX)
-		abort();
-	return buf;
-}
 
 /* Run a shell command; fail the test if it fails. */
 static void
@@ -130,17 +122,6 @@ set_time(const char *root, const char *rel, time_t sec, long nsec)
 	if (utimensat(AT_FDCWD, join(p, root, rel), ts,
 	    AT_SYMLINK_NOFOLLOW) != 0)
 		fail_msg("cannot set the time of %s: %s", p, strerror(errno));
-}
-
-static struct stat
-lst(const char *root, const char *rel)
-{
-	struct stat st;
-	char p[PATH_MAX];
-
-	if (lstat(join(p, root, rel), &st) != 0)
-		fail_msg("cannot stat %s: %s", p, strerror(errno));
-	return st;
 }
 
 /* Put back an mtime saved with lst() (hides a change of the entry). */
@@ -267,47 +248,6 @@ verify_fails(struct fx *fx, const char *a, const char *b)
 		fail_msg("verify cause \"%s\" lacks \"%s\" or \"%s\"", cause, a,
 		    b);
 	free(cause);
-}
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t cap = 0, n;
-
-	if (f == NULL)
-		fail_msg("cannot read %s", path);
-	*len = 0;
-	do {
-		cap += 65536;
-		buf = realloc(buf, cap);
-		assert_non_null(buf);
-		n = fread(buf + *len, 1, cap - *len, f);
-		*len += n;
-	} while (*len == cap);
-	fclose(f);
-	return buf;
-}
-
-static int
-no_dots(const struct dirent *de)
-{
-	return strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
-}
-
-/* Names in a directory (not . and ..). */
-static int
-entries_in(const char *path)
-{
-	struct dirent **l;
-	int n = scandir(path, &l, no_dots, alphasort), i;
-
-	assert_true(n >= 0);
-	for (i = 0; i < n; i++)
-		free(l[i]);
-	free(l);
-	return n;
 }
 
 /*
