@@ -72,6 +72,7 @@ struct sync {
 	int			 enospc;
 	int			 no_cfr;	/* copy_file_range unusable */
 	uint64_t		 copied_total;	/* files, for the hook */
+	uint64_t		 midfile_total;	/* files begun, for the hook */
 	double			 last_progress;
 	int			 stopped;	/* cfg.stop was seen */
 	int			 unthrottled;	/* cutover: no throttle */
@@ -429,8 +430,10 @@ copy_data(struct sync *s, int sfd, int dfd, off_t size, const char *rel,
 		total += n;
 		take(s, (uint64_t)n, 0);
 		if (total == n) {
+			/* A count of its own: with several workers the
+			 * copied count may not hit every number here. */
 			pthread_mutex_lock(&s->mu);
-			hook(s, "mid-file", s->copied_total + 1);
+			hook(s, "mid-file", ++s->midfile_total);
 			pthread_mutex_unlock(&s->mu);
 		}
 	}
