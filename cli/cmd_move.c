@@ -113,6 +113,8 @@ print_result(struct cli *c, const char *user, const struct state_move *m,
 		else
 			json_null(&j, "lock_ms");
 		json_string(&j, "retired", *r->retired ? r->retired : NULL);
+		json_bool(&j, "settled", r->settled);
+		json_uint(&j, "late_carried", r->carried);
 		json_object_close(&j);
 		json_end(&j);
 		return;
@@ -133,6 +135,13 @@ print_result(struct cli *c, const char *user, const struct state_move *m,
 		    (long long)r->id);
 	if (*r->retired)
 		printf("source retired to %s\n", r->retired);
+	if (r->settled)
+		printf("settle check: %llu late message%s carried to the "
+		    "target\n", (unsigned long long)r->carried,
+		    r->carried == 1 ? "" : "s");
+	else if (r->settle_pending)
+		printf("settle check pending: the daemon looks at the retired "
+		    "source again after [move] settle\n");
 }
 
 static int
@@ -253,6 +262,7 @@ cmd_move(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 		}
 	}
 run:
+	mo.settle_wait = 1;
 	catch_stop_signals(&mo);
 	if (isatty(STDERR_FILENO) && !c->json) {
 		mo.progress = draw_progress;
@@ -535,7 +545,7 @@ cmd_moves_run(struct cli *c, const struct cmd_entry *e, int argc,
 	struct state_move m;
 	struct state *st;
 	char *cause = NULL;
-	size_t i;
+	size_t i, settle_n = 0;
 	int failed = 0;
 
 	(void)argv;
@@ -585,6 +595,21 @@ cmd_moves_run(struct cli *c, const struct cmd_entry *e, int argc,
 				print_result(c, m.user, &m, &res);
 			state_move_free(&m);
 		}
+		if (res.settle_pending)
+			p.ids[settle_n++] = p.ids[i - 1];
+	}
+	/* Then the settle checks, oldest switch first, each when due. */
+	mo.settle_wait = 1;
+	for (i = 0; i < settle_n && !stop_requested; i++) {
+		if (move_run(st, p.ids[i], &mo, &res, &cause) != 0) {
+			cli_fail(cause);
+			cause = NULL;
+			failed++;
+		} else if (!c->json && res.settled)
+			printf("move %lld: settle check: %llu late message%s "
+			    "carried\n", (long long)p.ids[i],
+			    (unsigned long long)res.carried, res.carried == 1 ?
+			    "" : "s");
 	}
 	free(p.ids);
 	if (!c->json)

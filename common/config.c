@@ -1,6 +1,7 @@
 /* The configuration file: see config.h. */
 #define _GNU_SOURCE
 #include "config.h"
+#include "command.h"
 #include "layout.h"
 #include "util.h"
 
@@ -45,6 +46,8 @@ config_defaults(struct config *c)
 	c->presence_idle = 900;
 	c->presence_interval = 60;
 	c->presence_timeout = 10;
+	c->settle = 30;
+	c->hook_timeout = 10;
 }
 
 void
@@ -55,6 +58,8 @@ config_free(struct config *c)
 	free(c->layout);
 	free(c->listen);
 	free(c->presence_command);
+	free(c->hook_after_lock);
+	free(c->hook_after_switch);
 	memset(c, 0, sizeof *c);
 }
 
@@ -90,7 +95,7 @@ set_str(char **dst, const char *v)
 }
 
 enum key_type { K_PATH, K_LAYOUT, K_CHOICE, K_DURATION, K_SIZE, K_COUNT,
-    K_LISTEN, K_SOURCES, K_STRING };
+    K_LISTEN, K_SOURCES, K_COMMAND };
 
 /* One configuration key: where it lives and how to read it. */
 struct key {
@@ -118,6 +123,11 @@ static const struct key keys[] = {
 	    { "syncfs", "fsync", NULL } },
 	{ "move", "verify", K_CHOICE, OFF(verify_content),
 	    { "listing", "content", NULL } },
+	{ "move", "settle", K_DURATION, OFF(settle), { NULL } },
+	{ "hooks", "after_lock", K_COMMAND, OFF(hook_after_lock), { NULL } },
+	{ "hooks", "after_switch", K_COMMAND, OFF(hook_after_switch),
+	    { NULL } },
+	{ "hooks", "timeout", K_DURATION, OFF(hook_timeout), { NULL } },
 	{ "throttle", "bytes_per_second", K_SIZE, OFF(bytes_per_second),
 	    { NULL } },
 	{ "throttle", "files_per_second", K_COUNT, OFF(files_per_second),
@@ -136,7 +146,7 @@ static const struct key keys[] = {
 	    { NULL } },
 	{ "presence", "sources", K_SOURCES, OFF(presence_sources), { NULL } },
 	{ "presence", "idle", K_DURATION, OFF(presence_idle), { NULL } },
-	{ "presence", "command", K_STRING, OFF(presence_command), { NULL } },
+	{ "presence", "command", K_COMMAND, OFF(presence_command), { NULL } },
 	{ "presence", "command_interval", K_DURATION, OFF(presence_interval),
 	    { NULL } },
 	{ "presence", "command_timeout", K_DURATION, OFF(presence_timeout),
@@ -308,8 +318,12 @@ handler(void *arg, const char *section, const char *name, const char *value)
 				set_str((char **)(base + k->off), value);
 		}
 		break;
-	case K_STRING:
-		set_str((char **)(base + k->off), value);
+	case K_COMMAND:
+		if (command_check(value, &why) != 0) {
+			parse_error(p, "%s: %s", name, why);
+			free(why);
+		} else if (*value != '\0')
+			set_str((char **)(base + k->off), value);
 		break;
 	case K_SOURCES:
 		{
@@ -444,14 +458,16 @@ config_print(FILE *f, const struct config *c)
 	    c->trust_maildirsize ? "trust" : "ignore");
 	fprintf(f, "[move]\nlock_grace = %llus\nlock_timeout = %llus\n"
 	    "max_passes = %llu\nsmall_pass_files = %llu\n"
-	    "small_pass_bytes = %llu\ndurability = %s\nverify = %s\n\n",
+	    "small_pass_bytes = %llu\ndurability = %s\nverify = %s\n"
+	    "settle = %llus\n\n",
 	    (unsigned long long)c->lock_grace,
 	    (unsigned long long)c->lock_timeout,
 	    (unsigned long long)c->max_passes,
 	    (unsigned long long)c->small_pass_files,
 	    (unsigned long long)c->small_pass_bytes,
 	    c->durability_fsync ? "fsync" : "syncfs",
-	    c->verify_content ? "content" : "listing");
+	    c->verify_content ? "content" : "listing",
+	    (unsigned long long)c->settle);
 	fprintf(f, "[throttle]\nbytes_per_second = %llu\n"
 	    "files_per_second = %llu\n\n",
 	    (unsigned long long)c->bytes_per_second,
@@ -465,6 +481,10 @@ config_print(FILE *f, const struct config *c)
 	    (unsigned long long)c->max_retries,
 	    (unsigned long long)c->retry_base,
 	    (unsigned long long)c->ready_pass);
+	fprintf(f, "[hooks]\nafter_lock = %s\nafter_switch = %s\n"
+	    "timeout = %llus\n\n", c->hook_after_lock ? c->hook_after_lock : "",
+	    c->hook_after_switch ? c->hook_after_switch : "",
+	    (unsigned long long)c->hook_timeout);
 	fprintf(f, "[retention]\narchive = %s\nkeep = %llus\n",
 	    c->archive_zstd ? "zstd" : "none",
 	    (unsigned long long)c->retention_keep);

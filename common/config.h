@@ -18,6 +18,15 @@
  *   small_pass_bytes = 16M
  *   durability = syncfs          ; or fsync: every file and directory
  *   verify = listing             ; or content: compare every byte too
+ *   settle = 30s                 ; after the switch, look at the retired
+ *                                ; source once more this much later and
+ *                                ; carry late deliveries to the target
+ *
+ *   [hooks]                      ; shell commands; %u is the user
+ *   after_lock = doveadm kick %u || [ $? -eq 68 ]
+ *                                ; fails: unlock, retry the cutover later
+ *   after_switch =               ; fails: logged (the switch is done)
+ *   timeout = 10s                ; then the command is killed (a failure)
  *
  *   [throttle]
  *   bytes_per_second = 0         ; 0 = unlimited, e.g. 50M
@@ -94,6 +103,10 @@ struct config {
 	uint64_t small_pass_bytes;	/* [move] */
 	int	 durability_fsync;	/* [move] durability = fsync */
 	int	 verify_content;	/* [move] verify = content */
+	uint64_t settle;		/* [move] seconds */
+	char	*hook_after_lock;	/* [hooks] or NULL */
+	char	*hook_after_switch;	/* [hooks] or NULL */
+	uint64_t hook_timeout;		/* [hooks] timeout, seconds */
 	uint64_t bytes_per_second;	/* [throttle] 0 = unlimited */
 	uint64_t files_per_second;	/* [throttle] 0 = unlimited */
 	char	*listen;		/* [daemon] "addr:port" or "off" */

@@ -1,6 +1,7 @@
 /* The copier daemon: see daemon.h. */
 #define _GNU_SOURCE
 #include "daemon.h"
+#include "command.h"
 #include "config.h"
 #include "json.h"
 #include "move.h"
@@ -435,13 +436,27 @@ worker_main(void *arg)
 	return NULL;
 }
 
-/* A copy of the configuration's numbers for a worker (no strings). */
+/* A worker's own copy of the configuration: the numbers and the hooks
+ * (a reload frees the daemon's strings while moves run). */
 static void
 config_numbers(struct config *dst, const struct config *src)
 {
 	*dst = *src;
 	dst->file = dst->catalog = dst->layout = dst->listen = NULL;
 	dst->presence_command = NULL;
+	dst->hook_after_lock = src->hook_after_lock ?
+	    xstrdup(src->hook_after_lock) : NULL;
+	dst->hook_after_switch = src->hook_after_switch ?
+	    xstrdup(src->hook_after_switch) : NULL;
+}
+
+static void
+worker_free(struct worker *w)
+{
+	free(w->cfg.hook_after_lock);
+	free(w->cfg.hook_after_switch);
+	free(w->cause);
+	free(w);
 }
 
 struct pick {
@@ -586,7 +601,7 @@ start_worker(struct daemon *d, int64_t id, int64_t src, int64_t dst)
 	if (pthread_create(&w->th, NULL, worker_main, w) != 0) {
 		logmsg("move %lld: cannot start a worker thread: %s",
 		    (long long)id, strerror(errno));
-		free(w);
+		worker_free(w);
 		return;
 	}
 	d->w[d->nw++] = w;
@@ -620,7 +635,8 @@ schedule(struct daemon *d)
 	p.room = (int)d->cfg.max_moves - d->nw;
 	if (p.room > MAX_WORKERS - d->nw)
 		p.room = MAX_WORKERS - d->nw;
-	if (state_move_runnable(d->st, p.now, pick_cb, &p, &cause) != 0) {
+	if (state_move_runnable(d->st, p.now, (int64_t)d->cfg.settle,
+	    pick_cb, &p, &cause) != 0) {
 		logmsg("cannot read the queue: %s", cause);
 		free(cause);
 		return;
@@ -730,7 +746,14 @@ reap(struct daemon *d)
 		pthread_join(w->th, NULL);
 		d->bytes += w->res.bytes_copied;
 		d->files += w->res.files_copied;
-		if (w->rc == 0 && *w->res.waiting)
+		if (w->rc == 0 && w->res.settled)
+			logmsg("move %lld: settle check of the retired source: "
+			    "%llu late message(s) carried to the target%s",
+			    (long long)w->id,
+			    (unsigned long long)w->res.carried,
+			    w->res.carried ? " (see 'mailshift moves show')" :
+			    "");
+		else if (w->rc == 0 && *w->res.waiting)
 			log_waiting(d, w->id, w->res.waiting);
 		else if (w->rc == 0 && w->res.lock_ms >= 0)
 			logmsg("move %lld: %s after %d passes, %llu files "
@@ -754,8 +777,7 @@ reap(struct daemon *d)
 			    (int64_t)d->cfg.retry_base);
 			retry_or_fail(d, w);
 		}
-		free(w->cause);
-		free(w);
+		worker_free(w);
 		for (j = i; j < d->nw - 1; j++)
 			d->w[j] = d->w[j + 1];
 		d->nw--;
@@ -826,63 +848,43 @@ struct command_run {
 };
 
 /* Run the presence command; its output lists online users, the first
- * word of each line (doveadm who -1 prints "user proto pid ip"). */
+ * word of each line (doveadm who -1 prints "user proto pid ip" under a
+ * "username" heading). */
 static void *
 command_main(void *arg)
 {
 	struct command_run *c = arg;
 	struct daemon *d = c->d;
-	char **users = NULL, line[1024], err[256] = "", *tok, *save;
+	struct command_result res;
+	char **users = NULL, err[256] = "", *tok, *save, *line, *why, *cause;
 	size_t n = 0, i;
-	int fds[2], status, ok = 0;
-	pid_t pid;
-	FILE *f;
-	int64_t deadline = now_unix() + c->timeout;
+	int ok = 0;
 
-	if (pipe(fds) != 0) {
-		snprintf(err, sizeof err, "pipe: %s", strerror(errno));
+	cause = NULL;
+	if (command_run(c->command, NULL, NULL, (double)c->timeout,
+	    1 << 20, &res, &cause) != 0) {
+		snprintf(err, sizeof err, "'%s': %s", c->command, cause);
+		free(cause);
 		goto done;
 	}
-	if ((pid = fork()) == 0) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
-		execl("/bin/sh", "sh", "-c", c->command, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	if (pid < 0) {
-		close(fds[0]);
-		snprintf(err, sizeof err, "fork: %s", strerror(errno));
+	if (res.status != 0) {
+		why = command_describe(&res);
+		snprintf(err, sizeof err, "'%s' %s", c->command, why);
+		free(why);
+		command_result_free(&res);
 		goto done;
 	}
-	f = fdopen(fds[0], "r");
-	while (f != NULL && fgets(line, sizeof line, f) != NULL) {
-		if ((tok = strtok_r(line, " \t\r\n", &save)) == NULL ||
-		    strcmp(tok, "username") == 0)
+	for (line = strtok_r(res.out, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		tok = line + strspn(line, " \t\r");
+		tok[strcspn(tok, " \t\r")] = '\0';
+		if (*tok == '\0' || strcmp(tok, "username") == 0)
 			continue;
 		users = xrealloc(users, (n + 1) * sizeof *users);
 		users[n++] = xstrdup(tok);
-		if (now_unix() > deadline)
-			break;
 	}
-	if (f != NULL)
-		fclose(f);
-	while (waitpid(pid, &status, WNOHANG) == 0) {
-		if (now_unix() > deadline) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			snprintf(err, sizeof err, "'%s' took longer than %llds",
-			    c->command, (long long)c->timeout);
-			goto done;
-		}
-		usleep(10000);
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-		snprintf(err, sizeof err, "'%s' failed (status %d)",
-		    c->command, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-	else
-		ok = 1;
+	command_result_free(&res);
+	ok = 1;
 done:
 	pthread_mutex_lock(&d->mu);
 	if (ok) {

@@ -24,6 +24,8 @@ struct found {
 	char			*path;		/* relative to the slice root */
 	int			 slice;		/* index into walk.slices */
 	struct maildir_usage	 usage;
+	int64_t			 uid;		/* owner of the mailbox */
+	int64_t			 gid;
 };
 
 struct walk {
@@ -128,9 +130,14 @@ take_account(struct walk *w, int fd, const char *path,
 	struct maildir_usage u;
 	char user[MS_USER_MAX + 1], *why = NULL;
 	struct found *f;
+	struct stat sb;
 
 	if (!maildir_is(fd))
 		return 0;		/* a directory, but not a mailbox */
+	if (fstat(fd, &sb) != 0)
+		return fail(cause, "slice '%s': %s/%s: %s",
+		    w->slices[w->cur].name, w->slices[w->cur].path, path,
+		    strerror(errno));
 	if (layout_match_user(m, user, sizeof user) != 0) {
 		problem(w, w->cur, "refused", path, "directory does not fit "
 		    "the layout '%s' consistently; skipped",
@@ -152,6 +159,8 @@ take_account(struct walk *w, int fd, const char *path,
 	f->path = xstrdup(path);
 	f->slice = w->cur;
 	f->usage = u;
+	f->uid = (int64_t)sb.st_uid;
+	f->gid = (int64_t)sb.st_gid;
 	ss->accounts++;
 	ss->files += u.files;
 	ss->bytes += u.bytes;
@@ -311,12 +320,16 @@ reconcile_one(struct state *st, struct walk *w, const struct found *f,
 		}
 		ss->added++;
 		report_account(w, f, "new");
-		return 0;
+		return state_account_set_owner(st, f->user, f->uid, f->gid,
+		    cause);
 	}
 	rc = 0;
 	if (a.slice_id == s->id && strcmp(a.path, f->path) == 0) {
 		rc = state_account_update_usage(st, a.id, f->usage.bytes,
 		    f->usage.files, f->usage.last_activity, src, cause);
+		if (rc == 0)
+			rc = state_account_set_owner(st, f->user, f->uid,
+			    f->gid, cause);
 		ss->updated++;
 		report_account(w, f, "updated");
 	} else if (state_account_moving_to(st, a.id, &moving_to, cause) != 0)

@@ -1,6 +1,8 @@
 /* One move of an account, from queue to retirement: see move.h. */
 #define _GNU_SOURCE
 #include "move.h"
+#include "command.h"
+#include "settle.h"
 #include "zarchive.h"
 #include "config.h"
 #include "layout.h"
@@ -262,6 +264,7 @@ struct run {
 	double			 pass_start;
 	int			 sroot, droot, sparent, src, dst;
 	int			 created;	/* target made by this run */
+	char			*marks;		/* settle marks of this cutover */
 };
 
 static void
@@ -441,8 +444,55 @@ audit(struct run *r)
 }
 
 /*
- * The cutover: lock, grace, final pass, durability, verification, then the
- * switch. Any failure before the switch unlocks the account on the source.
+ * Run the [hooks] command `which` (e.g. after_lock) for the move's user.
+ * Every run is an event; returns 0 when it exited 0, else -1 with why.
+ */
+static int
+run_hook(struct run *r, const char *which, const char *command, char **why)
+{
+	struct command_result res;
+	char *env[7], *cause = NULL, *what;
+	int i, rc = -1;
+
+	if (command == NULL)
+		return 0;
+	env[0] = xasprintf("MAILSHIFT_HOOK=%s", which);
+	env[1] = xasprintf("MAILSHIFT_USER=%s", r->m.user);
+	env[2] = xasprintf("MAILSHIFT_MOVE=%lld", (long long)r->m.id);
+	env[3] = xasprintf("MAILSHIFT_SOURCE=%s/%s", r->m.source_root,
+	    r->m.source_path);
+	env[4] = xasprintf("MAILSHIFT_TARGET=%s/%s", r->m.target_root,
+	    r->m.target_path);
+	env[5] = xasprintf("MAILSHIFT_CATALOG=%s", state_path(r->st));
+	env[6] = NULL;
+	if (command_run(command, r->m.user, (const char *const *)env,
+	    (double)r->cfg->hook_timeout, 4096, &res, &cause) != 0) {
+		*why = xasprintf("%s hook '%s': %s", which, command, cause);
+		free(cause);
+		goto out;
+	}
+	what = command_describe(&res);
+	if (res.status == 0) {
+		state_move_event(r->st, &r->m, "move.hook", "%s hook '%s' "
+		    "exited 0 in %.0f ms", which, command, res.seconds * 1000);
+		rc = 0;
+	} else {
+		*why = xasprintf("%s hook '%s' %s", which, command, what);
+		state_move_event(r->st, &r->m, "move.hook-failed", "%s",
+		    *why);
+	}
+	free(what);
+	command_result_free(&res);
+out:
+	for (i = 0; i < 6; i++)
+		free(env[i]);
+	return rc;
+}
+
+/*
+ * The cutover: lock, hook, grace, final pass, durability, verification,
+ * then the switch. Any failure before the switch unlocks the account on
+ * the source.
  */
 static int
 cutover(struct run *r, struct sync *s, char **cause)
@@ -468,10 +518,23 @@ cutover(struct run *r, struct sync *s, char **cause)
 	sync_unthrottle(s);
 	crash_point("after-lock", 0);
 	r->prog.phase = "cutover";
+	/* Ends the user's open sessions (doveadm kick): if it fails they
+	 * could still write to the source, so the cutover waits. */
+	if (run_hook(r, "after_lock", r->cfg->hook_after_lock, &why) != 0) {
+		msg = xasprintf("%s; the cutover is retried later", why);
+		goto abandon;
+	}
 	if (r->cfg->lock_grace > 0) {
 		grace.tv_sec = (time_t)r->cfg->lock_grace;
 		grace.tv_nsec = 0;
 		nanosleep(&grace, NULL);
+	}
+	/* Where the source stood before the final pass: what the settle
+	 * check compares the retired source with. */
+	free(r->marks);
+	if ((r->marks = settle_marks(r->src, &why)) == NULL) {
+		msg = xasprintf("reading the source: %s", why);
+		goto abandon;
 	}
 	r->prog.pass = (int)r->m.passes + 1;
 	r->pass_start = monotonic_now();
@@ -512,13 +575,16 @@ cutover(struct run *r, struct sync *s, char **cause)
 	    1000), cause) != 0)
 		goto abandon_cause;
 	elapsed = now_ms() - t0;
-	if (state_move_commit(r->st, r->m.id, elapsed, cause) != 0)
+	if (state_move_commit(r->st, r->m.id, elapsed, r->marks, cause) != 0)
 		goto abandon_cause;
 	r->res->lock_ms = elapsed;
 	r->res->files = files;
 	r->res->bytes = bytes;
-	audit(r);
 	crash_point("after-commit", 0);
+	/* The switch is done whatever this hook says. */
+	if (run_hook(r, "after_switch", r->cfg->hook_after_switch, &why) != 0)
+		free(why);
+	audit(r);
 	return 0;
 
 abandon_cause:
@@ -570,9 +636,8 @@ retire_archive(struct run *r, int rd, const char *name, char **cause)
 }
 
 /*
- * After the switch: rename the source aside in its own slice, and with
- * archive = zstd, archive it, verify the archive and remove the tree.
- * Each step is recorded, so a rerun finishes what a crash left.
+ * After the switch: rename the source aside in its own slice. Recorded,
+ * so a rerun after a crash knows it happened.
  */
 static int
 retire(struct run *r, char **cause)
@@ -580,24 +645,15 @@ retire(struct run *r, char **cause)
 	char name[600], *dir = NULL, *base, *path;
 	int parent, rd, rc = -1;
 
+	if (r->m.retired_path != NULL) {
+		snprintf(r->res->retired, sizeof r->res->retired, "%s",
+		    r->m.retired_path);
+		return 0;
+	}
 	retired_name(&r->m, name, sizeof name);
 	if (mkdirat(r->sroot, RETIRED_DIR, 0700) != 0 && errno != EEXIST)
 		return fail(cause, "cannot create %s/%s: %s", r->m.source_root,
 		    RETIRED_DIR, strerror(errno));
-	if ((rd = openat(r->sroot, RETIRED_DIR, DIR_FLAGS)) < 0)
-		return fail(cause, "cannot open %s/%s: %s", r->m.source_root,
-		    RETIRED_DIR, strerror(errno));
-	if (r->m.retired_path != NULL) {
-		/* Renamed already; only the archive may be missing. */
-		snprintf(r->res->retired, sizeof r->res->retired, "%s",
-		    r->m.retired_path);
-		rc = 0;
-		if (r->cfg->archive_zstd && strstr(r->m.retired_path,
-		    ".tar.zst") == NULL)
-			rc = retire_archive(r, rd, name, cause);
-		close(rd);
-		return rc;
-	}
 	dir = xstrdup(r->m.source_path);
 	if ((base = strrchr(dir, '/')) != NULL) {
 		*base++ = '\0';
@@ -608,33 +664,185 @@ retire(struct run *r, char **cause)
 	}
 	if (parent < 0)
 		goto out;
-	if (renameat(parent, base, rd, name) != 0 && errno != ENOENT) {
-		fail(cause, "cannot retire %s/%s: %s", r->m.source_root,
-		    r->m.source_path, strerror(errno));
+	/* The retired directory is opened, never followed as a path. */
+	if ((rd = openat(r->sroot, RETIRED_DIR, DIR_FLAGS)) < 0) {
+		fail(cause, "cannot open %s/%s: %s", r->m.source_root,
+		    RETIRED_DIR, strerror(errno));
 		close(parent);
 		goto out;
 	}
+	if (renameat(parent, base, rd, name) != 0 && errno != ENOENT) {
+		fail(cause, "cannot retire %s/%s: %s", r->m.source_root,
+		    r->m.source_path, strerror(errno));
+		close(rd);
+		close(parent);
+		goto out;
+	}
+	close(rd);
 	close(parent);
 	path = xasprintf("%s/%s/%s", r->m.source_root, RETIRED_DIR, name);
 	rc = state_move_retired(r->st, r->m.id, path, now_unix(), cause);
 	snprintf(r->res->retired, sizeof r->res->retired, "%s", path);
 	free(path);
-	if (rc != 0)
-		goto out;
-	crash_point("after-retire", 0);
-	if (r->cfg->archive_zstd)
-		rc = retire_archive(r, rd, name, cause);
+	if (rc == 0) {
+		crash_point("after-retire", 0);
+		rc = reload(r, cause);
+	}
 out:
 	free(dir);
+	return rc;
+}
+
+struct settle_log {
+	struct run	*r;
+	const char	*where;
+};
+
+static void
+settle_report(void *arg, const char *from, const char *to)
+{
+	struct settle_log *l = arg;
+
+	state_move_event(l->r->st, &l->r->m, "move.late-mail", "%s %s arrived "
+	    "after the final pass; carried to the target as %s", l->where,
+	    from, to);
+}
+
+/*
+ * The settle check (see settle.h): late mail in the retired source, or in
+ * a mailbox a late delivery recreated at the old path, is carried to the
+ * target; a recreated mailbox is then retired beside the first one.
+ */
+static int
+settle(struct run *r, char **cause)
+{
+	struct settle_result a = { 0 }, b = { 0 };
+	struct settle_log l = { .r = r };
+	char name[600], *path = NULL, *late = NULL, *summary;
+	int tree = -1, again = -1, dst = -1, rc = -1, parent, rd;
+	char *dir, *base;
+
+	retired_name(&r->m, name, sizeof name);
+	if ((dst = open_below(r->droot, r->m.target_path, cause)) < 0)
+		return -1;
+	path = xasprintf("%s/%s", RETIRED_DIR, name);
+	if ((tree = open_below(r->sroot, path, NULL)) >= 0) {
+		l.where = "retired source:";
+		if (settle_tree(tree, r->m.settle_marks, dst, geteuid() == 0,
+		    settle_report, &l, &a, cause) != 0)
+			goto out;
+	}
+	if ((again = open_below(r->sroot, r->m.source_path, NULL)) >= 0) {
+		/* Recreated after the switch: all of it is late. */
+		l.where = "recreated source:";
+		if (settle_tree(again, NULL, dst, geteuid() == 0,
+		    settle_report, &l, &b, cause) != 0)
+			goto out;
+		late = xasprintf("%s.late-%lld", name, (long long)now_unix());
+		dir = xstrdup(r->m.source_path);
+		if ((base = strrchr(dir, '/')) != NULL) {
+			*base++ = '\0';
+			parent = open_below(r->sroot, dir, cause);
+		} else {
+			base = dir;
+			parent = dup(r->sroot);
+		}
+		rd = parent < 0 ? -1 : openat(r->sroot, RETIRED_DIR, DIR_FLAGS);
+		if (parent < 0 || rd < 0 || renameat(parent, base, rd, late) !=
+		    0) {
+			if (parent >= 0)
+				fail(cause, "cannot retire the recreated "
+				    "%s/%s: %s", r->m.source_root,
+				    r->m.source_path, strerror(errno));
+			if (parent >= 0)
+				close(parent);
+			if (rd >= 0)
+				close(rd);
+			free(dir);
+			goto out;
+		}
+		close(rd);
+		close(parent);
+		free(dir);
+		state_move_event(r->st, &r->m, "move.late-mailbox", "%s/%s was "
+		    "recreated after the switch (a late delivery); retired to "
+		    "%s/%s/%s", r->m.source_root, r->m.source_path,
+		    r->m.source_root, RETIRED_DIR, late);
+	}
+	summary = xasprintf("settle check: %llu late message(s) carried to "
+	    "the target, %llu late change(s) to messages the target already "
+	    "has left on the retired source, %llu directorie(s) changed "
+	    "after the final pass%s", (unsigned long long)(a.carried +
+	    b.carried), (unsigned long long)(a.on_target + b.on_target),
+	    (unsigned long long)(a.dirs_changed + b.dirs_changed),
+	    again >= 0 ? "; the old path had been recreated" : "");
+	rc = state_move_settled(r->st, r->m.id, now_unix(), summary, cause);
+	free(summary);
+	if (rc == 0) {
+		r->res->settled = 1;
+		r->res->carried = a.carried + b.carried;
+		rc = reload(r, cause);
+	}
+out:
+	free(path);
+	free(late);
+	if (tree >= 0)
+		close(tree);
+	if (again >= 0)
+		close(again);
+	close(dst);
+	return rc;
+}
+
+/* With archive = zstd: archive the retired tree, verify the archive, and
+ * remove the tree. */
+static int
+archive(struct run *r, char **cause)
+{
+	char name[600];
+	int rd, rc;
+
+	if (!r->cfg->archive_zstd || r->m.retired_path == NULL ||
+	    strstr(r->m.retired_path, ".tar.zst") != NULL ||
+	    r->m.purged_at != 0)
+		return 0;
+	retired_name(&r->m, name, sizeof name);
+	if ((rd = open_below(r->sroot, RETIRED_DIR, cause)) < 0)
+		return -1;
+	rc = retire_archive(r, rd, name, cause);
 	close(rd);
 	return rc;
 }
 
-/* Finish a move whose switch committed: retire the source if not yet. */
+/*
+ * Finish a move whose switch committed: retire the source, give late
+ * deliveries the settle delay, look once more, then archive. A move not
+ * yet due for its settle check stays done with the check pending (the
+ * daemon comes back for it; a foreground move waits).
+ */
 static int
 finish_done(struct run *r, char **cause)
 {
-	return retire(r, cause);
+	struct timespec one = { 1, 0 };
+	int64_t due;
+
+	if (retire(r, cause) != 0)
+		return -1;
+	if (r->m.settled_at == 0 && r->m.retired_path != NULL) {
+		due = r->m.retired_at + (int64_t)r->cfg->settle;
+		while (now_unix() < due) {
+			if (!r->o->settle_wait ||
+			    (r->o->stop != NULL && *r->o->stop)) {
+				r->res->settle_pending = 1;
+				return 0;
+			}
+			r->prog.phase = "settling";
+			nanosleep(&one, NULL);
+		}
+		if (settle(r, cause) != 0)
+			return -1;
+	}
+	return archive(r, cause);
 }
 
 static int
@@ -825,6 +1033,7 @@ move_run(struct state *st, int64_t id, const struct move_opts *o,
 		return -1;
 	}
 	rc = run_steps(&r, cause);
+	free(r.marks);
 	res->throttle_wait = r.thr.waited;
 	state_move_release(st, id);
 	state_move_free(&r.m);
@@ -861,8 +1070,9 @@ purge_cb(const struct state_move *m, void *arg)
 {
 	struct purge *p = arg;
 
+	/* Not before the settle check has looked at it. */
 	if (m->retired_path == NULL || m->purged_at != 0 ||
-	    m->retired_at > p->cutoff)
+	    m->settled_at == 0 || m->retired_at > p->cutoff)
 		return 0;
 	p->ids = xrealloc(p->ids, (p->n + 1) * sizeof *p->ids);
 	p->paths = xrealloc(p->paths, (p->n + 1) * sizeof *p->paths);

@@ -57,6 +57,9 @@ struct move_opts {
 	 * reading the source, 1 for writing the target, seconds. */
 	void		(*latency)(void *, int64_t slice, int side, double);
 	void		*latency_arg;
+	/* After the switch, wait out [move] settle and run the settle check
+	 * now (the foreground move); 0 leaves it pending for a later run. */
+	int		 settle_wait;
 };
 
 struct move_result {
@@ -73,6 +76,9 @@ struct move_result {
 	char		 retired[4096];	/* where the source went */
 	int		 stopped;	/* ended early on request */
 	char		 waiting[256];	/* why a ready move did not cut over */
+	int		 settle_pending; /* done; the settle check is not due */
+	int		 settled;	/* the settle check ran in this run */
+	uint64_t	 carried;	/* late messages it carried */
 };
 
 /*

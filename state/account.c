@@ -149,6 +149,24 @@ state_account_update_usage(struct state *st, int64_t id, uint64_t bytes,
 }
 
 int
+state_account_set_owner(struct state *st, const char *user, int64_t uid,
+    int64_t gid, char **cause)
+{
+	sqlite3_stmt *stmt;
+
+	if ((stmt = st_prepare(st, "UPDATE accounts SET uid = ?, gid = ? "
+	    "WHERE user = ? AND (uid IS NOT ? OR gid IS NOT ?)", cause)) ==
+	    NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, uid);
+	sqlite3_bind_int64(stmt, 2, gid);
+	st_bind_text(stmt, 3, user);
+	sqlite3_bind_int64(stmt, 4, uid);
+	sqlite3_bind_int64(stmt, 5, gid);
+	return st_exec_stmt(st, stmt, cause, "recording the mailbox owner");
+}
+
+int
 state_account_set_missing(struct state *st, int64_t id, char **cause)
 {
 	sqlite3_stmt *stmt;

@@ -22,7 +22,8 @@
 	"m.error, m.retired_path, coalesce(m.retired_at, 0), " \
 	"coalesce(m.purged_at, 0), m.created, m.updated, " \
 	"coalesce(m.started, 0), coalesce(m.finished, 0), " \
-	"coalesce(m.after_move, 0), coalesce(m.plan_id, 0), m.last_change " \
+	"coalesce(m.after_move, 0), coalesce(m.plan_id, 0), m.last_change, " \
+	"m.settle_marks, coalesce(m.settled_at, 0) " \
 	"FROM moves m " \
 	"JOIN accounts a ON a.id = m.account_id " \
 	"JOIN slices ss ON ss.id = m.source_slice " \
@@ -68,12 +69,15 @@ move_from_row(sqlite3_stmt *s, struct state_move *m)
 	m->after_move = sqlite3_column_int64(s, 34);
 	m->plan_id = sqlite3_column_int64(s, 35);
 	m->last_change = sqlite3_column_int64(s, 36);
+	m->settle_marks = st_text(s, 37);
+	m->settled_at = sqlite3_column_int64(s, 38);
 }
 
 void
 state_move_free(struct state_move *m)
 {
 	free(m->user);
+	free(m->settle_marks);
 	free(m->source);
 	free(m->source_root);
 	free(m->source_path);
@@ -569,7 +573,7 @@ bad:
 
 int
 state_move_commit(struct state *st, int64_t id, int64_t lock_ms,
-    char **cause)
+    const char *settle_marks, char **cause)
 {
 	sqlite3_stmt *stmt;
 	int64_t now = now_unix();
@@ -594,12 +598,14 @@ state_move_commit(struct state *st, int64_t id, int64_t lock_ms,
 		goto bad;
 	if ((stmt = st_prepare(st, "UPDATE moves SET state = 'done', "
 	    "lock_ms = ?, lock_started = NULL, error = NULL, finished = ?, "
-	    "updated = ? WHERE id = ? AND state = 'cutover'", cause)) == NULL)
+	    "updated = ?, settle_marks = ? WHERE id = ? AND state = 'cutover'",
+	    cause)) == NULL)
 		goto bad;
 	sqlite3_bind_int64(stmt, 1, lock_ms);
 	sqlite3_bind_int64(stmt, 2, now);
 	sqlite3_bind_int64(stmt, 3, now);
-	sqlite3_bind_int64(stmt, 4, id);
+	st_bind_text(stmt, 4, settle_marks);
+	sqlite3_bind_int64(stmt, 5, id);
 	if (exec_one(st, stmt, cause, "finishing move", "the move is not in "
 	    "cutover") != 0)
 		goto bad;
@@ -673,6 +679,30 @@ state_move_retired(struct state *st, int64_t id, const char *path,
 	    "not done") != 0)
 		goto bad;
 	tx_event(st, id, "move.retired", "source retired to %s", path);
+	return state_commit(st, cause);
+bad:
+	state_rollback(st);
+	return -1;
+}
+
+int
+state_move_settled(struct state *st, int64_t id, int64_t when,
+    const char *summary, char **cause)
+{
+	sqlite3_stmt *stmt;
+
+	if (state_begin(st, cause) != 0)
+		return -1;
+	if ((stmt = st_prepare(st, "UPDATE moves SET settled_at = ?, "
+	    "updated = ? WHERE id = ? AND state = 'done'", cause)) == NULL)
+		goto bad;
+	sqlite3_bind_int64(stmt, 1, when);
+	sqlite3_bind_int64(stmt, 2, now_unix());
+	sqlite3_bind_int64(stmt, 3, id);
+	if (exec_one(st, stmt, cause, "recording the settle check", "the move "
+	    "is not done") != 0)
+		goto bad;
+	tx_event(st, id, "move.settled", "%s", summary);
 	return state_commit(st, cause);
 bad:
 	state_rollback(st);

@@ -178,6 +178,30 @@ static const char *const migrations[] = {
 	/* 6 -> 7: presence pushed by access servers; mailbox activity. */
 	"ALTER TABLE accounts ADD COLUMN online INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE moves ADD COLUMN last_change INTEGER NOT NULL DEFAULT 0;",
+
+	/* 7 -> 8: what access servers (Dovecot) read, and the settle check
+	 * of retired sources. Moves done before it count as settled. */
+	"ALTER TABLE accounts ADD COLUMN uid INTEGER;"
+	"ALTER TABLE accounts ADD COLUMN gid INTEGER;"
+	"ALTER TABLE moves ADD COLUMN settle_marks TEXT;"
+	"ALTER TABLE moves ADD COLUMN settled_at INTEGER;"
+	"UPDATE moves SET settled_at = coalesce(retired_at, finished, updated)"
+	"  WHERE state = 'done';"
+	"CREATE VIEW access AS"
+	"  SELECT a.user AS user,"
+	"         s.path || '/' || a.path AS home,"
+	"         'maildir:' || s.path || '/' || a.path AS mail,"
+	"         a.uid AS uid, a.gid AS gid,"
+	"         sv.address AS host, sv.name AS server, s.name AS slice,"
+	"         (a.state = 'locked' AND coalesce(a.locked_until, 0) >"
+	"          CAST(strftime('%s', 'now') AS INTEGER)) AS locked,"
+	"         (a.state = 'missing' OR (a.state = 'locked' AND"
+	"          coalesce(a.locked_until, 0) >"
+	"          CAST(strftime('%s', 'now') AS INTEGER))) AS unavailable,"
+	"         a.generation AS generation"
+	"  FROM accounts a"
+	"  JOIN slices s ON s.id = a.slice_id"
+	"  JOIN servers sv ON sv.id = s.server_id;",
 };
 
 sqlite3_stmt *
@@ -483,4 +507,10 @@ state_event(struct state *st, const char *kind, const char *user,
 	sqlite3_finalize(stmt);
 	free(msg);
 	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+const char *
+state_path(const struct state *st)
+{
+	return st->path;
 }

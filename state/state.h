@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #define STATE_APPLICATION_ID 0x4d534846
-#define STATE_SCHEMA_VERSION 7
+#define STATE_SCHEMA_VERSION 8
 
 struct state;
 
@@ -45,6 +45,8 @@ void state_close(struct state *);
 int state_version_found(const struct state *);
 /* Test hook: migrate a new file only up to version (must be <= current). */
 struct state *state_open_version(const char *path, int version, char **cause);
+/* The catalog file's path. */
+const char *state_path(const struct state *);
 
 int state_begin(struct state *, char **cause);
 int state_commit(struct state *, char **cause);
@@ -161,6 +163,10 @@ int state_presence_set(struct state *, const char *user, int online,
 /* Pin an account (plans never move it) or unpin it. */
 int state_account_set_pinned(struct state *, const char *user, int pinned,
     char **cause);
+/* The owner of the mailbox on disk: the uid and gid access servers use
+ * (the access view gives them to Dovecot's userdb). */
+int state_account_set_owner(struct state *, const char *user, int64_t uid,
+    int64_t gid, char **cause);
 /* Mark an account missing (not found where the catalog says it is). */
 int state_account_set_missing(struct state *, int64_t id, char **cause);
 /* Target slice of the account's unfinished move, or 0 when none. */
@@ -254,6 +260,9 @@ struct state_move {
 	int64_t	 last_change;		/* when a pass last saw the user's
 					   mailbox change, 0 = never */
 	int64_t	 plan_id;		/* 0 = not from a plan */
+	char	*settle_marks;		/* source directory mtimes taken under
+					   the lock, "rel\tsec.nsec" lines */
+	int64_t	 settled_at;		/* retired source looked at again */
 };
 
 struct state_move_request {
@@ -314,17 +323,22 @@ int state_move_unlock(struct state *, int64_t id, const char *why,
     char **cause);
 /*
  * The switch, in one transaction: point the account at the target, bump
- * its generation, unlock it, and mark the move done with its lock time.
+ * its generation, unlock it, and mark the move done with its lock time
+ * and the source's directory marks for the settle check (may be NULL).
  * Refused when the lock has expired.
  */
 int state_move_commit(struct state *, int64_t id, int64_t lock_ms,
-    char **cause);
+    const char *settle_marks, char **cause);
 /* Any open state -> failed (or cancelled), unlocking the account. */
 int state_move_fail(struct state *, int64_t id, const char *to,
     const char *why, char **cause);
 /* Record where the source went after cutover. */
 int state_move_retired(struct state *, int64_t id, const char *path,
     int64_t when, char **cause);
+/* The retired source was looked at once more after the settle delay;
+ * summary goes to the move's events. */
+int state_move_settled(struct state *, int64_t id, int64_t when,
+    const char *summary, char **cause);
 int state_move_purged(struct state *, int64_t id, int64_t when,
     char **cause);
 /* Hold a move before its cutover, or release it (also clearing any
@@ -411,7 +425,9 @@ struct state_runnable {
 	int	 hold;
 	char	 state[16];
 };
-int state_move_runnable(struct state *, int64_t now,
+/* Open moves due to run, and done moves whose source is not retired yet
+ * or whose settle check falls due (retired settle seconds ago). */
+int state_move_runnable(struct state *, int64_t now, int64_t settle,
     int (*)(const struct state_runnable *, void *), void *, char **cause);
 /* The earliest retry time of an open move after now, 0 when none. */
 int64_t state_move_next_try(struct state *, int64_t now);

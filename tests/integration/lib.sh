@@ -121,7 +121,7 @@ same_tree() {
 # A config for moves in tests: no lock grace unless given, other settings
 # as "section.key=value" arguments.
 move_conf() {
-	printf '[move]\nlock_grace = 0s\n' >"$D/mailshift.conf"
+	printf '[move]\nlock_grace = 0s\nsettle = 0s\n' >"$D/mailshift.conf"
 	for kv in "$@"; do
 		printf '[%s]\n%s\n' "${kv%%.*}" "${kv#*.}" >>"$D/mailshift.conf"
 	done

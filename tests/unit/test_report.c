@@ -280,7 +280,7 @@ move_run(struct fixture *f, const char *user, int64_t lock_ms,
 		    &cause));
 		lock_ms = 55;
 	}
-	assert_ok(state_move_commit(f->st, id, lock_ms, &cause));
+	assert_ok(state_move_commit(f->st, id, lock_ms, NULL, &cause));
 	free(cause);
 	return id;
 }

@@ -1,0 +1,383 @@
+/* The settle check of a retired source: see settle.h. */
+#define _GNU_SOURCE
+#include "settle.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DIR_FLAGS	(O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+
+static const char *const subdirs[] = { "new", "cur" };
+
+struct names {
+	char	**v;
+	size_t	  n;
+	size_t	  cap;
+};
+
+static void
+names_free(struct names *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+static void
+names_add(struct names *l, char *s)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+	}
+	l->v[l->n++] = s;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Entry names of directory fd (without . and ..). */
+static int
+list_names(int fd, struct names *l, char **cause)
+{
+	struct dirent *e;
+	DIR *d;
+	int dup_fd;
+
+	if ((dup_fd = dup(fd)) < 0 || (d = fdopendir(dup_fd)) == NULL) {
+		if (dup_fd >= 0)
+			close(dup_fd);
+		return fail(cause, "%s", strerror(errno));
+	}
+	rewinddir(d);
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		names_add(l, xstrdup(e->d_name));
+	}
+	closedir(d);
+	qsort(l->v, l->n, sizeof *l->v, cmp_str);
+	return 0;
+}
+
+/* The folders of a Maildir++ mailbox: "" (the INBOX) and ".Name". */
+static int
+folders(int mailbox, struct names *out, char **cause)
+{
+	struct names all = { 0 };
+	struct stat sb;
+	char sub[300];
+	size_t i;
+
+	if (list_names(mailbox, &all, cause) != 0)
+		return -1;
+	names_add(out, xstrdup(""));
+	for (i = 0; i < all.n; i++) {
+		if (all.v[i][0] != '.' || strchr(all.v[i], '\t') != NULL ||
+		    strchr(all.v[i], '\n') != NULL)
+			continue;
+		snprintf(sub, sizeof sub, "%s/cur", all.v[i]);
+		if (fstatat(mailbox, all.v[i], &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(sb.st_mode) && fstatat(mailbox, sub, &sb,
+		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sb.st_mode))
+			names_add(out, xstrdup(all.v[i]));
+	}
+	names_free(&all);
+	return 0;
+}
+
+static void
+rel_of(char *buf, size_t len, const char *folder, const char *sub)
+{
+	snprintf(buf, len, "%s%s%s", folder, *folder ? "/" : "", sub);
+}
+
+char *
+settle_marks(int mailbox, char **cause)
+{
+	struct names f = { 0 };
+	struct stat sb;
+	char rel[600], *out = xstrdup(""), *next;
+	size_t i, k;
+
+	if (folders(mailbox, &f, cause) != 0) {
+		free(out);
+		return NULL;
+	}
+	for (i = 0; i < f.n; i++) {
+		for (k = 0; k < 2; k++) {
+			rel_of(rel, sizeof rel, f.v[i], subdirs[k]);
+			if (fstatat(mailbox, rel, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+				continue;
+			next = xasprintf("%s%s\t%lld.%09ld\n", out, rel,
+			    (long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec);
+			free(out);
+			out = next;
+		}
+	}
+	names_free(&f);
+	return out;
+}
+
+/* The mark of directory rel, 0 when it has none. */
+static int
+mark_of(const char *marks, const char *rel, struct timespec *ts)
+{
+	const char *p = marks;
+	size_t n = strlen(rel);
+	long long sec;
+	long nsec;
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, rel, n) == 0 && p[n] == '\t' &&
+		    sscanf(p + n + 1, "%lld.%ld", &sec, &nsec) == 2) {
+			ts->tv_sec = (time_t)sec;
+			ts->tv_nsec = nsec;
+			return 1;
+		}
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	}
+	return 0;
+}
+
+static int
+ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec &&
+	    a->tv_nsec < b->tv_nsec);
+}
+
+/* The unique part of a message file name (before ":2,flags"). */
+static char *
+unique_of(const char *name)
+{
+	return xstrndup(name, strcspn(name, ":"));
+}
+
+/* Unique names of the messages in the target folder's cur/ and new/. */
+static int
+target_uniques(int dfolder, struct names *u, char **cause)
+{
+	struct names l = { 0 };
+	size_t i, k;
+	int fd;
+
+	for (k = 0; k < 2; k++) {
+		if ((fd = openat(dfolder, subdirs[k], DIR_FLAGS)) < 0) {
+			if (errno == ENOENT)
+				continue;
+			return fail(cause, "%s: %s", subdirs[k],
+			    strerror(errno));
+		}
+		if (list_names(fd, &l, cause) != 0) {
+			close(fd);
+			return -1;
+		}
+		close(fd);
+		for (i = 0; i < l.n; i++)
+			names_add(u, unique_of(l.v[i]));
+		names_free(&l);
+	}
+	qsort(u->v, u->n, sizeof *u->v, cmp_str);
+	return 0;
+}
+
+static int
+open_sub(int folder, const char *name, char **cause)
+{
+	int fd;
+
+	if (mkdirat(folder, name, 0700) != 0 && errno != EEXIST)
+		return fail(cause, "cannot create %s: %s", name,
+		    strerror(errno));
+	if ((fd = openat(folder, name, DIR_FLAGS)) < 0)
+		return fail(cause, "cannot open %s: %s", name, strerror(errno));
+	return fd;
+}
+
+/* Copy message name of directory sdir into dfolder/new/unique by way of
+ * dfolder/tmp, keeping mode, mtime and (as root) owner. */
+static int
+carry(int sdir, const char *name, const struct stat *st, int dfolder,
+    const char *unique, int preserve_owner, char **cause)
+{
+	static unsigned counter;
+	struct timespec times[2] = { st->st_atim, st->st_mtim };
+	char tmp[128], buf[65536];
+	int in = -1, out = -1, tmpd = -1, newd = -1, rc = -1;
+	ssize_t r, w, off;
+
+	if ((tmpd = open_sub(dfolder, "tmp", cause)) < 0 ||
+	    (newd = open_sub(dfolder, "new", cause)) < 0)
+		goto out;
+	if ((in = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		fail(cause, "cannot read %s: %s", name, strerror(errno));
+		goto out;
+	}
+	snprintf(tmp, sizeof tmp, ".mailshift-settle.%ld.%u", (long)getpid(),
+	    __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+	if ((out = openat(tmpd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) < 0) {
+		fail(cause, "cannot create tmp/%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	while ((r = read(in, buf, sizeof buf)) > 0) {
+		for (off = 0; off < r; off += w) {
+			if ((w = write(out, buf + off, (size_t)(r - off))) < 0) {
+				fail(cause, "writing tmp/%s: %s", tmp,
+				    strerror(errno));
+				goto unlink;
+			}
+		}
+	}
+	if (r < 0) {
+		fail(cause, "reading %s: %s", name, strerror(errno));
+		goto unlink;
+	}
+	if ((preserve_owner && fchown(out, st->st_uid, st->st_gid) != 0) ||
+	    fchmod(out, st->st_mode & 07777) != 0 ||
+	    futimens(out, times) != 0 || fsync(out) != 0) {
+		fail(cause, "finishing tmp/%s: %s", tmp, strerror(errno));
+		goto unlink;
+	}
+	if (renameat(tmpd, tmp, newd, unique) != 0) {
+		fail(cause, "cannot rename tmp/%s to new/%s: %s", tmp, unique,
+		    strerror(errno));
+		goto unlink;
+	}
+	if (fsync(newd) != 0) {
+		fail(cause, "fsync new/: %s", strerror(errno));
+		goto out;
+	}
+	rc = 0;
+	goto out;
+unlink:
+	unlinkat(tmpd, tmp, 0);
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	if (tmpd >= 0)
+		close(tmpd);
+	if (newd >= 0)
+		close(newd);
+	return rc;
+}
+
+/* One cur/ or new/ directory of the tree against its mark. */
+static int
+settle_dir(int tree, const char *folder, const char *sub, const char *marks,
+    int dst, int preserve_owner, void (*report)(void *, const char *,
+    const char *), void *arg, struct settle_result *res, char **cause)
+{
+	struct names l = { 0 }, u = { 0 };
+	struct timespec mark = { 0, 0 };
+	struct stat sb, fs;
+	char rel[600], from[900], to[900], *unique = NULL;
+	int has_mark, sdir, dfolder = -1, have_u = 0, rc = 0;
+	size_t i;
+
+	rel_of(rel, sizeof rel, folder, sub);
+	if ((sdir = openat(tree, rel, DIR_FLAGS)) < 0)
+		return errno == ENOENT ? 0 : fail(cause, "%s: %s", rel,
+		    strerror(errno));
+	has_mark = marks != NULL && mark_of(marks, rel, &mark);
+	if (fstat(sdir, &sb) != 0) {
+		close(sdir);
+		return fail(cause, "%s: %s", rel, strerror(errno));
+	}
+	/* Untouched since the mark: nothing arrived, nothing renamed. */
+	if (has_mark && !ts_before(&mark, &sb.st_mtim)) {
+		close(sdir);
+		return 0;
+	}
+	res->dirs_changed++;
+	if (list_names(sdir, &l, cause) != 0) {
+		close(sdir);
+		return -1;
+	}
+	for (i = 0; i < l.n && rc == 0; i++) {
+		if (fstatat(sdir, l.v[i], &fs, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(fs.st_mode))
+			continue;
+		/* There before the mark: the final pass copied it. */
+		if (has_mark && ts_before(&fs.st_ctim, &mark))
+			continue;
+		if (!have_u) {
+			/* The same folder on the target; the INBOX when
+			 * the folder is not there. */
+			dfolder = *folder ? openat(dst, folder, DIR_FLAGS) : -1;
+			if (dfolder < 0 && (dfolder = dup(dst)) < 0) {
+				rc = fail(cause, "%s", strerror(errno));
+				break;
+			}
+			if ((rc = target_uniques(dfolder, &u, cause)) != 0)
+				break;
+			have_u = 1;
+		}
+		free(unique);
+		unique = unique_of(l.v[i]);
+		if (bsearch(&unique, u.v, u.n, sizeof *u.v, cmp_str) != NULL) {
+			res->on_target++;
+			continue;
+		}
+		if ((rc = carry(sdir, l.v[i], &fs, dfolder, unique,
+		    preserve_owner, cause)) != 0)
+			break;
+		res->carried++;
+		names_add(&u, xstrdup(unique));
+		qsort(u.v, u.n, sizeof *u.v, cmp_str);
+		snprintf(from, sizeof from, "%s/%s", rel, l.v[i]);
+		if (*folder && faccessat(dst, folder, F_OK, AT_SYMLINK_NOFOLLOW)
+		    == 0)
+			snprintf(to, sizeof to, "%s/new/%s", folder, unique);
+		else
+			snprintf(to, sizeof to, "new/%s", unique);
+		if (report != NULL)
+			report(arg, from, to);
+	}
+	free(unique);
+	names_free(&l);
+	names_free(&u);
+	if (dfolder >= 0)
+		close(dfolder);
+	close(sdir);
+	return rc;
+}
+
+int
+settle_tree(int tree, const char *marks, int dst, int preserve_owner,
+    void (*report)(void *, const char *, const char *), void *arg,
+    struct settle_result *res, char **cause)
+{
+	struct names f = { 0 };
+	size_t i, k;
+	int rc = 0;
+
+	memset(res, 0, sizeof *res);
+	if (folders(tree, &f, cause) != 0)
+		return -1;
+	for (i = 0; i < f.n && rc == 0; i++) {
+		for (k = 0; k < 2 && rc == 0; k++)
+			rc = settle_dir(tree, f.v[i], subdirs[k], marks, dst,
+			    preserve_owner, report, arg, res, cause);
+	}
+	names_free(&f);
+	return rc;
+}
