@@ -24,7 +24,8 @@
  *
  *   [hooks]                      ; shell commands; %u is the user
  *   after_lock = doveadm kick %u || [ $? -eq 68 ]
- *                                ; fails: unlock, retry the cutover later
+ *                                ; locked, after the grace, before the
+ *                                ; final pass; fails: unlock, retry later
  *   after_switch =               ; fails: logged (the switch is done)
  *   timeout = 10s                ; then the command is killed (a failure)
  *

@@ -746,10 +746,10 @@ reap(struct daemon *d)
 		pthread_join(w->th, NULL);
 		d->bytes += w->res.bytes_copied;
 		d->files += w->res.files_copied;
-		if (w->rc == 0 && w->res.settled)
-			logmsg("move %lld: settle check of the retired source: "
-			    "%llu late message(s) carried to the target%s",
-			    (long long)w->id,
+		if (w->rc == 0 && w->res.settled && w->res.passes == 0)
+			logmsg("move %lld: done, settle check of the retired "
+			    "source: %llu late message(s) carried to the "
+			    "target%s", (long long)w->id,
 			    (unsigned long long)w->res.carried,
 			    w->res.carried ? " (see 'mailshift moves show')" :
 			    "");
@@ -777,6 +777,13 @@ reap(struct daemon *d)
 			    (int64_t)d->cfg.retry_base);
 			retry_or_fail(d, w);
 		}
+		if (w->rc == 0 && w->res.settled && w->res.passes > 0)
+			logmsg("move %lld: settle check of the retired source: "
+			    "%llu late message(s) carried to the target%s",
+			    (long long)w->id,
+			    (unsigned long long)w->res.carried,
+			    w->res.carried ? " (see 'mailshift moves show')" :
+			    "");
 		worker_free(w);
 		for (j = i; j < d->nw - 1; j++)
 			d->w[j] = d->w[j + 1];

@@ -518,16 +518,19 @@ cutover(struct run *r, struct sync *s, char **cause)
 	sync_unthrottle(s);
 	crash_point("after-lock", 0);
 	r->prog.phase = "cutover";
-	/* Ends the user's open sessions (doveadm kick): if it fails they
-	 * could still write to the source, so the cutover waits. */
-	if (run_hook(r, "after_lock", r->cfg->hook_after_lock, &why) != 0) {
-		msg = xasprintf("%s; the cutover is retried later", why);
-		goto abandon;
-	}
 	if (r->cfg->lock_grace > 0) {
 		grace.tv_sec = (time_t)r->cfg->lock_grace;
 		grace.tv_nsec = 0;
 		nanosleep(&grace, NULL);
+	}
+	/* Ends the user's open sessions (doveadm kick). It runs after the
+	 * grace: deliveries in flight have finished, and an access server's
+	 * auth cache (at most the grace) can no longer let anyone in. If it
+	 * fails, a session could still write to the source: the cutover
+	 * waits for a later try. */
+	if (run_hook(r, "after_lock", r->cfg->hook_after_lock, &why) != 0) {
+		msg = xasprintf("%s; the cutover is retried later", why);
+		goto abandon;
 	}
 	/* Where the source stood before the final pass: what the settle
 	 * check compares the retired source with. */

@@ -149,7 +149,7 @@ t_daemon_settles_later() {
 	wait $pid
 	[ "$(q "SELECT settled_at IS NOT NULL FROM moves")" = 1 ] ||
 	    fail "never settled: $(cat "$D/daemon.log")"
-	grep -q "settle check of the retired source: 0 late" "$D/daemon.log" ||
+	grep -q "done, settle check of the retired source: 0 late" "$D/daemon.log" ||
 	    fail "no settle log line: $(cat "$D/daemon.log")"
 	ok moves purge --older-than 0s
 	[ ! -e "$D/s1/.mailshift-retired/1-$U" ] || fail "not purged"

@@ -1,0 +1,289 @@
+# mailshift with a real Dovecot 2.3: each test starts its own Dovecot on
+# loopback (own base_dir, free high ports) configured with the files in
+# examples/dovecot/, reading the test's catalog, and stops it at the end.
+. "$(dirname "$0")/lib.sh"
+
+EXAMPLES="$TESTLIB/../../examples/dovecot"
+CLIENT="python3 $TESTLIB/mailclient.py"
+PASS=secret
+
+if ! command -v dovecot >/dev/null 2>&1 ||
+    ! command -v doveadm >/dev/null 2>&1 ||
+    ! ls /usr/lib/dovecot/modules/auth/libdriver_sqlite.so >/dev/null 2>&1
+then
+	echo "ok 1 # SKIP Dovecot is not installed and could not be: run" \
+	    "scripts/install-deps as root (dovecot-imapd dovecot-lmtpd" \
+	    "dovecot-sqlite)"
+	echo "1..1"
+	exit 0
+fi
+
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Every Dovecot a test started is stopped, whatever happens.
+STARTED="$TESTROOT/dovecots"
+: >"$STARTED"
+trap 'while read -r c; do doveadm -c "$c" stop >/dev/null 2>&1; done \
+    <"$STARTED"; chmod -R u+rwx "$TESTROOT" 2>/dev/null; rm -rf "$TESTROOT"' \
+    EXIT
+
+# Start Dovecot for the catalog $MAILSHIFT_DB: the provider's part (a
+# passwd-file passdb with result_success = continue-ok) plus the example
+# files, with their paths pointed at this test.
+dovecot_start() {
+	DV="$D/dovecot"
+	mkdir -p "$DV/run" "$DV/state"
+	IMAP=$(free_port)
+	LMTP=$(free_port)
+	CONF="$DV/dovecot.conf"
+	for f in dovecot-sql-mailshift-userdb.conf.ext \
+	    dovecot-sql-mailshift-passdb.conf.ext; do
+		sed "s|/var/lib/mailshift/catalog.db|$MAILSHIFT_DB|" \
+		    "$EXAMPLES/$f" >"$DV/$f"
+	done
+	sed "s|/etc/dovecot/|$DV/|" "$EXAMPLES/conf.d/95-mailshift.conf" \
+	    >"$DV/95-mailshift.conf"
+	cat >"$CONF" <<EOF
+instance_name = mailshift-test-$$-$tap_n
+base_dir = $DV/run
+state_dir = $DV/state
+protocols = imap lmtp
+listen = 127.0.0.1
+log_path = $DV/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $IMAP
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service lmtp {
+  inet_listener lmtp {
+    address = 127.0.0.1
+    port = $LMTP
+  }
+}
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN $DV/passwd
+  result_success = continue-ok
+}
+!include $DV/95-mailshift.conf
+EOF
+	: >"$DV/passwd"
+	for u in $USERS; do
+		echo "$u:{PLAIN}$PASS::::::" >>"$DV/passwd"
+	done
+	echo "$CONF" >>"$STARTED"
+	dovecot -c "$CONF" || fail "dovecot did not start: $(cat \
+	    "$DV/dovecot.log" 2>/dev/null)"
+	n=0
+	until python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $IMAP), 1); socket.create_connection(('127.0.0.1', $LMTP), 1)" 2>/dev/null; do
+		n=$((n + 1))
+		[ $n -lt 100 ] || fail "dovecot does not listen: $(cat \
+		    "$DV/dovecot.log")"
+		sleep 0.1
+	done
+	# Dovecot's processes run as nobody/dovenull: let them through.
+	chmod 755 "$TESTROOT" "$D"
+}
+
+dovecot_stop() {
+	doveadm -c "$CONF" stop >/dev/null 2>&1
+}
+
+# A fleet with one account of $1 messages on s1 owned by nobody (Dovecot
+# refuses root), plus a mailshift config; $U, $SRC, $DST.
+mail_fleet() {
+	fleet
+	"$GEN" --accounts 1 --messages "$1" --max-size 6000 --seed 9 \
+	    "$D/s1" >/dev/null || fail "generator failed"
+	shift
+	U=user0001@example.net
+	USERS=$U
+	SRC="$D/s1/example.net/user0001"
+	DST="$D/s2/example.net/user0001"
+	chown -R nobody:nogroup "$SRC"
+	chmod 755 "$D/s1/example.net"
+	ok discover
+	dovecot_start
+	move_conf "hooks.after_lock=doveadm -c $CONF kick %u || [ \$? -eq 68 ]" "$@"
+}
+
+imap_list() {
+	$CLIENT list "$IMAP" "$U" "$PASS" >"$1" 2>"$D/client.err" ||
+	    fail "IMAP listing failed: $(cat "$D/client.err")"
+}
+
+# 1. UIDs, UIDVALIDITY and Message-IDs are the same after the move, and
+# Dovecot reads from slice s2.
+t_listing_survives_move() {
+	mail_fleet 120
+	imap_list "$D/before"
+	[ "$(wc -l <"$D/before")" -ge 120 ] || fail "listing: $(cat "$D/before")"
+	[ "$(doveadm -c "$CONF" user -f home "$U")" = "$SRC" ] ||
+	    fail "userdb home: $(doveadm -c "$CONF" user "$U" 2>&1)"
+	ok move "$U" --to s2 --wait
+	imap_list "$D/after"
+	cmp "$D/before" "$D/after" || fail "listing changed: $(diff \
+	    "$D/before" "$D/after" | head)"
+	[ "$(doveadm -c "$CONF" user -f home "$U")" = "$DST" ] ||
+	    fail "userdb home after: $(doveadm -c "$CONF" user "$U" 2>&1)"
+	# The source is gone from its old place: the listing came from s2.
+	[ ! -e "$SRC" ] || fail "source still in place"
+	[ -e "$DST/dovecot-uidlist" ] || fail "no uidlist on the target"
+	dovecot_stop
+}
+
+# 2. IMAP APPENDs and LMTP deliveries keep coming during the move; during
+# the lock both get temporary failures and retry; every acknowledged
+# message ends up in the target exactly once.
+t_no_mail_lost_at_cutover() {
+	mail_fleet 300 move.lock_grace=2s move.settle=1s
+	STOP="$D/stop"
+	$CLIENT append-loop "$IMAP" "$U" "$PASS" "$STOP" "$D/imap.log" \
+	    2>"$D/imap.err" &
+	A=$!
+	$CLIENT lmtp-loop "$LMTP" "$U" "$STOP" "$D/lmtp.log" 2>"$D/lmtp.err" &
+	L=$!
+	n=0
+	until [ "$(cat "$D/imap.log" 2>/dev/null | grep -c '^ack')" -ge 5 ] &&
+	    [ "$(cat "$D/lmtp.log" 2>/dev/null | grep -c '^ack')" -ge 5 ]; do
+		n=$((n + 1))
+		[ $n -lt 200 ] || { touch "$STOP"; fail "clients do not \
+deliver: $(cat "$D/imap.err" "$D/lmtp.err" "$DV/dovecot.log" | tail)"; }
+		sleep 0.1
+	done
+	ms move "$U" --to s2 --wait
+	sleep 1
+	touch "$STOP"
+	wait $A || fail "IMAP client failed: $(tail "$D/imap.err")"
+	wait $L || fail "LMTP client failed: $(tail "$D/lmtp.err" \
+	    "$D/lmtp.log")"
+	expect_rc 0
+	grep -q "^tempfail" "$D/imap.log" ||
+	    fail "IMAP never saw the lock: $(cat "$D/imap.log")"
+	grep -q "^tempfail .* 451 4.3.0" "$D/lmtp.log" ||
+	    fail "LMTP never deferred: $(cat "$D/lmtp.log")"
+	! grep -q "^permfail" "$D/lmtp.log" || fail "a bounce"
+	imap_list "$D/after"
+	grep -h '^ack' "$D/imap.log" "$D/lmtp.log" | cut -d' ' -f2 |
+	    sort >"$D/acked"
+	[ -s "$D/acked" ] || fail "nothing acknowledged"
+	while read -r mid; do
+		c=$(grep -c " <$mid>\$" "$D/after")
+		[ "$c" -eq 1 ] || fail "$mid is in the target $c times"
+	done <"$D/acked"
+	echo "acked: $(wc -l <"$D/acked"); imap tempfails: $(grep -c \
+	    '^tempfail' "$D/imap.log"); lmtp tempfails: $(grep -c \
+	    '^tempfail' "$D/lmtp.log")"
+	[ "$(q "SELECT slice FROM access")" = s2 ] || fail "not switched"
+	dovecot_stop
+}
+
+# 3. A locked account: the right password gets [UNAVAILABLE], a wrong one
+# the usual failure, and LMTP a 4xx. Checked from the after_lock hook,
+# while mailshift really holds the lock.
+t_locked_account_answers() {
+	mail_fleet 20
+	cat >"$D/probe.sh" <<EOF
+$CLIENT login $IMAP "\$1" $PASS >$D/right
+$CLIENT login $IMAP "\$1" wrong >$D/wrong
+$CLIENT lmtp $LMTP "\$1" probe@x >$D/lmtp
+EOF
+	move_conf "hooks.after_lock=sh $D/probe.sh %u"
+	ok move "$U" --to s2 --wait
+	grep -q "^NO \[UNAVAILABLE\]" "$D/right" ||
+	    fail "right password while locked: $(cat "$D/right")"
+	grep -q "^NO \[AUTHENTICATIONFAILED\]" "$D/wrong" ||
+	    fail "wrong password while locked: $(cat "$D/wrong")"
+	grep -q "^451 4.3.0" "$D/lmtp" || fail "LMTP while locked: $(cat \
+	    "$D/lmtp")"
+	# Unlocked again: both as usual.
+	[ "$($CLIENT login "$IMAP" "$U" "$PASS")" = OK ] || fail "after"
+	$CLIENT login "$IMAP" "$U" wrong | grep -q AUTHENTICATIONFAILED ||
+	    fail "wrong password after the move"
+	dovecot_stop
+}
+
+# 4. The doveadm kick hook ends an open IMAP session at the cutover; the
+# client logs in again and sees its mail, now on s2.
+t_kick_hook() {
+	mail_fleet 30
+	$CLIENT wait-kick "$IMAP" "$U" "$PASS" "$D/kick.log" \
+	    2>"$D/kick.err" &
+	K=$!
+	n=0
+	until grep -q connected "$D/kick.log" 2>/dev/null; do
+		n=$((n + 1))
+		[ $n -lt 100 ] || fail "client did not connect"
+		sleep 0.1
+	done
+	inbox=$(ls "$SRC/cur" "$SRC/new" | grep -c '^[0-9]')
+	ok move "$U" --to s2 --wait
+	wait $K || fail "client: $(cat "$D/kick.log" "$D/kick.err")"
+	grep -q "^disconnected" "$D/kick.log" || fail "not kicked"
+	grep -q "^reconnected INBOX $inbox\$" "$D/kick.log" ||
+	    fail "after reconnecting: $(cat "$D/kick.log"), expected $inbox"
+	ok moves show 1
+	expect_out "after_lock hook 'doveadm"
+	dovecot_stop
+}
+
+# 5. doveadm who -1 as the daemon's presence command: a user with an open
+# session is not cut over until the session ends.
+t_presence_doveadm_who() {
+	mail_fleet 20 daemon.listen=off presence.sources=command \
+	    presence.idle=0s presence.command_interval=1s
+	move_conf "hooks.after_lock=doveadm -c $CONF kick %u || [ \$? -eq 68 ]" \
+	    daemon.listen=off presence.sources=command presence.idle=0s \
+	    presence.command_interval=1s \
+	    "presence.command=doveadm -c $CONF who -1"
+	$CLIENT wait-kick "$IMAP" "$U" "$PASS" "$D/session.log" \
+	    2>/dev/null &
+	K=$!
+	until grep -q connected "$D/session.log" 2>/dev/null; do sleep 0.1; done
+	ok move "$U" --to s2
+	"$MS" daemon >"$D/daemon.log" 2>&1 &
+	P=$!
+	n=0
+	until grep -q "cutover waits: .*online" "$D/daemon.log"; do
+		n=$((n + 1))
+		[ $n -lt 150 ] || { kill $P; fail "no wait: $(cat \
+		    "$D/daemon.log")"; }
+		sleep 0.1
+	done
+	[ "$(q "SELECT state FROM moves")" = ready ] || fail "not waiting"
+	# The session ends (as the user logs out): the cutover follows.
+	doveadm -c "$CONF" kick "$U" >/dev/null
+	n=0
+	until [ "$(q "SELECT state FROM moves")" = done ]; do
+		n=$((n + 1))
+		[ $n -lt 200 ] || { kill $P; fail "never cut over: $(cat \
+		    "$D/daemon.log")"; }
+		sleep 0.1
+	done
+	kill -TERM $P
+	wait $P
+	kill $K 2>/dev/null
+	wait $K 2>/dev/null
+	dovecot_stop
+}
+
+t "IMAP listing (UIDs, UIDVALIDITY) identical after the move" \
+    t_listing_survives_move
+t "APPEND and LMTP during the move: 4xx at the lock, nothing lost" \
+    t_no_mail_lost_at_cutover
+t "locked: right password [UNAVAILABLE], wrong one fails, LMTP 451" \
+    t_locked_account_answers
+t "the doveadm kick hook ends a session; the client comes back" \
+    t_kick_hook
+t "presence from doveadm who -1 holds the cutover" t_presence_doveadm_who
+done_testing
