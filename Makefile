@@ -32,7 +32,8 @@ CFLAGS_ALL = -std=c11 -Wall -Wextra -Werror -MMD -MP \
 LDFLAGS_ALL = $(SANITIZE) $(LDFLAGS)
 
 COMMON_SRC = common/util.c common/layout.c common/config.c common/json.c \
-	common/csv.c common/stats.c common/command.c
+	common/csv.c common/stats.c common/command.c \
+	common/doveconf.c
 STATE_SRC = state/state.c state/topology.c state/account.c state/move.c state/plan.c state/daemon.c \
 	state/report.c
 MIGRATOR_SRC = migrator/slice.c migrator/maildir.c migrator/discover.c migrator/throttle.c \
@@ -40,7 +41,7 @@ MIGRATOR_SRC = migrator/slice.c migrator/maildir.c migrator/discover.c migrator/
 CLI_SRC = cli/main.c cli/output.c cli/cmd_init.c cli/cmd_server.c \
 	cli/cmd_slice.c cli/cmd_discover.c cli/cmd_account.c cli/cmd_route.c \
 	cli/cmd_move.c cli/cmd_plan.c cli/cmd_daemon.c cli/cmd_report.c \
-	cli/report_html.c
+	cli/report_html.c cli/cmd_dovecot.c
 
 PLANNER_SRC = planner/planner.c
 

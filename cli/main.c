@@ -50,6 +50,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_report_usage_entry,
 	&cmd_report_forecast_entry,
 	&cmd_report_moves_entry,
+	&cmd_dovecot_check_entry,
 	NULL
 };
 

@@ -277,6 +277,32 @@ t_presence_doveadm_who() {
 	dovecot_stop
 }
 
+# 6. mailshift dovecot check: this setup passes; an auth cache longer
+# than the grace, LMTP without the gate and a passdb that stops the chain
+# are each named.
+t_dovecot_check() {
+	mail_fleet 5
+	ms dovecot check --doveconf "doveconf -c $CONF"
+	[ "$RC" -eq 0 ] || fail "dovecot check: $(cat "$D/out" "$D/err")"
+	expect_out "ok       lock gate"
+	expect_out "ok       userdb"
+	expect_out "0 problems"
+	dovecot_stop
+	sed -i 's/result_success = continue-ok/result_success = return-ok/' \
+	    "$CONF"
+	sed -i 's/^lmtp_proxy = yes/lmtp_proxy = no/' "$DV/95-mailshift.conf"
+	printf 'auth_cache_size = 1M\nauth_cache_ttl = 1 hour\n' >>"$CONF"
+	ms dovecot check --doveconf "doveconf -c $CONF"
+	expect_rc 1
+	expect_out "PROBLEM  passdb order: passdb 1 (passwd-file"
+	expect_out "PROBLEM  lmtp: lmtp_proxy is not yes"
+	expect_out "PROBLEM  auth cache: auth_cache_ttl = 1 hour"
+	expect_out "3 problems"
+	ms dovecot check --doveconf "doveconf -c $D/nonexistent.conf"
+	expect_rc 1
+	expect_err "--doveconf"
+}
+
 t "IMAP listing (UIDs, UIDVALIDITY) identical after the move" \
     t_listing_survives_move
 t "APPEND and LMTP during the move: 4xx at the lock, nothing lost" \
@@ -286,4 +312,6 @@ t "locked: right password [UNAVAILABLE], wrong one fails, LMTP 451" \
 t "the doveadm kick hook ends a session; the client comes back" \
     t_kick_hook
 t "presence from doveadm who -1 holds the cutover" t_presence_doveadm_who
+t "mailshift dovecot check passes this setup, names what is wrong" \
+    t_dovecot_check
 done_testing
