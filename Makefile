@@ -3,6 +3,7 @@
 #   make            build build/mailshift
 #   make check      install missing Debian packages, build, run every test
 #   make demo       install missing packages, build, run the demo
+#                   (DOVECOT=1: also a real Dovecot, IMAP before and after)
 #   make asan       the tests under AddressSanitizer and UBSan
 #   make valgrind   the unit tests under valgrind (leaks are errors)
 #   make bench      benchmarks against cp -a, rsync -a and find
@@ -120,7 +121,7 @@ demo: deps
 	@$(MAKE) --no-print-directory demo-run
 
 demo-run: all $(BUILD)/maildir-gen
-	@examples/demo.sh $(BUILD)
+	@DOVECOT=$(DOVECOT) examples/demo.sh $(BUILD)
 
 bench: deps
 	@$(MAKE) --no-print-directory bench-run

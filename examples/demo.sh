@@ -25,8 +25,9 @@ step "Generating mailboxes (s1 crowded, s2 light, s3 new and empty)"
     --seed 1 --prefix alice --maildirsize-mix "$demo/slices/s1"
 "$gen" --accounts 20 --messages 60 --spread 0.5 --max-size 65536 \
     --seed 2 --prefix bob "$demo/slices/s2"
-# Moves in the demo skip the lock grace a live mail server would need.
-printf '[move]\nlock_grace = 0s\n' >"$demo/mailshift.conf"
+# Moves in the demo skip the lock grace and the settle delay a live mail
+# server would need.
+printf '[move]\nlock_grace = 0s\nsettle = 0s\n' >"$demo/mailshift.conf"
 export MAILSHIFT_CONFIG="$demo/mailshift.conf"
 
 step "Building the catalog"
@@ -67,6 +68,43 @@ step "The fleet after the rebalance"
 run slice list
 run discover >/dev/null
 printf '(discover agrees with the catalog: no conflicts, nothing missing)\n'
+
+if [ "${DOVECOT:-0}" = 1 ]; then
+	step "Dovecot follows the catalog (examples/dovecot/, DOVECOT=1)"
+	user=$("$ms" --json account list --slice s2 |
+	    sed -n 's/^\[{"user":"\([^"]*\)".*/\1/p')
+	home=$("$ms" --json route "$user" | sed -n 's/.*"home":"\([^"]*\)".*/\1/p')
+	# Dovecot does not serve mail as root: the mailbox gets an owner.
+	chown -R nobody:nogroup "$home"
+	chmod 755 "$demo" "$demo/slices" "$demo"/slices/* "$demo"/slices/*/*.*
+	"$ms" discover >/dev/null
+	eval "$("$top/examples/dovecot/local-dovecot.sh" start \
+	    "$demo/dovecot" "$MAILSHIFT_DB" demo "$user")"
+	trap '"$top/examples/dovecot/local-dovecot.sh" stop "$demo/dovecot"' EXIT
+	printf '[hooks]\nafter_lock = doveadm -c %s kick %%u || [ $? -eq 68 ]\n' \
+	    "$CONF" >>"$demo/mailshift.conf"
+	client="python3 $top/tests/integration/mailclient.py"
+	printf 'IMAP on 127.0.0.1:%s; doveadm user says home is %s\n' "$IMAP" \
+	    "$(doveadm -c "$CONF" user -f home "$user")"
+	printf '%s over IMAP (folder, UIDVALIDITY, UID, Message-ID):\n' "$user"
+	$client list "$IMAP" "$user" demo >"$demo/imap-before"
+	head -n 5 "$demo/imap-before"
+	printf '... %s messages\n' "$(wc -l <"$demo/imap-before")"
+	run move "$user" --to s3 --wait
+	$client list "$IMAP" "$user" demo >"$demo/imap-after"
+	printf 'After the move, doveadm user says home is %s\n' \
+	    "$(doveadm -c "$CONF" user -f home "$user")"
+	head -n 5 "$demo/imap-after"
+	if cmp -s "$demo/imap-before" "$demo/imap-after"; then
+		printf 'The IMAP listing is identical: %s messages, same UIDs and' \
+		    "$(wc -l <"$demo/imap-after")"
+		printf ' UIDVALIDITY, now served from slice s3.\n'
+	else
+		printf 'The IMAP listing CHANGED:\n'
+		diff "$demo/imap-before" "$demo/imap-after" | head
+		exit 1
+	fi
+fi
 
 printf '\nThe catalog is %s; try: MAILSHIFT_DB=%s %s slice show s1\n' \
     "$MAILSHIFT_DB" "$MAILSHIFT_DB" "$ms"

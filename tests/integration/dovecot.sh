@@ -18,10 +18,6 @@ then
 	exit 0
 fi
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # Every Dovecot a test started is stopped, whatever happens.
 STARTED="$TESTROOT/dovecots"
 : >"$STARTED"
@@ -29,68 +25,15 @@ trap 'while read -r c; do doveadm -c "$c" stop >/dev/null 2>&1; done \
     <"$STARTED"; chmod -R u+rwx "$TESTROOT" 2>/dev/null; rm -rf "$TESTROOT"' \
     EXIT
 
-# Start Dovecot for the catalog $MAILSHIFT_DB: the provider's part (a
-# passwd-file passdb with result_success = continue-ok) plus the example
-# files, with their paths pointed at this test.
+# Start Dovecot for the catalog $MAILSHIFT_DB with the example files (by
+# way of examples/dovecot/local-dovecot.sh): $IMAP, $LMTP, $CONF, $DV.
 dovecot_start() {
 	DV="$D/dovecot"
-	mkdir -p "$DV/run" "$DV/state"
-	IMAP=$(free_port)
-	LMTP=$(free_port)
-	CONF="$DV/dovecot.conf"
-	for f in dovecot-sql-mailshift-userdb.conf.ext \
-	    dovecot-sql-mailshift-passdb.conf.ext; do
-		sed "s|/var/lib/mailshift/catalog.db|$MAILSHIFT_DB|" \
-		    "$EXAMPLES/$f" >"$DV/$f"
-	done
-	sed "s|/etc/dovecot/|$DV/|" "$EXAMPLES/conf.d/95-mailshift.conf" \
-	    >"$DV/95-mailshift.conf"
-	cat >"$CONF" <<EOF
-instance_name = mailshift-test-$$-$tap_n
-base_dir = $DV/run
-state_dir = $DV/state
-protocols = imap lmtp
-listen = 127.0.0.1
-log_path = $DV/dovecot.log
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = $IMAP
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-service lmtp {
-  inet_listener lmtp {
-    address = 127.0.0.1
-    port = $LMTP
-  }
-}
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN $DV/passwd
-  result_success = continue-ok
-}
-!include $DV/95-mailshift.conf
-EOF
-	: >"$DV/passwd"
-	for u in $USERS; do
-		echo "$u:{PLAIN}$PASS::::::" >>"$DV/passwd"
-	done
-	echo "$CONF" >>"$STARTED"
-	dovecot -c "$CONF" || fail "dovecot did not start: $(cat \
+	mkdir -p "$DV"
+	echo "$DV/dovecot.conf" >>"$STARTED"
+	eval "$("$EXAMPLES/local-dovecot.sh" start "$DV" "$MAILSHIFT_DB" \
+	    "$PASS" $USERS)" || fail "dovecot did not start: $(cat \
 	    "$DV/dovecot.log" 2>/dev/null)"
-	n=0
-	until python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $IMAP), 1); socket.create_connection(('127.0.0.1', $LMTP), 1)" 2>/dev/null; do
-		n=$((n + 1))
-		[ $n -lt 100 ] || fail "dovecot does not listen: $(cat \
-		    "$DV/dovecot.log")"
-		sleep 0.1
-	done
 	# Dovecot's processes run as nobody/dovenull: let them through.
 	chmod 755 "$TESTROOT" "$D"
 }

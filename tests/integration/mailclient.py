@@ -49,7 +49,9 @@ def folders(m):
 def cmd_list(port, user, password):
     m = connect(int(port), user, password)
     for name in folders(m):
-        m.select('"%s"' % name, readonly=True)
+        typ, data = m.select('"%s"' % name, readonly=True)
+        if typ != "OK":
+            sys.exit("cannot select %s: %s" % (name, data))
         uv = m.response("UIDVALIDITY")[1][0].decode()
         typ, data = m.uid("FETCH", "1:*",
                           "(UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
