@@ -34,6 +34,7 @@
  *   files_per_second = 0
  *
  *   [daemon]
+ *   log = stderr                 ; or syslog (facility mail)
  *   listen = 127.0.0.1:8025      ; status and metrics over HTTP; "off"
  *   max_moves = 4                ; moves in flight at once
  *   per_source = 1               ; moves out of one slice at once
@@ -111,6 +112,7 @@ struct config {
 	uint64_t bytes_per_second;	/* [throttle] 0 = unlimited */
 	uint64_t files_per_second;	/* [throttle] 0 = unlimited */
 	char	*listen;		/* [daemon] "addr:port" or "off" */
+	int	 log_syslog;		/* [daemon] log = syslog */
 	uint64_t max_moves;		/* [daemon] */
 	uint64_t per_source;		/* [daemon] */
 	uint64_t per_target;		/* [daemon] */

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,10 +82,11 @@ struct worker {
 	volatile uint64_t	 limits[2];	/* window and health rates */
 };
 
-/* When a held move last had its delta pass. */
+/* When a ready move was last looked at, and whether it was held. */
 struct ready_seen {
 	int64_t	 id;
 	int64_t	 when;
+	int	 held;		/* -1 not seen yet */
 };
 
 struct daemon {
@@ -398,12 +400,32 @@ gate(void *arg, struct state *st, const struct state_move *m,
 }
 
 /* One log line: time, then the message (stderr; systemd keeps it). */
+/* Where log lines go: stderr (for systemd's journal or a file), or
+ * syslog, facility mail. */
+static int log_syslog;
+
+static void
+log_to(int syslog_on)
+{
+	if (syslog_on && !log_syslog)
+		openlog("mailshift", LOG_PID | LOG_NDELAY, LOG_MAIL);
+	else if (!syslog_on && log_syslog)
+		closelog();
+	log_syslog = syslog_on;
+}
+
 static void
 logmsg(const char *fmt, ...)
 {
 	char when[32];
 	va_list ap;
 
+	if (log_syslog) {
+		va_start(ap, fmt);
+		vsyslog(LOG_INFO, fmt, ap);
+		va_end(ap);
+		return;
+	}
 	time_format(now_unix(), when, sizeof when);
 	fprintf(stderr, "%s mailshift[%ld]: ", when, (long)getpid());
 	va_start(ap, fmt);
@@ -509,7 +531,32 @@ ready_when(struct daemon *d, int64_t id)
 	d->ready = xrealloc(d->ready, (d->nready + 1) * sizeof *d->ready);
 	d->ready[d->nready].id = id;
 	d->ready[d->nready].when = 0;
+	d->ready[d->nready].held = -1;
 	return &d->ready[d->nready++].when;
+}
+
+/* Whether a ready move was held when last seen (-1 never seen). */
+static int
+held_before(struct daemon *d, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < d->nready; i++) {
+		if (d->ready[i].id == id)
+			return d->ready[i].held;
+	}
+	return -1;
+}
+
+static void
+set_held(struct daemon *d, int64_t id, int held)
+{
+	size_t i;
+
+	for (i = 0; i < d->nready; i++) {
+		if (d->ready[i].id == id)
+			d->ready[i].held = held;
+	}
 }
 
 /* Do not start move id again before `until` (it just failed to run). */
@@ -560,9 +607,14 @@ pick_cb(const struct state_runnable *r, void *arg)
 	if (r->paused)
 		return 0;
 	if (strcmp(r->state, "ready") == 0) {
-		/* Held: a delta pass now and then. Waiting for presence or a
-		 * window: a fresh look every few seconds. */
+		/* Held: a delta pass every ready_pass, whatever else changes
+		 * in the catalog (a release is seen at once: the hold flag
+		 * changed). Waiting for presence or a window: a fresh look
+		 * every few seconds, and at once when the catalog changed. */
 		when = ready_when(d, r->id);
+		if (held_before(d, r->id) != r->hold)
+			*when = 0;
+		set_held(d, r->id, r->hold);
 		if (p->now - *when < (r->hold ? (int64_t)d->cfg.ready_pass :
 		    5))
 			return 0;
@@ -991,8 +1043,10 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	if (v != d->data_version) {
 		/* Something changed (a release, presence, a new move): look
 		 * at waiting moves again now. */
-		for (size_t k = 0; k < d->nready; k++)
-			d->ready[k].when = 0;
+		for (size_t k = 0; k < d->nready; k++) {
+			if (!d->ready[k].held)
+				d->ready[k].when = 0;
+		}
 		d->data_version = v;
 		check_paused(d);
 		schedule(d);
@@ -1052,6 +1106,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		}
 		config_free(&d->cfg);
 		d->cfg = n;
+		log_to(d->cfg.log_syslog);
 		d->window = NULL;
 		d->command_last = 0;
 		apply_window(d);
@@ -1313,6 +1368,11 @@ daemon_run(const char *db, const char *config_file, int required,
 	d->cfg.listen = xstrdup(cfg->listen);
 	d->cfg.presence_command = cfg->presence_command ?
 	    xstrdup(cfg->presence_command) : NULL;
+	d->cfg.hook_after_lock = cfg->hook_after_lock ?
+	    xstrdup(cfg->hook_after_lock) : NULL;
+	d->cfg.hook_after_switch = cfg->hook_after_switch ?
+	    xstrdup(cfg->hook_after_switch) : NULL;
+	log_to(d->cfg.log_syslog);
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_mutex_init(&d->hmu, NULL);
 	apply_window(d);

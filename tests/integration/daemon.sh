@@ -126,6 +126,35 @@ t_hold_waits() {
 	stop_daemon
 }
 
+# A held move has its delta pass every ready_pass, not at every catalog
+# change; a release is still seen at once.
+t_hold_ignores_churn() {
+	fleet
+	daemon_conf daemon.ready_pass=1h
+	mkbox "$D/s1/example.com/alice" 20
+	mkbox "$D/s1/example.com/bob" 5
+	ok discover
+	ok move alice@example.com --to s2 --hold
+	start_daemon
+	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 1')\" = ready ]" 20 ||
+	    fail "never got ready"
+	sleep 1
+	passes=$(q "SELECT passes FROM moves WHERE id = 1")
+	for i in 1 2 3 4 5 6; do
+		ok presence bob@example.com online
+		sleep 0.3
+		ok presence bob@example.com offline
+		sleep 0.3
+	done
+	[ "$(q "SELECT passes FROM moves WHERE id = 1")" = "$passes" ] ||
+	    fail "catalog changes ran delta passes: $passes -> $(q \
+	    "SELECT passes FROM moves WHERE id = 1")"
+	ok moves complete 1
+	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 1')\" = done ]" 10 ||
+	    fail "released move not done: $(tail -3 "$D/daemon.log")"
+	stop_daemon
+}
+
 t_pause_resume_cancel() {
 	fleet
 	daemon_conf throttle.files_per_second=40
@@ -347,6 +376,41 @@ t_health_backoff() {
 	same_tree "$D/original" "$D/s2/example.net/user0001"
 }
 
+# log = syslog: the daemon's lines go to /dev/log, facility mail. The test
+# listens on a socket of its own, bound over /dev/log in a private mount
+# namespace (or at /dev/log itself when the machine has none).
+t_syslog() {
+	fleet
+	daemon_conf daemon.log=syslog
+	mkbox "$D/s1/example.com/alice" 5
+	ok discover
+	ok move alice@example.com --to s2
+	python3 "$TESTLIB/syslog_sink.py" "$D/log.sock" "$D/syslog" &
+	SINK=$!
+	wait_for "grep -q ready '$D/syslog'" 5 || fail "no syslog sink"
+	if [ -e /dev/log ]; then
+		unshare -m sh -c "mount --bind '$D/log.sock' /dev/log &&
+		    exec '$MS' daemon" >"$D/daemon.log" 2>&1 &
+	else
+		ln -s "$D/log.sock" /dev/log || fail "cannot create /dev/log"
+		"$MS" daemon >"$D/daemon.log" 2>&1 &
+	fi
+	DPID=$!
+	wait_for "grep -q 'move 1: done' '$D/syslog'" 20
+	found=$?
+	kill -TERM $DPID
+	wait $DPID
+	[ -L /dev/log ] && rm -f /dev/log
+	kill $SINK
+	[ $found -eq 0 ] || fail "nothing in syslog: $(cat "$D/syslog") \
+stderr: $(cat "$D/daemon.log")"
+	# <22> is facility mail (2 * 8) + info (6).
+	grep -q '^<22>.*mailshift\[[0-9]*\]: daemon started' "$D/syslog" ||
+	    fail "syslog lines: $(cat "$D/syslog")"
+	[ ! -s "$D/daemon.log" ] || fail "stderr not empty: $(cat \
+	    "$D/daemon.log")"
+}
+
 t_catalog_removed() {
 	fleet
 	daemon_conf
@@ -359,6 +423,8 @@ t_catalog_removed() {
 
 t "20 moves over 4 slices: every one done, caps 4/1/1 held" t_twenty_moves_caps
 t "a held move waits at ready until released" t_hold_waits
+t "a held move ignores catalog churn, sees its release at once" \
+    t_hold_ignores_churn
 t "pause, resume and cancel take effect within 2 s" t_pause_resume_cancel
 t "kill -9 mid-moves, restart: every move done, mailboxes identical" t_kill9_restart
 t "one daemon per catalog; /status, /metrics, 404; SIGHUP keeps a good config" t_sighup_and_http
@@ -367,4 +433,5 @@ t "presence from the catalog: online waits, offline plus idle cuts over" t_prese
 t "presence from a command, and a window without cutovers" t_presence_command_and_window
 t "a slow target slice: slow down, pause, recover by itself" t_health_backoff
 t "the daemon stops when its catalog is removed or replaced" t_catalog_removed
+t "log = syslog: lines go to syslog, facility mail" t_syslog
 done_testing
