@@ -1064,6 +1064,7 @@ move_run(struct state *st, int64_t id, const struct move_opts *o,
 struct purge {
 	int64_t	 cutoff;
 	int64_t	*ids;
+	int64_t	*settled;
 	char   **paths;
 	size_t	 n;
 };
@@ -1078,11 +1079,33 @@ purge_cb(const struct state_move *m, void *arg)
 	    m->settled_at == 0 || m->retired_at > p->cutoff)
 		return 0;
 	p->ids = xrealloc(p->ids, (p->n + 1) * sizeof *p->ids);
+	p->settled = xrealloc(p->settled, (p->n + 1) * sizeof *p->settled);
 	p->paths = xrealloc(p->paths, (p->n + 1) * sizeof *p->paths);
 	p->ids[p->n] = m->id;
+	p->settled[p->n] = m->settled_at;
 	p->paths[p->n] = xstrdup(m->retired_path);
 	p->n++;
 	return 0;
+}
+
+/* A retired tree (not an archive) that changed after its settle check
+ * is kept, with an event: mail may have reached it late. */
+static int
+late_since_settle(struct state *st, int dir, const char *name, int64_t id,
+    int64_t settled)
+{
+	int tree, late;
+
+	if ((tree = openat(dir, name, DIR_FLAGS)) < 0)
+		return 0;	/* an archive, or gone */
+	late = settle_changed_since(tree, settled);
+	close(tree);
+	if (late)
+		state_event(st, "move.purge-held", NULL, NULL, "move %lld: the "
+		    "retired source %s changed after its settle check (a late "
+		    "delivery?); not purged: look at it, carry what is "
+		    "missing, then remove it by hand", (long long)id, name);
+	return late;
 }
 
 int
@@ -1105,6 +1128,13 @@ move_purge(struct state *st, int64_t older_than, uint64_t *purged,
 		    NULL) {
 			*base++ = '\0';
 			if ((fd = open(dir, DIR_FLAGS)) >= 0) {
+				if (late_since_settle(st, fd, base, p.ids[i],
+				    p.settled[i])) {
+					close(fd);
+					free(dir);
+					free(p.paths[i]);
+					continue;
+				}
 				rc = tree_remove(fd, base, cause);
 				close(fd);
 			} else
@@ -1120,6 +1150,7 @@ move_purge(struct state *st, int64_t older_than, uint64_t *purged,
 		free(p.paths[i]);
 	}
 	free(p.ids);
+	free(p.settled);
 	free(p.paths);
 	return rc;
 }

@@ -381,3 +381,26 @@ settle_tree(int tree, const char *marks, int dst, int preserve_owner,
 	names_free(&f);
 	return rc;
 }
+
+int
+settle_changed_since(int tree, int64_t when)
+{
+	struct names f = { 0 };
+	struct stat sb;
+	char rel[600];
+	size_t i, k;
+	int changed = 0;
+
+	if (folders(tree, &f, NULL) != 0)
+		return 1;
+	for (i = 0; i < f.n && !changed; i++) {
+		for (k = 0; k < 2 && !changed; k++) {
+			rel_of(rel, sizeof rel, f.v[i], subdirs[k]);
+			if (fstatat(tree, rel, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    (int64_t)sb.st_mtim.tv_sec >= when)
+				changed = 1;
+		}
+	}
+	names_free(&f);
+	return changed;
+}

@@ -42,4 +42,9 @@ int settle_tree(int tree, const char *marks, int dst, int preserve_owner,
     void (*report)(void *, const char *from, const char *to), void *arg,
     struct settle_result *, char **cause);
 
+/* Did a cur/ or new/ of the tree change at or after Unix time when (or
+ * can it not be read)? Purging checks this: mail that reached a retired
+ * source after its settle check is never deleted unseen. */
+int settle_changed_since(int tree, int64_t when);
+
 #endif

@@ -155,6 +155,23 @@ t_daemon_settles_later() {
 	[ ! -e "$D/s1/.mailshift-retired/1-$U" ] || fail "not purged"
 }
 
+# Mail that reaches a retired source after its settle check is never
+# purged unseen: the tree is kept and the event says why.
+t_purge_keeps_late_mail() {
+	one_account
+	ok move "$U" --to s2 --wait
+	R="$D/s1/.mailshift-retired/1-$U"
+	sleep 1
+	echo late >"$R/new/1700000002.later.host"
+	ok moves purge --older-than 0s
+	[ -f "$R/new/1700000002.later.host" ] || fail "purged with late mail"
+	ok moves show 1
+	q "SELECT message FROM events WHERE kind = 'move.purge-held'" \
+	    >"$D/held"
+	grep -q "changed after its settle check" "$D/held" ||
+	    fail "no event: $(cat "$D/held")"
+}
+
 # Bad hook templates are refused with file:line.
 t_bad_hook_config() {
 	fleet
@@ -174,5 +191,7 @@ t "settle check carries late mail, never resurrects" \
 t "settle check: a recreated old mailbox is carried and retired" \
     t_settle_recreated_source
 t "the daemon settles when due; purge waits for it" t_daemon_settles_later
+t "late mail after the settle check is never purged unseen" \
+    t_purge_keeps_late_mail
 t "bad hook templates are refused with file:line" t_bad_hook_config
 done_testing
