@@ -69,7 +69,15 @@ imap_list() {
 # Dovecot reads from slice s2.
 t_listing_survives_move() {
 	mail_fleet 120
+	# Folders Dovecot makes itself: a UTF-8 name (Entwürfe, stored in
+	# modified UTF-7) and one with a space.
+	$CLIENT create "$IMAP" "$U" "$PASS" 'Entw&APw-rfe' ||
+	    fail "cannot create a folder"
+	$CLIENT create "$IMAP" "$U" "$PASS" 'Sent Items' ||
+	    fail "cannot create a folder"
 	imap_list "$D/before"
+	grep -q '^Entw&APw-rfe ' "$D/before" || fail "no UTF-8 folder: $(cat \
+	    "$D/before")"
 	[ "$(wc -l <"$D/before")" -ge 120 ] || fail "listing: $(cat "$D/before")"
 	[ "$(doveadm -c "$CONF" user -f home "$U")" = "$SRC" ] ||
 	    fail "userdb home: $(doveadm -c "$CONF" user "$U" 2>&1)"

@@ -3,6 +3,8 @@
     mailclient.py list PORT USER PASS         every message: folder,
                                               UIDVALIDITY, UID, Message-ID
     mailclient.py login PORT USER PASS        the server's answer to LOGIN
+    mailclient.py create PORT USER PASS NAME  a folder (NAME in modified
+                                              UTF-7) with one message
     mailclient.py lmtp PORT USER ID           one delivery: its reply code
     mailclient.py append-loop PORT USER PASS STOPFILE LOG
     mailclient.py lmtp-loop PORT USER STOPFILE LOG
@@ -73,6 +75,18 @@ def cmd_login(port, user, password):
               else e.args[0])
         return
     print("OK")
+    m.logout()
+
+
+def cmd_create(port, user, password, name):
+    m = connect(int(port), user, password)
+    typ, data = m.create('"%s"' % name)
+    if typ != "OK":
+        sys.exit("CREATE %s: %s" % (name, data))
+    typ, data = m.append('"%s"' % name, None, None,
+                         message(user, "in-%s@folder" % name).encode())
+    if typ != "OK":
+        sys.exit("APPEND %s: %s" % (name, data))
     m.logout()
 
 
@@ -210,6 +224,7 @@ def main():
     socket.setdefaulttimeout(10)
     cmd, args = sys.argv[1], sys.argv[2:]
     {"list": cmd_list, "login": cmd_login, "lmtp": cmd_lmtp,
+     "create": cmd_create,
      "append-loop": cmd_append_loop, "lmtp-loop": cmd_lmtp_loop,
      "wait-kick": cmd_wait_kick}[cmd](*args)
 
