@@ -50,6 +50,13 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void
+names_sort(struct names *l)
+{
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof *l->v, cmp_str);
+}
+
 /* Entry names of directory fd (without . and ..). */
 static int
 list_names(int fd, struct names *l, char **cause)
@@ -70,7 +77,7 @@ list_names(int fd, struct names *l, char **cause)
 		names_add(l, xstrdup(e->d_name));
 	}
 	closedir(d);
-	qsort(l->v, l->n, sizeof *l->v, cmp_str);
+	names_sort(l);
 	return 0;
 }
 
@@ -193,7 +200,7 @@ target_uniques(int dfolder, struct names *u, char **cause)
 			names_add(u, unique_of(l.v[i]));
 		names_free(&l);
 	}
-	qsort(u->v, u->n, sizeof *u->v, cmp_str);
+	names_sort(u);
 	return 0;
 }
 
@@ -333,7 +340,8 @@ settle_dir(int tree, const char *folder, const char *sub, const char *marks,
 		}
 		free(unique);
 		unique = unique_of(l.v[i]);
-		if (bsearch(&unique, u.v, u.n, sizeof *u.v, cmp_str) != NULL) {
+		if (u.n > 0 && bsearch(&unique, u.v, u.n, sizeof *u.v,
+		    cmp_str) != NULL) {
 			res->on_target++;
 			continue;
 		}
@@ -342,7 +350,7 @@ settle_dir(int tree, const char *folder, const char *sub, const char *marks,
 			break;
 		res->carried++;
 		names_add(&u, xstrdup(unique));
-		qsort(u.v, u.n, sizeof *u.v, cmp_str);
+		names_sort(&u);
 		snprintf(from, sizeof from, "%s/%s", rel, l.v[i]);
 		if (*folder && faccessat(dst, folder, F_OK, AT_SYMLINK_NOFOLLOW)
 		    == 0)
