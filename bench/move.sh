@@ -82,10 +82,11 @@ awk '$1 != "bulk" && $1 != "delta" { printf "  %-20s %8ss  %s %s %s\n", $1, $2, 
 
 # A real cutover: mailshift move, held at ready, 1% of the messages of
 # every folder changed meanwhile, then released. Twice: with no lock
-# grace (the changes are younger than the 2 s mtime trust margin, so
-# every changed directory is listed again by the verification), and with
-# a 3 s grace (the default is 5 s), where the lock's own work is what
-# the lock lasts beyond the grace.
+# grace (the final pass lists the changed directories less than the 2 s
+# trust margin after the unlocked pass first saw their new mtimes, so
+# the verification reads their names again), and with a 3 s grace (the
+# default is 5 s), where the lock's own work is what the lock lasts
+# beyond the grace.
 real_cutover() {
 	grace=$1
 	rm -rf "$dir/fleet"

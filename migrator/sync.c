@@ -17,7 +17,7 @@
 
 #define DIR_FLAGS	(O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 #define TMP_PREFIX	".mailshift-tmp."
-#define TRUST_MARGIN_NS	2000000000LL	/* mtimes this fresh are rescanned */
+#define TRUST_MARGIN	2.0	/* s: coarser than any mtime granularity */
 
 /* One directory entry with its lstat. */
 struct ent {
@@ -31,25 +31,78 @@ struct list {
 	size_t		 n;
 };
 
-/* What the previous pass saw of a cur/ or new/ directory. */
+/* A message both sides hold alike, as a pass left it. */
+struct known {
+	uint64_t	 hash;		/* of its name */
+	uint64_t	 ino;		/* of the source file, from the listing */
+	uint64_t	 size;
+};
+
+/*
+ * What the passes know of a cur/ or new/ directory. The source's mtime is
+ * trusted once a listing began TRUST_MARGIN after that mtime was first
+ * seen: by then the file system's clock has left the mtime's tick, so any
+ * later change moves the mtime. Only the migrator's own monotonic clock is
+ * read, never compared with the slice's (an NFS server's clock may be off).
+ */
 struct dcache {
 	char		*path;
-	struct timespec	 mtime;
-	int		 trusted;
+	struct timespec	 mtime;		/* of the source, as last seen */
+	double		 since;		/* when that mtime was first seen */
+	int		 trusted;	/* the last listing can be trusted */
+	struct timespec	 dmtime;	/* of the target, as the last pass left it */
+	int		 complete;	/* known[] is all the target holds */
+	struct known	*known;		/* sorted by hash */
+	size_t		 n;
 	uint64_t	 files;
 	uint64_t	 bytes;
 	struct dcache	*next;
 };
 
+/* cur/ or new/ of a folder during a pass. */
+struct mdir {
+	int		 sfd;
+	int		 dfd;
+	struct stat	 sst;		/* the source directory */
+	struct dcache	*c;
+	char		 path[MS_PATH_MAX];
+	int		 listed;	/* not skipped */
+	int		 trust;		/* this listing can be trusted */
+	struct known	*t;		/* what the target holds */
+	size_t		 nt;
+	int		 tsync;		/* t[] was in sync after the last pass */
+	unsigned char	*mark;		/* per t[]: what this pass found */
+	struct known	*add;		/* also in sync after this pass */
+	size_t		 nadd;
+	size_t		 capadd;
+	uint64_t	 present;	/* source entries */
+	uint64_t	 files;
+	uint64_t	 bytes;
+};
+
+#define MARK_KEEP	1		/* on both sides, still in sync */
+#define MARK_SEEN	2		/* on both sides, compared */
+#define MARK_GONE	3		/* only on the target */
+
 #define DCACHE_BUCKETS 1024
 #define BATCH_MIN 16		/* fewer copies than this run in line */
 
+/* Where a clean copy of a message is recorded as in sync. */
+struct track {
+	struct mdir	*md;
+	uint64_t	 hash;
+	uint64_t	 ino;
+};
+
 /* A file copy waiting for the end of its directory's processing. */
 struct job {
-	int	 sdir;
-	int	 ddir;
-	char	*rel;
-	char	*name;
+	int		 sdir;
+	int		 ddir;
+	char		*rel;
+	char		*name;
+	struct track	 tr;		/* md NULL: not a tracked message */
+	uint64_t	 size;		/* copied, when clean */
+	int		 clean;		/* the target equals the source */
 };
 
 /* The copies of one directory, run by the workers at its end. */
@@ -74,6 +127,7 @@ struct sync {
 	uint64_t		 copied_total;	/* files, for the hook */
 	uint64_t		 midfile_total;	/* files begun, for the hook */
 	double			 last_progress;
+	double			 margin;	/* TRUST_MARGIN, or cfg.trust */
 	int			 stopped;	/* cfg.stop was seen */
 	int			 unthrottled;	/* cutover: no throttle */
 	double			 slow_checked;	/* test hook, see sync.h */
@@ -92,6 +146,7 @@ sync_new(int src, int dst, const struct sync_config *cfg)
 	s->dst = dst;
 	if (cfg != NULL)
 		s->cfg = *cfg;
+	s->margin = s->cfg.trust > 0 ? s->cfg.trust : TRUST_MARGIN;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->tmu, NULL);
 	return s;
@@ -108,6 +163,7 @@ sync_free(struct sync *s)
 	for (i = 0; i < DCACHE_BUCKETS; i++) {
 		for (c = s->cache[i]; c != NULL; c = next) {
 			next = c->next;
+			free(c->known);
 			free(c->path);
 			free(c);
 		}
@@ -139,21 +195,22 @@ sync_changes(const struct sync_stats *st)
 	return st->files_copied + st->renamed + st->deleted + st->meta_fixed;
 }
 
-static unsigned
-hash(const char *p)
+/* 64-bit FNV-1a of a name. */
+static uint64_t
+name_hash(const char *p)
 {
-	unsigned h = 2166136261u;
+	uint64_t h = 14695981039346656037ULL;
 
 	for (; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	return h % DCACHE_BUCKETS;
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	return h;
 }
 
 static struct dcache *
 cache_get(struct sync *s, const char *path, int create)
 {
 	struct dcache *c;
-	unsigned h = hash(path);
+	size_t h = name_hash(path) % DCACHE_BUCKETS;
 
 	for (c = s->cache[h]; c != NULL; c = c->next) {
 		if (strcmp(c->path, path) == 0)
@@ -166,6 +223,78 @@ cache_get(struct sync *s, const char *path, int create)
 	c->next = s->cache[h];
 	s->cache[h] = c;
 	return c;
+}
+
+/* Forget what the passes knew of a directory's target. */
+static void
+cache_forget(struct dcache *c)
+{
+	free(c->known);
+	c->known = NULL;
+	c->n = 0;
+	c->complete = 0;
+}
+
+static int
+cmp_known(const void *a, const void *b)
+{
+	uint64_t x = ((const struct known *)a)->hash;
+	uint64_t y = ((const struct known *)b)->hash;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The first of n known entries (sorted) whose hash is not below h. */
+static size_t
+known_lower(const struct known *k, size_t n, uint64_t h)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (k[mid].hash < h)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * The entry of the target's t[] that name hash h may be, among those this
+ * pass has not accounted for yet: the one with the source inode ino if
+ * any. Hashes can collide: a caller checks the name on disk unless the
+ * entry is known to be in sync and the inode is the same.
+ */
+static long
+mdir_find(const struct mdir *m, uint64_t h, uint64_t ino)
+{
+	size_t i = known_lower(m->t, m->nt, h);
+	long any = -1;
+
+	for (; i < m->nt && m->t[i].hash == h; i++) {
+		if (m->mark[i] != 0)
+			continue;
+		if (m->t[i].ino == ino)
+			return (long)i;
+		if (any < 0)
+			any = (long)i;
+	}
+	return any;
+}
+
+/* Record a message as in sync on both sides after this pass. */
+static void
+mdir_add(struct mdir *m, uint64_t h, uint64_t ino, uint64_t size)
+{
+	if (m->nadd == m->capadd) {
+		m->capadd = m->capadd ? m->capadd * 2 : 64;
+		m->add = xrealloc(m->add, m->capadd * sizeof *m->add);
+	}
+	m->add[m->nadd].hash = h;
+	m->add[m->nadd].ino = ino;
+	m->add[m->nadd].size = size;
+	m->nadd++;
 }
 
 /* Printable form of a relative path for messages (escapes controls). */
@@ -273,33 +402,71 @@ list_dir(int fd, struct list *l, const char *rel, char **cause)
 	return 0;
 }
 
-/* Refuse source names a mailbox should never hold. */
+/* Refuse a source name a mailbox should never hold. */
+static int
+check_name(const char *rel, const char *name, char **cause)
+{
+	char *p;
+
+	if (!name_is_component(name)) {
+		p = shown(rel, name);
+		fail(cause, "refusing to copy '%s': the name has control "
+		    "characters; rename or remove it on the source", p);
+		free(p);
+		return -1;
+	}
+	if (strncmp(name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0) {
+		p = shown(rel, name);
+		fail(cause, "refusing to copy '%s': names starting with %s "
+		    "are mailshift's temporary files", p, TMP_PREFIX);
+		free(p);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 check_names(const struct list *l, const char *rel, char **cause)
 {
 	size_t i;
-	char *p;
 
 	for (i = 0; i < l->n; i++) {
-		if (!name_is_component(l->e[i].name)) {
-			p = shown(rel, l->e[i].name);
-			fail(cause, "refusing to copy '%s': the name has "
-			    "control characters; rename or remove it on the "
-			    "source", p);
-			free(p);
+		if (check_name(rel, l->e[i].name, cause) != 0)
 			return -1;
-		}
-		if (strncmp(l->e[i].name, TMP_PREFIX, strlen(TMP_PREFIX)) ==
-		    0) {
-			p = shown(rel, l->e[i].name);
-			fail(cause, "refusing to copy '%s': names starting "
-			    "with %s are mailshift's temporary files", p,
-			    TMP_PREFIX);
-			free(p);
-			return -1;
-		}
 	}
 	return 0;
+}
+
+/* Read the directory open at fd through a descriptor of its own. */
+static DIR *
+dir_open(int fd, const char *rel, char **cause)
+{
+	DIR *d;
+	int dfd;
+
+	if ((dfd = openat(fd, ".", DIR_FLAGS)) < 0) {
+		sys_fail(cause, "cannot open", rel, "");
+		return NULL;
+	}
+	if ((d = fdopendir(dfd)) == NULL) {
+		sys_fail(cause, "cannot list", rel, "");
+		close(dfd);
+	}
+	return d;
+}
+
+/* The next entry but . and ..; NULL at the end, or with errno set. */
+static struct dirent *
+dir_next(DIR *d)
+{
+	struct dirent *de;
+
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			break;
+	}
+	return de;
 }
 
 static void
@@ -470,18 +637,23 @@ test_slow(struct sync *s)
 		usleep((useconds_t)ms * 1000);
 }
 
-/* Copy regular file name from sdir to ddir through a temporary name. */
+/*
+ * Copy regular file name from sdir to ddir through a temporary name. Sets
+ * *clean when the copy is the source as it is (size and times kept, the
+ * file unchanged while it was read), with its size in *size.
+ */
 static int
 copy_file(struct sync *s, int sdir, int ddir, const char *rel,
-    const char *name, char **cause)
+    const char *name, int *clean, uint64_t *size, char **cause)
 {
 	char tmp[64];
 	struct stat st;
-	int sfd, dfd;
+	int sfd, dfd, changed;
 	int64_t n;
 
 	double t0, t1, t2 = 0, t3;
 
+	*clean = 0;
 	if (check_stop(s, cause) != 0)
 		return -1;
 	t0 = monotonic_now();
@@ -521,9 +693,11 @@ copy_file(struct sync *s, int sdir, int ddir, const char *rel,
 	{
 		struct stat after;
 
-		if (fstat(sfd, &after) != 0 || after.st_size != st.st_size ||
+		changed = fstat(sfd, &after) != 0 ||
+		    after.st_size != st.st_size || n != st.st_size ||
 		    !same_time(&after.st_mtim, &st.st_mtim) ||
-		    !same_time(&after.st_ctim, &st.st_ctim)) {
+		    !same_time(&after.st_ctim, &st.st_ctim);
+		if (changed) {
 			st.st_mtim.tv_sec = 0;
 			st.st_mtim.tv_nsec = 1;
 		}
@@ -547,6 +721,8 @@ copy_file(struct sync *s, int sdir, int ddir, const char *rel,
 		goto bad;
 	}
 	close(sfd);
+	*clean = !changed;
+	*size = (uint64_t)n;
 	if (s->cfg.latency != NULL) {
 		s->cfg.latency(s->cfg.arg, 0, t1 - t0);
 		s->cfg.latency(s->cfg.arg, 1, t2 + monotonic_now() - t3);
@@ -568,15 +744,26 @@ bad:
 	return -1;
 }
 
-/* Copy a file now, or queue it for the directory's workers. */
+/*
+ * Copy a file now, or queue it for the directory's workers. A clean copy
+ * of a message tracked by tr (or NULL) is recorded as in sync.
+ */
 static int
 copy_or_queue(struct sync *s, int sdir, int ddir, const char *rel,
-    const char *name, char **cause)
+    const char *name, const struct track *tr, char **cause)
 {
 	struct batch *b = s->batch;
+	uint64_t size;
+	int clean;
 
-	if (b == NULL || s->cfg.workers < 2)
-		return copy_file(s, sdir, ddir, rel, name, cause);
+	if (b == NULL || s->cfg.workers < 2) {
+		if (copy_file(s, sdir, ddir, rel, name, &clean, &size,
+		    cause) != 0)
+			return -1;
+		if (tr != NULL && clean)
+			mdir_add(tr->md, tr->hash, tr->ino, size);
+		return 0;
+	}
 	if (b->n == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 64;
 		b->j = xrealloc(b->j, b->cap * sizeof *b->j);
@@ -585,6 +772,10 @@ copy_or_queue(struct sync *s, int sdir, int ddir, const char *rel,
 	b->j[b->n].ddir = ddir;
 	b->j[b->n].rel = xstrdup(rel);
 	b->j[b->n].name = xstrdup(name);
+	b->j[b->n].tr.md = NULL;
+	if (tr != NULL)
+		b->j[b->n].tr = *tr;
+	b->j[b->n].clean = 0;
 	b->n++;
 	return 0;
 }
@@ -610,7 +801,7 @@ worker_main(void *arg)
 			break;
 		cause = NULL;
 		if (copy_file(w->s, b->j[i].sdir, b->j[i].ddir, b->j[i].rel,
-		    b->j[i].name, &cause) != 0) {
+		    b->j[i].name, &b->j[i].clean, &b->j[i].size, &cause) != 0) {
 			pthread_mutex_lock(&w->s->mu);
 			if (!b->failed) {
 				b->failed = 1;
@@ -652,6 +843,9 @@ batch_run(struct sync *s, struct batch *b, char **cause)
 		rc = -1;
 	}
 	for (k = 0; k < b->n; k++) {
+		if (rc == 0 && b->j[k].tr.md != NULL && b->j[k].clean)
+			mdir_add(b->j[k].tr.md, b->j[k].tr.hash,
+			    b->j[k].tr.ino, b->j[k].size);
 		free(b->j[k].rel);
 		free(b->j[k].name);
 	}
@@ -814,7 +1008,8 @@ create_entry(struct sync *s, int sdir, int ddir, const char *rel,
 	char *p;
 
 	if (S_ISREG(e->st.st_mode))
-		return copy_or_queue(s, sdir, ddir, rel, e->name, cause);
+		return copy_or_queue(s, sdir, ddir, rel, e->name, NULL,
+		    cause);
 	if (S_ISDIR(e->st.st_mode))
 		return sync_subdir(s, sdir, ddir, rel, e->name, 1, cause);
 	if (S_ISLNK(e->st.st_mode))
@@ -845,7 +1040,7 @@ update_entry(struct sync *s, int sdir, int ddir, const char *rel,
 	if (S_ISREG(se->st.st_mode)) {
 		if (se->st.st_size != de->st.st_size ||
 		    !same_time(&se->st.st_mtim, &de->st.st_mtim))
-			return copy_or_queue(s, sdir, ddir, rel, se->name,
+			return copy_or_queue(s, sdir, ddir, rel, se->name, NULL,
 			    cause);
 		return fix_meta(s, ddir, rel, se, de, cause);
 	}
@@ -869,23 +1064,382 @@ unique_len(const char *name)
 	return c ? (size_t)(c - name) : strlen(name);
 }
 
-/* A message missing on one side, in cur/ (0) or new/ (1). */
+/* A message on one side only, in cur/ (0) or new/ (1) of a folder. */
 struct cand {
-	struct ent	*e;
+	struct ent	 e;
+	uint64_t	 ino;		/* of the source file, from the listing */
 	int		 dir;
 };
+
+struct cands {
+	struct cand	*c;
+	size_t		 n;
+	size_t		 cap;
+};
+
+static void
+cands_add(struct cands *l, const char *name, const struct stat *st,
+    uint64_t ino, int dir)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->c = xrealloc(l->c, l->cap * sizeof *l->c);
+	}
+	l->c[l->n].e.name = xstrdup(name);
+	l->c[l->n].e.st = *st;
+	l->c[l->n].e.used = 0;
+	l->c[l->n].ino = ino;
+	l->c[l->n].dir = dir;
+	l->n++;
+}
+
+static void
+cands_free(struct cands *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->c[i].e.name);
+	free(l->c);
+	memset(l, 0, sizeof *l);
+}
 
 static int
 cmp_cand(const void *a, const void *b)
 {
-	const struct ent *x = ((const struct cand *)a)->e;
-	const struct ent *y = ((const struct cand *)b)->e;
-	size_t lx = unique_len(x->name), ly = unique_len(y->name);
-	int c = strncmp(x->name, y->name, lx < ly ? lx : ly);
+	const char *x = ((const struct cand *)a)->e.name;
+	const char *y = ((const struct cand *)b)->e.name;
+	size_t lx = unique_len(x), ly = unique_len(y);
+	int c = strncmp(x, y, lx < ly ? lx : ly);
 
 	if (c != 0)
 		return c;
 	return lx < ly ? -1 : lx > ly;
+}
+
+/* The hashes of the names a target directory holds, sorted. */
+static int
+list_hashes(int fd, const char *rel, struct known **out, size_t *n,
+    char **cause)
+{
+	struct dirent *de;
+	size_t cap = 0;
+	DIR *d;
+
+	*out = NULL;
+	*n = 0;
+	if ((d = dir_open(fd, rel, cause)) == NULL)
+		return -1;
+	while ((de = dir_next(d)) != NULL) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*out = xrealloc(*out, cap * sizeof **out);
+		}
+		(*out)[*n].hash = name_hash(de->d_name);
+		(*out)[*n].ino = 0;
+		(*out)[*n].size = 0;
+		(*n)++;
+	}
+	if (errno != 0) {
+		sys_fail(cause, "cannot list", rel, "");
+		closedir(d);
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	closedir(d);
+	if (*n > 1)
+		qsort(*out, *n, sizeof **out, cmp_known);
+	return 0;
+}
+
+/*
+ * Open cur/ or new/ (name) of a folder on both sides and decide whether
+ * this pass lists it: not when skipping, its source mtime is the trusted
+ * one of the last listing and the target is as the last pass left it.
+ * What the target holds comes from the last pass when that pass left it
+ * complete and unchanged (only this handle writes there), else from a
+ * listing of its names.
+ */
+static int
+mdir_open(struct sync *s, struct mdir *m, int sfolder, int dfolder,
+    const char *rel, const char *name, char **cause)
+{
+	struct dcache *c;
+	struct stat dst;
+	double now;
+
+	snprintf(m->path, sizeof m->path, "%s%s%s", rel, *rel ? "/" : "",
+	    name);
+	if ((m->sfd = openat(sfolder, name, DIR_FLAGS)) < 0) {
+		if (errno == ENOENT)
+			return 0;	/* folder going away */
+		return sys_fail(cause, "cannot open", rel, name);
+	}
+	if (fstat(m->sfd, &m->sst) != 0)
+		return sys_fail(cause, "cannot stat", rel, name);
+	if (fstatat(dfolder, name, &dst, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !S_ISDIR(dst.st_mode)) {
+		if (tree_remove(dfolder, name, cause) != 0)
+			return -1;
+		s->stats->deleted++;
+	}
+	if (mkdirat(dfolder, name, 0700) != 0 && errno != EEXIST) {
+		if (errno == ENOSPC || errno == EDQUOT)
+			s->enospc = 1;
+		return sys_fail(cause, "cannot create directory", rel, name);
+	}
+	if ((m->dfd = openat(dfolder, name, DIR_FLAGS)) < 0)
+		return sys_fail(cause, "cannot open target", rel, name);
+	if (fstat(m->dfd, &dst) != 0)
+		return sys_fail(cause, "cannot stat target", rel, name);
+
+	c = m->c = cache_get(s, m->path, 1);
+	now = monotonic_now();
+	if (!same_time(&c->mtime, &m->sst.st_mtim)) {
+		c->mtime = m->sst.st_mtim;
+		c->since = now;
+		c->trusted = 0;
+	}
+	if (!same_time(&c->dmtime, &dst.st_mtim))
+		cache_forget(c);
+	if (s->skip && c->trusted && c->complete) {
+		s->stats->dirs_skipped++;
+		s->stats->files_seen += c->files;
+		s->stats->bytes_seen += c->bytes;
+		return 0;
+	}
+	m->listed = 1;
+	s->stats->dirs_scanned++;
+	m->trust = now - c->since >= s->margin;
+	if (s->skip && c->complete) {
+		/* Taken over: the cache is rebuilt when the pass is through,
+		 * and stays empty if it fails before. */
+		m->t = c->known;
+		m->nt = c->n;
+		m->tsync = 1;
+		c->known = NULL;
+		c->n = 0;
+	} else if (list_hashes(m->dfd, m->path, &m->t, &m->nt, cause) != 0)
+		return -1;
+	cache_forget(c);
+	m->mark = xcalloc(m->nt + 1, 1);
+	return 0;
+}
+
+/* A message on both sides: still alike, fixed, or copied again. */
+static int
+mdir_update(struct sync *s, struct mdir *m, const char *name,
+    const struct track *tr, const struct stat *st, const struct stat *dt,
+    char **cause)
+{
+	struct ent se = { (char *)name, *st, 0 }, de = { (char *)name, *dt, 0 };
+
+	if (!S_ISREG(st->st_mode) || !S_ISREG(dt->st_mode))
+		return update_entry(s, m->sfd, m->dfd, m->path, &se, &de,
+		    cause);
+	if (st->st_size != dt->st_size ||
+	    !same_time(&st->st_mtim, &dt->st_mtim))
+		return copy_or_queue(s, m->sfd, m->dfd, m->path, name, tr,
+		    cause);
+	if (fix_meta(s, m->dfd, m->path, &se, &de, cause) != 0)
+		return -1;
+	mdir_add(m, tr->hash, tr->ino, (uint64_t)st->st_size);
+	return 0;
+}
+
+/* Copy what the target lacks. */
+static int
+mdir_create(struct sync *s, struct mdir *m, const char *name,
+    const struct track *tr, const struct stat *st, char **cause)
+{
+	struct ent e = { (char *)name, *st, 0 };
+
+	if (S_ISREG(st->st_mode))
+		return copy_or_queue(s, m->sfd, m->dfd, m->path, name, tr,
+		    cause);
+	return create_entry(s, m->sfd, m->dfd, m->path, &e, cause);
+}
+
+/*
+ * Read the source's names. A name and inode that the last pass left in
+ * sync on both sides is left alone without a stat: message files are
+ * never changed in place (a flag change is a rename, an expunge an
+ * unlink), so the same name on the same inode is the same message. Unless
+ * skipping, nothing counts as in sync and everything is compared. The
+ * rest is compared with the target by lstat of both sides, and what the
+ * target lacks goes to fresh, or is copied at once when the target has
+ * nothing to rename from (direct).
+ */
+static int
+mdir_scan(struct sync *s, struct mdir *m, int k, struct cands *fresh,
+    int direct, char **cause)
+{
+	struct dirent *de;
+	struct stat st, dt;
+	struct track tr;
+	long i;
+	DIR *d;
+	int rc = -1;
+
+	if ((d = dir_open(m->sfd, m->path, cause)) == NULL)
+		return -1;
+	tr.md = m;
+	while ((de = dir_next(d)) != NULL) {
+		if (check_name(m->path, de->d_name, cause) != 0)
+			goto out;
+		tr.hash = name_hash(de->d_name);
+		tr.ino = de->d_ino;
+		i = mdir_find(m, tr.hash, tr.ino);
+		if (i >= 0 && m->tsync && m->t[i].ino == tr.ino &&
+		    (de->d_type == DT_REG || de->d_type == DT_UNKNOWN)) {
+			m->mark[i] = MARK_KEEP;
+			m->present++;
+			m->files++;
+			m->bytes += m->t[i].size;
+			continue;
+		}
+		if (fstatat(m->sfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) !=
+		    0) {
+			if (errno == ENOENT)
+				continue;	/* gone meanwhile */
+			sys_fail(cause, "cannot stat", m->path, de->d_name);
+			goto out;
+		}
+		m->present++;
+		if (S_ISREG(st.st_mode)) {
+			m->files++;
+			m->bytes += (uint64_t)st.st_size;
+		}
+		if (i >= 0) {
+			if (fstatat(m->dfd, de->d_name, &dt,
+			    AT_SYMLINK_NOFOLLOW) == 0) {
+				m->mark[i] = MARK_SEEN;
+				if (mdir_update(s, m, de->d_name, &tr, &st, &dt,
+				    cause) != 0)
+					goto out;
+				continue;
+			}
+			if (errno != ENOENT) {
+				sys_fail(cause, "cannot stat target", m->path,
+				    de->d_name);
+				goto out;
+			}
+		}
+		if (direct) {
+			if (mdir_create(s, m, de->d_name, &tr, &st, cause) != 0)
+				goto out;
+		} else
+			cands_add(fresh, de->d_name, &st, tr.ino, k);
+	}
+	if (errno != 0) {
+		sys_fail(cause, "cannot list", m->path, "");
+		goto out;
+	}
+	rc = 0;
+out:
+	closedir(d);
+	return rc;
+}
+
+/*
+ * Find the names of what the target holds and the source did not list:
+ * read the target's names when some of t[] is unaccounted for, and take
+ * those that the source lacks (checked by name: hashes can collide).
+ */
+static int
+mdir_gone(struct mdir *m, int k, struct cands *gone, char **cause)
+{
+	struct dirent *de;
+	struct stat st;
+	size_t i, left = 0;
+	long f;
+	DIR *d;
+	int rc = -1;
+
+	for (i = 0; i < m->nt; i++) {
+		if (m->mark[i] == 0)
+			left++;
+	}
+	if (left == 0)
+		return 0;
+	if ((d = dir_open(m->dfd, m->path, cause)) == NULL)
+		return -1;
+	while (left > 0 && (de = dir_next(d)) != NULL) {
+		if ((f = mdir_find(m, name_hash(de->d_name), 0)) < 0)
+			continue;
+		if (fstatat(m->sfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
+		    0)
+			continue;	/* on the source after all */
+		if (errno != ENOENT) {
+			sys_fail(cause, "cannot stat", m->path, de->d_name);
+			goto out;
+		}
+		if (fstatat(m->dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) !=
+		    0) {
+			if (errno == ENOENT)
+				continue;
+			sys_fail(cause, "cannot stat target", m->path,
+			    de->d_name);
+			goto out;
+		}
+		m->mark[f] = MARK_GONE;
+		left--;
+		cands_add(gone, de->d_name, &st, 0, k);
+	}
+	if (left > 0 && de == NULL && errno != 0) {
+		sys_fail(cause, "cannot list", m->path, "");
+		goto out;
+	}
+	rc = 0;
+out:
+	closedir(d);
+	return rc;
+}
+
+/*
+ * After the pass made the directory equal: what the target holds in sync
+ * is what stayed so plus what this pass made so, sorted by merging (the
+ * kept part is sorted already). Complete when that is every entry.
+ */
+static void
+mdir_finish(struct sync *s, struct mdir *m)
+{
+	struct dcache *c = m->c;
+	size_t i, n = 0, left = 0, w;
+	long a, b;
+
+	for (i = 0; i < m->nt; i++) {
+		if (m->mark[i] == MARK_KEEP)
+			m->t[n++] = m->t[i];
+		else if (m->mark[i] == 0)
+			left++;
+	}
+	if (m->nadd > 0) {
+		if (m->nadd > 1)
+			qsort(m->add, m->nadd, sizeof *m->add, cmp_known);
+		m->t = xrealloc(m->t, (n + m->nadd) * sizeof *m->t);
+		for (a = (long)n - 1, b = (long)m->nadd - 1, w = n + m->nadd;
+		    b >= 0; ) {
+			if (a >= 0 && m->t[a].hash > m->add[b].hash)
+				m->t[--w] = m->t[a--];
+			else
+				m->t[--w] = m->add[b--];
+		}
+		n += m->nadd;
+	}
+	cache_forget(c);
+	c->known = m->t;
+	c->n = n;
+	m->t = NULL;
+	m->nt = 0;
+	c->complete = left == 0 && n == m->present;
+	c->dmtime = m->sst.st_mtim;
+	c->trusted = m->trust;
+	c->files = m->files;
+	c->bytes = m->bytes;
+	s->stats->files_seen += m->files;
+	s->stats->bytes_seen += m->bytes;
 }
 
 /*
@@ -897,160 +1451,97 @@ sync_maildir(struct sync *s, int sfolder, int dfolder, const char *rel,
     char **cause)
 {
 	static const char *const names[2] = { "cur", "new" };
-	struct list sl[2] = { { 0 } }, dl[2] = { { 0 } };
-	struct cand *gone = NULL, key;
-	size_t ngone = 0, i, j, lo, hi, mid;
-	struct stat sst[2], dst;
-	struct timespec listed[2];
-	struct dcache *c[2];
-	char path[2][MS_PATH_MAX];
-	int sfd[2] = { -1, -1 }, dfd[2] = { -1, -1 }, changed[2] = { 0, 0 };
-	int k, rc = -1, cmp;
-	struct ent *se, *de;
+	struct mdir md[2];
+	struct cands fresh = { 0 }, gone = { 0 };
+	struct cand *f, *g, key;
 	struct batch batch = { 0 }, *outer = s->batch;
+	struct stat dst;
+	struct track tr;
+	size_t i, lo, hi, mid;
+	int k, rc = -1, direct;
 
+	memset(md, 0, sizeof md);
+	for (k = 0; k < 2; k++)
+		md[k].sfd = md[k].dfd = -1;
 	s->batch = &batch;
 	for (k = 0; k < 2; k++) {
-		snprintf(path[k], sizeof path[k], "%s%s%s", rel, *rel ? "/" :
-		    "", names[k]);
-		if ((sfd[k] = openat(sfolder, names[k], DIR_FLAGS)) < 0) {
-			if (errno == ENOENT)
-				continue;	/* folder going away */
-			sys_fail(cause, "cannot open", rel, names[k]);
-			goto out;
-		}
-		if (fstat(sfd[k], &sst[k]) != 0) {
-			sys_fail(cause, "cannot stat", rel, names[k]);
-			goto out;
-		}
-		if (fstatat(dfolder, names[k], &dst, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    !S_ISDIR(dst.st_mode)) {
-			if (tree_remove(dfolder, names[k], cause) != 0)
-				goto out;
-			s->stats->deleted++;
-		}
-		if (mkdirat(dfolder, names[k], 0700) != 0 && errno != EEXIST) {
-			if (errno == ENOSPC || errno == EDQUOT)
-				s->enospc = 1;
-			sys_fail(cause, "cannot create directory", rel,
-			    names[k]);
-			goto out;
-		}
-		if ((dfd[k] = openat(dfolder, names[k], DIR_FLAGS)) < 0) {
-			sys_fail(cause, "cannot open target", rel, names[k]);
-			goto out;
-		}
-		c[k] = cache_get(s, path[k], 1);
-		if (s->skip && c[k]->trusted &&
-		    same_time(&c[k]->mtime, &sst[k].st_mtim)) {
-			s->stats->dirs_skipped++;
-			s->stats->files_seen += c[k]->files;
-			s->stats->bytes_seen += c[k]->bytes;
-			continue;
-		}
-		changed[k] = 1;
-		s->stats->dirs_scanned++;
-		clock_gettime(CLOCK_REALTIME, &listed[k]);
-		if (list_dir(sfd[k], &sl[k], path[k], cause) != 0 ||
-		    check_names(&sl[k], path[k], cause) != 0 ||
-		    list_dir(dfd[k], &dl[k], path[k], cause) != 0)
+		if (mdir_open(s, &md[k], sfolder, dfolder, rel, names[k],
+		    cause) != 0)
 			goto out;
 	}
 
-	/* Entries only in the target: candidates for renames, else removal. */
+	/* The source's names; the target's that it lacks. */
+	direct = md[0].nt == 0 && md[1].nt == 0;
 	for (k = 0; k < 2; k++) {
-		if (!changed[k])
-			continue;
-		for (i = 0, j = 0; j < dl[k].n; ) {
-			cmp = i < sl[k].n ? strcmp(sl[k].e[i].name,
-			    dl[k].e[j].name) : -1;
-			if (i < sl[k].n && cmp < 0) {
-				i++;
-				continue;
-			}
-			if (i < sl[k].n && cmp == 0) {
-				i++;
-				j++;
-				continue;
-			}
-			gone = xrealloc(gone, (ngone + 1) * sizeof *gone);
-			gone[ngone].e = &dl[k].e[j];
-			gone[ngone].dir = k;
-			ngone++;
-			j++;
-		}
+		if (md[k].listed && mdir_scan(s, &md[k], k, &fresh, direct,
+		    cause) != 0)
+			goto out;
 	}
-	if (ngone > 1)
-		qsort(gone, ngone, sizeof *gone, cmp_cand);
-
-	/* Entries only in the source: rename a matching target message, or
-	 * copy; entries on both sides: update. */
 	for (k = 0; k < 2; k++) {
-		if (!changed[k])
-			continue;
-		for (i = 0, j = 0; i < sl[k].n; i++) {
-			se = &sl[k].e[i];
-			while (j < dl[k].n &&
-			    strcmp(dl[k].e[j].name, se->name) < 0)
-				j++;
-			if (j < dl[k].n && strcmp(dl[k].e[j].name,
-			    se->name) == 0) {
-				if (update_entry(s, sfd[k], dfd[k], path[k],
-				    se, &dl[k].e[j], cause) != 0)
-					goto out;
-				continue;
+		if (md[k].listed && mdir_gone(&md[k], k, &gone, cause) != 0)
+			goto out;
+	}
+	if (gone.n > 1)
+		qsort(gone.c, gone.n, sizeof *gone.c, cmp_cand);
+
+	/* What only the source has: rename a message the target has under
+	 * another name (same unique part, same size), or copy. */
+	for (i = 0; i < fresh.n; i++) {
+		f = &fresh.c[i];
+		tr.md = &md[f->dir];
+		tr.hash = name_hash(f->e.name);
+		tr.ino = f->ino;
+		g = NULL;
+		if (S_ISREG(f->e.st.st_mode) && gone.n > 0) {
+			key.e.name = f->e.name;
+			lo = 0;
+			hi = gone.n;
+			while (lo < hi) {
+				mid = (lo + hi) / 2;
+				if (cmp_cand(&gone.c[mid], &key) < 0)
+					lo = mid + 1;
+				else
+					hi = mid;
 			}
-			de = NULL;
-			if (S_ISREG(se->st.st_mode) && ngone > 0) {
-				key.e = se;
-				lo = 0;
-				hi = ngone;
-				while (lo < hi) {
-					mid = (lo + hi) / 2;
-					if (cmp_cand(&gone[mid], &key) < 0)
-						lo = mid + 1;
-					else
-						hi = mid;
-				}
-				for (; lo < ngone &&
-				    cmp_cand(&gone[lo], &key) == 0; lo++) {
-					if (!gone[lo].e->used &&
-					    S_ISREG(gone[lo].e->st.st_mode) &&
-					    gone[lo].e->st.st_size ==
-					    se->st.st_size) {
-						de = gone[lo].e;
-						break;
-					}
+			for (; lo < gone.n && cmp_cand(&gone.c[lo], &key) == 0;
+			    lo++) {
+				if (!gone.c[lo].e.used &&
+				    S_ISREG(gone.c[lo].e.st.st_mode) &&
+				    gone.c[lo].e.st.st_size == f->e.st.st_size) {
+					g = &gone.c[lo];
+					break;
 				}
 			}
-			if (de == NULL) {
-				if (create_entry(s, sfd[k], dfd[k], path[k],
-				    se, cause) != 0)
-					goto out;
-				continue;
-			}
-			if (renameat(dfd[gone[lo].dir], de->name, dfd[k],
-			    se->name) != 0) {
-				sys_fail(cause, "cannot rename", path[k],
-				    se->name);
-				goto out;
-			}
-			de->used = 1;
-			s->stats->renamed++;
-			{
-				struct ent moved = *de;
-
-				moved.name = se->name;
-				if (fix_meta(s, dfd[k], path[k], se, &moved,
-				    cause) != 0)
-					goto out;
-			}
 		}
-	}
-	for (i = 0; i < ngone; i++) {
-		if (gone[i].e->used)
+		if (g == NULL) {
+			if (mdir_create(s, tr.md, f->e.name, &tr, &f->e.st,
+			    cause) != 0)
+				goto out;
 			continue;
-		if (tree_remove(dfd[gone[i].dir], gone[i].e->name, cause) != 0)
+		}
+		if (renameat(md[g->dir].dfd, g->e.name, tr.md->dfd,
+		    f->e.name) != 0) {
+			sys_fail(cause, "cannot rename", tr.md->path,
+			    f->e.name);
+			goto out;
+		}
+		g->e.used = 1;
+		s->stats->renamed++;
+		{
+			struct ent moved = g->e;
+
+			moved.name = f->e.name;
+			if (fix_meta(s, tr.md->dfd, tr.md->path, &f->e, &moved,
+			    cause) != 0)
+				goto out;
+		}
+		mdir_add(tr.md, tr.hash, tr.ino, (uint64_t)f->e.st.st_size);
+	}
+	for (i = 0; i < gone.n; i++) {
+		if (gone.c[i].e.used)
+			continue;
+		if (tree_remove(md[gone.c[i].dir].dfd, gone.c[i].e.name,
+		    cause) != 0)
 			goto out;
 		s->stats->deleted++;
 	}
@@ -1061,51 +1552,37 @@ sync_maildir(struct sync *s, int sfolder, int dfolder, const char *rel,
 		goto out;
 	for (k = 0; k < 2; k++) {
 		struct ent se2, de2;
-		uint64_t files = 0, bytes = 0;
 
-		if (sfd[k] < 0)
+		if (md[k].sfd < 0)
 			continue;
-		if (fstat(dfd[k], &dst) != 0) {
+		if (fstat(md[k].dfd, &dst) != 0) {
 			sys_fail(cause, "cannot stat target", rel, names[k]);
 			goto out;
 		}
 		se2.name = (char *)names[k];
-		se2.st = sst[k];
+		se2.st = md[k].sst;
 		de2.name = (char *)names[k];
 		de2.st = dst;
 		if (fix_meta(s, dfolder, rel, &se2, &de2, cause) != 0)
 			goto out;
-		if (!changed[k])
-			continue;
-		for (i = 0; i < sl[k].n; i++) {
-			if (S_ISREG(sl[k].e[i].st.st_mode)) {
-				files++;
-				bytes += (uint64_t)sl[k].e[i].st.st_size;
-			}
-		}
-		s->stats->files_seen += files;
-		s->stats->bytes_seen += bytes;
-		c[k]->mtime = sst[k].st_mtim;
-		c[k]->files = files;
-		c[k]->bytes = bytes;
-		/* Entries may still arrive within the mtime's granularity. */
-		c[k]->trusted = (int64_t)(listed[k].tv_sec -
-		    sst[k].st_mtim.tv_sec) * 1000000000LL + (listed[k].tv_nsec -
-		    sst[k].st_mtim.tv_nsec) > TRUST_MARGIN_NS;
+		if (md[k].listed)
+			mdir_finish(s, &md[k]);
 	}
 	rc = 0;
 out:
 	s->batch = outer;
 	batch_drop(&batch);
 	for (k = 0; k < 2; k++) {
-		list_free(&sl[k]);
-		list_free(&dl[k]);
-		if (sfd[k] >= 0)
-			close(sfd[k]);
-		if (dfd[k] >= 0)
-			close(dfd[k]);
+		if (md[k].sfd >= 0)
+			close(md[k].sfd);
+		if (md[k].dfd >= 0)
+			close(md[k].dfd);
+		free(md[k].t);
+		free(md[k].mark);
+		free(md[k].add);
 	}
-	free(gone);
+	cands_free(&fresh);
+	cands_free(&gone);
 	return rc;
 }
 
@@ -1298,30 +1775,34 @@ struct verify {
 	int		 owner;
 	uint64_t	 files;
 	uint64_t	 bytes;
-	struct sync	*skip;		/* trust its unchanged cur/, new/ */
+	struct sync	*skip;		/* trust what its passes know */
 };
 
 /*
- * May verification trust directory path as the passes left it? Only a
- * cur/ or new/ whose source mtime is the trusted one the last pass saw
- * and whose target has the same mtime (so neither side changed since).
+ * What may verification take from the passes of v->skip for directory
+ * path (cur/ or new/, stats ss and ds)? 1: nothing to read, as neither
+ * side changed since a trusted listing (counted here); 2: the target as
+ * the last pass left it, in *cp; 0: nothing.
  */
 static int
-verify_skips(struct verify *v, const char *path, const char *name,
-    const struct stat *ss, const struct stat *ds)
+verify_known(struct verify *v, const char *path, const char *name,
+    const struct stat *ss, const struct stat *ds, struct dcache **cp)
 {
 	struct dcache *c;
 
 	if (v->skip == NULL || (strcmp(name, "cur") != 0 &&
 	    strcmp(name, "new") != 0))
 		return 0;
-	if ((c = cache_get(v->skip, path, 0)) == NULL || !c->trusted ||
-	    !same_time(&c->mtime, &ss->st_mtim) ||
-	    !same_time(&ss->st_mtim, &ds->st_mtim))
+	if ((c = cache_get(v->skip, path, 0)) == NULL || !c->complete ||
+	    !same_time(&c->dmtime, &ds->st_mtim))
 		return 0;
-	v->files += c->files;
-	v->bytes += c->bytes;
-	return 1;
+	if (c->trusted && same_time(&c->mtime, &ss->st_mtim)) {
+		v->files += c->files;
+		v->bytes += c->bytes;
+		return 1;
+	}
+	*cp = c;
+	return 2;
 }
 
 /* Describe the first difference between entries se and de. */
@@ -1352,14 +1833,70 @@ verify_ent(const struct verify *v, const char *rel, const struct ent *se,
 	return -1;
 }
 
+static int verify_dir(struct verify *, int, int, const char *, char **);
+static int verify_names(struct verify *, int, int, const char *,
+    struct dcache *, char **);
+
+/* Compare se and de, one name on both sides, and what is below it. */
+static int
+verify_pair(struct verify *v, int sfd, int dfd, const char *rel,
+    const struct ent *se, const struct ent *de, char **cause)
+{
+	char path[MS_PATH_MAX], a[MS_PATH_MAX], b[MS_PATH_MAX];
+	struct dcache *c = NULL;
+	ssize_t na, nb;
+	int s2, d2, rc, how;
+	char *p;
+
+	if (verify_ent(v, rel, se, de, cause) != 0)
+		return -1;
+	if (S_ISREG(se->st.st_mode)) {
+		v->files++;
+		v->bytes += (uint64_t)se->st.st_size;
+		if (v->content && same_content(sfd, dfd, se->name, rel,
+		    cause) != 0)
+			return -1;
+	} else if (S_ISLNK(se->st.st_mode)) {
+		na = readlinkat(sfd, se->name, a, sizeof a);
+		nb = readlinkat(dfd, de->name, b, sizeof b);
+		if (na < 0 || na != nb || memcmp(a, b, (size_t)na)) {
+			p = shown(rel, se->name);
+			fail(cause, "verify: link %s points elsewhere", p);
+			free(p);
+			return -1;
+		}
+	} else if (S_ISDIR(se->st.st_mode)) {
+		if ((size_t)snprintf(path, sizeof path, "%s%s%s", rel,
+		    *rel ? "/" : "", se->name) >= sizeof path)
+			return fail(cause, "path too long below %s", rel);
+		if ((how = verify_known(v, path, se->name, &se->st, &de->st,
+		    &c)) == 1)
+			return 0;
+		s2 = openat(sfd, se->name, DIR_FLAGS);
+		d2 = openat(dfd, de->name, DIR_FLAGS);
+		if (s2 < 0 || d2 < 0) {
+			sys_fail(cause, "cannot open", rel, se->name);
+			if (s2 >= 0)
+				close(s2);
+			if (d2 >= 0)
+				close(d2);
+			return -1;
+		}
+		rc = how == 2 ? verify_names(v, s2, d2, path, c, cause) :
+		    verify_dir(v, s2, d2, path, cause);
+		close(s2);
+		close(d2);
+		return rc;
+	}
+	return 0;
+}
+
 static int
 verify_dir(struct verify *v, int sfd, int dfd, const char *rel, char **cause)
 {
 	struct list sl, dl;
-	char path[MS_PATH_MAX], a[MS_PATH_MAX], b[MS_PATH_MAX];
 	size_t i;
-	ssize_t na, nb;
-	int rc = -1, s2, d2;
+	int rc = -1;
 	char *p;
 
 	if (list_dir(sfd, &sl, rel, cause) != 0)
@@ -1384,53 +1921,99 @@ verify_dir(struct verify *v, int sfd, int dfd, const char *rel, char **cause)
 			free(p);
 			goto out;
 		}
-		if (verify_ent(v, rel, &sl.e[i], &dl.e[i], cause) != 0)
+		if (verify_pair(v, sfd, dfd, rel, &sl.e[i], &dl.e[i],
+		    cause) != 0)
 			goto out;
-		snprintf(path, sizeof path, "%s%s%s", rel, *rel ? "/" : "",
-		    sl.e[i].name);
-		if (S_ISREG(sl.e[i].st.st_mode)) {
-			v->files++;
-			v->bytes += (uint64_t)sl.e[i].st.st_size;
-			if (v->content && same_content(sfd, dfd,
-			    sl.e[i].name, rel, cause) != 0)
-				goto out;
-		} else if (S_ISLNK(sl.e[i].st.st_mode)) {
-			na = readlinkat(sfd, sl.e[i].name, a, sizeof a);
-			nb = readlinkat(dfd, dl.e[i].name, b, sizeof b);
-			if (na < 0 || na != nb || memcmp(a, b, (size_t)na)) {
-				p = shown(rel, sl.e[i].name);
-				fail(cause, "verify: link %s points elsewhere",
-				    p);
-				free(p);
-				goto out;
-			}
-		} else if (S_ISDIR(sl.e[i].st.st_mode)) {
-			if (verify_skips(v, path, sl.e[i].name, &sl.e[i].st,
-			    &dl.e[i].st))
-				continue;
-			s2 = openat(sfd, sl.e[i].name, DIR_FLAGS);
-			d2 = openat(dfd, dl.e[i].name, DIR_FLAGS);
-			if (s2 < 0 || d2 < 0) {
-				sys_fail(cause, "cannot open", rel,
-				    sl.e[i].name);
-				if (s2 >= 0)
-					close(s2);
-				if (d2 >= 0)
-					close(d2);
-				goto out;
-			}
-			rc = verify_dir(v, s2, d2, path, cause);
-			close(s2);
-			close(d2);
-			if (rc != 0)
-				goto out;
-			rc = -1;
-		}
 	}
 	rc = 0;
 out:
 	list_free(&sl);
 	list_free(&dl);
+	return rc;
+}
+
+/*
+ * A cur/ or new/ whose target is as the last pass left it (c), read again
+ * on the source because its listing is not trusted yet. A name on the
+ * inode the pass left in sync needs nothing more (messages do not change
+ * in place); any other is compared by lstat of both sides. When the target
+ * then holds as many entries, both hold the same names. Otherwise the full
+ * comparison names the difference.
+ */
+static int
+verify_names(struct verify *v, int sfd, int dfd, const char *rel,
+    struct dcache *c, char **cause)
+{
+	struct dirent *de;
+	struct ent se, te;
+	uint64_t h, ns = 0, nt = 0, files = v->files, bytes = v->bytes;
+	size_t i;
+	char *p;
+	DIR *d;
+	int rc = -1;
+
+	if ((d = dir_open(sfd, rel, cause)) == NULL)
+		return -1;
+	while ((de = dir_next(d)) != NULL) {
+		ns++;
+		h = name_hash(de->d_name);
+		for (i = known_lower(c->known, c->n, h); i < c->n &&
+		    c->known[i].hash == h; i++) {
+			if (c->known[i].ino == de->d_ino)
+				break;
+		}
+		if (i < c->n && c->known[i].hash == h &&
+		    (de->d_type == DT_REG || de->d_type == DT_UNKNOWN)) {
+			v->files++;
+			v->bytes += c->known[i].size;
+			continue;
+		}
+		se.name = te.name = de->d_name;
+		if (fstatat(sfd, de->d_name, &se.st, AT_SYMLINK_NOFOLLOW) != 0) {
+			sys_fail(cause, "verify: cannot stat", rel, de->d_name);
+			goto out;
+		}
+		if (fstatat(dfd, de->d_name, &te.st, AT_SYMLINK_NOFOLLOW) != 0) {
+			p = shown(rel, de->d_name);
+			if (errno == ENOENT)
+				fail(cause, "verify: %s is missing on the "
+				    "target", p);
+			else
+				fail(cause, "verify: cannot stat %s on the "
+				    "target: %s", p, strerror(errno));
+			free(p);
+			goto out;
+		}
+		if (verify_pair(v, sfd, dfd, rel, &se, &te, cause) != 0)
+			goto out;
+	}
+	if (errno != 0) {
+		sys_fail(cause, "cannot list", rel, "");
+		goto out;
+	}
+	closedir(d);
+	if ((d = dir_open(dfd, rel, cause)) == NULL)
+		return -1;
+	while (dir_next(d) != NULL)
+		nt++;
+	if (errno != 0) {
+		sys_fail(cause, "cannot list target", rel, "");
+		goto out;
+	}
+	if (ns == nt) {
+		rc = 0;
+		goto out;
+	}
+	/* The full comparison counts again and says what differs. */
+	v->files = files;
+	v->bytes = bytes;
+	if ((rc = verify_dir(v, sfd, dfd, rel, cause)) == 0) {
+		p = shown("", rel);
+		rc = fail(cause, "verify: %s changed while it was compared", p);
+		free(p);
+	}
+out:
+	closedir(d);
 	return rc;
 }
 

@@ -12,10 +12,24 @@
  * copied as symlinks, never followed. A source name that is not a plain
  * path component (control characters) fails the pass.
  *
- * With skip, a cur/ or new/ directory whose mtime is what the previous
- * pass of this handle recorded is not listed again: entries there are
- * only ever added, removed or renamed, which changes the mtime. An mtime
- * within two seconds of when it was read is never trusted.
+ * cur/ and new/ hold messages, which are never changed in place: a flag
+ * change is a rename, an expunge an unlink, a delivery a new name. So with
+ * skip, a pass does not list a cur/ or new/ again whose mtime is what the
+ * previous pass of this handle recorded (adding, removing or renaming an
+ * entry changes it) and whose target it left complete and unchanged; and
+ * in one it lists, a name on the inode the previous pass left in sync is
+ * not compared again (no stat on either side). What the target of such a
+ * directory holds is kept from pass to pass as hashes of names, so only a
+ * directory where something is gone is listed on the target. The other
+ * files (dovecot-uidlist, maildirsize, indexes) change in place and are
+ * compared by lstat of both sides on every pass; so is everything in a
+ * pass without skip.
+ *
+ * An mtime is trusted only when a listing began at least the trust margin
+ * (2 s) after this handle first saw that mtime, by its own monotonic
+ * clock: by then the file system's clock has left the mtime's tick, so a
+ * later change moves the mtime whatever the slice's clock says (an NFS
+ * server's clock may be off from the migrator's).
  */
 #ifndef MAILSHIFT_SYNC_H
 #define MAILSHIFT_SYNC_H
@@ -54,6 +68,8 @@ struct sync_config {
 	const char	*slow_file;
 	/* Called now and then with the running totals of the pass. */
 	void		(*progress)(void *, const struct sync_stats *);
+	/* The trust margin in seconds (0: 2 s). Tests shorten it. */
+	double		 trust;
 	/* Test hook at named points ("file", "mid-file") with a count. */
 	void		(*hook)(void *, const char *point, uint64_t n);
 	void		*arg;
@@ -86,12 +102,16 @@ int sync_verify(int src, int dst, int content, int check_owner,
     uint64_t *files, uint64_t *bytes, char **cause);
 
 /*
- * The same comparison where a pass of s could have left differences: every
- * directory but the cur/ and new/ that its last pass found unchanged with a
- * trusted mtime and that still have that mtime on both sides (entries
- * there are only added, removed or renamed, which changes the mtime).
- * This is what runs under the cutover lock; sync_verify runs in full
- * right after the switch. Both hold one directory's listings at a time.
+ * The same comparison where a pass of s could have left differences. A
+ * cur/ or new/ that its last pass listed with a trusted mtime, left
+ * complete, and that still has that mtime on both sides is not read
+ * (entries there are only added, removed or renamed, which changes the
+ * mtime). One whose listing is not trusted yet is read again on the
+ * source: a name on the inode the pass left in sync needs no stat
+ * (messages do not change in place), every other entry is compared in
+ * full, and the target must hold as many entries. Everything else is
+ * compared in full. This is what runs under the cutover lock; sync_verify
+ * runs in full right after the switch.
  */
 int sync_verify_changed(struct sync *, int check_owner, uint64_t *files,
     uint64_t *bytes, char **cause);

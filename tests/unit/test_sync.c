@@ -550,15 +550,40 @@ test_bulk_copy(void **arg)
 	same_tree(fx->src, fx->dst, "");
 }
 
+/* A short trust margin, so that tests can wait it out. */
+#define TRUST	0.05
+
+static void
+nap(double seconds)
+{
+	struct timespec ts = { (time_t)seconds,
+	    (long)((seconds - (double)(time_t)seconds) * 1e9) };
+
+	nanosleep(&ts, NULL);
+}
+
+/* A handle with the short trust margin. */
+static struct sync *
+trusting(struct fx *fx)
+{
+	struct sync_config cfg = { .trust = TRUST };
+
+	return sync_new(fx->sfd, fx->dfd, &cfg);
+}
+
+/* The test mailbox's cur/ and new/ directories: six. */
+#define NMAILDIRS	6
+
 /* Without a change nothing is copied; skip passes over old cur/ and new/. */
 static void
 test_no_change_and_skip(void **arg)
 {
 	struct fx *fx = *arg;
-	struct sync *s = sync_new(fx->sfd, fx->dfd, NULL);
+	struct sync *s = trusting(fx);
 	struct sync_stats st;
 
 	pass(s, 0);
+	nap(2 * TRUST);
 	st = pass(s, 0);
 	assert_int_equal(sync_changes(&st), 0);
 	assert_int_equal(st.files_copied, 0);
@@ -568,7 +593,7 @@ test_no_change_and_skip(void **arg)
 	/* cur/ and new/ of INBOX, .Sent and .Archive.2019: six skipped. */
 	st = pass(s, 1);
 	assert_int_equal(sync_changes(&st), 0);
-	assert_int_equal(st.dirs_skipped, 6);
+	assert_int_equal(st.dirs_skipped, NMAILDIRS);
 	/* What was skipped still counts, from the previous listing. */
 	assert_int_equal(st.files_seen, NFILES);
 	assert_int_equal(st.bytes_seen, total_bytes());
@@ -577,36 +602,46 @@ test_no_change_and_skip(void **arg)
 	same_tree(fx->src, fx->dst, "");
 }
 
-/* A directory whose mtime is "now" is not trusted: the next pass lists it
- * again and finds a file that arrived without changing its mtime. */
+/*
+ * A listing is trusted only when it began the trust margin after the
+ * handle first saw the directory's mtime, whatever that mtime says (the
+ * slice's clock may be behind): until then the next pass lists it again
+ * and finds a file that arrived without changing the mtime.
+ */
 static void
 test_fresh_dir_not_trusted(void **arg)
 {
 	struct fx *fx = *arg;
-	struct sync *s = sync_new(fx->sfd, fx->dfd, NULL);
+	struct sync *s = trusting(fx);
 	struct sync_stats st;
-	struct stat fresh, old;
+	struct stat sent, cur;
 
-	/* .Sent/new modified just now; every other directory is old. */
-	assert_int_equal(utimensat(fx->sfd, ".Sent/new", NULL, 0), 0);
-	fresh = lst(fx->src, ".Sent/new");
+	/* Every directory's mtime is years old, yet seen for the first
+	 * time: nothing is trusted after one listing. */
 	st = pass(s, 1);
-	assert_int_equal(st.dirs_skipped, 0);	/* nothing known yet */
+	assert_int_equal(st.dirs_skipped, 0);
 	assert_int_equal(st.files_copied, NFILES);
 
-	/* A message slips into each directory within its mtime's tick. */
-	old = lst(fx->src, "cur");
+	/* A message slips into each of two directories within the mtime's
+	 * tick (the mtime put back). */
+	sent = lst(fx->src, ".Sent/new");
+	cur = lst(fx->src, "cur");
 	put(fx->src, ".Sent/new/500.M7P1.host", 11, 0600, 1);
-	put(fx->src, "cur/501.M7P2.host:2,S", 12, 0600, 2);
-	set_time(fx->src, ".Sent/new", fresh.st_mtim.tv_sec,
-	    fresh.st_mtim.tv_nsec);
-	set_time(fx->src, "cur", old.st_mtim.tv_sec, old.st_mtim.tv_nsec);
-
+	set_time(fx->src, ".Sent/new", sent.st_mtim.tv_sec,
+	    sent.st_mtim.tv_nsec);
 	st = pass(s, 1);
-	/* Five of six skipped: the fresh one is counted out and rescanned. */
-	assert_int_equal(st.dirs_skipped, 5);
+	assert_int_equal(st.dirs_skipped, 0);
 	assert_int_equal(st.files_copied, 1);
 	assert_true(exists(fx->dst, ".Sent/new/500.M7P1.host"));
+
+	/* Past the margin, a listing is trusted: the next pass skips. */
+	nap(2 * TRUST);
+	st = pass(s, 1);
+	assert_int_equal(sync_changes(&st), 0);
+	put(fx->src, "cur/501.M7P2.host:2,S", 12, 0600, 2);
+	set_time(fx->src, "cur", cur.st_mtim.tv_sec, cur.st_mtim.tv_nsec);
+	st = pass(s, 1);
+	assert_int_equal(st.dirs_skipped, NMAILDIRS);
 	/* The trusted cur/ was not listed: proof that skipping skips. */
 	assert_false(exists(fx->dst, "cur/501.M7P2.host:2,S"));
 
@@ -617,6 +652,198 @@ test_fresh_dir_not_trusted(void **arg)
 	assert_true(exists(fx->dst, "cur/501.M7P2.host:2,S"));
 	sync_free(s);
 	verify_ok(fx, 1);
+}
+
+/*
+ * In a cur/ or new/ listed again, a name on the inode that the last pass
+ * left in sync is not compared again: messages do not change in place.
+ * A flag change there is a rename on the target, from what the last pass
+ * knew of the target (no listing of it is needed to find the old name).
+ */
+static void
+test_known_names(void **arg)
+{
+	struct fx *fx = *arg;
+	struct sync *s = sync_new(fx->sfd, fx->dfd, NULL);
+	struct sync_stats st;
+	char p[PATH_MAX];
+	ino_t flagged;
+
+	pass(s, 0);
+	flagged = lst(fx->dst, "cur/123.M1P1.host,S=10:2,S").st_ino;
+	/* On the target only: a mode the source does not have. */
+	assert_int_equal(chmod(join(p, fx->dst, "cur/125.M1P3.host,S=300:2,"),
+	    0604), 0);
+	copy_time(fx->src, fx->dst, "cur");
+	mv(fx->src, "cur/123.M1P1.host,S=10:2,S",
+	    "cur/123.M1P1.host,S=10:2,FS");
+
+	st = pass(s, 1);
+	assert_int_equal(st.dirs_skipped, 0);	/* margin not waited out */
+	assert_int_equal(st.renamed, 1);
+	assert_int_equal(st.files_copied, 0);
+	assert_int_equal(st.meta_fixed, 1);	/* the target cur/'s mtime */
+	assert_int_equal(st.files_seen, NFILES);
+	assert_int_equal(st.bytes_seen, total_bytes());
+	assert_int_equal(lst(fx->dst, "cur/123.M1P1.host,S=10:2,FS").st_ino,
+	    flagged);
+	assert_false(exists(fx->dst, "cur/123.M1P1.host,S=10:2,S"));
+	/* The known message was not compared: its mode stayed. */
+	assert_int_equal(lst(fx->dst, "cur/125.M1P3.host,S=300:2,").st_mode &
+	    07777, 0604);
+	verify_fails(fx, 0, "cur/125.M1P3.host,S=300:2,", "mode");
+
+	/* A pass without skip compares everything. */
+	st = pass(s, 0);
+	assert_int_equal(st.meta_fixed, 1);
+	sync_free(s);
+	verify_ok(fx, 1);
+	same_tree(fx->src, fx->dst, "");
+}
+
+/*
+ * What changes in place is still found by every pass: the mail server's
+ * own files beside cur/ and new/, and a message replaced by another file
+ * under the same name (a new inode). A message rewritten in place breaks
+ * the Maildir rules: passes with skip leave it, sync_verify finds it.
+ */
+static void
+test_changed_in_place_known(void **arg)
+{
+	struct fx *fx = *arg;
+	struct sync *s = trusting(fx);
+	struct sync_stats st;
+	struct stat cur;
+	char a[PATH_MAX], b[PATH_MAX];
+	int fd;
+
+	pass(s, 0);
+	nap(2 * TRUST);
+	pass(s, 1);
+	st = pass(s, 1);
+	assert_int_equal(st.dirs_skipped, NMAILDIRS);
+
+	/* Same sizes, other content, mtime now. */
+	put(fx->src, "dovecot-uidlist", 64, 0600, 98);
+	put(fx->src, ".Sent/dovecot-uidlist", 30, 0600, 97);
+	st = pass(s, 1);
+	assert_int_equal(st.files_copied, 2);
+	assert_int_equal(st.dirs_skipped, NMAILDIRS);
+	verify_ok(fx, 1);
+
+	/* Replaced through tmp/ under the same name: another inode. */
+	put(fx->src, "tmp/x", 400, 0600, 5);
+	assert_int_equal(rename(join(a, fx->src, "tmp/x"),
+	    join(b, fx->src, "cur/124.M1P2.host,S=25:2,RS")), 0);
+	st = pass(s, 1);
+	assert_int_equal(st.files_copied, 1);
+	assert_int_equal(st.bytes_copied, 400);
+	verify_ok(fx, 1);
+
+	/* Rewritten in place, the directory untouched. */
+	nap(2 * TRUST);
+	pass(s, 1);
+	cur = lst(fx->src, "cur");
+	fd = open(join(a, fx->src, "cur/125.M1P3.host,S=300:2,"), O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, "#", 1, 10), 1);
+	close(fd);
+	set_time(fx->src, "cur", cur.st_mtim.tv_sec, cur.st_mtim.tv_nsec);
+	st = pass(s, 1);
+	assert_int_equal(sync_changes(&st), 0);
+	verify_fails(fx, 0, "cur/125.M1P3.host,S=300:2,", "mtime");
+	st = pass(s, 0);
+	assert_int_equal(st.files_copied, 1);
+	sync_free(s);
+	verify_ok(fx, 1);
+	same_tree(fx->src, fx->dst, "");
+}
+
+/* A target changed behind the passes' back (its mtime moved) is listed
+ * again: what is missing comes back, what is extra goes. */
+static void
+test_target_changed_behind(void **arg)
+{
+	struct fx *fx = *arg;
+	struct sync *s = trusting(fx);
+	struct sync_stats st;
+
+	pass(s, 0);
+	nap(2 * TRUST);
+	pass(s, 1);
+	rm(fx->dst, "cur/124.M1P2.host,S=25:2,RS");
+	put(fx->dst, ".Sent/cur/999.M9P9.host:2,S", 3, 0600, 0);
+	st = pass(s, 1);
+	assert_int_equal(st.dirs_skipped, NMAILDIRS - 2);
+	assert_int_equal(st.files_copied, 1);
+	assert_int_equal(st.deleted, 1);
+	sync_free(s);
+	verify_ok(fx, 1);
+	same_tree(fx->src, fx->dst, "");
+}
+
+/* sync_verify_changed passes an equal copy; it reads again what a pass
+ * listed without trust, and finds a message that slipped in there, or an
+ * entry the target has on top (mtime put back). */
+static void
+test_verify_changed(void **arg)
+{
+	struct fx *fx = *arg;
+	struct sync_config cfg = { .trust = 3600 };	/* never trusted */
+	struct sync *s = sync_new(fx->sfd, fx->dfd, &cfg);
+	uint64_t nf = 0, nb = 0;
+	struct stat cur;
+	char *cause = NULL;
+
+	pass(s, 0);
+	pass(s, 1);
+	assert_int_equal(sync_verify_changed(s, 1, &nf, &nb, &cause), 0);
+	assert_int_equal(nf, NFILES);
+	assert_int_equal(nb, total_bytes());
+
+	cur = lst(fx->src, "cur");
+	put(fx->src, "cur/502.M7P3.host:2,S", 12, 0600, 3);
+	set_time(fx->src, "cur", cur.st_mtim.tv_sec, cur.st_mtim.tv_nsec);
+	assert_int_equal(sync_verify_changed(s, 1, NULL, NULL, &cause), -1);
+	if (strstr(cause, "cur/502.M7P3.host:2,S") == NULL ||
+	    strstr(cause, "missing") == NULL)
+		fail_msg("cause: %s", cause);
+	free(cause);
+	cause = NULL;
+	pass(s, 1);
+	assert_int_equal(sync_verify_changed(s, 1, NULL, NULL, &cause), 0);
+
+	put(fx->dst, ".Sent/cur/998.M9P8.host:2,S", 3, 0600, 0);
+	copy_time(fx->src, fx->dst, ".Sent/cur");
+	assert_int_equal(sync_verify_changed(s, 1, NULL, NULL, &cause), -1);
+	if (strstr(cause, ".Sent/cur/998.M9P8.host:2,S") == NULL ||
+	    strstr(cause, "on the target but not on the source") == NULL)
+		fail_msg("cause: %s", cause);
+	free(cause);
+	sync_free(s);
+}
+
+/* With a trusted listing and both mtimes unchanged, sync_verify_changed
+ * does not read a cur/ or new/; sync_verify does. */
+static void
+test_verify_changed_trusts(void **arg)
+{
+	struct fx *fx = *arg;
+	struct sync *s = trusting(fx);
+	uint64_t nf = 0;
+	struct stat cur;
+	char *cause = NULL;
+
+	pass(s, 0);
+	nap(2 * TRUST);
+	pass(s, 1);
+	cur = lst(fx->src, "cur");
+	put(fx->src, "cur/503.M7P4.host:2,S", 12, 0600, 4);
+	set_time(fx->src, "cur", cur.st_mtim.tv_sec, cur.st_mtim.tv_nsec);
+	assert_int_equal(sync_verify_changed(s, 1, &nf, NULL, &cause), 0);
+	assert_int_equal(nf, NFILES);
+	verify_fails(fx, 0, "cur/503.M7P4.host:2,S", "missing");
+	sync_free(s);
 }
 
 /* New, expunged, flag-changed and new/ -> cur/ messages: renames are
@@ -1207,6 +1434,16 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_no_change_and_skip,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fresh_dir_not_trusted,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_known_names, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_changed_in_place_known,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_target_changed_behind,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_changed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_verify_changed_trusts,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changed_in_place, setup,
