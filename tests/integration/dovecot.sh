@@ -161,6 +161,16 @@ EOF
 	[ "$($CLIENT login "$IMAP" "$U" "$PASS")" = OK ] || fail "after"
 	$CLIENT login "$IMAP" "$U" wrong | grep -q AUTHENTICATIONFAILED ||
 	    fail "wrong password after the move"
+	# A catalog the gate cannot read fails closed: temporary failures,
+	# no login, no delivery.
+	q "ALTER TABLE accounts RENAME TO accounts_away"
+	$CLIENT login "$IMAP" "$U" "$PASS" >"$D/broken"
+	grep -q "^NO \[UNAVAILABLE\]" "$D/broken" ||
+	    fail "login with an unreadable catalog: $(cat "$D/broken")"
+	$CLIENT lmtp "$LMTP" "$U" broken@x >"$D/broken-lmtp"
+	grep -q "^4" "$D/broken-lmtp" ||
+	    fail "LMTP with an unreadable catalog: $(cat "$D/broken-lmtp")"
+	q "ALTER TABLE accounts_away RENAME TO accounts"
 	dovecot_stop
 }
 
