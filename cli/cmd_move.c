@@ -545,6 +545,7 @@ cmd_moves_run(struct cli *c, const struct cmd_entry *e, int argc,
 	struct state_move m;
 	struct state *st;
 	char *cause = NULL;
+	int64_t *settle_ids = NULL;
 	size_t i, settle_n = 0;
 	int failed = 0;
 
@@ -595,23 +596,27 @@ cmd_moves_run(struct cli *c, const struct cmd_entry *e, int argc,
 				print_result(c, m.user, &m, &res);
 			state_move_free(&m);
 		}
-		if (res.settle_pending)
-			p.ids[settle_n++] = p.ids[i - 1];
+		if (res.settle_pending) {
+			settle_ids = xrealloc(settle_ids, (settle_n + 1) *
+			    sizeof *settle_ids);
+			settle_ids[settle_n++] = p.ids[i - 1];
+		}
 	}
 	/* Then the settle checks, oldest switch first, each when due. */
 	mo.settle_wait = 1;
 	for (i = 0; i < settle_n && !stop_requested; i++) {
-		if (move_run(st, p.ids[i], &mo, &res, &cause) != 0) {
+		if (move_run(st, settle_ids[i], &mo, &res, &cause) != 0) {
 			cli_fail(cause);
 			cause = NULL;
 			failed++;
 		} else if (!c->json && res.settled)
 			printf("move %lld: settle check: %llu late message%s "
-			    "carried\n", (long long)p.ids[i],
+			    "carried\n", (long long)settle_ids[i],
 			    (unsigned long long)res.carried, res.carried == 1 ?
 			    "" : "s");
 	}
 	free(p.ids);
+	free(settle_ids);
 	if (!c->json)
 		printf("%zu moves run, %d failed\n", p.n, failed);
 	return failed ? EXIT_FAIL : EXIT_OK;

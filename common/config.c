@@ -321,10 +321,14 @@ handler(void *arg, const char *section, const char *name, const char *value)
 		}
 		break;
 	case K_COMMAND:
-		if (command_check(value, &why) != 0) {
+		if (*value == '\0') {
+			/* "after_switch =": no command. */
+			free(*(char **)(base + k->off));
+			*(char **)(base + k->off) = NULL;
+		} else if (command_check(value, &why) != 0) {
 			parse_error(p, "%s: %s", name, why);
 			free(why);
-		} else if (*value != '\0')
+		} else
 			set_str((char **)(base + k->off), value);
 		break;
 	case K_SOURCES:

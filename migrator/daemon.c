@@ -598,14 +598,16 @@ pick_cb(const struct state_runnable *r, void *arg)
 
 	if (running(d, r->id) || cooling(d, r->id, p->now))
 		return 0;
-	if (r->paused == 2) {
+	if (strcmp(r->state, "done") == 0) {
+		/* Retirement and settle checks are not paused or cancelled. */
+	} else if (r->paused == 2) {
 		p->cancel = xrealloc(p->cancel, (size_t)(p->ncancel + 1) *
 		    sizeof *p->cancel);
 		p->cancel[p->ncancel++] = r->id;
 		return 0;
-	}
-	if (r->paused)
+	} else if (r->paused)
 		return 0;
+	when = NULL;
 	if (strcmp(r->state, "ready") == 0) {
 		/* Held: a delta pass every ready_pass, whatever else changes
 		 * in the catalog (a release is seen at once: the hold flag
@@ -618,7 +620,6 @@ pick_cb(const struct state_runnable *r, void *arg)
 		if (p->now - *when < (r->hold ? (int64_t)d->cfg.ready_pass :
 		    5))
 			return 0;
-		*when = p->now;
 	}
 	if (p->room <= 0)
 		return 1;
@@ -631,6 +632,8 @@ pick_cb(const struct state_runnable *r, void *arg)
 	p->start = xrealloc(p->start, (size_t)(p->n + 1) * sizeof *p->start);
 	p->src = xrealloc(p->src, (size_t)(p->n + 1) * sizeof *p->src);
 	p->dst = xrealloc(p->dst, (size_t)(p->n + 1) * sizeof *p->dst);
+	if (when != NULL)
+		*when = p->now;		/* only once it really starts */
 	p->start[p->n] = r->id;
 	p->src[p->n] = r->source_slice;
 	p->dst[p->n] = r->target_slice;

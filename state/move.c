@@ -596,9 +596,12 @@ state_move_commit(struct state *st, int64_t id, int64_t lock_ms,
 	    "not locked on the move's source any more (the lock expired, or "
 	    "the move was interrupted)") != 0)
 		goto bad;
+	/* A pause or cancel asked for during the cutover came too late:
+	 * the move is done. */
 	if ((stmt = st_prepare(st, "UPDATE moves SET state = 'done', "
 	    "lock_ms = ?, lock_started = NULL, error = NULL, finished = ?, "
-	    "updated = ?, settle_marks = ? WHERE id = ? AND state = 'cutover'",
+	    "updated = ?, settle_marks = ?, paused = 0 WHERE id = ? AND "
+	    "state = 'cutover'",
 	    cause)) == NULL)
 		goto bad;
 	sqlite3_bind_int64(stmt, 1, lock_ms);

@@ -364,6 +364,26 @@ t_moves_run() {
 	expect_err "not open"
 }
 
+# With a settle delay, moves run runs every move, then each settle check
+# when it falls due.
+t_moves_run_settle() {
+	fleet
+	move_conf move.settle=1s
+	"$GEN" --accounts 3 --messages 10 --max-size 4000 --seed 8 "$D/s1" \
+	    >/dev/null || fail "generator failed"
+	ok discover
+	ok move user0001@example.net --to s2
+	ok move user0002@example.org --to s3
+	ok move user0003@example.com --to s2
+	ok moves run
+	expect_out "3 moves run, 0 failed"
+	[ "$(q "SELECT count(*) FROM moves WHERE state = 'done' AND
+	    settled_at IS NOT NULL")" = 3 ] || fail "$(q "SELECT id, state,
+	    settled_at FROM moves")"
+	[ "$(grep -c "settle check: 0 late" "$D/out")" = 3 ] ||
+	    fail "$(cat "$D/out")"
+}
+
 t "move --wait: byte-identical target, catalog switched, source retired" t_move_basic
 t "move without --wait queues; --json result" t_move_json_and_queue
 t "refused before copying: same slice, readonly, draining, no room, stray dir" t_refusals
@@ -375,6 +395,8 @@ t "an unreadable source file fails the move with its name" t_unreadable_file
 t "folders vanishing mid-copy are not an error" t_vanishing_folder
 t "zstd archive of the source, restore, purge" t_archive_restore_purge
 t "moves run runs queued moves; moves complete releases a hold" t_moves_run
+t "moves run with a settle delay: every move, then every settle check" \
+    t_moves_run_settle
 t "a lock whose run died expires by itself in the route view" t_lock_expires
 t "SIGTERM stops a move at a safe point; a reused pid owns nothing" t_sigterm_and_stale_owner
 t "an unmounted slice is refused: nothing copied, nothing retired" t_unmounted_slice

@@ -106,6 +106,51 @@ test_load_partial(void **state)
 	tmp_done(&t);
 }
 
+/* Hooks: templates are checked; an empty value means no command, and
+ * the printed config reads back. */
+static void
+test_hooks(void **state)
+{
+	struct config c;
+	struct tmp t, t2;
+	char *cause = NULL, *printed = NULL;
+	size_t len;
+	FILE *f;
+
+	(void)state;
+	config_defaults(&c);
+	tmp_file(&t, "hooks.conf", "[hooks]\nafter_lock = doveadm kick %u\n"
+	    "after_switch =\ntimeout = 3s\n[move]\nsettle = 1m\n"
+	    "[daemon]\nlog = syslog\n");
+	assert_int_equal(config_load(t.file, 1, &c, &cause), 0);
+	assert_string_equal(c.hook_after_lock, "doveadm kick %u");
+	assert_null(c.hook_after_switch);
+	assert_int_equal(c.hook_timeout, 3);
+	assert_int_equal(c.settle, 60);
+	assert_int_equal(c.log_syslog, 1);
+	f = open_memstream(&printed, &len);
+	config_print(f, &c);
+	fclose(f);
+	tmp_file(&t2, "printed.conf", printed);
+	config_free(&c);
+	config_defaults(&c);
+	assert_int_equal(config_load(t2.file, 1, &c, &cause), 0);
+	assert_string_equal(c.hook_after_lock, "doveadm kick %u");
+	assert_null(c.hook_after_switch);
+	config_free(&c);
+	free(printed);
+	tmp_done(&t2);
+	tmp_done(&t);
+	/* %n is not a hook placeholder. */
+	config_defaults(&c);
+	tmp_file(&t, "bad.conf", "[hooks]\nafter_lock = kick %n\n");
+	assert_int_equal(config_load(t.file, 1, &c, &cause), -1);
+	assert_non_null(strstr(cause, "bad.conf:2: after_lock"));
+	free(cause);
+	config_free(&c);
+	tmp_done(&t);
+}
+
 /* A missing file is fine when optional and keeps the defaults. */
 static void
 test_missing_optional(void **state)
@@ -314,6 +359,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_load_good),
+		cmocka_unit_test(test_hooks),
 		cmocka_unit_test(test_load_partial),
 		cmocka_unit_test(test_missing_optional),
 		cmocka_unit_test(test_missing_required),
