@@ -24,46 +24,69 @@ mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int
-command_check(const char *command, char **cause)
-{
-	const char *p;
-
-	if (command == NULL || *command == '\0')
-		return fail(cause, "the command is empty");
-	for (p = command; *p != '\0'; p++) {
-		if (*p != '%')
-			continue;
-		if (p[1] != 'u' && p[1] != '%')
-			return fail(cause, "'%%%c' in '%s': only %%u (the user) "
-			    "and %%%% may follow a per cent sign", p[1] ?
-			    p[1] : ' ', command);
-		p++;
-	}
-	return 0;
-}
-
-/* The shell text: %u becomes "$1", %% becomes %. */
+/*
+ * Walk a template in shell quoting terms: the state before each character
+ * is 0 outside quotes, '\'' inside single quotes, '"' inside double quotes.
+ * %u becomes "$1" outside quotes and $1 inside double quotes; inside
+ * single quotes it cannot expand at all and is refused.
+ */
 static char *
-expand(const char *command)
+expand(const char *command, char **cause)
 {
 	size_t n = 0, cap = strlen(command) * 4 + 1;
-	char *s = xmalloc(cap);
+	char *s = xmalloc(cap), q = 0;
 	const char *p;
 
 	for (p = command; *p != '\0'; p++) {
 		if (p[0] == '%' && p[1] == 'u') {
-			memcpy(s + n, "\"$1\"", 4);
-			n += 4;
+			if (q == '\'') {
+				free(s);
+				fail(cause, "%%u inside single quotes in '%s' "
+				    "would reach the command as the text \"$1\"; "
+				    "leave it unquoted (the user arrives as one "
+				    "word)", command);
+				return NULL;
+			}
+			memcpy(s + n, q ? "$1" : "\"$1\"", q ? 2 : 4);
+			n += q ? 2 : 4;
 			p++;
-		} else if (p[0] == '%' && p[1] == '%') {
+			continue;
+		}
+		if (p[0] == '%' && p[1] == '%') {
 			s[n++] = '%';
 			p++;
-		} else
-			s[n++] = *p;
+			continue;
+		}
+		if (p[0] == '%') {
+			free(s);
+			fail(cause, "'%%%c' in '%s': only %%u (the user) and "
+			    "%%%% may follow a per cent sign", p[1] ? p[1] : ' ',
+			    command);
+			return NULL;
+		}
+		if (*p == '\\' && q != '\'' && p[1] != '\0')
+			s[n++] = *p++;
+		else if (*p == '\'' && q != '"')
+			q = q ? 0 : '\'';
+		else if (*p == '"' && q != '\'')
+			q = q ? 0 : '"';
+		s[n++] = *p;
 	}
 	s[n] = '\0';
 	return s;
+}
+
+int
+command_check(const char *command, char **cause)
+{
+	char *s;
+
+	if (command == NULL || *command == '\0')
+		return fail(cause, "the command is empty");
+	if ((s = expand(command, cause)) == NULL)
+		return -1;
+	free(s);
+	return 0;
 }
 
 struct sink {
@@ -104,9 +127,12 @@ command_run(const char *command, const char *user, const char *const *env,
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, status = 0, open_n;
 	struct sink so = { .max = max_out }, se = { .max = max_out };
 	struct pollfd pfd[2];
-	double start = mono(), left;
+	double start = mono(), left, linger = 0;
+	int exited = 0;
 	const char *argv[6];
+	struct sigaction dfl;
 	char *text, **envp;
+	int devnull;
 	pid_t pid, w;
 	size_t i, nenv;
 
@@ -124,7 +150,13 @@ command_run(const char *command, const char *user, const char *const *env,
 	/* Everything the child needs is built before fork: between fork
 	 * and exec a threaded process may only make async-signal-safe
 	 * calls. */
-	text = expand(command);
+	if ((text = expand(command, cause)) == NULL)
+		goto close_all;
+	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+		fail(cause, "/dev/null: %s", strerror(errno));
+		free(text);
+		goto close_all;
+	}
 	argv[0] = "sh";
 	argv[1] = "-c";
 	argv[2] = text;
@@ -141,13 +173,20 @@ command_run(const char *command, const char *user, const char *const *env,
 		envp[nenv++] = (char *)env[i];
 	for (i = 0; environ[i] != NULL; i++)
 		envp[nenv++] = environ[i];
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
 	if ((pid = fork()) == 0) {
+		/* No terminal (a hook reading it would stop), and SIGPIPE as
+		 * a shell expects it (the daemon ignores it). */
 		setpgid(0, 0);
+		dup2(devnull, 0);
 		dup2(out[1], 1);
 		dup2(err[1], 2);
+		sigaction(SIGPIPE, &dfl, NULL);
 		execve("/bin/sh", (char *const *)argv, envp);
 		_exit(127);
 	}
+	close(devnull);
 	free(text);
 	free(envp);
 	if (pid < 0) {
@@ -162,13 +201,24 @@ command_run(const char *command, const char *user, const char *const *env,
 	pfd[1].fd = err[0];
 	pfd[0].events = pfd[1].events = POLLIN;
 	open_n = 2;
+	/*
+	 * Read until both streams close or the shell has exited: a command
+	 * may leave a process behind that keeps them open (ssh with
+	 * ControlPersist); then what is there is read for a moment more.
+	 */
 	while (open_n > 0) {
 		left = timeout - (mono() - start);
-		if (left <= 0) {
+		if (!exited && waitpid(pid, &status, WNOHANG) == pid) {
+			exited = 1;
+			linger = mono() + 0.2;
+		}
+		if (exited && mono() > linger)
+			break;
+		if (!exited && left <= 0) {
 			res->timed_out = 1;
 			break;
 		}
-		if (poll(pfd, 2, (int)(left * 1000) + 1) < 0) {
+		if (poll(pfd, 2, 20) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -184,7 +234,7 @@ command_run(const char *command, const char *user, const char *const *env,
 		}
 	}
 	/* Output closed: wait for the exit, still within the deadline. */
-	for (;;) {
+	while (!exited) {
 		w = waitpid(pid, &status, WNOHANG);
 		if (w == pid || (w < 0 && errno != EINTR))
 			break;

@@ -47,6 +47,53 @@ test_user_is_not_shell_syntax(void **state)
 	command_result_free(&r);
 }
 
+/* Inside double quotes %u is $1; inside single quotes it is refused. */
+static void
+test_user_in_quotes(void **state)
+{
+	struct command_result r;
+	char *cause = NULL;
+
+	(void)state;
+	assert_int_equal(command_run("printf '[%%s]' \"<%u>\"", "a  b*", NULL,
+	    5, 1024, &r, &cause), 0);
+	assert_string_equal(r.out, "[<a  b*>]");
+	command_result_free(&r);
+	assert_int_equal(command_run("doveadm kick '%u'", "bob", NULL, 5,
+	    1024, &r, &cause), -1);
+	assert_non_null(strstr(cause, "inside single quotes"));
+	free(cause);
+	cause = NULL;
+	/* An escaped quote does not open a quoted string. */
+	assert_int_equal(command_run("printf '%%s' \\'%u", "bob", NULL, 5,
+	    1024, &r, &cause), 0);
+	assert_string_equal(r.out, "'bob");
+	command_result_free(&r);
+}
+
+/* A command that leaves a process holding its output open is judged
+ * when the shell exits, not killed at the deadline; stdin is empty. */
+static void
+test_background_and_stdin(void **state)
+{
+	struct command_result r;
+	char *cause = NULL;
+
+	(void)state;
+	assert_int_equal(command_run("sleep 5 & echo started; exit 0", NULL,
+	    NULL, 2, 1024, &r, &cause), 0);
+	assert_false(r.timed_out);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "started\n");
+	assert_true(r.seconds < 1.5);
+	command_result_free(&r);
+	assert_int_equal(command_run("cat; echo eof", NULL, NULL, 2, 1024, &r,
+	    &cause), 0);
+	assert_false(r.timed_out);
+	assert_string_equal(r.out, "eof\n");
+	command_result_free(&r);
+}
+
 static void
 test_environment(void **state)
 {
@@ -132,6 +179,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_output_and_status),
 		cmocka_unit_test(test_user_is_not_shell_syntax),
+		cmocka_unit_test(test_user_in_quotes),
+		cmocka_unit_test(test_background_and_stdin),
 		cmocka_unit_test(test_environment),
 		cmocka_unit_test(test_timeout_kills_the_group),
 		cmocka_unit_test(test_output_is_bounded),
