@@ -443,6 +443,8 @@ audit(struct run *r)
 	}
 }
 
+static void snapshot(struct run *);
+
 /*
  * Run the [hooks] command `which` (e.g. after_lock) for the move's user.
  * Every run is an event; returns 0 when it exited 0, else -1 with why.
@@ -584,6 +586,7 @@ cutover(struct run *r, struct sync *s, char **cause)
 	r->res->files = files;
 	r->res->bytes = bytes;
 	crash_point("after-commit", 0);
+	snapshot(r);
 	/* The switch is done whatever this hook says. */
 	if (run_hook(r, "after_switch", r->cfg->hook_after_switch, &why) != 0)
 		free(why);
@@ -711,37 +714,110 @@ settle_report(void *arg, const char *from, const char *to)
 	    from, to);
 }
 
+/* Is the account still where this move put it, with no move open? Else
+ * its old path may be in use again and the settle check stands aside. */
+static int
+still_at_target(struct run *r, char **why)
+{
+	struct state_account a;
+	struct state_move m;
+	int at;
+
+	if (state_account_find(r->st, r->m.user, &a, NULL) != 0) {
+		*why = xstrdup("the account is not in the catalog any more");
+		return 0;
+	}
+	at = a.slice_id == r->m.target_slice && strcmp(a.path,
+	    r->m.target_path) == 0;
+	state_account_free(&a);
+	if (!at) {
+		*why = xstrdup("the account has moved again since");
+		return 0;
+	}
+	if (state_move_find_open(r->st, r->m.user, &m, NULL) == 0) {
+		*why = xasprintf("move %lld of the account is under way",
+		    (long long)m.id);
+		state_move_free(&m);
+		return 0;
+	}
+	return 1;
+}
+
+/* Right after the switch: the names the target holds, which are the
+ * names the final pass left (see settle.h). */
+static void
+snapshot(struct run *r)
+{
+	char name[600], file[700], *why = NULL;
+	int rd;
+
+	retired_name(&r->m, name, sizeof name);
+	snprintf(file, sizeof file, "%s.names", name);
+	if ((mkdirat(r->sroot, RETIRED_DIR, 0700) != 0 && errno != EEXIST) ||
+	    (rd = openat(r->sroot, RETIRED_DIR, DIR_FLAGS)) < 0) {
+		state_move_event(r->st, &r->m, "move.snapshot", "cannot open "
+		    "%s/%s: %s; the settle check will go by directory times",
+		    r->m.source_root, RETIRED_DIR, strerror(errno));
+		return;
+	}
+	if (settle_snapshot(r->dst, rd, file, &why) != 0) {
+		state_move_event(r->st, &r->m, "move.snapshot", "%s; the "
+		    "settle check will go by directory times", why);
+		free(why);
+	}
+	close(rd);
+}
+
 /*
  * The settle check (see settle.h): late mail in the retired source, or in
  * a mailbox a late delivery recreated at the old path, is carried to the
- * target; a recreated mailbox is then retired beside the first one.
+ * target; a recreated mailbox is first retired beside the first one. The
+ * retired tree's directory times are then recorded: purge keeps a tree
+ * that changes after this.
  */
 static int
 settle(struct run *r, char **cause)
 {
 	struct settle_result a = { 0 }, b = { 0 };
 	struct settle_log l = { .r = r };
-	char name[600], *path = NULL, *late = NULL, *summary;
-	int tree = -1, again = -1, dst = -1, rc = -1, parent, rd;
-	char *dir, *base;
+	char name[600], snap[700], late[700], *summary, *marks = NULL;
+	char *dir = NULL, *base, *away = NULL;
+	int tree = -1, again = -1, dst = -1, rd = -1, rc = -1, parent = -1;
 
 	retired_name(&r->m, name, sizeof name);
+	snprintf(snap, sizeof snap, "%s.names", name);
+	if ((rd = openat(r->sroot, RETIRED_DIR, DIR_FLAGS)) < 0 &&
+	    errno != ENOENT)
+		return fail(cause, "cannot open %s/%s: %s", r->m.source_root,
+		    RETIRED_DIR, strerror(errno));
+	if (rd >= 0 && (tree = openat(rd, name, DIR_FLAGS)) < 0 &&
+	    errno != ENOENT && errno != ENOTDIR) {
+		fail(cause, "cannot open the retired source %s/%s/%s: %s",
+		    r->m.source_root, RETIRED_DIR, name, strerror(errno));
+		goto out;
+	}
+	if (!still_at_target(r, &away)) {
+		if (tree >= 0)
+			marks = settle_marks(tree, NULL);
+		summary = xasprintf("settle check skipped: %s; the retired "
+		    "source is kept as it is", away);
+		goto record;
+	}
 	if ((dst = open_below(r->droot, r->m.target_path, cause)) < 0)
-		return -1;
-	path = xasprintf("%s/%s", RETIRED_DIR, name);
-	if ((tree = open_below(r->sroot, path, NULL)) >= 0) {
+		goto out;
+	if (tree >= 0) {
 		l.where = "retired source:";
-		if (settle_tree(tree, r->m.settle_marks, dst, geteuid() == 0,
-		    settle_report, &l, &a, cause) != 0)
+		if (settle_tree(tree, r->m.settle_marks, rd, snap, dst,
+		    geteuid() == 0, settle_report, &l, &a, cause) != 0)
 			goto out;
 	}
 	if ((again = open_below(r->sroot, r->m.source_path, NULL)) >= 0) {
-		/* Recreated after the switch: all of it is late. */
-		l.where = "recreated source:";
-		if (settle_tree(again, NULL, dst, geteuid() == 0,
-		    settle_report, &l, &b, cause) != 0)
-			goto out;
-		late = xasprintf("%s.late-%lld", name, (long long)now_unix());
+		/* Recreated after the switch: retire it first (nothing can
+		 * land in it unseen then), and all of it is late. */
+		close(again);
+		again = -1;
+		snprintf(late, sizeof late, "%s.late-%lld", name,
+		    (long long)now_unix());
 		dir = xstrdup(r->m.source_path);
 		if ((base = strrchr(dir, '/')) != NULL) {
 			*base++ = '\0';
@@ -750,36 +826,46 @@ settle(struct run *r, char **cause)
 			base = dir;
 			parent = dup(r->sroot);
 		}
-		rd = parent < 0 ? -1 : openat(r->sroot, RETIRED_DIR, DIR_FLAGS);
-		if (parent < 0 || rd < 0 || renameat(parent, base, rd, late) !=
-		    0) {
-			if (parent >= 0)
-				fail(cause, "cannot retire the recreated "
-				    "%s/%s: %s", r->m.source_root,
-				    r->m.source_path, strerror(errno));
-			if (parent >= 0)
-				close(parent);
-			if (rd >= 0)
-				close(rd);
-			free(dir);
+		if (parent < 0)
+			goto out;
+		if (rd < 0 && (mkdirat(r->sroot, RETIRED_DIR, 0700) != 0 ||
+		    (rd = openat(r->sroot, RETIRED_DIR, DIR_FLAGS)) < 0)) {
+			fail(cause, "cannot open %s/%s: %s", r->m.source_root,
+			    RETIRED_DIR, strerror(errno));
 			goto out;
 		}
-		close(rd);
-		close(parent);
-		free(dir);
+		if (renameat(parent, base, rd, late) != 0) {
+			fail(cause, "cannot retire the recreated %s/%s: %s",
+			    r->m.source_root, r->m.source_path,
+			    strerror(errno));
+			goto out;
+		}
 		state_move_event(r->st, &r->m, "move.late-mailbox", "%s/%s was "
 		    "recreated after the switch (a late delivery); retired to "
 		    "%s/%s/%s", r->m.source_root, r->m.source_path,
 		    r->m.source_root, RETIRED_DIR, late);
+		if ((again = openat(rd, late, DIR_FLAGS)) < 0) {
+			fail(cause, "cannot open %s/%s/%s: %s",
+			    r->m.source_root, RETIRED_DIR, late,
+			    strerror(errno));
+			goto out;
+		}
+		l.where = "recreated source:";
+		if (settle_tree(again, NULL, -1, NULL, dst, geteuid() == 0,
+		    settle_report, &l, &b, cause) != 0)
+			goto out;
 	}
-	summary = xasprintf("settle check: %llu late message(s) carried to "
-	    "the target, %llu late change(s) to messages the target already "
-	    "has left on the retired source, %llu directorie(s) changed "
-	    "after the final pass%s", (unsigned long long)(a.carried +
+	if (tree >= 0)
+		marks = settle_marks(tree, NULL);
+	summary = xasprintf("settle check (by %s): %llu late message(s) "
+	    "carried to the target, %llu late change(s) to messages the "
+	    "target already has left on the retired source%s", a.rule ?
+	    a.rule : "nothing to look at", (unsigned long long)(a.carried +
 	    b.carried), (unsigned long long)(a.on_target + b.on_target),
-	    (unsigned long long)(a.dirs_changed + b.dirs_changed),
 	    again >= 0 ? "; the old path had been recreated" : "");
-	rc = state_move_settled(r->st, r->m.id, now_unix(), summary, cause);
+record:
+	rc = state_move_settled(r->st, r->m.id, now_unix(), marks, summary,
+	    cause);
 	free(summary);
 	if (rc == 0) {
 		r->res->settled = 1;
@@ -787,13 +873,19 @@ settle(struct run *r, char **cause)
 		rc = reload(r, cause);
 	}
 out:
-	free(path);
-	free(late);
+	free(marks);
+	free(away);
+	free(dir);
+	if (parent >= 0)
+		close(parent);
 	if (tree >= 0)
 		close(tree);
 	if (again >= 0)
 		close(again);
-	close(dst);
+	if (dst >= 0)
+		close(dst);
+	if (rd >= 0)
+		close(rd);
 	return rc;
 }
 
@@ -1064,7 +1156,7 @@ move_run(struct state *st, int64_t id, const struct move_opts *o,
 struct purge {
 	int64_t	 cutoff;
 	int64_t	*ids;
-	int64_t	*settled;
+	char   **marks;		/* the retired tree at its settle check */
 	char   **paths;
 	size_t	 n;
 };
@@ -1079,10 +1171,10 @@ purge_cb(const struct state_move *m, void *arg)
 	    m->settled_at == 0 || m->retired_at > p->cutoff)
 		return 0;
 	p->ids = xrealloc(p->ids, (p->n + 1) * sizeof *p->ids);
-	p->settled = xrealloc(p->settled, (p->n + 1) * sizeof *p->settled);
+	p->marks = xrealloc(p->marks, (p->n + 1) * sizeof *p->marks);
 	p->paths = xrealloc(p->paths, (p->n + 1) * sizeof *p->paths);
 	p->ids[p->n] = m->id;
-	p->settled[p->n] = m->settled_at;
+	p->marks[p->n] = m->settle_marks ? xstrdup(m->settle_marks) : NULL;
 	p->paths[p->n] = xstrdup(m->retired_path);
 	p->n++;
 	return 0;
@@ -1092,13 +1184,13 @@ purge_cb(const struct state_move *m, void *arg)
  * is kept, with an event: mail may have reached it late. */
 static int
 late_since_settle(struct state *st, int dir, const char *name, int64_t id,
-    int64_t settled)
+    const char *marks)
 {
 	int tree, late;
 
 	if ((tree = openat(dir, name, DIR_FLAGS)) < 0)
 		return 0;	/* an archive, or gone */
-	late = settle_changed_since(tree, settled);
+	late = settle_changed(tree, marks);
 	close(tree);
 	if (late)
 		state_event(st, "move.purge-held", NULL, NULL, "move %lld: the "
@@ -1106,6 +1198,19 @@ late_since_settle(struct state *st, int dir, const char *name, int64_t id,
 		    "delivery?); not purged: look at it, carry what is "
 		    "missing, then remove it by hand", (long long)id, name);
 	return late;
+}
+
+/* The settle snapshot beside a purged tree or archive goes too. */
+static void
+remove_snapshot(int dir, const char *base)
+{
+	char name[700];
+	size_t n = strlen(base);
+
+	if (n > 8 && strcmp(base + n - 8, ".tar.zst") == 0)
+		n -= 8;
+	snprintf(name, sizeof name, "%.*s.names", (int)n, base);
+	unlinkat(dir, name, 0);
 }
 
 int
@@ -1129,13 +1234,16 @@ move_purge(struct state *st, int64_t older_than, uint64_t *purged,
 			*base++ = '\0';
 			if ((fd = open(dir, DIR_FLAGS)) >= 0) {
 				if (late_since_settle(st, fd, base, p.ids[i],
-				    p.settled[i])) {
+				    p.marks[i])) {
 					close(fd);
 					free(dir);
 					free(p.paths[i]);
+					free(p.marks[i]);
 					continue;
 				}
 				rc = tree_remove(fd, base, cause);
+				if (rc == 0)
+					remove_snapshot(fd, base);
 				close(fd);
 			} else
 				rc = fail(cause, "cannot open %s: %s (is the "
@@ -1148,9 +1256,10 @@ move_purge(struct state *st, int64_t older_than, uint64_t *purged,
 		}
 		free(dir);
 		free(p.paths[i]);
+		free(p.marks[i]);
 	}
 	free(p.ids);
-	free(p.settled);
+	free(p.marks);
 	free(p.paths);
 	return rc;
 }

@@ -81,14 +81,28 @@ list_names(int fd, struct names *l, char **cause)
 	return 0;
 }
 
+/* Open folder/sub below mailbox, one component at a time, never through
+ * a symlink; folder "" is the mailbox itself. */
+static int
+open_dir(int mailbox, const char *folder, const char *sub)
+{
+	int f, d;
+
+	if ((f = *folder ? openat(mailbox, folder, DIR_FLAGS) :
+	    dup(mailbox)) < 0)
+		return -1;
+	d = openat(f, sub, DIR_FLAGS);
+	close(f);
+	return d;
+}
+
 /* The folders of a Maildir++ mailbox: "" (the INBOX) and ".Name". */
 static int
 folders(int mailbox, struct names *out, char **cause)
 {
 	struct names all = { 0 };
-	struct stat sb;
-	char sub[300];
 	size_t i;
+	int fd;
 
 	if (list_names(mailbox, &all, cause) != 0)
 		return -1;
@@ -97,11 +111,10 @@ folders(int mailbox, struct names *out, char **cause)
 		if (all.v[i][0] != '.' || strchr(all.v[i], '\t') != NULL ||
 		    strchr(all.v[i], '\n') != NULL)
 			continue;
-		snprintf(sub, sizeof sub, "%s/cur", all.v[i]);
-		if (fstatat(mailbox, all.v[i], &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISDIR(sb.st_mode) && fstatat(mailbox, sub, &sb,
-		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sb.st_mode))
+		if ((fd = open_dir(mailbox, all.v[i], "cur")) >= 0) {
+			close(fd);
 			names_add(out, xstrdup(all.v[i]));
+		}
 	}
 	names_free(&all);
 	return 0;
@@ -120,6 +133,7 @@ settle_marks(int mailbox, char **cause)
 	struct stat sb;
 	char rel[600], *out = xstrdup(""), *next;
 	size_t i, k;
+	int d;
 
 	if (folders(mailbox, &f, cause) != 0) {
 		free(out);
@@ -127,17 +141,124 @@ settle_marks(int mailbox, char **cause)
 	}
 	for (i = 0; i < f.n; i++) {
 		for (k = 0; k < 2; k++) {
-			rel_of(rel, sizeof rel, f.v[i], subdirs[k]);
-			if (fstatat(mailbox, rel, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+			if ((d = open_dir(mailbox, f.v[i], subdirs[k])) < 0)
 				continue;
-			next = xasprintf("%s%s\t%lld.%09ld\n", out, rel,
-			    (long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec);
-			free(out);
-			out = next;
+			if (fstat(d, &sb) == 0) {
+				rel_of(rel, sizeof rel, f.v[i], subdirs[k]);
+				next = xasprintf("%s%s\t%lld.%09ld\n", out, rel,
+				    (long long)sb.st_mtim.tv_sec,
+				    sb.st_mtim.tv_nsec);
+				free(out);
+				out = next;
+			}
+			close(d);
 		}
 	}
 	names_free(&f);
 	return out;
+}
+
+int
+settle_changed(int tree, const char *marks)
+{
+	char *now = settle_marks(tree, NULL);
+	int changed = now == NULL || marks == NULL || strcmp(now, marks) != 0;
+
+	free(now);
+	return changed;
+}
+
+int
+settle_snapshot(int mailbox, int dir, const char *file, char **cause)
+{
+	struct names f = { 0 }, l = { 0 };
+	char rel[600], tmp[700];
+	size_t i, j, k;
+	FILE *out;
+	int d, fd, rc = -1;
+
+	snprintf(tmp, sizeof tmp, "%s.tmp", file);
+	if ((fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) < 0)
+		return fail(cause, "cannot create %s: %s", tmp,
+		    strerror(errno));
+	if ((out = fdopen(fd, "w")) == NULL) {
+		close(fd);
+		return fail(cause, "%s: %s", tmp, strerror(errno));
+	}
+	if (folders(mailbox, &f, cause) != 0)
+		goto out;
+	for (i = 0; i < f.n; i++) {
+		for (k = 0; k < 2; k++) {
+			if ((d = open_dir(mailbox, f.v[i], subdirs[k])) < 0)
+				continue;
+			rc = list_names(d, &l, cause);
+			close(d);
+			if (rc != 0)
+				goto out;
+			rc = -1;
+			rel_of(rel, sizeof rel, f.v[i], subdirs[k]);
+			for (j = 0; j < l.n; j++) {
+				if (strchr(l.v[j], '\n') == NULL)
+					fprintf(out, "%s\t%s\n", rel, l.v[j]);
+			}
+			names_free(&l);
+		}
+	}
+	if (fflush(out) != 0 || fsync(fileno(out)) != 0) {
+		fail(cause, "writing %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (renameat(dir, tmp, dir, file) != 0) {
+		fail(cause, "cannot rename %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	names_free(&f);
+	names_free(&l);
+	fclose(out);
+	if (rc != 0)
+		unlinkat(dir, tmp, 0);
+	return rc;
+}
+
+/* Load a snapshot: its "rel\tname" lines, sorted. 0, 1 when there is
+ * none, -1 on error. */
+static int
+snapshot_load(int dir, const char *file, struct names *snap, char **cause)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+	int fd;
+
+	if (dir < 0 || file == NULL)
+		return 1;
+	if ((fd = openat(dir, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? 1 : fail(cause, "%s: %s", file,
+		    strerror(errno));
+	if ((f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return fail(cause, "%s: %s", file, strerror(errno));
+	}
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[n - 1] = '\0';
+		names_add(snap, xstrdup(line));
+	}
+	free(line);
+	fclose(f);
+	names_sort(snap);
+	return 0;
+}
+
+static int
+ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec &&
+	    a->tv_nsec < b->tv_nsec);
 }
 
 /* The mark of directory rel, 0 when it has none. */
@@ -160,13 +281,6 @@ mark_of(const char *marks, const char *rel, struct timespec *ts)
 			p++;
 	}
 	return 0;
-}
-
-static int
-ts_before(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec &&
-	    a->tv_nsec < b->tv_nsec);
 }
 
 /* The unique part of a message file name (before ":2,flags"). */
@@ -220,22 +334,31 @@ open_sub(int folder, const char *name, char **cause)
 /* Copy message name of directory sdir into dfolder/new/unique by way of
  * dfolder/tmp, keeping mode, mtime and (as root) owner. */
 static int
-carry(int sdir, const char *name, const struct stat *st, int dfolder,
-    const char *unique, int preserve_owner, char **cause)
+carry(int sdir, const char *name, int dfolder, const char *unique,
+    int preserve_owner, char **cause)
 {
 	static unsigned counter;
-	struct timespec times[2] = { st->st_atim, st->st_mtim };
+	struct timespec times[2];
+	struct stat st;
 	char tmp[128], buf[65536];
 	int in = -1, out = -1, tmpd = -1, newd = -1, rc = -1;
 	ssize_t r, w, off;
 
-	if ((tmpd = open_sub(dfolder, "tmp", cause)) < 0 ||
-	    (newd = open_sub(dfolder, "new", cause)) < 0)
-		goto out;
-	if ((in = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+	/* O_NONBLOCK: a FIFO put in the message's place cannot hang us. */
+	if ((in = openat(sdir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) < 0 || fstat(in, &st) != 0) {
 		fail(cause, "cannot read %s: %s", name, strerror(errno));
 		goto out;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		fail(cause, "%s is not a regular file any more", name);
+		goto out;
+	}
+	times[0] = st.st_atim;
+	times[1] = st.st_mtim;
+	if ((tmpd = open_sub(dfolder, "tmp", cause)) < 0 ||
+	    (newd = open_sub(dfolder, "new", cause)) < 0)
+		goto out;
 	snprintf(tmp, sizeof tmp, ".mailshift-settle.%ld.%u", (long)getpid(),
 	    __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
 	if ((out = openat(tmpd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
@@ -256,8 +379,8 @@ carry(int sdir, const char *name, const struct stat *st, int dfolder,
 		fail(cause, "reading %s: %s", name, strerror(errno));
 		goto unlink;
 	}
-	if ((preserve_owner && fchown(out, st->st_uid, st->st_gid) != 0) ||
-	    fchmod(out, st->st_mode & 07777) != 0 ||
+	if ((preserve_owner && fchown(out, st.st_uid, st.st_gid) != 0) ||
+	    fchmod(out, st.st_mode & 07777) != 0 ||
 	    futimens(out, times) != 0 || fsync(out) != 0) {
 		fail(cause, "finishing tmp/%s: %s", tmp, strerror(errno));
 		goto unlink;
@@ -287,50 +410,92 @@ out:
 	return rc;
 }
 
-/* One cur/ or new/ directory of the tree against its mark. */
+/* How a file is judged late: by the snapshot of names the target had at
+ * the switch, by the directory marks (no snapshot: a crash came between
+ * the switch and the snapshot), or everything (a recreated mailbox). */
+enum late_rule { LATE_SNAPSHOT, LATE_MARKS, LATE_ALL };
+
+struct settle_ctx {
+	int		 tree;
+	int		 dst;
+	int		 preserve_owner;
+	enum late_rule	 rule;
+	const char	*marks;
+	struct names	 snap;
+	void		(*report)(void *, const char *, const char *);
+	void		*arg;
+	struct settle_result *res;
+};
+
+/* Is "rel\tname" in the snapshot? */
 static int
-settle_dir(int tree, const char *folder, const char *sub, const char *marks,
-    int dst, int preserve_owner, void (*report)(void *, const char *,
-    const char *), void *arg, struct settle_result *res, char **cause)
+in_snapshot(const struct settle_ctx *c, const char *rel, const char *name)
+{
+	char *key = xasprintf("%s\t%s", rel, name);
+	int found = c->snap.n > 0 && bsearch(&key, c->snap.v, c->snap.n,
+	    sizeof *c->snap.v, cmp_str) != NULL;
+
+	free(key);
+	return found;
+}
+
+/* One cur/ or new/ directory of the tree. */
+static int
+settle_dir(struct settle_ctx *c, const char *folder, const char *sub,
+    char **cause)
 {
 	struct names l = { 0 }, u = { 0 };
 	struct timespec mark = { 0, 0 };
 	struct stat sb, fs;
 	char rel[600], from[900], to[900], *unique = NULL;
-	int has_mark, sdir, dfolder = -1, have_u = 0, rc = 0;
+	int sdir, dfolder = -1, have_u = 0, rc = 0, late, marked = 0;
 	size_t i;
 
 	rel_of(rel, sizeof rel, folder, sub);
-	if ((sdir = openat(tree, rel, DIR_FLAGS)) < 0)
+	if ((sdir = open_dir(c->tree, folder, sub)) < 0)
 		return errno == ENOENT ? 0 : fail(cause, "%s: %s", rel,
 		    strerror(errno));
-	has_mark = marks != NULL && mark_of(marks, rel, &mark);
 	if (fstat(sdir, &sb) != 0) {
 		close(sdir);
 		return fail(cause, "%s: %s", rel, strerror(errno));
 	}
-	/* Untouched since the mark: nothing arrived, nothing renamed. */
-	if (has_mark && !ts_before(&mark, &sb.st_mtim)) {
-		close(sdir);
-		return 0;
+	if (c->rule == LATE_MARKS) {
+		marked = mark_of(c->marks, rel, &mark);
+		/* Untouched since the mark (an equal time is looked at: a
+		 * coarse clock can give a later change the same one). */
+		if (marked && ts_before(&sb.st_mtim, &mark)) {
+			close(sdir);
+			return 0;
+		}
 	}
-	res->dirs_changed++;
 	if (list_names(sdir, &l, cause) != 0) {
 		close(sdir);
 		return -1;
 	}
 	for (i = 0; i < l.n && rc == 0; i++) {
-		if (fstatat(sdir, l.v[i], &fs, AT_SYMLINK_NOFOLLOW) != 0 ||
-		    !S_ISREG(fs.st_mode))
+		/* Dot files are not messages (.nfs leftovers of expunged
+		 * mail still open somewhere). */
+		if (l.v[i][0] == '.' || fstatat(sdir, l.v[i], &fs,
+		    AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(fs.st_mode))
 			continue;
-		/* There before the mark: the final pass copied it. */
-		if (has_mark && ts_before(&fs.st_ctim, &mark))
+		switch (c->rule) {
+		case LATE_SNAPSHOT:
+			late = !in_snapshot(c, rel, l.v[i]);
+			break;
+		case LATE_MARKS:
+			late = !marked || !ts_before(&fs.st_ctim, &mark);
+			break;
+		default:
+			late = 1;
+		}
+		if (!late)
 			continue;
 		if (!have_u) {
 			/* The same folder on the target; the INBOX when
 			 * the folder is not there. */
-			dfolder = *folder ? openat(dst, folder, DIR_FLAGS) : -1;
-			if (dfolder < 0 && (dfolder = dup(dst)) < 0) {
+			dfolder = *folder ? openat(c->dst, folder, DIR_FLAGS) :
+			    -1;
+			if (dfolder < 0 && (dfolder = dup(c->dst)) < 0) {
 				rc = fail(cause, "%s", strerror(errno));
 				break;
 			}
@@ -342,23 +507,23 @@ settle_dir(int tree, const char *folder, const char *sub, const char *marks,
 		unique = unique_of(l.v[i]);
 		if (u.n > 0 && bsearch(&unique, u.v, u.n, sizeof *u.v,
 		    cmp_str) != NULL) {
-			res->on_target++;
+			c->res->on_target++;
 			continue;
 		}
-		if ((rc = carry(sdir, l.v[i], &fs, dfolder, unique,
-		    preserve_owner, cause)) != 0)
+		if ((rc = carry(sdir, l.v[i], dfolder, unique,
+		    c->preserve_owner, cause)) != 0)
 			break;
-		res->carried++;
+		c->res->carried++;
 		names_add(&u, xstrdup(unique));
 		names_sort(&u);
 		snprintf(from, sizeof from, "%s/%s", rel, l.v[i]);
-		if (*folder && faccessat(dst, folder, F_OK, AT_SYMLINK_NOFOLLOW)
-		    == 0)
+		if (*folder && faccessat(c->dst, folder, F_OK,
+		    AT_SYMLINK_NOFOLLOW) == 0)
 			snprintf(to, sizeof to, "%s/new/%s", folder, unique);
 		else
 			snprintf(to, sizeof to, "new/%s", unique);
-		if (report != NULL)
-			report(arg, from, to);
+		if (c->report != NULL)
+			c->report(c->arg, from, to);
 	}
 	free(unique);
 	names_free(&l);
@@ -370,45 +535,34 @@ settle_dir(int tree, const char *folder, const char *sub, const char *marks,
 }
 
 int
-settle_tree(int tree, const char *marks, int dst, int preserve_owner,
-    void (*report)(void *, const char *, const char *), void *arg,
-    struct settle_result *res, char **cause)
+settle_tree(int tree, const char *marks, int snapdir, const char *snapfile,
+    int dst, int preserve_owner, void (*report)(void *, const char *,
+    const char *), void *arg, struct settle_result *res, char **cause)
 {
+	struct settle_ctx c = { .tree = tree, .dst = dst, .preserve_owner =
+	    preserve_owner, .marks = marks, .report = report, .arg = arg,
+	    .res = res };
 	struct names f = { 0 };
 	size_t i, k;
-	int rc = 0;
+	int rc;
 
 	memset(res, 0, sizeof *res);
-	if (folders(tree, &f, cause) != 0)
+	if ((rc = snapshot_load(snapdir, snapfile, &c.snap, cause)) < 0)
 		return -1;
+	c.rule = rc == 0 ? LATE_SNAPSHOT : marks != NULL ? LATE_MARKS :
+	    LATE_ALL;
+	res->rule = c.rule == LATE_SNAPSHOT ? "snapshot" : c.rule ==
+	    LATE_MARKS ? "marks" : "all";
+	rc = 0;
+	if (folders(tree, &f, cause) != 0) {
+		names_free(&c.snap);
+		return -1;
+	}
 	for (i = 0; i < f.n && rc == 0; i++) {
 		for (k = 0; k < 2 && rc == 0; k++)
-			rc = settle_dir(tree, f.v[i], subdirs[k], marks, dst,
-			    preserve_owner, report, arg, res, cause);
+			rc = settle_dir(&c, f.v[i], subdirs[k], cause);
 	}
 	names_free(&f);
+	names_free(&c.snap);
 	return rc;
-}
-
-int
-settle_changed_since(int tree, int64_t when)
-{
-	struct names f = { 0 };
-	struct stat sb;
-	char rel[600];
-	size_t i, k;
-	int changed = 0;
-
-	if (folders(tree, &f, NULL) != 0)
-		return 1;
-	for (i = 0; i < f.n && !changed; i++) {
-		for (k = 0; k < 2 && !changed; k++) {
-			rel_of(rel, sizeof rel, f.v[i], subdirs[k]);
-			if (fstatat(tree, rel, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    (int64_t)sb.st_mtim.tv_sec >= when)
-				changed = 1;
-		}
-	}
-	names_free(&f);
-	return changed;
 }

@@ -27,24 +27,35 @@ char *settle_marks(int mailbox, char **cause);
 
 struct settle_result {
 	uint64_t	carried;	/* late messages copied to the target */
-	uint64_t	on_target;	/* late changes whose message the target
+	uint64_t	on_target;	/* late changes to messages the target
 					   already has (flag changes, renames) */
-	uint64_t	dirs_changed;	/* directories past their mark */
+	const char	*rule;		/* "snapshot", "marks" or "all" */
 };
 
 /*
- * Compare the tree at fd (a retired source, or a mailbox recreated at the
- * old path: marks NULL, then every message is late) with the target
- * mailbox dst and carry late messages. report(arg, from, to) is called for
- * every message carried, with paths relative to the mailboxes.
+ * Write the names of every cur/ and new/ entry of the mailbox ("rel\tname"
+ * lines) to file in directory dir, by way of a temporary file. Taken of
+ * the target right after the switch: what the final pass left there.
  */
-int settle_tree(int tree, const char *marks, int dst, int preserve_owner,
+int settle_snapshot(int mailbox, int dir, const char *file, char **cause);
+
+/*
+ * Compare the tree at fd (a retired source, or a mailbox recreated at the
+ * old path) with the target mailbox dst and carry late messages. Late is
+ * a name the snapshot (snapdir/snapfile) does not have; without a
+ * snapshot, a file whose ctime is at or after its directory's mark; with
+ * neither (marks NULL), every message. report(arg, from, to) is called
+ * for every message carried, with paths relative to the mailboxes.
+ */
+int settle_tree(int tree, const char *marks, int snapdir,
+    const char *snapfile, int dst, int preserve_owner,
     void (*report)(void *, const char *from, const char *to), void *arg,
     struct settle_result *, char **cause);
 
-/* Did a cur/ or new/ of the tree change at or after Unix time when (or
- * can it not be read)? Purging checks this: mail that reached a retired
- * source after its settle check is never deleted unseen. */
-int settle_changed_since(int tree, int64_t when);
+/* Do the tree's directory marks differ from marks (or can they not be
+ * read)? Purging checks this against the marks taken at the settle check:
+ * mail that reaches a retired source later is never deleted unseen. Same
+ * filesystem, same clock. */
+int settle_changed(int tree, const char *marks);
 
 #endif

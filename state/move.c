@@ -690,18 +690,20 @@ bad:
 
 int
 state_move_settled(struct state *st, int64_t id, int64_t when,
-    const char *summary, char **cause)
+    const char *marks, const char *summary, char **cause)
 {
 	sqlite3_stmt *stmt;
 
 	if (state_begin(st, cause) != 0)
 		return -1;
 	if ((stmt = st_prepare(st, "UPDATE moves SET settled_at = ?, "
-	    "updated = ? WHERE id = ? AND state = 'done'", cause)) == NULL)
+	    "settle_marks = ?, updated = ? WHERE id = ? AND state = 'done'",
+	    cause)) == NULL)
 		goto bad;
 	sqlite3_bind_int64(stmt, 1, when);
-	sqlite3_bind_int64(stmt, 2, now_unix());
-	sqlite3_bind_int64(stmt, 3, id);
+	st_bind_text(stmt, 2, marks);
+	sqlite3_bind_int64(stmt, 3, now_unix());
+	sqlite3_bind_int64(stmt, 4, id);
 	if (exec_one(st, stmt, cause, "recording the settle check", "the move "
 	    "is not done") != 0)
 		goto bad;

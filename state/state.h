@@ -261,7 +261,9 @@ struct state_move {
 					   mailbox change, 0 = never */
 	int64_t	 plan_id;		/* 0 = not from a plan */
 	char	*settle_marks;		/* source directory mtimes taken under
-					   the lock, "rel\tsec.nsec" lines */
+					   the lock, "rel\tsec.nsec" lines;
+					   after the settle check, those of
+					   the retired tree then */
 	int64_t	 settled_at;		/* retired source looked at again */
 };
 
@@ -336,9 +338,10 @@ int state_move_fail(struct state *, int64_t id, const char *to,
 int state_move_retired(struct state *, int64_t id, const char *path,
     int64_t when, char **cause);
 /* The retired source was looked at once more after the settle delay;
- * summary goes to the move's events. */
+ * marks are its directory times then (for purge), summary goes to the
+ * move's events. */
 int state_move_settled(struct state *, int64_t id, int64_t when,
-    const char *summary, char **cause);
+    const char *marks, const char *summary, char **cause);
 int state_move_purged(struct state *, int64_t id, int64_t when,
     char **cause);
 /* Hold a move before its cutover, or release it (also clearing any

@@ -85,11 +85,17 @@ t_settle_carries_late_mail() {
 	one_account "move.settle=1s" \
 	    "hooks.after_switch=sh $D/late.sh"
 	victim=$(ls "$SRC/cur" | head -n 1)
+	linked=$(ls "$SRC/cur" | sed -n 2p)
+	# After the switch: a late delivery on the old path; the user
+	# deletes two messages on the new one, one of which had its ctime
+	# changed on the old path by a hard link (as Dovecot's COPY does)
+	# with its directory unchanged.
 	cat >"$D/late.sh" <<EOF
 printf 'Message-ID: <late@x>\n\nlate\n' >"$SRC/tmp/1700000000.late.host"
 chown 4321:4322 "$SRC/tmp/1700000000.late.host"
 mv "$SRC/tmp/1700000000.late.host" "$SRC/new/1700000000.late.host"
-rm "$DST/cur/$victim"
+ln "$SRC/cur/$linked" "$D/hardlink"
+rm "$DST/cur/$victim" "$DST/cur/$linked"
 EOF
 	ok move "$U" --to s2 --wait
 	expect_out "settle check: 1 late message carried"
@@ -98,13 +104,15 @@ EOF
 	[ "$(stat -c %u "$DST/new/1700000000.late.host")" = 4321 ] ||
 	    fail "owner not kept"
 	[ ! -e "$DST/cur/$victim" ] || fail "deleted message came back"
+	[ "$(ls "$DST/new" "$DST/cur" | grep -c "^${linked%%:*}")" = 0 ] ||
+	    fail "deleted (hard-linked) message came back"
 	# The retired source is untouched by the check.
 	[ -f "$D/s1/.mailshift-retired/1-$U/new/1700000000.late.host" ] ||
 	    fail "retired source changed"
 	ok moves show 1
 	expect_out "move.late-mail"
 	expect_out "new/1700000000.late.host arrived after the final pass"
-	expect_out "settle check: 1 late message(s) carried"
+	expect_out "settle check (by snapshot): 1 late message(s) carried"
 }
 
 # A late delivery that recreates the old path after the retirement: its
@@ -172,6 +180,36 @@ t_purge_keeps_late_mail() {
 	    fail "no event: $(cat "$D/held")"
 }
 
+# A settle check that falls due after the account moved on (here: back)
+# stands aside: the old path is the live mailbox again.
+t_settle_after_moving_back() {
+	one_account
+	cp -a "$SRC" "$D/original"
+	MAILSHIFT_CRASH_AT=after-retire "$MS" move "$U" --to s2 --wait \
+	    >/dev/null 2>&1
+	[ "$(q "SELECT state, settled_at IS NULL FROM moves")" = "done|1" ] ||
+	    fail "$(q "SELECT * FROM moves")"
+	ok move "$U" --to s1 --wait
+	# A late delivery recreates the path of move 1's target.
+	mkdir -p "$DST/new" "$DST/cur" "$DST/tmp"
+	echo stray >"$DST/new/1700000003.stray.host"
+	move_conf daemon.listen=off presence.idle=0s
+	"$MS" daemon >"$D/daemon.log" 2>&1 &
+	pid=$!
+	i=0
+	until [ "$(q "SELECT settled_at IS NOT NULL FROM moves WHERE id = 1")" \
+	    = 1 ] || [ $i -ge 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -TERM $pid
+	wait $pid
+	ok moves show 1
+	expect_out "settle check skipped: the account has moved again"
+	[ "$(q "SELECT slice FROM access")" = s1 ] || fail "placement"
+	same_tree "$D/original" "$SRC"
+}
+
 # Bad hook templates are refused with file:line.
 t_bad_hook_config() {
 	fleet
@@ -191,6 +229,8 @@ t "settle check carries late mail, never resurrects" \
 t "settle check: a recreated old mailbox is carried and retired" \
     t_settle_recreated_source
 t "the daemon settles when due; purge waits for it" t_daemon_settles_later
+t "a settle check due after the account moved back stands aside" \
+    t_settle_after_moving_back
 t "late mail after the settle check is never purged unseen" \
     t_purge_keeps_late_mail
 t "bad hook templates are refused with file:line" t_bad_hook_config
