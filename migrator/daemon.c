@@ -691,7 +691,7 @@ schedule(struct daemon *d)
 	if (p.room > MAX_WORKERS - d->nw)
 		p.room = MAX_WORKERS - d->nw;
 	if (state_move_runnable(d->st, p.now, (int64_t)d->cfg.settle,
-	    pick_cb, &p, &cause) != 0) {
+	    d->cfg.archive_zstd, pick_cb, &p, &cause) != 0) {
 		logmsg("cannot read the queue: %s", cause);
 		free(cause);
 		return;
@@ -801,7 +801,11 @@ reap(struct daemon *d)
 		pthread_join(w->th, NULL);
 		d->bytes += w->res.bytes_copied;
 		d->files += w->res.files_copied;
-		if (w->rc == 0 && w->res.settled && w->res.passes == 0)
+		if (w->rc == 0 && w->res.archived && !w->res.settled &&
+		    w->res.passes == 0)
+			logmsg("move %lld: done, retired source archived to %s",
+			    (long long)w->id, w->res.retired);
+		else if (w->rc == 0 && w->res.settled && w->res.passes == 0)
 			logmsg("move %lld: done, settle check of the retired "
 			    "source: %llu late message(s) carried to the "
 			    "target%s", (long long)w->id,

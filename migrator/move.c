@@ -906,6 +906,8 @@ archive(struct run *r, char **cause)
 		return -1;
 	rc = retire_archive(r, rd, name, cause);
 	close(rd);
+	if (rc == 0)
+		r->res->archived = 1;
 	return rc;
 }
 
@@ -936,6 +938,7 @@ finish_done(struct run *r, char **cause)
 		}
 		if (settle(r, cause) != 0)
 			return -1;
+		crash_point("after-settle", 0);
 	}
 	return archive(r, cause);
 }

@@ -79,6 +79,7 @@ struct move_result {
 	int		 settle_pending; /* done; the settle check is not due */
 	int		 settled;	/* the settle check ran in this run */
 	uint64_t	 carried;	/* late messages it carried */
+	int		 archived;	/* the retired source was archived */
 };
 
 /*

@@ -25,7 +25,7 @@ state_data_version(struct state *st)
 
 int
 state_move_runnable(struct state *st, int64_t now, int64_t settle,
-    int (*cb)(const struct state_runnable *, void *), void *arg,
+    int archive, int (*cb)(const struct state_runnable *, void *), void *arg,
     char **cause)
 {
 	sqlite3_stmt *stmt;
@@ -33,19 +33,24 @@ state_move_runnable(struct state *st, int64_t now, int64_t settle,
 	int rc, stop = 0;
 
 	/* A move that waits for another starts once that one is done. A
-	 * done move whose source is not retired, or whose settle check is
-	 * due, is finished too. */
+	 * done move whose source is not retired, whose settle check is due,
+	 * or (archive) whose retired source is not archived yet, is
+	 * finished too. */
 	if ((stmt = st_prepare(st, "SELECT m.id, m.source_slice, "
 	    "m.target_slice, m.paused, m.hold, m.state FROM moves m WHERE "
 	    "(m.state IN " OPEN_STATES " AND m.next_try <= ?1 AND "
 	    "(m.after_move IS NULL OR (SELECT state FROM moves w WHERE "
 	    "w.id = m.after_move) IN ('done','cancelled'))) OR "
 	    "(m.state = 'done' AND m.settled_at IS NULL AND m.purged_at IS "
-	    "NULL AND (m.retired_at IS NULL OR m.retired_at <= ?1 - ?2)) "
+	    "NULL AND (m.retired_at IS NULL OR m.retired_at <= ?1 - ?2)) OR "
+	    "(?3 AND m.state = 'done' AND m.settled_at IS NOT NULL AND "
+	    "m.purged_at IS NULL AND m.retired_path IS NOT NULL AND "
+	    "m.retired_path NOT LIKE '%.tar.zst') "
 	    "ORDER BY m.priority DESC, m.id", cause)) == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, now);
 	sqlite3_bind_int64(stmt, 2, settle);
+	sqlite3_bind_int(stmt, 3, archive);
 	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		memset(&r, 0, sizeof r);
 		r.id = sqlite3_column_int64(stmt, 0);

@@ -428,10 +428,12 @@ struct state_runnable {
 	int	 hold;
 	char	 state[16];
 };
-/* Open moves due to run, and done moves whose source is not retired yet
- * or whose settle check falls due (retired settle seconds ago). */
+/* Open moves due to run, and done moves whose source is not retired yet,
+ * whose settle check falls due (retired settle seconds ago), or, with
+ * archive, whose retired source is still a tree. */
 int state_move_runnable(struct state *, int64_t now, int64_t settle,
-    int (*)(const struct state_runnable *, void *), void *, char **cause);
+    int archive, int (*)(const struct state_runnable *, void *), void *,
+    char **cause);
 /* The earliest retry time of an open move after now, 0 when none. */
 int64_t state_move_next_try(struct state *, int64_t now);
 /* Pause (1), ask to cancel (2) or resume (0) a move. */

@@ -210,6 +210,32 @@ t_settle_after_moving_back() {
 	same_tree "$D/original" "$SRC"
 }
 
+# With archive = zstd, a crash between the settle check and the archive
+# leaves a tree the daemon archives later.
+t_archive_after_settle_crash() {
+	one_account retention.archive=zstd
+	MAILSHIFT_CRASH_AT=after-settle "$MS" move "$U" --to s2 --wait \
+	    >/dev/null 2>&1
+	[ "$(q "SELECT settled_at IS NOT NULL, retired_path LIKE '%.tar.zst'
+	    FROM moves")" = "1|0" ] || fail "$(q "SELECT * FROM moves")"
+	move_conf retention.archive=zstd daemon.listen=off presence.idle=0s
+	"$MS" daemon >"$D/daemon.log" 2>&1 &
+	pid=$!
+	i=0
+	until [ "$(q "SELECT retired_path LIKE '%.tar.zst' FROM moves")" = 1 ] ||
+	    [ $i -ge 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -TERM $pid
+	wait $pid
+	[ "$(q "SELECT retired_path LIKE '%.tar.zst' FROM moves")" = 1 ] ||
+	    fail "not archived: $(cat "$D/daemon.log")"
+	grep -q "retired source archived" "$D/daemon.log" ||
+	    fail "$(cat "$D/daemon.log")"
+	[ ! -e "$D/s1/.mailshift-retired/1-$U" ] || fail "tree left"
+}
+
 # Bad hook templates are refused with file:line.
 t_bad_hook_config() {
 	fleet
@@ -233,5 +259,7 @@ t "a settle check due after the account moved back stands aside" \
     t_settle_after_moving_back
 t "late mail after the settle check is never purged unseen" \
     t_purge_keeps_late_mail
+t "archive = zstd: the daemon archives after a crash past the settle" \
+    t_archive_after_settle_crash
 t "bad hook templates are refused with file:line" t_bad_hook_config
 done_testing
