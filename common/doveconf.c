@@ -20,6 +20,9 @@ struct db {
 	char	*skip;
 	char	*result_success;
 	char	*result_failure;
+	char	*result_internalfail;
+	int	 deny;			/* deny = yes: a block list */
+	int	 master;		/* master = yes: master users */
 };
 
 struct conf {
@@ -132,6 +135,7 @@ db_free(struct db *d)
 	free(d->skip);
 	free(d->result_success);
 	free(d->result_failure);
+	free(d->result_internalfail);
 }
 
 /* Read `doveconf -n`: top-level settings and passdb/userdb blocks. */
@@ -193,6 +197,12 @@ parse(const char *text, struct conf *c)
 				set(&cur->result_success, val);
 			else if (strcmp(key, "result_failure") == 0)
 				set(&cur->result_failure, val);
+			else if (strcmp(key, "result_internalfail") == 0)
+				set(&cur->result_internalfail, val);
+			else if (strcmp(key, "deny") == 0)
+				cur->deny = strcmp(val, "yes") == 0;
+			else if (strcmp(key, "master") == 0)
+				cur->master = strcmp(val, "yes") == 0;
 		} else if (depth == 1 && in_lmtp) {
 			if (strcmp(key, "lmtp_proxy") == 0)
 				set(&c->lmtp_proxy, val);
@@ -320,10 +330,34 @@ is(const char *v, const char *want)
 	return v != NULL && strcmp(v, want) == 0;
 }
 
+/* passdb drivers that verify a password but cannot hand one out. */
+static int
+no_lookups(const char *driver)
+{
+	static const char *const names[] = { "pam", "checkpassword",
+	    "bsdauth", "oauth2", "imap" };
+	size_t i;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (strcmp(driver, names[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+lmtp_proxied(const struct conf *c)
+{
+	return (c->protocols == NULL || strstr(c->protocols, "lmtp") !=
+	    NULL) && c->lmtp_proxy != NULL && strcasecmp(c->lmtp_proxy,
+	    "yes") == 0;
+}
+
 static void
 check_gate(const struct conf *c, const char *catalog,
     struct doveconf_report *r)
 {
+	int lookups = lmtp_proxied(c);
 	struct sqlfile sf;
 	const struct db *g = NULL;
 	int i, gi = -1;
@@ -367,15 +401,31 @@ check_gate(const struct conf *c, const char *catalog,
 	 * one. */
 	if (!is(g->skip, "unauthenticated") ||
 	    !is(g->result_success, "return-fail") ||
-	    (g->result_failure != NULL && !is(g->result_failure, "continue")))
+	    (g->result_failure != NULL && !is(g->result_failure,
+	    "continue")) || !is(g->result_internalfail, "return-fail"))
 		finding(r, 0, "lock gate", "the lock gate needs skip = "
 		    "unauthenticated, result_success = return-fail, "
-		    "result_failure = continue (it has skip = %s, "
-		    "result_success = %s, result_failure = %s)",
-		    g->skip ? g->skip : "never", g->result_success ?
+		    "result_failure = continue, result_internalfail = "
+		    "return-fail (it has skip = %s, result_success = %s, "
+		    "result_failure = %s, result_internalfail = %s); without "
+		    "the last, a catalog it cannot read lets locked accounts "
+		    "in", g->skip ? g->skip : "never", g->result_success ?
 		    g->result_success : "return-ok", g->result_failure ?
-		    g->result_failure : "continue");
+		    g->result_failure : "continue", g->result_internalfail ?
+		    g->result_internalfail : "continue");
 	for (i = 0; i < gi; i++) {
+		/* Block lists and master users are not the password check
+		 * the gate follows. */
+		if (c->passdb[i].deny || c->passdb[i].master)
+			continue;
+		if (lookups && c->passdb[i].driver != NULL &&
+		    no_lookups(c->passdb[i].driver))
+			finding(r, 0, "lmtp", "passdb %d (%s) cannot look users "
+			    "up without a password, and with lmtp_proxy = yes "
+			    "LMTP does: every delivery would be deferred; use a "
+			    "passdb that supports lookups (sql, passwd-file, "
+			    "ldap with pass_attrs)", i + 1,
+			    c->passdb[i].driver);
 		if (!is(c->passdb[i].result_success, "continue-ok"))
 			finding(r, 0, "passdb order", "passdb %d (%s %s) ends "
 			    "the chain on success (result_success = %s): add "

@@ -87,6 +87,7 @@ conf(const struct fx *f, const char *first_success, const char *extra)
 	    "passdb {\n  args = scheme=PLAIN /etc/passwd.dovecot\n"
 	    "  driver = passwd-file\n  result_success = %s\n}\n"
 	    "passdb {\n  args = %s\n  driver = sql\n"
+	    "  result_internalfail = return-fail\n"
 	    "  result_success = return-fail\n"
 	    "  skip = unauthenticated\n}\n"
 	    "protocols = imap lmtp\n"
@@ -146,6 +147,29 @@ test_each_problem_named(void **state)
 	free(c);
 }
 
+/* A gate that lets locked accounts in when the catalog cannot be read;
+ * a PAM passdb under lmtp_proxy; deny and master passdbs are fine. */
+static void
+test_gate_details(void **state)
+{
+	struct fx *f = *state;
+	struct doveconf_report r;
+	char *c = xasprintf("passdb {\n  driver = passwd-file\n  deny = yes\n"
+	    "  args = /etc/dovecot/deny\n}\npassdb {\n  driver = pam\n"
+	    "  result_success = continue-ok\n}\npassdb {\n  args = %s\n"
+	    "  driver = sql\n  result_success = return-fail\n"
+	    "  skip = unauthenticated\n}\nuserdb {\n  args = %s\n"
+	    "  driver = sql\n}\nlmtp_proxy = yes\n", f->gate, f->userdb);
+
+	doveconf_check(c, f->catalog, 5, &r);
+	assert_int_equal(problems_with(&r, "lock gate"), 1);
+	assert_int_equal(problems_with(&r, "lmtp"), 1);
+	assert_int_equal(problems_with(&r, "passdb order"), 0);
+	assert_int_equal(r.problems, 2);
+	doveconf_report_free(&r);
+	free(c);
+}
+
 static void
 test_other_catalog(void **state)
 {
@@ -186,6 +210,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_good_setup, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_each_problem_named, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_gate_details, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_other_catalog, setup,
 		    teardown),
