@@ -19,17 +19,29 @@
 #define TMP_PREFIX	".mailshift-tmp."
 #define TRUST_MARGIN	2.0	/* s: coarser than any mtime granularity */
 
-/* One directory entry with its lstat. */
+/* What a pass compares of an entry: its lstat, packed. */
+struct meta {
+	int64_t		 size;
+	int64_t		 sec;		/* mtime */
+	int32_t		 nsec;
+	uint32_t	 mode;
+	uint32_t	 uid;
+	uint32_t	 gid;
+};
+
+/* A directory's entries sorted by name, the names in one buffer. */
 struct ent {
-	char		*name;
-	struct stat	 st;
-	int		 used;		/* consumed by a rename */
+	uint32_t	 name;		/* offset in names */
+	struct meta	 m;
 };
 
 struct list {
 	struct ent	*e;
 	size_t		 n;
+	char		*names;
 };
+
+#define NAME(l, i)	((l)->names + (l)->e[i].name)
 
 /* A message both sides hold alike, as a pass left it. */
 struct known {
@@ -86,6 +98,7 @@ struct mdir {
 
 #define DCACHE_BUCKETS 1024
 #define BATCH_MIN 16		/* fewer copies than this run in line */
+#define BATCH_MAX 1024		/* more wait for the ones queued to be done */
 
 /* Where a clean copy of a message is recorded as in sync. */
 struct track {
@@ -98,14 +111,15 @@ struct track {
 struct job {
 	int		 sdir;
 	int		 ddir;
-	char		*rel;
+	const char	*rel;		/* the directory's, while it is synced */
 	char		*name;
 	struct track	 tr;		/* md NULL: not a tracked message */
 	uint64_t	 size;		/* copied, when clean */
 	int		 clean;		/* the target equals the source */
 };
 
-/* The copies of one directory, run by the workers at its end. */
+/* The copies of one directory, run by the workers at its end (or when
+ * BATCH_MAX are queued). */
 struct batch {
 	struct job	*j;
 	size_t		 n;
@@ -333,73 +347,92 @@ sys_fail(char **cause, const char *what, const char *rel, const char *name)
 	return -1;
 }
 
-static int
-cmp_ent(const void *a, const void *b)
+static void
+meta_of(struct meta *m, const struct stat *st)
 {
-	return strcmp(((const struct ent *)a)->name,
-	    ((const struct ent *)b)->name);
+	m->size = st->st_size;
+	m->sec = st->st_mtim.tv_sec;
+	m->nsec = (int32_t)st->st_mtim.tv_nsec;
+	m->mode = st->st_mode;
+	m->uid = st->st_uid;
+	m->gid = st->st_gid;
+}
+
+static int
+same_mtime(const struct meta *a, const struct meta *b)
+{
+	return a->sec == b->sec && a->nsec == b->nsec;
+}
+
+static int
+cmp_ent(const void *a, const void *b, void *names)
+{
+	return strcmp((const char *)names + ((const struct ent *)a)->name,
+	    (const char *)names + ((const struct ent *)b)->name);
 }
 
 static void
 list_free(struct list *l)
 {
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->e[i].name);
 	free(l->e);
-	l->e = NULL;
-	l->n = 0;
+	free(l->names);
+	memset(l, 0, sizeof *l);
 }
+
+static DIR *dir_open(int, const char *, char **);
+static struct dirent *dir_next(DIR *);
 
 /* List a directory with lstat of every entry, sorted by name. */
 static int
 list_dir(int fd, struct list *l, const char *rel, char **cause)
 {
 	struct dirent *de;
-	size_t cap = 0;
+	struct stat st;
+	size_t cap = 0, len = 0, room = 0, k;
 	DIR *d;
-	int dfd;
 
-	l->e = NULL;
-	l->n = 0;
-	if ((dfd = openat(fd, ".", DIR_FLAGS)) < 0)
-		return sys_fail(cause, "cannot open", rel, "");
-	if ((d = fdopendir(dfd)) == NULL) {
-		close(dfd);
-		return sys_fail(cause, "cannot list", rel, "");
-	}
-	while ((errno = 0, de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
+	memset(l, 0, sizeof *l);
+	if ((d = dir_open(fd, rel, cause)) == NULL)
+		return -1;
+	while ((de = dir_next(d)) != NULL) {
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) !=
+		    0) {
+			if (errno == ENOENT)
+				continue;	/* gone meanwhile */
+			sys_fail(cause, "cannot stat", rel, de->d_name);
+			goto bad;
+		}
+		k = strlen(de->d_name) + 1;
+		if (len + k > UINT32_MAX) {
+			fail(cause, "cannot list %s: too many entries", rel);
+			goto bad;
+		}
+		if (len + k > room) {
+			room = room ? room * 2 : 4096;
+			l->names = xrealloc(l->names, room);
+		}
 		if (l->n == cap) {
 			cap = cap ? cap * 2 : 64;
 			l->e = xrealloc(l->e, cap * sizeof *l->e);
 		}
-		if (fstatat(dfd, de->d_name, &l->e[l->n].st,
-		    AT_SYMLINK_NOFOLLOW) != 0) {
-			if (errno == ENOENT)
-				continue;	/* gone meanwhile */
-			sys_fail(cause, "cannot stat", rel, de->d_name);
-			closedir(d);
-			list_free(l);
-			return -1;
-		}
-		l->e[l->n].name = xstrdup(de->d_name);
-		l->e[l->n].used = 0;
+		memcpy(l->names + len, de->d_name, k);
+		l->e[l->n].name = (uint32_t)len;
+		meta_of(&l->e[l->n].m, &st);
+		len += k;
 		l->n++;
 	}
 	if (errno != 0) {
 		sys_fail(cause, "cannot list", rel, "");
-		closedir(d);
-		list_free(l);
-		return -1;
+		goto bad;
 	}
 	closedir(d);
 	if (l->n > 1)
-		qsort(l->e, l->n, sizeof *l->e, cmp_ent);
+		qsort_r(l->e, l->n, sizeof *l->e, cmp_ent, l->names);
 	return 0;
+bad:
+	closedir(d);
+	list_free(l);
+	return -1;
 }
 
 /* Refuse a source name a mailbox should never hold. */
@@ -431,7 +464,7 @@ check_names(const struct list *l, const char *rel, char **cause)
 	size_t i;
 
 	for (i = 0; i < l->n; i++) {
-		if (check_name(rel, l->e[i].name, cause) != 0)
+		if (check_name(rel, NAME(l, i), cause) != 0)
 			return -1;
 	}
 	return 0;
@@ -744,9 +777,13 @@ bad:
 	return -1;
 }
 
+static int batch_run(struct sync *, struct batch *, char **);
+
 /*
- * Copy a file now, or queue it for the directory's workers. A clean copy
- * of a message tracked by tr (or NULL) is recorded as in sync.
+ * Copy a file now, or queue it for the directory's workers; a full queue
+ * is run first, so that a large directory does not queue all its files.
+ * A clean copy of a message tracked by tr (or NULL) is recorded as in
+ * sync.
  */
 static int
 copy_or_queue(struct sync *s, int sdir, int ddir, const char *rel,
@@ -764,13 +801,15 @@ copy_or_queue(struct sync *s, int sdir, int ddir, const char *rel,
 			mdir_add(tr->md, tr->hash, tr->ino, size);
 		return 0;
 	}
+	if (b->n == BATCH_MAX && batch_run(s, b, cause) != 0)
+		return -1;
 	if (b->n == b->cap) {
 		b->cap = b->cap ? b->cap * 2 : 64;
 		b->j = xrealloc(b->j, b->cap * sizeof *b->j);
 	}
 	b->j[b->n].sdir = sdir;
 	b->j[b->n].ddir = ddir;
-	b->j[b->n].rel = xstrdup(rel);
+	b->j[b->n].rel = rel;
 	b->j[b->n].name = xstrdup(name);
 	b->j[b->n].tr.md = NULL;
 	if (tr != NULL)
@@ -846,7 +885,6 @@ batch_run(struct sync *s, struct batch *b, char **cause)
 		if (rc == 0 && b->j[k].tr.md != NULL && b->j[k].clean)
 			mdir_add(b->j[k].tr.md, b->j[k].tr.hash,
 			    b->j[k].tr.ino, b->j[k].size);
-		free(b->j[k].rel);
 		free(b->j[k].name);
 	}
 	free(b->j);
@@ -860,10 +898,8 @@ batch_drop(struct batch *b)
 {
 	size_t k;
 
-	for (k = 0; k < b->n; k++) {
-		free(b->j[k].rel);
+	for (k = 0; k < b->n; k++)
 		free(b->j[k].name);
-	}
 	free(b->j);
 	free(b->cause);
 	memset(b, 0, sizeof *b);
@@ -872,10 +908,10 @@ batch_drop(struct batch *b)
 /* Copy symlink name as a symlink (its target is never followed). */
 static int
 copy_link(struct sync *s, int sdir, int ddir, const char *rel,
-    const char *name, const struct stat *st, char **cause)
+    const char *name, const struct meta *m, char **cause)
 {
 	char target[MS_PATH_MAX], tmp[64];
-	struct timespec times[2] = { st->st_atim, st->st_mtim };
+	struct timespec times[2] = { { 0, UTIME_OMIT }, { m->sec, m->nsec } };
 	ssize_t n;
 
 	if ((n = readlinkat(sdir, name, target, sizeof target - 1)) < 0) {
@@ -890,8 +926,8 @@ copy_link(struct sync *s, int sdir, int ddir, const char *rel,
 			s->enospc = 1;
 		return sys_fail(cause, "cannot create link", rel, name);
 	}
-	if ((s->cfg.preserve_owner && fchownat(ddir, tmp, st->st_uid,
-	    st->st_gid, AT_SYMLINK_NOFOLLOW) != 0) ||
+	if ((s->cfg.preserve_owner && fchownat(ddir, tmp, m->uid, m->gid,
+	    AT_SYMLINK_NOFOLLOW) != 0) ||
 	    utimensat(ddir, tmp, times, AT_SYMLINK_NOFOLLOW) != 0 ||
 	    renameat(ddir, tmp, ddir, name) != 0) {
 		sys_fail(cause, "cannot place link", rel, name);
@@ -905,10 +941,10 @@ copy_link(struct sync *s, int sdir, int ddir, const char *rel,
 int
 tree_remove(int dirfd, const char *name, char **cause)
 {
-	struct list l;
+	struct dirent *de = NULL;
 	struct stat st;
-	size_t i;
-	int fd, rc = 0;
+	DIR *d;
+	int fd, rc = 0, more = 1;
 
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 		return errno == ENOENT ? 0 : sys_fail(cause, "cannot stat",
@@ -920,13 +956,22 @@ tree_remove(int dirfd, const char *name, char **cause)
 	}
 	if ((fd = openat(dirfd, name, DIR_FLAGS)) < 0)
 		return sys_fail(cause, "cannot open", "", name);
-	if (list_dir(fd, &l, name, cause) != 0) {
-		close(fd);
-		return -1;
+	/* Entries are removed as they are read, which may hide others
+	 * from that reading: read again until a reading finds nothing. */
+	while (rc == 0 && more) {
+		if ((d = dir_open(fd, name, cause)) == NULL) {
+			rc = -1;
+			break;
+		}
+		more = 0;
+		while (rc == 0 && (de = dir_next(d)) != NULL) {
+			rc = tree_remove(fd, de->d_name, cause);
+			more = 1;
+		}
+		if (rc == 0 && errno != 0)
+			rc = sys_fail(cause, "cannot list", "", name);
+		closedir(d);
 	}
-	for (i = 0; i < l.n && rc == 0; i++)
-		rc = tree_remove(fd, l.e[i].name, cause);
-	list_free(&l);
 	close(fd);
 	if (rc == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) != 0 &&
 	    errno != ENOENT)
@@ -968,33 +1013,36 @@ sync_subdir(struct sync *s, int sdir, int ddir, const char *rel,
 	return rc;
 }
 
-/* Make an existing regular file, link or directory's metadata agree. */
+/*
+ * Give entry name of ddir the mode, owner and mtime of sm where dm, what
+ * it has, differs (its atime is left as it is).
+ */
 static int
-fix_meta(struct sync *s, int ddir, const char *rel, const struct ent *se,
-    const struct ent *de, char **cause)
+fix_meta(struct sync *s, int ddir, const char *rel, const char *name,
+    const struct meta *sm, const struct meta *dm, char **cause)
 {
-	struct timespec times[2] = { se->st.st_atim, se->st.st_mtim };
+	struct timespec times[2] = { { 0, UTIME_OMIT }, { sm->sec, sm->nsec } };
 	int fd, rc;
 
-	if ((se->st.st_mode & 07777) == (de->st.st_mode & 07777) &&
-	    same_time(&se->st.st_mtim, &de->st.st_mtim) &&
-	    (!s->cfg.preserve_owner || (se->st.st_uid == de->st.st_uid &&
-	    se->st.st_gid == de->st.st_gid)))
+	if ((sm->mode & 07777) == (dm->mode & 07777) && same_mtime(sm, dm) &&
+	    (!s->cfg.preserve_owner || (sm->uid == dm->uid &&
+	    sm->gid == dm->gid)))
 		return 0;
-	if (S_ISLNK(se->st.st_mode)) {
-		if ((s->cfg.preserve_owner && fchownat(ddir, de->name,
-		    se->st.st_uid, se->st.st_gid, AT_SYMLINK_NOFOLLOW) != 0) ||
-		    utimensat(ddir, de->name, times, AT_SYMLINK_NOFOLLOW) != 0)
-			return sys_fail(cause, "cannot fix", rel, de->name);
+	if (S_ISLNK(sm->mode)) {
+		if ((s->cfg.preserve_owner && fchownat(ddir, name, sm->uid,
+		    sm->gid, AT_SYMLINK_NOFOLLOW) != 0) ||
+		    utimensat(ddir, name, times, AT_SYMLINK_NOFOLLOW) != 0)
+			return sys_fail(cause, "cannot fix", rel, name);
 	} else {
-		if ((fd = openat(ddir, de->name, O_RDONLY | O_NOFOLLOW |
+		if ((fd = openat(ddir, name, O_RDONLY | O_NOFOLLOW |
 		    O_CLOEXEC)) < 0)
-			return sys_fail(cause, "cannot open target", rel,
-			    de->name);
-		rc = set_meta_fd(s, fd, &se->st);
+			return sys_fail(cause, "cannot open target", rel, name);
+		rc = (s->cfg.preserve_owner && fchown(fd, sm->uid, sm->gid) !=
+		    0) || fchmod(fd, sm->mode & 07777) != 0 ||
+		    futimens(fd, times) != 0;
 		close(fd);
-		if (rc != 0)
-			return sys_fail(cause, "cannot fix", rel, de->name);
+		if (rc)
+			return sys_fail(cause, "cannot fix", rel, name);
 	}
 	s->stats->meta_fixed++;
 	return 0;
@@ -1003,18 +1051,17 @@ fix_meta(struct sync *s, int ddir, const char *rel, const struct ent *se,
 /* Create what the source has and the target lacks. */
 static int
 create_entry(struct sync *s, int sdir, int ddir, const char *rel,
-    const struct ent *e, char **cause)
+    const char *name, const struct meta *m, char **cause)
 {
 	char *p;
 
-	if (S_ISREG(e->st.st_mode))
-		return copy_or_queue(s, sdir, ddir, rel, e->name, NULL,
-		    cause);
-	if (S_ISDIR(e->st.st_mode))
-		return sync_subdir(s, sdir, ddir, rel, e->name, 1, cause);
-	if (S_ISLNK(e->st.st_mode))
-		return copy_link(s, sdir, ddir, rel, e->name, &e->st, cause);
-	p = shown(rel, e->name);
+	if (S_ISREG(m->mode))
+		return copy_or_queue(s, sdir, ddir, rel, name, NULL, cause);
+	if (S_ISDIR(m->mode))
+		return sync_subdir(s, sdir, ddir, rel, name, 1, cause);
+	if (S_ISLNK(m->mode))
+		return copy_link(s, sdir, ddir, rel, name, m, cause);
+	p = shown(rel, name);
 	fail(cause, "refusing to copy '%s': not a file, directory or "
 	    "symlink", p);
 	free(p);
@@ -1024,35 +1071,34 @@ create_entry(struct sync *s, int sdir, int ddir, const char *rel,
 /* Bring an entry present on both sides in line. */
 static int
 update_entry(struct sync *s, int sdir, int ddir, const char *rel,
-    const struct ent *se, const struct ent *de, char **cause)
+    const char *name, const struct meta *sm, const struct meta *dm,
+    char **cause)
 {
 	char a[MS_PATH_MAX], b[MS_PATH_MAX];
 	ssize_t na, nb;
 
-	if ((se->st.st_mode & S_IFMT) != (de->st.st_mode & S_IFMT)) {
-		if (tree_remove(ddir, de->name, cause) != 0)
+	if ((sm->mode & S_IFMT) != (dm->mode & S_IFMT)) {
+		if (tree_remove(ddir, name, cause) != 0)
 			return -1;
 		s->stats->deleted++;
-		return create_entry(s, sdir, ddir, rel, se, cause);
+		return create_entry(s, sdir, ddir, rel, name, sm, cause);
 	}
-	if (S_ISDIR(se->st.st_mode))
-		return sync_subdir(s, sdir, ddir, rel, se->name, 0, cause);
-	if (S_ISREG(se->st.st_mode)) {
-		if (se->st.st_size != de->st.st_size ||
-		    !same_time(&se->st.st_mtim, &de->st.st_mtim))
-			return copy_or_queue(s, sdir, ddir, rel, se->name, NULL,
+	if (S_ISDIR(sm->mode))
+		return sync_subdir(s, sdir, ddir, rel, name, 0, cause);
+	if (S_ISREG(sm->mode)) {
+		if (sm->size != dm->size || !same_mtime(sm, dm))
+			return copy_or_queue(s, sdir, ddir, rel, name, NULL,
 			    cause);
-		return fix_meta(s, ddir, rel, se, de, cause);
+		return fix_meta(s, ddir, rel, name, sm, dm, cause);
 	}
-	if (S_ISLNK(se->st.st_mode)) {
-		na = readlinkat(sdir, se->name, a, sizeof a - 1);
-		nb = readlinkat(ddir, de->name, b, sizeof b - 1);
+	if (S_ISLNK(sm->mode)) {
+		na = readlinkat(sdir, name, a, sizeof a - 1);
+		nb = readlinkat(ddir, name, b, sizeof b - 1);
 		if (na < 0 || nb < 0 || na != nb || memcmp(a, b, (size_t)na))
-			return copy_link(s, sdir, ddir, rel, se->name,
-			    &se->st, cause);
-		return fix_meta(s, ddir, rel, se, de, cause);
+			return copy_link(s, sdir, ddir, rel, name, sm, cause);
+		return fix_meta(s, ddir, rel, name, sm, dm, cause);
 	}
-	return create_entry(s, sdir, ddir, rel, se, cause);
+	return create_entry(s, sdir, ddir, rel, name, sm, cause);
 }
 
 /* The unique part of a Maildir message name: everything before ':'. */
@@ -1066,9 +1112,11 @@ unique_len(const char *name)
 
 /* A message on one side only, in cur/ (0) or new/ (1) of a folder. */
 struct cand {
-	struct ent	 e;
+	char		*name;
+	struct meta	 m;
 	uint64_t	 ino;		/* of the source file, from the listing */
 	int		 dir;
+	int		 used;		/* renamed from */
 };
 
 struct cands {
@@ -1078,16 +1126,16 @@ struct cands {
 };
 
 static void
-cands_add(struct cands *l, const char *name, const struct stat *st,
+cands_add(struct cands *l, const char *name, const struct meta *m,
     uint64_t ino, int dir)
 {
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 16;
 		l->c = xrealloc(l->c, l->cap * sizeof *l->c);
 	}
-	l->c[l->n].e.name = xstrdup(name);
-	l->c[l->n].e.st = *st;
-	l->c[l->n].e.used = 0;
+	l->c[l->n].name = xstrdup(name);
+	l->c[l->n].m = *m;
+	l->c[l->n].used = 0;
 	l->c[l->n].ino = ino;
 	l->c[l->n].dir = dir;
 	l->n++;
@@ -1099,7 +1147,7 @@ cands_free(struct cands *l)
 	size_t i;
 
 	for (i = 0; i < l->n; i++)
-		free(l->c[i].e.name);
+		free(l->c[i].name);
 	free(l->c);
 	memset(l, 0, sizeof *l);
 }
@@ -1107,8 +1155,8 @@ cands_free(struct cands *l)
 static int
 cmp_cand(const void *a, const void *b)
 {
-	const char *x = ((const struct cand *)a)->e.name;
-	const char *y = ((const struct cand *)b)->e.name;
+	const char *x = ((const struct cand *)a)->name;
+	const char *y = ((const struct cand *)b)->name;
 	size_t lx = unique_len(x), ly = unique_len(y);
 	int c = strncmp(x, y, lx < ly ? lx : ly);
 
@@ -1230,35 +1278,30 @@ mdir_open(struct sync *s, struct mdir *m, int sfolder, int dfolder,
 /* A message on both sides: still alike, fixed, or copied again. */
 static int
 mdir_update(struct sync *s, struct mdir *m, const char *name,
-    const struct track *tr, const struct stat *st, const struct stat *dt,
+    const struct track *tr, const struct meta *sm, const struct meta *dm,
     char **cause)
 {
-	struct ent se = { (char *)name, *st, 0 }, de = { (char *)name, *dt, 0 };
-
-	if (!S_ISREG(st->st_mode) || !S_ISREG(dt->st_mode))
-		return update_entry(s, m->sfd, m->dfd, m->path, &se, &de,
+	if (!S_ISREG(sm->mode) || !S_ISREG(dm->mode))
+		return update_entry(s, m->sfd, m->dfd, m->path, name, sm, dm,
 		    cause);
-	if (st->st_size != dt->st_size ||
-	    !same_time(&st->st_mtim, &dt->st_mtim))
+	if (sm->size != dm->size || !same_mtime(sm, dm))
 		return copy_or_queue(s, m->sfd, m->dfd, m->path, name, tr,
 		    cause);
-	if (fix_meta(s, m->dfd, m->path, &se, &de, cause) != 0)
+	if (fix_meta(s, m->dfd, m->path, name, sm, dm, cause) != 0)
 		return -1;
-	mdir_add(m, tr->hash, tr->ino, (uint64_t)st->st_size);
+	mdir_add(m, tr->hash, tr->ino, (uint64_t)sm->size);
 	return 0;
 }
 
 /* Copy what the target lacks. */
 static int
 mdir_create(struct sync *s, struct mdir *m, const char *name,
-    const struct track *tr, const struct stat *st, char **cause)
+    const struct track *tr, const struct meta *sm, char **cause)
 {
-	struct ent e = { (char *)name, *st, 0 };
-
-	if (S_ISREG(st->st_mode))
+	if (S_ISREG(sm->mode))
 		return copy_or_queue(s, m->sfd, m->dfd, m->path, name, tr,
 		    cause);
-	return create_entry(s, m->sfd, m->dfd, m->path, &e, cause);
+	return create_entry(s, m->sfd, m->dfd, m->path, name, sm, cause);
 }
 
 /*
@@ -1276,7 +1319,8 @@ mdir_scan(struct sync *s, struct mdir *m, int k, struct cands *fresh,
     int direct, char **cause)
 {
 	struct dirent *de;
-	struct stat st, dt;
+	struct stat st;
+	struct meta sm, dm;
 	struct track tr;
 	long i;
 	DIR *d;
@@ -1306,16 +1350,18 @@ mdir_scan(struct sync *s, struct mdir *m, int k, struct cands *fresh,
 			sys_fail(cause, "cannot stat", m->path, de->d_name);
 			goto out;
 		}
+		meta_of(&sm, &st);
 		m->present++;
 		if (S_ISREG(st.st_mode)) {
 			m->files++;
 			m->bytes += (uint64_t)st.st_size;
 		}
 		if (i >= 0) {
-			if (fstatat(m->dfd, de->d_name, &dt,
+			if (fstatat(m->dfd, de->d_name, &st,
 			    AT_SYMLINK_NOFOLLOW) == 0) {
+				meta_of(&dm, &st);
 				m->mark[i] = MARK_SEEN;
-				if (mdir_update(s, m, de->d_name, &tr, &st, &dt,
+				if (mdir_update(s, m, de->d_name, &tr, &sm, &dm,
 				    cause) != 0)
 					goto out;
 				continue;
@@ -1327,10 +1373,10 @@ mdir_scan(struct sync *s, struct mdir *m, int k, struct cands *fresh,
 			}
 		}
 		if (direct) {
-			if (mdir_create(s, m, de->d_name, &tr, &st, cause) != 0)
+			if (mdir_create(s, m, de->d_name, &tr, &sm, cause) != 0)
 				goto out;
 		} else
-			cands_add(fresh, de->d_name, &st, tr.ino, k);
+			cands_add(fresh, de->d_name, &sm, tr.ino, k);
 	}
 	if (errno != 0) {
 		sys_fail(cause, "cannot list", m->path, "");
@@ -1352,6 +1398,7 @@ mdir_gone(struct mdir *m, int k, struct cands *gone, char **cause)
 {
 	struct dirent *de;
 	struct stat st;
+	struct meta dm;
 	size_t i, left = 0;
 	long f;
 	DIR *d;
@@ -1385,7 +1432,8 @@ mdir_gone(struct mdir *m, int k, struct cands *gone, char **cause)
 		}
 		m->mark[f] = MARK_GONE;
 		left--;
-		cands_add(gone, de->d_name, &st, 0, k);
+		meta_of(&dm, &st);
+		cands_add(gone, de->d_name, &dm, 0, k);
 	}
 	if (left > 0 && de == NULL && errno != 0) {
 		sys_fail(cause, "cannot list", m->path, "");
@@ -1415,9 +1463,15 @@ mdir_finish(struct sync *s, struct mdir *m)
 		else if (m->mark[i] == 0)
 			left++;
 	}
-	if (m->nadd > 0) {
-		if (m->nadd > 1)
-			qsort(m->add, m->nadd, sizeof *m->add, cmp_known);
+	if (m->nadd > 1)
+		qsort(m->add, m->nadd, sizeof *m->add, cmp_known);
+	if (n == 0 && m->nadd > 0) {
+		/* All of it new (a first pass): no merge, no second copy. */
+		free(m->t);
+		m->t = xrealloc(m->add, m->nadd * sizeof *m->t);
+		m->add = NULL;
+		n = m->nadd;
+	} else if (m->nadd > 0) {
 		m->t = xrealloc(m->t, (n + m->nadd) * sizeof *m->t);
 		for (a = (long)n - 1, b = (long)m->nadd - 1, w = n + m->nadd;
 		    b >= 0; ) {
@@ -1489,11 +1543,11 @@ sync_maildir(struct sync *s, int sfolder, int dfolder, const char *rel,
 	for (i = 0; i < fresh.n; i++) {
 		f = &fresh.c[i];
 		tr.md = &md[f->dir];
-		tr.hash = name_hash(f->e.name);
+		tr.hash = name_hash(f->name);
 		tr.ino = f->ino;
 		g = NULL;
-		if (S_ISREG(f->e.st.st_mode) && gone.n > 0) {
-			key.e.name = f->e.name;
+		if (S_ISREG(f->m.mode) && gone.n > 0) {
+			key.name = f->name;
 			lo = 0;
 			hi = gone.n;
 			while (lo < hi) {
@@ -1505,42 +1559,36 @@ sync_maildir(struct sync *s, int sfolder, int dfolder, const char *rel,
 			}
 			for (; lo < gone.n && cmp_cand(&gone.c[lo], &key) == 0;
 			    lo++) {
-				if (!gone.c[lo].e.used &&
-				    S_ISREG(gone.c[lo].e.st.st_mode) &&
-				    gone.c[lo].e.st.st_size == f->e.st.st_size) {
+				if (!gone.c[lo].used &&
+				    S_ISREG(gone.c[lo].m.mode) &&
+				    gone.c[lo].m.size == f->m.size) {
 					g = &gone.c[lo];
 					break;
 				}
 			}
 		}
 		if (g == NULL) {
-			if (mdir_create(s, tr.md, f->e.name, &tr, &f->e.st,
+			if (mdir_create(s, tr.md, f->name, &tr, &f->m,
 			    cause) != 0)
 				goto out;
 			continue;
 		}
-		if (renameat(md[g->dir].dfd, g->e.name, tr.md->dfd,
-		    f->e.name) != 0) {
-			sys_fail(cause, "cannot rename", tr.md->path,
-			    f->e.name);
+		if (renameat(md[g->dir].dfd, g->name, tr.md->dfd,
+		    f->name) != 0) {
+			sys_fail(cause, "cannot rename", tr.md->path, f->name);
 			goto out;
 		}
-		g->e.used = 1;
+		g->used = 1;
 		s->stats->renamed++;
-		{
-			struct ent moved = g->e;
-
-			moved.name = f->e.name;
-			if (fix_meta(s, tr.md->dfd, tr.md->path, &f->e, &moved,
-			    cause) != 0)
-				goto out;
-		}
-		mdir_add(tr.md, tr.hash, tr.ino, (uint64_t)f->e.st.st_size);
+		if (fix_meta(s, tr.md->dfd, tr.md->path, f->name, &f->m, &g->m,
+		    cause) != 0)
+			goto out;
+		mdir_add(tr.md, tr.hash, tr.ino, (uint64_t)f->m.size);
 	}
 	for (i = 0; i < gone.n; i++) {
-		if (gone.c[i].e.used)
+		if (gone.c[i].used)
 			continue;
-		if (tree_remove(md[gone.c[i].dir].dfd, gone.c[i].e.name,
+		if (tree_remove(md[gone.c[i].dir].dfd, gone.c[i].name,
 		    cause) != 0)
 			goto out;
 		s->stats->deleted++;
@@ -1551,7 +1599,7 @@ sync_maildir(struct sync *s, int sfolder, int dfolder, const char *rel,
 	if (batch_run(s, &batch, cause) != 0)
 		goto out;
 	for (k = 0; k < 2; k++) {
-		struct ent se2, de2;
+		struct meta sm, dm;
 
 		if (md[k].sfd < 0)
 			continue;
@@ -1559,11 +1607,9 @@ sync_maildir(struct sync *s, int sfolder, int dfolder, const char *rel,
 			sys_fail(cause, "cannot stat target", rel, names[k]);
 			goto out;
 		}
-		se2.name = (char *)names[k];
-		se2.st = md[k].sst;
-		de2.name = (char *)names[k];
-		de2.st = dst;
-		if (fix_meta(s, dfolder, rel, &se2, &de2, cause) != 0)
+		meta_of(&sm, &md[k].sst);
+		meta_of(&dm, &dst);
+		if (fix_meta(s, dfolder, rel, names[k], &sm, &dm, cause) != 0)
 			goto out;
 		if (md[k].listed)
 			mdir_finish(s, &md[k]);
@@ -1594,12 +1640,21 @@ is_maildir(const struct list *l)
 	int found = 0;
 
 	for (i = 0; i < l->n; i++) {
-		if (S_ISDIR(l->e[i].st.st_mode) &&
-		    (strcmp(l->e[i].name, "cur") == 0 ||
-		    strcmp(l->e[i].name, "new") == 0))
+		if (S_ISDIR(l->e[i].m.mode) && (strcmp(NAME(l, i), "cur") ==
+		    0 || strcmp(NAME(l, i), "new") == 0))
 			found++;
 	}
 	return found == 2;
+}
+
+/* Count a source entry into the pass's totals. */
+static void
+seen(struct sync *s, const struct meta *m)
+{
+	if (S_ISREG(m->mode)) {
+		s->stats->files_seen++;
+		s->stats->bytes_seen += (uint64_t)m->size;
+	}
 }
 
 /* Make the directory open at dfd equal to the one at sfd. */
@@ -1607,9 +1662,10 @@ static int
 sync_dir(struct sync *s, int sfd, int dfd, const char *rel, char **cause)
 {
 	struct list sl, dl;
-	struct ent self_s, self_d;
+	struct stat ss, ds;
 	struct batch batch = { 0 }, *outer = s->batch;
 	size_t i = 0, j = 0;
+	const char *name;
 	int rc = -1, cmp, maildir;
 
 	if (check_stop(s, cause) != 0 || list_dir(sfd, &sl, rel, cause) != 0)
@@ -1630,9 +1686,10 @@ sync_dir(struct sync *s, int sfd, int dfd, const char *rel, char **cause)
 		else if (j == dl.n)
 			cmp = -1;
 		else
-			cmp = strcmp(sl.e[i].name, dl.e[j].name);
-		if (maildir && ((cmp <= 0 && (strcmp(sl.e[i].name, "cur") ==
-		    0 || strcmp(sl.e[i].name, "new") == 0)))) {
+			cmp = strcmp(NAME(&sl, i), NAME(&dl, j));
+		name = cmp <= 0 ? NAME(&sl, i) : NAME(&dl, j);
+		if (maildir && cmp <= 0 && (strcmp(name, "cur") == 0 ||
+		    strcmp(name, "new") == 0)) {
 			/* Handled by sync_maildir. */
 			if (cmp == 0)
 				j++;
@@ -1640,28 +1697,20 @@ sync_dir(struct sync *s, int sfd, int dfd, const char *rel, char **cause)
 			continue;
 		}
 		if (cmp < 0) {
-			if (S_ISREG(sl.e[i].st.st_mode)) {
-				s->stats->files_seen++;
-				s->stats->bytes_seen +=
-				    (uint64_t)sl.e[i].st.st_size;
-			}
-			if (create_entry(s, sfd, dfd, rel, &sl.e[i], cause)
-			    != 0)
+			seen(s, &sl.e[i].m);
+			if (create_entry(s, sfd, dfd, rel, name, &sl.e[i].m,
+			    cause) != 0)
 				goto out;
 			i++;
 		} else if (cmp > 0) {
-			if (tree_remove(dfd, dl.e[j].name, cause) != 0)
+			if (tree_remove(dfd, name, cause) != 0)
 				goto out;
 			s->stats->deleted++;
 			j++;
 		} else {
-			if (S_ISREG(sl.e[i].st.st_mode)) {
-				s->stats->files_seen++;
-				s->stats->bytes_seen +=
-				    (uint64_t)sl.e[i].st.st_size;
-			}
-			if (update_entry(s, sfd, dfd, rel, &sl.e[i], &dl.e[j],
-			    cause) != 0)
+			seen(s, &sl.e[i].m);
+			if (update_entry(s, sfd, dfd, rel, name, &sl.e[i].m,
+			    &dl.e[j].m, cause) != 0)
 				goto out;
 			i++;
 			j++;
@@ -1671,29 +1720,23 @@ sync_dir(struct sync *s, int sfd, int dfd, const char *rel, char **cause)
 	if (batch_run(s, &batch, cause) != 0)
 		goto out;
 	/* The directory's own mode, owner and times, after its contents. */
-	self_s.name = self_d.name = ".";
-	if (fstat(sfd, &self_s.st) != 0 || fstat(dfd, &self_d.st) != 0) {
+	if (fstat(sfd, &ss) != 0 || fstat(dfd, &ds) != 0) {
 		sys_fail(cause, "cannot stat", rel, "");
 		goto out;
 	}
-	{
-		struct timespec times[2] = { self_s.st.st_atim,
-		    self_s.st.st_mtim };
+	if ((ss.st_mode & 07777) != (ds.st_mode & 07777) ||
+	    !same_time(&ss.st_mtim, &ds.st_mtim) || (s->cfg.preserve_owner &&
+	    (ss.st_uid != ds.st_uid || ss.st_gid != ds.st_gid))) {
+		struct timespec times[2] = { ss.st_atim, ss.st_mtim };
 
-		if ((self_s.st.st_mode & 07777) != (self_d.st.st_mode & 07777) ||
-		    !same_time(&self_s.st.st_mtim, &self_d.st.st_mtim) ||
-		    (s->cfg.preserve_owner && (self_s.st.st_uid !=
-		    self_d.st.st_uid || self_s.st.st_gid != self_d.st.st_gid))) {
-			if ((s->cfg.preserve_owner && fchown(dfd,
-			    self_s.st.st_uid, self_s.st.st_gid) != 0) ||
-			    fchmod(dfd, self_s.st.st_mode & 07777) != 0 ||
-			    futimens(dfd, times) != 0) {
-				sys_fail(cause, "cannot set mode, owner or "
-				    "times of", rel, "");
-				goto out;
-			}
-			s->stats->meta_fixed++;
+		if ((s->cfg.preserve_owner && fchown(dfd, ss.st_uid,
+		    ss.st_gid) != 0) || fchmod(dfd, ss.st_mode & 07777) != 0 ||
+		    futimens(dfd, times) != 0) {
+			sys_fail(cause, "cannot set mode, owner or times of",
+			    rel, "");
+			goto out;
 		}
+		s->stats->meta_fixed++;
 	}
 	rc = 0;
 out:
@@ -1778,15 +1821,21 @@ struct verify {
 	struct sync	*skip;		/* trust what its passes know */
 };
 
+static int
+same_as(const struct timespec *t, const struct meta *m)
+{
+	return t->tv_sec == m->sec && t->tv_nsec == m->nsec;
+}
+
 /*
  * What may verification take from the passes of v->skip for directory
- * path (cur/ or new/, stats ss and ds)? 1: nothing to read, as neither
- * side changed since a trusted listing (counted here); 2: the target as
- * the last pass left it, in *cp; 0: nothing.
+ * path (cur/ or new/, sm and dm on each side)? 1: nothing to read, as
+ * neither side changed since a trusted listing (counted here); 2: the
+ * target as the last pass left it, in *cp; 0: nothing.
  */
 static int
 verify_known(struct verify *v, const char *path, const char *name,
-    const struct stat *ss, const struct stat *ds, struct dcache **cp)
+    const struct meta *sm, const struct meta *dm, struct dcache **cp)
 {
 	struct dcache *c;
 
@@ -1794,9 +1843,9 @@ verify_known(struct verify *v, const char *path, const char *name,
 	    strcmp(name, "new") != 0))
 		return 0;
 	if ((c = cache_get(v->skip, path, 0)) == NULL || !c->complete ||
-	    !same_time(&c->dmtime, &ds->st_mtim))
+	    !same_as(&c->dmtime, dm))
 		return 0;
-	if (c->trusted && same_time(&c->mtime, &ss->st_mtim)) {
+	if (c->trusted && same_as(&c->mtime, sm)) {
 		v->files += c->files;
 		v->bytes += c->bytes;
 		return 1;
@@ -1805,42 +1854,40 @@ verify_known(struct verify *v, const char *path, const char *name,
 	return 2;
 }
 
-/* Describe the first difference between entries se and de. */
+/* Describe the first difference between sm and dm, entry name of rel. */
 static int
-verify_ent(const struct verify *v, const char *rel, const struct ent *se,
-    const struct ent *de, char **cause)
+verify_ent(const struct verify *v, const char *rel, const char *name,
+    const struct meta *sm, const struct meta *dm, char **cause)
 {
 	const char *what = NULL;
 	char *p;
 
-	if ((se->st.st_mode & S_IFMT) != (de->st.st_mode & S_IFMT))
+	if ((sm->mode & S_IFMT) != (dm->mode & S_IFMT))
 		what = "type";
-	else if (S_ISREG(se->st.st_mode) && se->st.st_size != de->st.st_size)
+	else if (S_ISREG(sm->mode) && sm->size != dm->size)
 		what = "size";
-	else if (!S_ISLNK(se->st.st_mode) &&
-	    (se->st.st_mode & 07777) != (de->st.st_mode & 07777))
+	else if (!S_ISLNK(sm->mode) && (sm->mode & 07777) != (dm->mode & 07777))
 		what = "mode";
-	else if (!same_time(&se->st.st_mtim, &de->st.st_mtim))
+	else if (!same_mtime(sm, dm))
 		what = "mtime";
-	else if (v->owner && (se->st.st_uid != de->st.st_uid ||
-	    se->st.st_gid != de->st.st_gid))
+	else if (v->owner && (sm->uid != dm->uid || sm->gid != dm->gid))
 		what = "owner";
 	if (what == NULL)
 		return 0;
-	p = shown(rel, se->name);
+	p = shown(rel, name);
 	fail(cause, "verify: %s differs in %s", *p ? p : ".", what);
 	free(p);
 	return -1;
 }
 
-static int verify_dir(struct verify *, int, int, const char *, char **);
-static int verify_names(struct verify *, int, int, const char *,
+static int verify_dir(struct verify *, int, int, const char *,
     struct dcache *, char **);
 
-/* Compare se and de, one name on both sides, and what is below it. */
+/* Compare name, an entry of sfd and of dfd, and what is below it. */
 static int
 verify_pair(struct verify *v, int sfd, int dfd, const char *rel,
-    const struct ent *se, const struct ent *de, char **cause)
+    const char *name, const struct meta *sm, const struct meta *dm,
+    char **cause)
 {
 	char path[MS_PATH_MAX], a[MS_PATH_MAX], b[MS_PATH_MAX];
 	struct dcache *c = NULL;
@@ -1848,42 +1895,39 @@ verify_pair(struct verify *v, int sfd, int dfd, const char *rel,
 	int s2, d2, rc, how;
 	char *p;
 
-	if (verify_ent(v, rel, se, de, cause) != 0)
+	if (verify_ent(v, rel, name, sm, dm, cause) != 0)
 		return -1;
-	if (S_ISREG(se->st.st_mode)) {
+	if (S_ISREG(sm->mode)) {
 		v->files++;
-		v->bytes += (uint64_t)se->st.st_size;
-		if (v->content && same_content(sfd, dfd, se->name, rel,
-		    cause) != 0)
+		v->bytes += (uint64_t)sm->size;
+		if (v->content && same_content(sfd, dfd, name, rel, cause) != 0)
 			return -1;
-	} else if (S_ISLNK(se->st.st_mode)) {
-		na = readlinkat(sfd, se->name, a, sizeof a);
-		nb = readlinkat(dfd, de->name, b, sizeof b);
+	} else if (S_ISLNK(sm->mode)) {
+		na = readlinkat(sfd, name, a, sizeof a);
+		nb = readlinkat(dfd, name, b, sizeof b);
 		if (na < 0 || na != nb || memcmp(a, b, (size_t)na)) {
-			p = shown(rel, se->name);
+			p = shown(rel, name);
 			fail(cause, "verify: link %s points elsewhere", p);
 			free(p);
 			return -1;
 		}
-	} else if (S_ISDIR(se->st.st_mode)) {
+	} else if (S_ISDIR(sm->mode)) {
 		if ((size_t)snprintf(path, sizeof path, "%s%s%s", rel,
-		    *rel ? "/" : "", se->name) >= sizeof path)
+		    *rel ? "/" : "", name) >= sizeof path)
 			return fail(cause, "path too long below %s", rel);
-		if ((how = verify_known(v, path, se->name, &se->st, &de->st,
-		    &c)) == 1)
+		if ((how = verify_known(v, path, name, sm, dm, &c)) == 1)
 			return 0;
-		s2 = openat(sfd, se->name, DIR_FLAGS);
-		d2 = openat(dfd, de->name, DIR_FLAGS);
+		s2 = openat(sfd, name, DIR_FLAGS);
+		d2 = openat(dfd, name, DIR_FLAGS);
 		if (s2 < 0 || d2 < 0) {
-			sys_fail(cause, "cannot open", rel, se->name);
+			sys_fail(cause, "cannot open", rel, name);
 			if (s2 >= 0)
 				close(s2);
 			if (d2 >= 0)
 				close(d2);
 			return -1;
 		}
-		rc = how == 2 ? verify_names(v, s2, d2, path, c, cause) :
-		    verify_dir(v, s2, d2, path, cause);
+		rc = verify_dir(v, s2, d2, path, how == 2 ? c : NULL, cause);
 		close(s2);
 		close(d2);
 		return rc;
@@ -1891,62 +1935,50 @@ verify_pair(struct verify *v, int sfd, int dfd, const char *rel,
 	return 0;
 }
 
+/* Name an entry of the target that the source lacks. */
 static int
-verify_dir(struct verify *v, int sfd, int dfd, const char *rel, char **cause)
+verify_extra(int sfd, int dfd, const char *rel, char **cause)
 {
-	struct list sl, dl;
-	size_t i;
-	int rc = -1;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
 	char *p;
 
-	if (list_dir(sfd, &sl, rel, cause) != 0)
+	if ((d = dir_open(dfd, rel, cause)) == NULL)
 		return -1;
-	if (list_dir(dfd, &dl, rel, cause) != 0) {
-		list_free(&sl);
+	while ((de = dir_next(d)) != NULL) {
+		if (fstatat(sfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+		    errno != ENOENT)
+			continue;
+		p = shown(rel, de->d_name);
+		fail(cause, "verify: %s is on the target but not on the source",
+		    p);
+		free(p);
+		closedir(d);
 		return -1;
 	}
-	for (i = 0; i < sl.n || i < dl.n; i++) {
-		if (i == sl.n || i == dl.n || strcmp(sl.e[i].name,
-		    dl.e[i].name) != 0) {
-			if (i < sl.n && (i == dl.n || strcmp(sl.e[i].name,
-			    dl.e[i].name) < 0)) {
-				p = shown(rel, sl.e[i].name);
-				fail(cause, "verify: %s is missing on the "
-				    "target", p);
-			} else {
-				p = shown(rel, dl.e[i].name);
-				fail(cause, "verify: %s is on the target but "
-				    "not on the source", p);
-			}
-			free(p);
-			goto out;
-		}
-		if (verify_pair(v, sfd, dfd, rel, &sl.e[i], &dl.e[i],
-		    cause) != 0)
-			goto out;
-	}
-	rc = 0;
-out:
-	list_free(&sl);
-	list_free(&dl);
-	return rc;
+	closedir(d);
+	p = shown("", rel);
+	fail(cause, "verify: %s changed while it was compared", *p ? p : ".");
+	free(p);
+	return -1;
 }
 
 /*
- * A cur/ or new/ whose target is as the last pass left it (c), read again
- * on the source because its listing is not trusted yet. A name on the
- * inode the pass left in sync needs nothing more (messages do not change
- * in place); any other is compared by lstat of both sides. When the target
- * then holds as many entries, both hold the same names. Otherwise the full
- * comparison names the difference.
+ * Compare the directories open at sfd and dfd as they are read, holding
+ * no listing: every entry of the source must be on the target alike, and
+ * the target must hold as many entries. With c (a cur/ or new/ whose
+ * target is as the last pass left it), a name on the inode the pass left
+ * in sync needs no stat: messages do not change in place.
  */
 static int
-verify_names(struct verify *v, int sfd, int dfd, const char *rel,
+verify_dir(struct verify *v, int sfd, int dfd, const char *rel,
     struct dcache *c, char **cause)
 {
 	struct dirent *de;
-	struct ent se, te;
-	uint64_t h, ns = 0, nt = 0, files = v->files, bytes = v->bytes;
+	struct stat st;
+	struct meta sm, dm;
+	uint64_t h, ns = 0, nt = 0;
 	size_t i;
 	char *p;
 	DIR *d;
@@ -1955,25 +1987,30 @@ verify_names(struct verify *v, int sfd, int dfd, const char *rel,
 	if ((d = dir_open(sfd, rel, cause)) == NULL)
 		return -1;
 	while ((de = dir_next(d)) != NULL) {
-		ns++;
-		h = name_hash(de->d_name);
-		for (i = known_lower(c->known, c->n, h); i < c->n &&
-		    c->known[i].hash == h; i++) {
-			if (c->known[i].ino == de->d_ino)
-				break;
+		if (c != NULL && (de->d_type == DT_REG ||
+		    de->d_type == DT_UNKNOWN)) {
+			h = name_hash(de->d_name);
+			for (i = known_lower(c->known, c->n, h); i < c->n &&
+			    c->known[i].hash == h; i++) {
+				if (c->known[i].ino == de->d_ino)
+					break;
+			}
+			if (i < c->n && c->known[i].hash == h) {
+				ns++;
+				v->files++;
+				v->bytes += c->known[i].size;
+				continue;
+			}
 		}
-		if (i < c->n && c->known[i].hash == h &&
-		    (de->d_type == DT_REG || de->d_type == DT_UNKNOWN)) {
-			v->files++;
-			v->bytes += c->known[i].size;
-			continue;
-		}
-		se.name = te.name = de->d_name;
-		if (fstatat(sfd, de->d_name, &se.st, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (fstatat(sfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			if (errno == ENOENT)
+				continue;	/* gone: the count tells */
 			sys_fail(cause, "verify: cannot stat", rel, de->d_name);
 			goto out;
 		}
-		if (fstatat(dfd, de->d_name, &te.st, AT_SYMLINK_NOFOLLOW) != 0) {
+		ns++;
+		meta_of(&sm, &st);
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 			p = shown(rel, de->d_name);
 			if (errno == ENOENT)
 				fail(cause, "verify: %s is missing on the "
@@ -1984,7 +2021,9 @@ verify_names(struct verify *v, int sfd, int dfd, const char *rel,
 			free(p);
 			goto out;
 		}
-		if (verify_pair(v, sfd, dfd, rel, &se, &te, cause) != 0)
+		meta_of(&dm, &st);
+		if (verify_pair(v, sfd, dfd, rel, de->d_name, &sm, &dm,
+		    cause) != 0)
 			goto out;
 	}
 	if (errno != 0) {
@@ -2000,45 +2039,42 @@ verify_names(struct verify *v, int sfd, int dfd, const char *rel,
 		sys_fail(cause, "cannot list target", rel, "");
 		goto out;
 	}
-	if (ns == nt) {
-		rc = 0;
-		goto out;
-	}
-	/* The full comparison counts again and says what differs. */
-	v->files = files;
-	v->bytes = bytes;
-	if ((rc = verify_dir(v, sfd, dfd, rel, cause)) == 0) {
-		p = shown("", rel);
-		rc = fail(cause, "verify: %s changed while it was compared", p);
-		free(p);
-	}
+	rc = ns == nt ? 0 : verify_extra(sfd, dfd, rel, cause);
 out:
 	closedir(d);
 	return rc;
 }
 
-/*
- * Compare two trees directory by directory, so that memory follows the
- * largest directory, not the mailbox.
- */
+/* Compare the roots, then the trees below them. */
+static int
+verify_tree(struct verify *v, int src, int dst, uint64_t *files,
+    uint64_t *bytes, char **cause)
+{
+	struct stat ss, ds;
+	struct meta sm, dm;
+
+	if (fstat(src, &ss) != 0 || fstat(dst, &ds) != 0)
+		return fail(cause, "verify: cannot stat the mailbox roots: %s",
+		    strerror(errno));
+	meta_of(&sm, &ss);
+	meta_of(&dm, &ds);
+	if (verify_ent(v, "", "", &sm, &dm, cause) != 0 ||
+	    verify_dir(v, src, dst, "", NULL, cause) != 0)
+		return -1;
+	if (files != NULL)
+		*files = v->files;
+	if (bytes != NULL)
+		*bytes = v->bytes;
+	return 0;
+}
+
 int
 sync_verify(int src, int dst, int content, int check_owner, uint64_t *files,
     uint64_t *bytes, char **cause)
 {
 	struct verify v = { .content = content, .owner = check_owner };
-	struct ent se = { .name = "" }, de = { .name = "" };
 
-	if (fstat(src, &se.st) != 0 || fstat(dst, &de.st) != 0)
-		return fail(cause, "verify: cannot stat the mailbox roots: %s",
-		    strerror(errno));
-	if (verify_ent(&v, "", &se, &de, cause) != 0 ||
-	    verify_dir(&v, src, dst, "", cause) != 0)
-		return -1;
-	if (files != NULL)
-		*files = v.files;
-	if (bytes != NULL)
-		*bytes = v.bytes;
-	return 0;
+	return verify_tree(&v, src, dst, files, bytes, cause);
 }
 
 int
@@ -2046,68 +2082,67 @@ sync_verify_changed(struct sync *s, int check_owner, uint64_t *files,
     uint64_t *bytes, char **cause)
 {
 	struct verify v = { .owner = check_owner, .skip = s };
-	struct ent se = { .name = "" }, de = { .name = "" };
 
-	if (fstat(s->src, &se.st) != 0 || fstat(s->dst, &de.st) != 0)
-		return fail(cause, "verify: cannot stat the mailbox roots: %s",
-		    strerror(errno));
-	if (verify_ent(&v, "", &se, &de, cause) != 0 ||
-	    verify_dir(&v, s->src, s->dst, "", cause) != 0)
-		return -1;
-	if (files != NULL)
-		*files = v.files;
-	if (bytes != NULL)
-		*bytes = v.bytes;
-	return 0;
+	return verify_tree(&v, s->src, s->dst, files, bytes, cause);
 }
 
 int
 tree_measure(int dir, uint64_t *files, uint64_t *bytes, char **cause)
 {
-	struct list l;
-	size_t i;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
 	int fd, rc = 0;
 
-	if (list_dir(dir, &l, "", cause) != 0)
+	if ((d = dir_open(dir, "", cause)) == NULL)
 		return -1;
-	for (i = 0; i < l.n && rc == 0; i++) {
-		if (S_ISREG(l.e[i].st.st_mode)) {
+	while (rc == 0 && (de = dir_next(d)) != NULL) {
+		if (fstatat(dir, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+			if (errno != ENOENT)
+				rc = sys_fail(cause, "cannot stat", "",
+				    de->d_name);
+		} else if (S_ISREG(st.st_mode)) {
 			(*files)++;
-			*bytes += (uint64_t)l.e[i].st.st_size;
-		} else if (S_ISDIR(l.e[i].st.st_mode)) {
-			if ((fd = openat(dir, l.e[i].name, DIR_FLAGS)) < 0)
-				continue;
+			*bytes += (uint64_t)st.st_size;
+		} else if (S_ISDIR(st.st_mode) &&
+		    (fd = openat(dir, de->d_name, DIR_FLAGS)) >= 0) {
 			rc = tree_measure(fd, files, bytes, cause);
 			close(fd);
 		}
 	}
-	list_free(&l);
+	if (rc == 0 && errno != 0)
+		rc = sys_fail(cause, "cannot list", "", "");
+	closedir(d);
 	return rc;
 }
 
 int
 tree_fsync(int dir, char **cause)
 {
-	struct list l;
-	size_t i;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
 	int fd, rc = 0;
 
-	if (list_dir(dir, &l, "", cause) != 0)
+	if ((d = dir_open(dir, "", cause)) == NULL)
 		return -1;
-	for (i = 0; i < l.n && rc == 0; i++) {
-		if (S_ISLNK(l.e[i].st.st_mode))
+	while (rc == 0 && (de = dir_next(d)) != NULL) {
+		if (fstatat(dir, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    S_ISLNK(st.st_mode))
 			continue;
-		fd = openat(dir, l.e[i].name, (S_ISDIR(l.e[i].st.st_mode) ?
-		    DIR_FLAGS : O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+		fd = openat(dir, de->d_name, S_ISDIR(st.st_mode) ? DIR_FLAGS :
+		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			continue;
-		if (S_ISDIR(l.e[i].st.st_mode))
+		if (S_ISDIR(st.st_mode))
 			rc = tree_fsync(fd, cause);
 		else if (fsync(fd) != 0)
-			rc = sys_fail(cause, "cannot fsync", "", l.e[i].name);
+			rc = sys_fail(cause, "cannot fsync", "", de->d_name);
 		close(fd);
 	}
-	list_free(&l);
+	if (rc == 0 && errno != 0)
+		rc = sys_fail(cause, "cannot list", "", "");
+	closedir(d);
 	if (rc == 0 && fsync(dir) != 0)
 		rc = sys_fail(cause, "cannot fsync a directory", "", "");
 	return rc;

@@ -25,6 +25,12 @@
  * compared by lstat of both sides on every pass; so is everything in a
  * pass without skip.
  *
+ * Memory does not follow the mailbox's size: between passes, what the
+ * target of a cur/ or new/ holds is kept as 24 bytes a message; a pass
+ * reads cur/ and new/ as a stream and holds names only of what differs;
+ * other directories (small in a Maildir) are listed at 40 bytes an entry
+ * plus its name; verification and the tree_ helpers hold no listing.
+ *
  * An mtime is trusted only when a listing began at least the trust margin
  * (2 s) after this handle first saw that mtime, by its own monotonic
  * clock: by then the file system's clock has left the mtime's tick, so a

@@ -497,6 +497,51 @@ test_bulk_copy_workers(void **arg)
 	sync_free(s);
 }
 
+/*
+ * Directories larger than a batch of copies (and a non-Maildir one): the
+ * workers' queue is run as it fills, every file arrives once, the tree
+ * verifies, and tree_remove empties directories it removes entries from
+ * while reading them.
+ */
+static void
+test_large_dirs(void **arg)
+{
+	struct fx *fx = *arg;
+	struct sync_config cfg = { .workers = 3 };
+	struct sync_stats st;
+	struct sync *s;
+	char name[64], *cause = NULL;
+	uint64_t nf = 0, nb = 0;
+	int i, top;
+
+	mk_dir(fx->src, "big", 0700);
+	for (i = 0; i < 1100; i++) {
+		snprintf(name, sizeof name, "cur/%d.M%dP7.host:2,S", 5000 + i,
+		    i);
+		put(fx->src, name, 20 + (size_t)i % 50, 0600, (unsigned)i);
+		snprintf(name, sizeof name, "big/f%d", i);
+		if (i < 300)
+			put(fx->src, name, 10, 0600, (unsigned)i);
+	}
+	s = sync_new(fx->sfd, fx->dfd, &cfg);
+	st = pass(s, 0);
+	assert_int_equal(st.files_copied, NFILES + 1400);
+	assert_int_equal(st.files_seen, NFILES + 1400);
+	st = pass(s, 1);
+	assert_int_equal(sync_changes(&st), 0);
+	assert_int_equal(sync_verify_changed(s, 1, &nf, &nb, &cause), 0);
+	assert_int_equal(nf, NFILES + 1400);
+	sync_free(s);
+	verify_ok(fx, 1);
+	same_tree(fx->src, fx->dst, "");
+
+	top = open_dir(fx->dir);
+	assert_int_equal(tree_remove(top, "dst", &cause), 0);
+	assert_null(cause);
+	assert_false(exists(fx->dir, "dst"));
+	close(top);
+}
+
 /* A bulk pass into an empty target makes it equal, byte and time exact. */
 static void
 test_bulk_copy(void **arg)
@@ -1430,6 +1475,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bulk_copy_workers, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bulk_copy, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_large_dirs, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_no_change_and_skip,
 		    setup, teardown),
