@@ -21,8 +21,12 @@ fi
 # Every Dovecot a test started is stopped, whatever happens.
 STARTED="$TESTROOT/dovecots"
 : >"$STARTED"
+# So is every client a test left running when it failed.
+CLIENTS="$TESTROOT/clients"
+: >"$CLIENTS"
 trap 'while read -r c; do doveadm -c "$c" stop >/dev/null 2>&1; done \
-    <"$STARTED"; chmod -R u+rwx "$TESTROOT" 2>/dev/null; rm -rf "$TESTROOT"' \
+    <"$STARTED"; while read -r p; do kill "$p" 2>/dev/null; done \
+    <"$CLIENTS"; chmod -R u+rwx "$TESTROOT" 2>/dev/null; rm -rf "$TESTROOT"' \
     EXIT
 
 # Start Dovecot for the catalog $MAILSHIFT_DB with the example files (by
@@ -104,6 +108,7 @@ t_no_mail_lost_at_cutover() {
 	A=$!
 	$CLIENT lmtp-loop "$LMTP" "$U" "$STOP" "$D/lmtp.log" 2>"$D/lmtp.err" &
 	L=$!
+	echo "$A $L" | tr ' ' '\n' >>"$CLIENTS"
 	n=0
 	until [ "$(cat "$D/imap.log" 2>/dev/null | grep -c '^ack')" -ge 5 ] &&
 	    [ "$(cat "$D/lmtp.log" 2>/dev/null | grep -c '^ack')" -ge 5 ]; do
@@ -181,6 +186,7 @@ t_kick_hook() {
 	$CLIENT wait-kick "$IMAP" "$U" "$PASS" "$D/kick.log" \
 	    2>"$D/kick.err" &
 	K=$!
+	echo "$K" >>"$CLIENTS"
 	n=0
 	until grep -q connected "$D/kick.log" 2>/dev/null; do
 		n=$((n + 1))
@@ -210,6 +216,7 @@ t_presence_doveadm_who() {
 	$CLIENT wait-kick "$IMAP" "$U" "$PASS" "$D/session.log" \
 	    2>/dev/null &
 	K=$!
+	echo "$K" >>"$CLIENTS"
 	until grep -q connected "$D/session.log" 2>/dev/null; do sleep 0.1; done
 	ok move "$U" --to s2
 	"$MS" daemon >"$D/daemon.log" 2>&1 &
