@@ -57,6 +57,106 @@ names_sort(struct names *l)
 		qsort(l->v, l->n, sizeof *l->v, cmp_str);
 }
 
+/*
+ * Sets of names kept as 128-bit hashes (two FNV-1a 64 with different
+ * bases), 16 bytes a name whatever its length: a mailbox of 200,000
+ * messages costs 3 MB, and a chance collision (about 1 in 10^29 for such
+ * a mailbox) is not a concern.
+ */
+struct key {
+	uint64_t	a, b;
+};
+
+struct keys {
+	struct key	*v;
+	size_t		 n;
+	size_t		 cap;
+};
+
+static struct key
+key_of(const char *p1, const char *p2, size_t n2)
+{
+	struct key k = { 0xcbf29ce484222325ULL, 0x84222325cbf29ce4ULL };
+	const unsigned char *p;
+	size_t i;
+
+	for (p = (const unsigned char *)p1; *p != '\0'; p++) {
+		k.a = (k.a ^ *p) * 0x100000001b3ULL;
+		k.b = (k.b ^ *p) * 0x1000000001b3ULL;
+	}
+	k.a = (k.a ^ '\t') * 0x100000001b3ULL;
+	k.b = (k.b ^ '\t') * 0x1000000001b3ULL;
+	for (i = 0, p = (const unsigned char *)p2; i < n2; i++) {
+		k.a = (k.a ^ p[i]) * 0x100000001b3ULL;
+		k.b = (k.b ^ p[i]) * 0x1000000001b3ULL;
+	}
+	return k;
+}
+
+static int
+cmp_key(const void *x, const void *y)
+{
+	const struct key *a = x, *b = y;
+
+	if (a->a != b->a)
+		return a->a < b->a ? -1 : 1;
+	return a->b < b->b ? -1 : a->b > b->b;
+}
+
+static void
+keys_add(struct keys *s, struct key k)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 256;
+		s->v = xrealloc(s->v, s->cap * sizeof *s->v);
+	}
+	s->v[s->n++] = k;
+}
+
+static void
+keys_sort(struct keys *s)
+{
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof *s->v, cmp_key);
+}
+
+static int
+keys_has(const struct keys *s, struct key k)
+{
+	return s->n > 0 && bsearch(&k, s->v, s->n, sizeof *s->v, cmp_key) !=
+	    NULL;
+}
+
+static void
+keys_free(struct keys *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof *s);
+}
+
+/* Read directory fd entry by entry (not . and ..), without holding the
+ * listing: cb(name, arg) for each; cb returns 0 to go on. */
+static int
+each_entry(int fd, int (*cb)(const char *, void *), void *arg, char **cause)
+{
+	struct dirent *e;
+	DIR *d;
+	int dup_fd, rc = 0;
+
+	if ((dup_fd = dup(fd)) < 0 || (d = fdopendir(dup_fd)) == NULL) {
+		if (dup_fd >= 0)
+			close(dup_fd);
+		return fail(cause, "%s", strerror(errno));
+	}
+	rewinddir(d);
+	while (rc == 0 && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			rc = cb(e->d_name, arg);
+	}
+	closedir(d);
+	return rc;
+}
+
 /* Entry names of directory fd (without . and ..). */
 static int
 list_names(int fd, struct names *l, char **cause)
@@ -168,12 +268,28 @@ settle_changed(int tree, const char *marks)
 	return changed;
 }
 
+struct snap_out {
+	FILE		*out;
+	const char	*rel;
+};
+
+static int
+snap_line(const char *name, void *arg)
+{
+	struct snap_out *o = arg;
+
+	if (strchr(name, '\n') == NULL)
+		fprintf(o->out, "%s\t%s\n", o->rel, name);
+	return 0;
+}
+
 int
 settle_snapshot(int mailbox, int dir, const char *file, char **cause)
 {
-	struct names f = { 0 }, l = { 0 };
+	struct names f = { 0 };
+	struct snap_out o;
 	char rel[600], tmp[700];
-	size_t i, j, k;
+	size_t i, k;
 	FILE *out;
 	int d, fd, rc = -1;
 
@@ -186,23 +302,20 @@ settle_snapshot(int mailbox, int dir, const char *file, char **cause)
 		close(fd);
 		return fail(cause, "%s: %s", tmp, strerror(errno));
 	}
+	o.out = out;
+	o.rel = rel;
 	if (folders(mailbox, &f, cause) != 0)
 		goto out;
 	for (i = 0; i < f.n; i++) {
 		for (k = 0; k < 2; k++) {
 			if ((d = open_dir(mailbox, f.v[i], subdirs[k])) < 0)
 				continue;
-			rc = list_names(d, &l, cause);
+			rel_of(rel, sizeof rel, f.v[i], subdirs[k]);
+			rc = each_entry(d, snap_line, &o, cause);
 			close(d);
 			if (rc != 0)
 				goto out;
 			rc = -1;
-			rel_of(rel, sizeof rel, f.v[i], subdirs[k]);
-			for (j = 0; j < l.n; j++) {
-				if (strchr(l.v[j], '\n') == NULL)
-					fprintf(out, "%s\t%s\n", rel, l.v[j]);
-			}
-			names_free(&l);
 		}
 	}
 	if (fflush(out) != 0 || fsync(fileno(out)) != 0) {
@@ -216,19 +329,18 @@ settle_snapshot(int mailbox, int dir, const char *file, char **cause)
 	rc = 0;
 out:
 	names_free(&f);
-	names_free(&l);
 	fclose(out);
 	if (rc != 0)
 		unlinkat(dir, tmp, 0);
 	return rc;
 }
 
-/* Load a snapshot: its "rel\tname" lines, sorted. 0, 1 when there is
+/* Load a snapshot as a set of "rel\tname" keys. 0, 1 when there is
  * none, -1 on error. */
 static int
-snapshot_load(int dir, const char *file, struct names *snap, char **cause)
+snapshot_load(int dir, const char *file, struct keys *snap, char **cause)
 {
-	char *line = NULL;
+	char *line = NULL, *tab;
 	size_t cap = 0;
 	ssize_t n;
 	FILE *f;
@@ -245,12 +357,15 @@ snapshot_load(int dir, const char *file, struct names *snap, char **cause)
 	}
 	while ((n = getline(&line, &cap, f)) > 0) {
 		if (line[n - 1] == '\n')
-			line[n - 1] = '\0';
-		names_add(snap, xstrdup(line));
+			line[--n] = '\0';
+		if ((tab = strchr(line, '\t')) == NULL)
+			continue;
+		*tab = '\0';
+		keys_add(snap, key_of(line, tab + 1, strlen(tab + 1)));
 	}
 	free(line);
 	fclose(f);
-	names_sort(snap);
+	keys_sort(snap);
 	return 0;
 }
 
@@ -283,20 +398,28 @@ mark_of(const char *marks, const char *rel, struct timespec *ts)
 	return 0;
 }
 
-/* The unique part of a message file name (before ":2,flags"). */
-static char *
-unique_of(const char *name)
+
+/* The unique part of a message file name (before ":2,flags"): its
+ * length. */
+static size_t
+unique_len(const char *name)
 {
-	return xstrndup(name, strcspn(name, ":"));
+	return strcspn(name, ":");
+}
+
+static int
+add_unique(const char *name, void *arg)
+{
+	keys_add(arg, key_of("", name, unique_len(name)));
+	return 0;
 }
 
 /* Unique names of the messages in the target folder's cur/ and new/. */
 static int
-target_uniques(int dfolder, struct names *u, char **cause)
+target_uniques(int dfolder, struct keys *u, char **cause)
 {
-	struct names l = { 0 };
-	size_t i, k;
-	int fd;
+	size_t k;
+	int fd, rc;
 
 	for (k = 0; k < 2; k++) {
 		if ((fd = openat(dfolder, subdirs[k], DIR_FLAGS)) < 0) {
@@ -305,16 +428,12 @@ target_uniques(int dfolder, struct names *u, char **cause)
 			return fail(cause, "%s: %s", subdirs[k],
 			    strerror(errno));
 		}
-		if (list_names(fd, &l, cause) != 0) {
-			close(fd);
-			return -1;
-		}
+		rc = each_entry(fd, add_unique, u, cause);
 		close(fd);
-		for (i = 0; i < l.n; i++)
-			names_add(u, unique_of(l.v[i]));
-		names_free(&l);
+		if (rc != 0)
+			return -1;
 	}
-	names_sort(u);
+	keys_sort(u);
 	return 0;
 }
 
@@ -421,116 +540,118 @@ struct settle_ctx {
 	int		 preserve_owner;
 	enum late_rule	 rule;
 	const char	*marks;
-	struct names	 snap;
+	struct keys	 snap;
 	void		(*report)(void *, const char *, const char *);
 	void		*arg;
 	struct settle_result *res;
+	/* The directory being read. */
+	const char	*folder;
+	const char	*rel;
+	int		 sdir;
+	struct timespec	 mark;
+	int		 marked;
+	int		 dfolder;	/* the target folder, once needed */
+	struct keys	 uniques;	/* its messages */
+	char		**cause;
 };
 
-/* Is "rel\tname" in the snapshot? */
+/* One entry of the cur/ or new/ being read: late? then carry it. */
 static int
-in_snapshot(const struct settle_ctx *c, const char *rel, const char *name)
+settle_entry(const char *name, void *arg)
 {
-	char *key = xasprintf("%s\t%s", rel, name);
-	int found = c->snap.n > 0 && bsearch(&key, c->snap.v, c->snap.n,
-	    sizeof *c->snap.v, cmp_str) != NULL;
+	struct settle_ctx *c = arg;
+	char from[900], to[900], *unique;
+	struct stat fs;
+	struct key k;
+	int late;
 
-	free(key);
-	return found;
+	/* Dot files are not messages (.nfs leftovers of expunged mail still
+	 * open somewhere). */
+	if (name[0] == '.' || fstatat(c->sdir, name, &fs, AT_SYMLINK_NOFOLLOW)
+	    != 0 || !S_ISREG(fs.st_mode))
+		return 0;
+	switch (c->rule) {
+	case LATE_SNAPSHOT:
+		late = !keys_has(&c->snap, key_of(c->rel, name, strlen(name)));
+		break;
+	case LATE_MARKS:
+		late = !c->marked || !ts_before(&fs.st_ctim, &c->mark);
+		break;
+	default:
+		late = 1;
+	}
+	if (!late)
+		return 0;
+	if (c->dfolder < 0) {
+		/* The same folder on the target; the INBOX when the folder
+		 * is not there. */
+		c->dfolder = *c->folder ? openat(c->dst, c->folder,
+		    DIR_FLAGS) : -1;
+		if (c->dfolder < 0 && (c->dfolder = dup(c->dst)) < 0)
+			return fail(c->cause, "%s", strerror(errno));
+		if (target_uniques(c->dfolder, &c->uniques, c->cause) != 0)
+			return -1;
+	}
+	k = key_of("", name, unique_len(name));
+	if (keys_has(&c->uniques, k)) {
+		c->res->on_target++;
+		return 0;
+	}
+	unique = xstrndup(name, unique_len(name));
+	if (carry(c->sdir, name, c->dfolder, unique, c->preserve_owner,
+	    c->cause) != 0) {
+		free(unique);
+		return -1;
+	}
+	c->res->carried++;
+	keys_add(&c->uniques, k);
+	keys_sort(&c->uniques);
+	snprintf(from, sizeof from, "%s/%s", c->rel, name);
+	if (*c->folder && faccessat(c->dst, c->folder, F_OK,
+	    AT_SYMLINK_NOFOLLOW) == 0)
+		snprintf(to, sizeof to, "%s/new/%s", c->folder, unique);
+	else
+		snprintf(to, sizeof to, "new/%s", unique);
+	free(unique);
+	if (c->report != NULL)
+		c->report(c->arg, from, to);
+	return 0;
 }
 
-/* One cur/ or new/ directory of the tree. */
+/* One cur/ or new/ directory of the tree, read as a stream. */
 static int
 settle_dir(struct settle_ctx *c, const char *folder, const char *sub,
     char **cause)
 {
-	struct names l = { 0 }, u = { 0 };
-	struct timespec mark = { 0, 0 };
-	struct stat sb, fs;
-	char rel[600], from[900], to[900], *unique = NULL;
-	int sdir, dfolder = -1, have_u = 0, rc = 0, late, marked = 0;
-	size_t i;
+	struct stat sb;
+	char rel[600];
+	int rc;
 
 	rel_of(rel, sizeof rel, folder, sub);
-	if ((sdir = open_dir(c->tree, folder, sub)) < 0)
+	if ((c->sdir = open_dir(c->tree, folder, sub)) < 0)
 		return errno == ENOENT ? 0 : fail(cause, "%s: %s", rel,
 		    strerror(errno));
-	if (fstat(sdir, &sb) != 0) {
-		close(sdir);
-		return fail(cause, "%s: %s", rel, strerror(errno));
+	if (fstat(c->sdir, &sb) != 0) {
+		rc = fail(cause, "%s: %s", rel, strerror(errno));
+		goto out;
 	}
+	c->marked = 0;
 	if (c->rule == LATE_MARKS) {
-		marked = mark_of(c->marks, rel, &mark);
+		c->marked = mark_of(c->marks, rel, &c->mark);
 		/* Untouched since the mark (an equal time is looked at: a
 		 * coarse clock can give a later change the same one). */
-		if (marked && ts_before(&sb.st_mtim, &mark)) {
-			close(sdir);
-			return 0;
+		if (c->marked && ts_before(&sb.st_mtim, &c->mark)) {
+			rc = 0;
+			goto out;
 		}
 	}
-	if (list_names(sdir, &l, cause) != 0) {
-		close(sdir);
-		return -1;
-	}
-	for (i = 0; i < l.n && rc == 0; i++) {
-		/* Dot files are not messages (.nfs leftovers of expunged
-		 * mail still open somewhere). */
-		if (l.v[i][0] == '.' || fstatat(sdir, l.v[i], &fs,
-		    AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(fs.st_mode))
-			continue;
-		switch (c->rule) {
-		case LATE_SNAPSHOT:
-			late = !in_snapshot(c, rel, l.v[i]);
-			break;
-		case LATE_MARKS:
-			late = !marked || !ts_before(&fs.st_ctim, &mark);
-			break;
-		default:
-			late = 1;
-		}
-		if (!late)
-			continue;
-		if (!have_u) {
-			/* The same folder on the target; the INBOX when
-			 * the folder is not there. */
-			dfolder = *folder ? openat(c->dst, folder, DIR_FLAGS) :
-			    -1;
-			if (dfolder < 0 && (dfolder = dup(c->dst)) < 0) {
-				rc = fail(cause, "%s", strerror(errno));
-				break;
-			}
-			if ((rc = target_uniques(dfolder, &u, cause)) != 0)
-				break;
-			have_u = 1;
-		}
-		free(unique);
-		unique = unique_of(l.v[i]);
-		if (u.n > 0 && bsearch(&unique, u.v, u.n, sizeof *u.v,
-		    cmp_str) != NULL) {
-			c->res->on_target++;
-			continue;
-		}
-		if ((rc = carry(sdir, l.v[i], dfolder, unique,
-		    c->preserve_owner, cause)) != 0)
-			break;
-		c->res->carried++;
-		names_add(&u, xstrdup(unique));
-		names_sort(&u);
-		snprintf(from, sizeof from, "%s/%s", rel, l.v[i]);
-		if (*folder && faccessat(c->dst, folder, F_OK,
-		    AT_SYMLINK_NOFOLLOW) == 0)
-			snprintf(to, sizeof to, "%s/new/%s", folder, unique);
-		else
-			snprintf(to, sizeof to, "new/%s", unique);
-		if (c->report != NULL)
-			c->report(c->arg, from, to);
-	}
-	free(unique);
-	names_free(&l);
-	names_free(&u);
-	if (dfolder >= 0)
-		close(dfolder);
-	close(sdir);
+	c->folder = folder;
+	c->rel = rel;
+	c->cause = cause;
+	rc = each_entry(c->sdir, settle_entry, c, cause);
+out:
+	close(c->sdir);
+	c->sdir = -1;
 	return rc;
 }
 
@@ -541,7 +662,7 @@ settle_tree(int tree, const char *marks, int snapdir, const char *snapfile,
 {
 	struct settle_ctx c = { .tree = tree, .dst = dst, .preserve_owner =
 	    preserve_owner, .marks = marks, .report = report, .arg = arg,
-	    .res = res };
+	    .res = res, .sdir = -1, .dfolder = -1 };
 	struct names f = { 0 };
 	size_t i, k;
 	int rc;
@@ -555,14 +676,19 @@ settle_tree(int tree, const char *marks, int snapdir, const char *snapfile,
 	    LATE_MARKS ? "marks" : "all";
 	rc = 0;
 	if (folders(tree, &f, cause) != 0) {
-		names_free(&c.snap);
+		keys_free(&c.snap);
 		return -1;
 	}
 	for (i = 0; i < f.n && rc == 0; i++) {
 		for (k = 0; k < 2 && rc == 0; k++)
 			rc = settle_dir(&c, f.v[i], subdirs[k], cause);
+		/* The target folder's messages, per folder. */
+		if (c.dfolder >= 0)
+			close(c.dfolder);
+		c.dfolder = -1;
+		keys_free(&c.uniques);
 	}
 	names_free(&f);
-	names_free(&c.snap);
+	keys_free(&c.snap);
 	return rc;
 }
