@@ -12,7 +12,7 @@ rm -rf "$sl"
 mkdir -p "$sl/s1" "$sl/s2" "$sl/s3" "$sl/s4"
 export MAILSHIFT_DB="$dir/catalog.db"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-printf '[move]\nlock_grace = 0s\n[presence]\nidle = 0s\n[daemon]\nlisten = 127.0.0.1:%s\nper_source = 4\nper_target = 4\n' "$port" >"$dir/conf"
+printf '[move]\nlock_grace = 0s\nsettle = 0s\n[presence]\nidle = 0s\n[daemon]\nlisten = 127.0.0.1:%s\nper_source = 4\nper_target = 4\n' "$port" >"$dir/conf"
 export MAILSHIFT_CONFIG="$dir/conf"
 "$MS" init >/dev/null
 for s in a b c d; do "$MS" server add "$s" --address "$s" >/dev/null; done
@@ -67,11 +67,11 @@ wait $pid 2>/dev/null
 
 # The same three 20,000-message moves, one at a time, then four at once.
 for u in mid0001@example.net mid0002@example.org mid0003@example.com; do
-	"$MS" move "$u" --to s2 --wait >/dev/null
+	"$MS" move "$u" --to s2 --wait >/dev/null || exit 1
 done
 t_one() {
 	for u in mid0001@example.net mid0002@example.org mid0003@example.com; do
-		"$MS" move "$u" --to s3 --wait >/dev/null
+		"$MS" move "$u" --to s3 --wait >/dev/null || exit 1
 	done
 }
 s=$(now); t_one; t1=$(echo "$(now) $s" | awk '{ printf "%.2f", $1 - $2 }')

@@ -93,7 +93,8 @@ real_cutover() {
 	mkdir -p "$dir/fleet/s1" "$dir/fleet/s2"
 	cp -a "$dir/src/." "$dir/fleet/s1/"
 	export MAILSHIFT_DB="$dir/fleet/catalog.db"
-	printf '[move]\nlock_grace = %ss\n' "$grace" >"$dir/fleet/conf"
+	printf '[move]\nlock_grace = %ss\nsettle = 0s\n' "$grace" \
+	    >"$dir/fleet/conf"
 	export MAILSHIFT_CONFIG="$dir/fleet/conf"
 	"$MS" init >/dev/null
 	"$MS" server add a --address a >/dev/null
