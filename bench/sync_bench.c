@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +59,7 @@ main(int argc, char **argv)
 {
 	struct sync_stats st;
 	struct sync *s;
-	char *cause = NULL;
+	char *cause = NULL, *up;
 	double t;
 	int src, dst, enospc, n;
 	uint64_t files, bytes;
@@ -72,9 +73,13 @@ main(int argc, char **argv)
 	if ((src = open(argv[1], O_RDONLY | O_DIRECTORY)) < 0 ||
 	    (dst = open(argv[2], O_RDONLY | O_DIRECTORY)) < 0)
 		die("open", NULL);
+	/* The source's parent stands for its slice root, where a move
+	 * reads the slice's clock. */
+	up = dirname(xstrdup(argv[1]));
 	s = sync_new(src, dst, &(struct sync_config){ .preserve_owner =
 	    geteuid() == 0, .workers = getenv("WORKERS") ? atoi(getenv(
-	    "WORKERS")) : (int)sysconf(_SC_NPROCESSORS_ONLN) });
+	    "WORKERS")) : (int)sysconf(_SC_NPROCESSORS_ONLN),
+	    .clock_dir = up });
 
 	t = monotonic_now();
 	if (sync_pass(s, 0, &st, &enospc, &cause) != 0)
@@ -128,5 +133,6 @@ main(int argc, char **argv)
 		die("verify", cause);
 	printf("verify_content %.4f\n", monotonic_now() - t);
 	sync_free(s);
+	free(up);
 	return 0;
 }

@@ -1019,6 +1019,8 @@ run_steps(struct run *r, char **cause)
 	}
 	sc.throttle = &r->thr;
 	sc.preserve_owner = geteuid() == 0;
+	/* Where passes read the source slice's clock (see sync.h). */
+	sc.clock_dir = r->m.source_root;
 	/* Copying is system time: one worker per processor, up to four. */
 	sc.workers = r->o->workers > 0 ? r->o->workers :
 	    (int)sysconf(_SC_NPROCESSORS_ONLN);

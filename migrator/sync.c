@@ -51,11 +51,14 @@ struct known {
 };
 
 /*
- * What the passes know of a cur/ or new/ directory. The source's mtime is
- * trusted once a listing began TRUST_MARGIN after that mtime was first
- * seen: by then the file system's clock has left the mtime's tick, so any
- * later change moves the mtime. Only the migrator's own monotonic clock is
- * read, never compared with the slice's (an NFS server's clock may be off).
+ * What the passes know of a cur/ or new/ directory. A listing of the
+ * source can be trusted (no entry can arrive later without moving the
+ * mtime) once the file system's clock has left the mtime's tick: when
+ * the listing began TRUST_MARGIN after this handle first saw that mtime,
+ * by its own monotonic clock, or when the file system's own clock, read
+ * at the start of the pass (see slice_clock), was TRUST_MARGIN past the
+ * mtime. The migrator's wall clock is never compared with a slice's: an
+ * NFS server's clock may be off.
  */
 struct dcache {
 	char		*path;
@@ -142,6 +145,9 @@ struct sync {
 	uint64_t		 midfile_total;	/* files begun, for the hook */
 	double			 last_progress;
 	double			 margin;	/* TRUST_MARGIN, or cfg.trust */
+	char			*clock_dir;	/* a copy of cfg.clock_dir */
+	struct timespec		 slice_now;	/* the source's clock ... */
+	int			 has_now;	/* ... if it could be read */
 	int			 stopped;	/* cfg.stop was seen */
 	int			 unthrottled;	/* cutover: no throttle */
 	double			 slow_checked;	/* test hook, see sync.h */
@@ -161,6 +167,8 @@ sync_new(int src, int dst, const struct sync_config *cfg)
 	if (cfg != NULL)
 		s->cfg = *cfg;
 	s->margin = s->cfg.trust > 0 ? s->cfg.trust : TRUST_MARGIN;
+	if (s->cfg.clock_dir != NULL)
+		s->clock_dir = xstrdup(s->cfg.clock_dir);
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->tmu, NULL);
 	return s;
@@ -184,6 +192,7 @@ sync_free(struct sync *s)
 	}
 	pthread_mutex_destroy(&s->mu);
 	pthread_mutex_destroy(&s->tmu);
+	free(s->clock_dir);
 	free(s);
 }
 
@@ -1259,7 +1268,10 @@ mdir_open(struct sync *s, struct mdir *m, int sfolder, int dfolder,
 	}
 	m->listed = 1;
 	s->stats->dirs_scanned++;
-	m->trust = now - c->since >= s->margin;
+	m->trust = now - c->since >= s->margin || (s->has_now &&
+	    (double)(s->slice_now.tv_sec - m->sst.st_mtim.tv_sec) +
+	    (double)(s->slice_now.tv_nsec - m->sst.st_mtim.tv_nsec) / 1e9 >=
+	    s->margin);
 	if (s->skip && c->complete) {
 		/* Taken over: the cache is rebuilt when the pass is through,
 		 * and stays empty if it fails before. */
@@ -1747,6 +1759,32 @@ out:
 	return rc;
 }
 
+/*
+ * Read the clock of the source's file system: the mtime of a directory
+ * made (and removed at once) in cfg.clock_dir. Returns 0 when there is no
+ * clock_dir or it cannot be written (a read-only slice).
+ */
+static int
+slice_clock(struct sync *s, struct timespec *now)
+{
+	static unsigned long counter;
+	char path[MS_PATH_MAX];
+	struct stat st;
+	int ok;
+
+	if (s->clock_dir == NULL || (size_t)snprintf(path, sizeof path,
+	    "%s/.mailshift-clock.%ld.%lu", s->clock_dir, (long)getpid(),
+	    __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED)) >= sizeof path)
+		return 0;
+	if (mkdir(path, 0700) != 0)
+		return 0;
+	ok = stat(path, &st) == 0;
+	rmdir(path);
+	if (ok)
+		*now = st.st_mtim;
+	return ok;
+}
+
 int
 sync_pass(struct sync *s, int skip, struct sync_stats *st, int *enospc,
     char **cause)
@@ -1754,6 +1792,7 @@ sync_pass(struct sync *s, int skip, struct sync_stats *st, int *enospc,
 	int rc;
 
 	memset(st, 0, sizeof *st);
+	s->has_now = slice_clock(s, &s->slice_now);
 	s->stats = st;
 	s->skip = skip;
 	s->enospc = 0;

@@ -31,11 +31,13 @@
  * other directories (small in a Maildir) are listed at 40 bytes an entry
  * plus its name; verification and the tree_ helpers hold no listing.
  *
- * An mtime is trusted only when a listing began at least the trust margin
- * (2 s) after this handle first saw that mtime, by its own monotonic
- * clock: by then the file system's clock has left the mtime's tick, so a
- * later change moves the mtime whatever the slice's clock says (an NFS
- * server's clock may be off from the migrator's).
+ * An mtime is trusted only when a listing began once the file system's
+ * clock had left the mtime's tick, so that a later change moves the
+ * mtime: at least the trust margin (2 s) after this handle first saw that
+ * mtime, by its own monotonic clock, or when the source file system's own
+ * clock (see clock_dir) was that far past the mtime at the start of the
+ * pass. The migrator's wall clock is never compared with a slice's (an
+ * NFS server's clock may be off from the migrator's).
  */
 #ifndef MAILSHIFT_SYNC_H
 #define MAILSHIFT_SYNC_H
@@ -76,6 +78,12 @@ struct sync_config {
 	void		(*progress)(void *, const struct sync_stats *);
 	/* The trust margin in seconds (0: 2 s). Tests shorten it. */
 	double		 trust;
+	/* A directory on the source's file system (its slice root) where
+	 * each pass makes and removes an empty directory, named
+	 * .mailshift-clock.*, to read that file system's clock (copied by
+	 * sync_new). NULL, or not writable: mtimes are trusted by
+	 * observation alone. */
+	const char	*clock_dir;
 	/* Test hook at named points ("file", "mid-file") with a count. */
 	void		(*hook)(void *, const char *point, uint64_t n);
 	void		*arg;

@@ -700,6 +700,45 @@ test_fresh_dir_not_trusted(void **arg)
 }
 
 /*
+ * With a directory on the source's file system to read its clock in, an
+ * mtime well behind that clock is trusted at the first listing; one that
+ * is not (here: ahead of it) is listed again. Without a writable one,
+ * only observation counts.
+ */
+static void
+test_slice_clock(void **arg)
+{
+	struct fx *fx = *arg;
+	struct sync_config cfg = { .clock_dir = fx->dir };
+	struct sync *s = sync_new(fx->sfd, fx->dfd, &cfg);
+	struct sync_stats st;
+	struct stat sent;
+	char p[PATH_MAX];
+
+	set_time(fx->src, ".Sent/new", time(NULL) + 600, 0);
+	sent = lst(fx->src, ".Sent/new");
+	st = pass(s, 1);
+	assert_int_equal(st.files_copied, NFILES);
+	put(fx->src, ".Sent/new/510.M8P1.host", 11, 0600, 1);
+	set_time(fx->src, ".Sent/new", sent.st_mtim.tv_sec,
+	    sent.st_mtim.tv_nsec);
+	st = pass(s, 1);
+	assert_int_equal(st.dirs_skipped, NMAILDIRS - 1);
+	assert_int_equal(st.files_copied, 1);
+	sync_free(s);
+	/* The clock's directory is gone again. */
+	assert_int_equal(entries_in(fx->dir), 2);
+
+	cfg.clock_dir = join(p, fx->dir, "missing");
+	s = sync_new(fx->sfd, fx->dfd, &cfg);
+	pass(s, 1);
+	st = pass(s, 1);
+	assert_int_equal(st.dirs_skipped, 0);
+	sync_free(s);
+	verify_ok(fx, 1);
+}
+
+/*
  * In a cur/ or new/ listed again, a name on the inode that the last pass
  * left in sync is not compared again: messages do not change in place.
  * A flag change there is a rename on the target, from what the last pass
@@ -1482,6 +1521,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fresh_dir_not_trusted,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slice_clock, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_known_names, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_changed_in_place_known,
