@@ -92,7 +92,7 @@ cmd_dovecot_check(struct cli *c, const struct cmd_entry *e, int argc,
 		else
 			printf("%-8s kick hook: [hooks] after_lock is not set: "
 			    "open sessions keep writing to the old mailbox "
-			    "during a cutover; set after_lock = doveadm kick %%u "
+			    "during a cutover; set after_lock = doveadm kick -- %%u "
 			    "|| [ $? -eq 68 ]\n", "PROBLEM");
 		printf("%d problem%s\n", r.problems, r.problems == 1 ? "" :
 		    "s");

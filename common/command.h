@@ -1,6 +1,6 @@
 /*
  * Run an operator's shell command with a deadline: presence commands
- * ("doveadm who -1") and cutover hooks ("doveadm kick %u").
+ * ("doveadm who -1") and cutover hooks ("doveadm kick -- %u").
  *
  * The command runs as /bin/sh -c in a process group of its own, so that a
  * timeout kills everything it started, not only the shell. In the command

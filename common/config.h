@@ -23,7 +23,7 @@
  *                                ; carry late deliveries to the target
  *
  *   [hooks]                      ; shell commands; %u is the user
- *   after_lock = doveadm kick %u || [ $? -eq 68 ]
+ *   after_lock = doveadm kick -- %u || [ $? -eq 68 ]
  *                                ; locked, after the grace, before the
  *                                ; final pass; fails: unlock, retry later
  *   after_switch =               ; fails: logged (the switch is done)

@@ -61,7 +61,7 @@ mail_fleet() {
 	chmod 755 "$D/s1/example.net"
 	ok discover
 	dovecot_start
-	move_conf "hooks.after_lock=doveadm -c $CONF kick %u || [ \$? -eq 68 ]" "$@"
+	move_conf "hooks.after_lock=doveadm -c $CONF kick -- %u || [ \$? -eq 68 ]" "$@"
 }
 
 imap_list() {
@@ -209,7 +209,7 @@ t_kick_hook() {
 t_presence_doveadm_who() {
 	mail_fleet 20 daemon.listen=off presence.sources=command \
 	    presence.idle=0s presence.command_interval=1s
-	move_conf "hooks.after_lock=doveadm -c $CONF kick %u || [ \$? -eq 68 ]" \
+	move_conf "hooks.after_lock=doveadm -c $CONF kick -- %u || [ \$? -eq 68 ]" \
 	    daemon.listen=off presence.sources=command presence.idle=0s \
 	    presence.command_interval=1s \
 	    "presence.command=doveadm -c $CONF who -1"
