@@ -677,7 +677,13 @@ retire(struct run *r, char **cause)
 		close(parent);
 		goto out;
 	}
-	if (renameat(parent, base, rd, name) != 0 && errno != ENOENT) {
+	/* ENOENT: the source is gone (nothing to retire). ENOTEMPTY or
+	 * EEXIST with the retired tree there: a run renamed it and died
+	 * before recording it, and a late delivery recreated the old path,
+	 * which the settle check carries and retires. */
+	if (renameat(parent, base, rd, name) != 0 && errno != ENOENT &&
+	    !((errno == ENOTEMPTY || errno == EEXIST) && faccessat(rd, name,
+	    F_OK, AT_SYMLINK_NOFOLLOW) == 0)) {
 		fail(cause, "cannot retire %s/%s: %s", r->m.source_root,
 		    r->m.source_path, strerror(errno));
 		close(rd);
@@ -686,6 +692,7 @@ retire(struct run *r, char **cause)
 	}
 	close(rd);
 	close(parent);
+	crash_point("retire-renamed", 0);
 	path = xasprintf("%s/%s/%s", r->m.source_root, RETIRED_DIR, name);
 	rc = state_move_retired(r->st, r->m.id, path, now_unix(), cause);
 	snprintf(r->res->retired, sizeof r->res->retired, "%s", path);

@@ -236,6 +236,22 @@ t_archive_after_settle_crash() {
 	[ ! -e "$D/s1/.mailshift-retired/1-$U" ] || fail "tree left"
 }
 
+# A run that died between renaming the source aside and recording it,
+# then a late delivery that recreated the old path: the rerun records the
+# retirement, and the settle check carries the late mail.
+t_retire_crash_then_recreated() {
+	one_account
+	MAILSHIFT_CRASH_AT=retire-renamed "$MS" move "$U" --to s2 --wait \
+	    >/dev/null 2>&1
+	[ -d "$D/s1/.mailshift-retired/1-$U" ] || fail "not renamed"
+	mkdir -p "$SRC/new" "$SRC/cur" "$SRC/tmp"
+	echo late >"$SRC/new/1700000004.late.host"
+	ok move "$U" --to s2 --wait
+	expect_out "settle check: 1 late message carried"
+	[ -f "$DST/new/1700000004.late.host" ] || fail "not carried"
+	[ ! -e "$SRC" ] || fail "recreated path left"
+}
+
 # Bad hook templates are refused with file:line.
 t_bad_hook_config() {
 	fleet
@@ -261,5 +277,7 @@ t "late mail after the settle check is never purged unseen" \
     t_purge_keeps_late_mail
 t "archive = zstd: the daemon archives after a crash past the settle" \
     t_archive_after_settle_crash
+t "a crash mid-retirement, then a recreated old path: all carried" \
+    t_retire_crash_then_recreated
 t "bad hook templates are refused with file:line" t_bad_hook_config
 done_testing

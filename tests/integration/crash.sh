@@ -4,12 +4,15 @@
 . "$(dirname "$0")/lib.sh"
 
 STEPS="file:1 file:150 mid-file:200 after-pass:1 after-pass:2 after-lock \
-after-final-pass after-sync after-verify after-commit after-retire"
+after-final-pass after-sync after-verify after-commit retire-renamed \
+after-retire after-settle"
 
 # Before the commit the account must be on s1 (unlocked once resumed);
 # from the commit on, on s2.
 committed() {
-	case "$1" in after-commit|after-retire) return 0 ;; esac
+	case "$1" in after-commit|retire-renamed|after-retire|after-settle)
+		return 0 ;;
+	esac
 	return 1
 }
 
