@@ -642,6 +642,38 @@ retire_archive(struct run *r, int rd, const char *name, char **cause)
 }
 
 /*
+ * Open the directory holding the source mailbox; *base is its last
+ * component, in *dir (free it).
+ */
+static int
+open_source_parent(struct run *r, char **dir, char **base, char **cause)
+{
+	*dir = xstrdup(r->m.source_path);
+	if ((*base = strrchr(*dir, '/')) == NULL) {
+		*base = *dir;
+		return dup(r->sroot);
+	}
+	*(*base)++ = '\0';
+	return open_below(r->sroot, *dir, cause);
+}
+
+/* Open (creating it) the source slice's retired directory, never
+ * following it as a path. */
+static int
+open_retired(struct run *r, char **cause)
+{
+	int rd;
+
+	if (mkdirat(r->sroot, RETIRED_DIR, 0700) != 0 && errno != EEXIST)
+		return fail(cause, "cannot create %s/%s: %s", r->m.source_root,
+		    RETIRED_DIR, strerror(errno));
+	if ((rd = openat(r->sroot, RETIRED_DIR, DIR_FLAGS)) < 0)
+		return fail(cause, "cannot open %s/%s: %s", r->m.source_root,
+		    RETIRED_DIR, strerror(errno));
+	return rd;
+}
+
+/*
  * After the switch: rename the source aside in its own slice. Recorded,
  * so a rerun after a crash knows it happened.
  */
@@ -657,23 +689,9 @@ retire(struct run *r, char **cause)
 		return 0;
 	}
 	retired_name(&r->m, name, sizeof name);
-	if (mkdirat(r->sroot, RETIRED_DIR, 0700) != 0 && errno != EEXIST)
-		return fail(cause, "cannot create %s/%s: %s", r->m.source_root,
-		    RETIRED_DIR, strerror(errno));
-	dir = xstrdup(r->m.source_path);
-	if ((base = strrchr(dir, '/')) != NULL) {
-		*base++ = '\0';
-		parent = open_below(r->sroot, dir, cause);
-	} else {
-		base = dir;
-		parent = dup(r->sroot);
-	}
-	if (parent < 0)
+	if ((parent = open_source_parent(r, &dir, &base, cause)) < 0)
 		goto out;
-	/* The retired directory is opened, never followed as a path. */
-	if ((rd = openat(r->sroot, RETIRED_DIR, DIR_FLAGS)) < 0) {
-		fail(cause, "cannot open %s/%s: %s", r->m.source_root,
-		    RETIRED_DIR, strerror(errno));
+	if ((rd = open_retired(r, cause)) < 0) {
 		close(parent);
 		goto out;
 	}
@@ -760,19 +778,14 @@ snapshot(struct run *r)
 
 	retired_name(&r->m, name, sizeof name);
 	snprintf(file, sizeof file, "%s.names", name);
-	if ((mkdirat(r->sroot, RETIRED_DIR, 0700) != 0 && errno != EEXIST) ||
-	    (rd = openat(r->sroot, RETIRED_DIR, DIR_FLAGS)) < 0) {
-		state_move_event(r->st, &r->m, "move.snapshot", "cannot open "
-		    "%s/%s: %s; the settle check will go by directory times",
-		    r->m.source_root, RETIRED_DIR, strerror(errno));
-		return;
-	}
-	if (settle_snapshot(r->dst, rd, file, &why) != 0) {
+	if ((rd = open_retired(r, &why)) < 0 ||
+	    settle_snapshot(r->dst, rd, file, &why) != 0) {
 		state_move_event(r->st, &r->m, "move.snapshot", "%s; the "
 		    "settle check will go by directory times", why);
 		free(why);
 	}
-	close(rd);
+	if (rd >= 0)
+		close(rd);
 }
 
 /*
@@ -825,22 +838,9 @@ settle(struct run *r, char **cause)
 		again = -1;
 		snprintf(late, sizeof late, "%s.late-%lld", name,
 		    (long long)now_unix());
-		dir = xstrdup(r->m.source_path);
-		if ((base = strrchr(dir, '/')) != NULL) {
-			*base++ = '\0';
-			parent = open_below(r->sroot, dir, cause);
-		} else {
-			base = dir;
-			parent = dup(r->sroot);
-		}
-		if (parent < 0)
+		if ((parent = open_source_parent(r, &dir, &base, cause)) < 0 ||
+		    (rd < 0 && (rd = open_retired(r, cause)) < 0))
 			goto out;
-		if (rd < 0 && (mkdirat(r->sroot, RETIRED_DIR, 0700) != 0 ||
-		    (rd = openat(r->sroot, RETIRED_DIR, DIR_FLAGS)) < 0)) {
-			fail(cause, "cannot open %s/%s: %s", r->m.source_root,
-			    RETIRED_DIR, strerror(errno));
-			goto out;
-		}
 		if (renameat(parent, base, rd, late) != 0) {
 			fail(cause, "cannot retire the recreated %s/%s: %s",
 			    r->m.source_root, r->m.source_path,
@@ -988,13 +988,7 @@ run_steps(struct run *r, char **cause)
 		free(why);
 		return rc;
 	}
-	dir = xstrdup(r->m.source_path);
-	base = strrchr(dir, '/');
-	if (base != NULL) {
-		*base = '\0';
-		fd = open_below(r->sroot, dir, NULL);
-	} else
-		fd = dup(r->sroot);
+	fd = open_source_parent(r, &dir, &base, NULL);
 	free(dir);
 	if (fd < 0 || fstat(fd, &like) != 0) {
 		if (fd >= 0)
