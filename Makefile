@@ -27,7 +27,7 @@ TEST_CFLAGS = $(shell pkg-config --cflags $(TEST_PKGS))
 TEST_LIBS = $(shell pkg-config --libs $(TEST_PKGS))
 
 CFLAGS_ALL = -std=c11 -Wall -Wextra -Werror -MMD -MP \
-	$(OPT) $(SANITIZE) -Icommon -Istate -Imigrator -Iplanner -Icli \
+	$(OPT) $(SANITIZE) -I. \
 	$(PKG_CFLAGS) \
 	$(CFLAGS)
 LDFLAGS_ALL = $(SANITIZE) $(LDFLAGS)

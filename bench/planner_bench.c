@@ -16,8 +16,8 @@
  * whether every slice is in the band.
  */
 #define _GNU_SOURCE
-#include "planner.h"
-#include "util.h"
+#include "planner/planner.h"
+#include "common/util.h"
 
 #include <math.h>
 #include <stdio.h>

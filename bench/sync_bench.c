@@ -18,9 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sync.h"
-#include "throttle.h"
-#include "util.h"
+#include "migrator/sync.h"
+#include "migrator/throttle.h"
+#include "common/util.h"
 
 static void
 die(const char *what, char *cause)

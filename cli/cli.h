@@ -8,7 +8,7 @@
 
 #include <stdio.h>
 
-#include "config.h"
+#include "common/config.h"
 
 struct state;
 struct layout;

@@ -1,12 +1,12 @@
 /* mailshift account list|show|import: the accounts and where they live. */
 #define _GNU_SOURCE
-#include "cli.h"
-#include "csv.h"
-#include "json.h"
-#include "output.h"
-#include "state.h"
-#include "util.h"
-#include "zarchive.h"
+#include "cli/cli.h"
+#include "common/csv.h"
+#include "common/json.h"
+#include "cli/output.h"
+#include "state/state.h"
+#include "common/util.h"
+#include "migrator/zarchive.h"
 
 #include <ctype.h>
 #include <errno.h>

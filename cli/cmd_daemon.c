@@ -1,11 +1,11 @@
 /* mailshift daemon and status: the 24/7 copier and what it is doing. */
 #define _GNU_SOURCE
-#include "cli.h"
-#include "daemon.h"
-#include "json.h"
-#include "output.h"
-#include "state.h"
-#include "util.h"
+#include "cli/cli.h"
+#include "migrator/daemon.h"
+#include "common/json.h"
+#include "cli/output.h"
+#include "state/state.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <signal.h>

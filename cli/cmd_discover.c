@@ -1,11 +1,11 @@
 /* mailshift discover: find accounts on slices and record their sizes. */
 #define _GNU_SOURCE
-#include "cli.h"
-#include "discover.h"
-#include "json.h"
-#include "output.h"
-#include "state.h"
-#include "util.h"
+#include "cli/cli.h"
+#include "migrator/discover.h"
+#include "common/json.h"
+#include "cli/output.h"
+#include "state/state.h"
+#include "common/util.h"
 
 #include <getopt.h>
 #include <string.h>

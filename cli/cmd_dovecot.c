@@ -1,10 +1,10 @@
 /* mailshift dovecot check: is this Dovecot set up to follow the catalog? */
 #define _GNU_SOURCE
-#include "cli.h"
-#include "command.h"
-#include "doveconf.h"
-#include "json.h"
-#include "util.h"
+#include "cli/cli.h"
+#include "common/command.h"
+#include "common/doveconf.h"
+#include "common/json.h"
+#include "common/util.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -1,9 +1,9 @@
 /* mailshift init: create the catalog (or upgrade an older one). */
 #define _GNU_SOURCE
-#include "cli.h"
-#include "json.h"
-#include "state.h"
-#include "util.h"
+#include "cli/cli.h"
+#include "common/json.h"
+#include "state/state.h"
+#include "common/util.h"
 
 static int
 cmd_init(struct cli *c, const struct cmd_entry *e, int argc, char **argv)

@@ -1,12 +1,12 @@
 /* mailshift move and moves list|show|cancel|purge: accounts changing slice. */
 #define _GNU_SOURCE
-#include "cli.h"
-#include "json.h"
-#include "layout.h"
-#include "move.h"
-#include "output.h"
-#include "state.h"
-#include "util.h"
+#include "cli/cli.h"
+#include "common/json.h"
+#include "common/layout.h"
+#include "migrator/move.h"
+#include "cli/output.h"
+#include "state/state.h"
+#include "common/util.h"
 
 #include <getopt.h>
 #include <signal.h>

@@ -1,12 +1,12 @@
 /* mailshift plan balance|drain|fill and plan apply|list|show: rebalances. */
 #define _GNU_SOURCE
-#include "cli.h"
-#include "json.h"
-#include "layout.h"
-#include "output.h"
-#include "planner.h"
-#include "state.h"
-#include "util.h"
+#include "cli/cli.h"
+#include "common/json.h"
+#include "common/layout.h"
+#include "cli/output.h"
+#include "planner/planner.h"
+#include "state/state.h"
+#include "common/util.h"
 
 #include <getopt.h>
 #include <stdlib.h>

@@ -8,14 +8,14 @@
  * Forecasts start from what the catalog holds now.
  */
 #define _GNU_SOURCE
-#include "cli.h"
-#include "json.h"
-#include "output.h"
-#include "report.h"
-#include "report_html.h"
-#include "state.h"
-#include "stats.h"
-#include "util.h"
+#include "cli/cli.h"
+#include "common/json.h"
+#include "cli/output.h"
+#include "state/report.h"
+#include "cli/report_html.h"
+#include "state/state.h"
+#include "common/stats.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <getopt.h>

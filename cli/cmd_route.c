@@ -1,10 +1,10 @@
 /* mailshift route USER: what access servers are told about a user. */
 #define _GNU_SOURCE
-#include "cli.h"
-#include "json.h"
-#include "output.h"
-#include "state.h"
-#include "util.h"
+#include "cli/cli.h"
+#include "common/json.h"
+#include "cli/output.h"
+#include "state/state.h"
+#include "common/util.h"
 
 static int
 cmd_route(struct cli *c, const struct cmd_entry *e, int argc, char **argv)

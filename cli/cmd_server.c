@@ -1,10 +1,10 @@
 /* mailshift server add|list and pair add|list: the storage topology. */
 #define _GNU_SOURCE
-#include "cli.h"
-#include "json.h"
-#include "output.h"
-#include "state.h"
-#include "util.h"
+#include "cli/cli.h"
+#include "common/json.h"
+#include "cli/output.h"
+#include "state/state.h"
+#include "common/util.h"
 
 #include <getopt.h>
 #include <string.h>

@@ -1,11 +1,11 @@
 /* mailshift slice add|list|show|set: the filesystems accounts live on. */
 #define _GNU_SOURCE
-#include "cli.h"
-#include "json.h"
-#include "output.h"
-#include "slice.h"
-#include "state.h"
-#include "util.h"
+#include "cli/cli.h"
+#include "common/json.h"
+#include "cli/output.h"
+#include "migrator/slice.h"
+#include "state/state.h"
+#include "common/util.h"
 
 #include <dirent.h>
 #include <errno.h>

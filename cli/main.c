@@ -1,9 +1,9 @@
 /* The mailshift command: global options and dispatch to the command table. */
 #define _GNU_SOURCE
-#include "cli.h"
-#include "layout.h"
-#include "state.h"
-#include "util.h"
+#include "cli/cli.h"
+#include "common/layout.h"
+#include "state/state.h"
+#include "common/util.h"
 
 #include <getopt.h>
 #include <stdarg.h>

@@ -1,7 +1,7 @@
 /* Aligned text tables: see output.h. */
 #define _GNU_SOURCE
-#include "output.h"
-#include "util.h"
+#include "cli/output.h"
+#include "common/util.h"
 
 #include <stdarg.h>
 #include <stdlib.h>

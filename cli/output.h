@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "json.h"
+#include "common/json.h"
 
 struct table;
 

@@ -4,9 +4,9 @@
  * and opened offline years later.
  */
 #define _GNU_SOURCE
-#include "output.h"
-#include "report_html.h"
-#include "util.h"
+#include "cli/output.h"
+#include "cli/report_html.h"
+#include "common/util.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "report.h"
-#include "stats.h"
+#include "state/report.h"
+#include "common/stats.h"
 
 enum report_by { REPORT_BY_SLICE, REPORT_BY_PAIR, REPORT_BY_SERVER };
 

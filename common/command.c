@@ -10,8 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "command.h"
-#include "util.h"
+#include "common/command.h"
+#include "common/util.h"
 
 extern char **environ;
 

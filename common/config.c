@@ -1,9 +1,9 @@
 /* The configuration file: see config.h. */
 #define _GNU_SOURCE
-#include "config.h"
-#include "command.h"
-#include "layout.h"
-#include "util.h"
+#include "common/config.h"
+#include "common/command.h"
+#include "common/layout.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <stddef.h>

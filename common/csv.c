@@ -1,7 +1,7 @@
 /* A CSV reader: see csv.h. */
 #define _GNU_SOURCE
-#include "csv.h"
-#include "util.h"
+#include "common/csv.h"
+#include "common/util.h"
 
 #include <stdlib.h>
 #include <string.h>

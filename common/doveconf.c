@@ -1,7 +1,7 @@
 /* Checks of a Dovecot configuration for mailshift: see doveconf.h. */
 #define _GNU_SOURCE
-#include "doveconf.h"
-#include "util.h"
+#include "common/doveconf.h"
+#include "common/util.h"
 
 #include <ctype.h>
 #include <limits.h>

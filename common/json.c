@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
 /* A streaming JSON writer: see json.h. */
-#include "json.h"
-#include "util.h"
+#include "common/json.h"
+#include "common/util.h"
 
 #include <inttypes.h>
 #include <math.h>

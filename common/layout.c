@@ -1,7 +1,7 @@
 /* Account layout templates: see layout.h. */
 #define _GNU_SOURCE
-#include "layout.h"
-#include "util.h"
+#include "common/layout.h"
+#include "common/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* Statistics for capacity reports: see stats.h. */
-#include "stats.h"
-#include "util.h"
+#include "common/stats.h"
+#include "common/util.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* Small shared helpers: see util.h. */
 #define _GNU_SOURCE
-#include "util.h"
+#include "common/util.h"
 
 #include <ctype.h>
 #include <errno.h>

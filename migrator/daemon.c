@@ -1,13 +1,13 @@
 /* The copier daemon: see daemon.h. */
 #define _GNU_SOURCE
-#include "daemon.h"
-#include "command.h"
-#include "config.h"
-#include "json.h"
-#include "move.h"
-#include "state.h"
-#include "throttle.h"
-#include "util.h"
+#include "migrator/daemon.h"
+#include "common/command.h"
+#include "common/config.h"
+#include "common/json.h"
+#include "migrator/move.h"
+#include "state/state.h"
+#include "migrator/throttle.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <event2/buffer.h>

@@ -1,10 +1,10 @@
 /* Discovery of accounts on slices: see discover.h. */
 #define _GNU_SOURCE
-#include "discover.h"
-#include "layout.h"
-#include "slice.h"
-#include "state.h"
-#include "util.h"
+#include "migrator/discover.h"
+#include "common/layout.h"
+#include "migrator/slice.h"
+#include "state/state.h"
+#include "common/util.h"
 
 #include <dirent.h>
 #include <errno.h>

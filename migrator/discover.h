@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#include "maildir.h"
+#include "migrator/maildir.h"
 
 struct state;
 struct layout;

@@ -1,7 +1,7 @@
 /* Reading Maildir++ mailboxes on disk: see maildir.h. */
 #define _GNU_SOURCE
-#include "maildir.h"
-#include "util.h"
+#include "migrator/maildir.h"
+#include "common/util.h"
 
 #include <ctype.h>
 #include <dirent.h>

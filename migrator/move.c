@@ -1,16 +1,16 @@
 /* One move of an account, from queue to retirement: see move.h. */
 #define _GNU_SOURCE
-#include "move.h"
-#include "command.h"
-#include "settle.h"
-#include "zarchive.h"
-#include "config.h"
-#include "layout.h"
-#include "state.h"
-#include "slice.h"
-#include "sync.h"
-#include "throttle.h"
-#include "util.h"
+#include "migrator/move.h"
+#include "common/command.h"
+#include "migrator/settle.h"
+#include "migrator/zarchive.h"
+#include "common/config.h"
+#include "common/layout.h"
+#include "state/state.h"
+#include "migrator/slice.h"
+#include "migrator/sync.h"
+#include "migrator/throttle.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

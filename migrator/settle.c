@@ -1,7 +1,7 @@
 /* The settle check of a retired source: see settle.h. */
 #define _GNU_SOURCE
-#include "settle.h"
-#include "util.h"
+#include "migrator/settle.h"
+#include "common/util.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,7 +1,7 @@
 /* The slice marker file: see slice.h. */
 #define _GNU_SOURCE
-#include "slice.h"
-#include "util.h"
+#include "migrator/slice.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

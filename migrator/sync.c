@@ -1,8 +1,8 @@
 /* Making one Maildir++ tree equal to another: see sync.h. */
 #define _GNU_SOURCE
-#include "sync.h"
-#include "throttle.h"
-#include "util.h"
+#include "migrator/sync.h"
+#include "migrator/throttle.h"
+#include "common/util.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* Token buckets for bytes and files per second: see throttle.h. */
 #define _GNU_SOURCE
-#include "throttle.h"
+#include "migrator/throttle.h"
 
 #include <errno.h>
 #include <time.h>

@@ -1,7 +1,7 @@
 /* Archives of retired mailboxes with libarchive and zstd: see archive.h. */
 #define _GNU_SOURCE
-#include "zarchive.h"
-#include "util.h"
+#include "migrator/zarchive.h"
+#include "common/util.h"
 
 #include <archive.h>
 #include <archive_entry.h>

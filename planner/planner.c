@@ -45,8 +45,8 @@
  * emptiest receiver where they stay under the band's top, else the
  * emptiest under its hard limit.
  */
-#include "planner.h"
-#include "util.h"
+#include "planner/planner.h"
+#include "common/util.h"
 
 #include <math.h>
 #include <stdio.h>		/* snprintf for causes; no I/O */

@@ -1,7 +1,7 @@
 /* What the daemon reads and writes in the catalog: see state.h. */
 #define _GNU_SOURCE
-#include "state_int.h"
-#include "util.h"
+#include "state/state_int.h"
+#include "common/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* Moves in the catalog: queueing, guarded transitions, lock and switch. */
 #define _GNU_SOURCE
-#include "state_int.h"
-#include "util.h"
+#include "state/state_int.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <signal.h>

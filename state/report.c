@@ -1,8 +1,8 @@
 /* Usage snapshots and move history for the capacity reports. */
 #define _GNU_SOURCE
-#include "state_int.h"
-#include "report.h"
-#include "util.h"
+#include "state/state_int.h"
+#include "state/report.h"
+#include "common/util.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* The catalog file: opening, schema migrations, transactions, event log. */
 #define _GNU_SOURCE
-#include "state_int.h"
-#include "util.h"
+#include "state/state_int.h"
+#include "common/util.h"
 
 #include <errno.h>
 #include <fcntl.h>

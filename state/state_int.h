@@ -4,7 +4,7 @@
 
 #include <sqlite3.h>
 
-#include "state.h"
+#include "state/state.h"
 
 struct state {
 	sqlite3	*db;

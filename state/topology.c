@@ -1,7 +1,7 @@
 /* Servers, pairs and slices in the catalog. */
 #define _GNU_SOURCE
-#include "state_int.h"
-#include "util.h"
+#include "state/state_int.h"
+#include "common/util.h"
 
 #include <stdlib.h>
 #include <string.h>

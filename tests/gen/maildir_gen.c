@@ -26,8 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "layout.h"
-#include "util.h"
+#include "common/layout.h"
+#include "common/util.h"
 
 #define PROG		"maildir-gen"
 

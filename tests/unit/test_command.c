@@ -3,8 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "util.h"
-#include "command.h"
+#include "common/util.h"
+#include "common/command.h"
 #include "testutil.h"
 
 static void

@@ -1,7 +1,7 @@
 /* Unit tests for common/config.c: defaults, loading, errors, printing. */
 #define _GNU_SOURCE
 #include "testutil.h"
-#include "config.h"
+#include "common/config.h"
 
 /* A temporary directory and a file name in it. */
 struct tmp {

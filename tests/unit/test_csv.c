@@ -1,7 +1,7 @@
 /* Unit tests for common/csv.c: the RFC 4180 reader. */
 #define _GNU_SOURCE
 #include "testutil.h"
-#include "csv.h"
+#include "common/csv.h"
 
 /* A reader over a string (kept alive by the caller). */
 struct reader {

@@ -2,8 +2,8 @@
 #define _GNU_SOURCE
 #include <unistd.h>
 
-#include "util.h"
-#include "doveconf.h"
+#include "common/util.h"
+#include "common/doveconf.h"
 #include "testutil.h"
 
 static void

@@ -1,7 +1,7 @@
 /* Unit tests for common/json.c: the streaming JSON writer. */
 #define _GNU_SOURCE
 #include "testutil.h"
-#include "json.h"
+#include "common/json.h"
 
 #include <math.h>
 

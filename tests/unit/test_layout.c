@@ -1,7 +1,7 @@
 /* Unit tests for common/layout.c: templates, expansion and matching. */
 #define _GNU_SOURCE
 #include "testutil.h"
-#include "layout.h"
+#include "common/layout.h"
 
 /* Parse a template that must be valid. */
 static struct layout *

@@ -6,11 +6,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "discover.h"
-#include "layout.h"
-#include "maildir.h"
-#include "slice.h"
-#include "state.h"
+#include "migrator/discover.h"
+#include "common/layout.h"
+#include "migrator/maildir.h"
+#include "migrator/slice.h"
+#include "state/state.h"
 
 /* Run a shell command in dir; fail the test if it fails. */
 static void

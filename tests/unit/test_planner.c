@@ -5,12 +5,12 @@
  */
 #define _GNU_SOURCE
 /* util.h first: cmocka.h defines a fail() macro that clashes with fail(). */
-#include "util.h"
+#include "common/util.h"
 #include "testutil.h"
 
 #include <math.h>
 
-#include "planner.h"
+#include "planner/planner.h"
 
 #define GIB		(UINT64_C(1) << 30)
 #define MAXSLICES	32

@@ -4,15 +4,15 @@
  * growth and forecasts, known moves give known lock-time percentiles.
  */
 #define _GNU_SOURCE
-#include "util.h"
+#include "common/util.h"
 #include "testutil.h"
 
 #include <math.h>
 #include <sqlite3.h>
 
-#include "report.h"
-#include "state.h"
-#include "stats.h"
+#include "state/report.h"
+#include "state/state.h"
+#include "common/stats.h"
 
 #define DAY 86400
 #define T0 1767225600		/* 2026-01-01T00:00:00Z */

@@ -6,7 +6,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
-#include "state.h"
+#include "state/state.h"
 
 struct fixture {
 	char		*dir;

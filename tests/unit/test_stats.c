@@ -4,7 +4,7 @@
 
 #include <math.h>
 
-#include "stats.h"
+#include "common/stats.h"
 
 static int
 cmp_double(const void *a, const void *b)

@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "sync.h"
-#include "throttle.h"
+#include "migrator/sync.h"
+#include "migrator/throttle.h"
 
 #define BASE	1600000000	/* file mtimes: old enough to be trusted */
 

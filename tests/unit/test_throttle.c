@@ -6,7 +6,7 @@
 #define _GNU_SOURCE
 #include "testutil.h"
 
-#include "throttle.h"
+#include "migrator/throttle.h"
 
 /* Unlimited buckets never sleep, however much is taken. */
 static void

@@ -1,7 +1,7 @@
 /* Unit tests for common/util.c: sizes, durations, times, names, paths. */
 #define _GNU_SOURCE
 /* util.h first: cmocka.h defines a fail() macro that clashes with fail(). */
-#include "util.h"
+#include "common/util.h"
 #include "testutil.h"
 
 /* Parse s as a size, expecting success with exactly want bytes. */

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "zarchive.h"
+#include "migrator/zarchive.h"
 
 #define BASE	1600000000
 
