@@ -6,6 +6,7 @@
 #include "cli/output.h"
 #include "state/state.h"
 #include "common/util.h"
+#include "migrator/tree.h"
 #include "migrator/zarchive.h"
 
 #include <ctype.h>

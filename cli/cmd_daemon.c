@@ -34,12 +34,10 @@ cmd_daemon(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 static int
 cmd_status(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 {
-	static const char *const states[] = { "queued", "copying", "syncing",
-	    "ready", "cutover", "done", "failed", "cancelled", NULL };
 	struct state_daemon d;
 	struct state *st;
 	struct json j;
-	int64_t counts[8], now = now_unix();
+	int64_t counts[MOVE_NSTATES], now = now_unix();
 	char *cause = NULL, a[32], b[32];
 	int rc, alive, i;
 
@@ -49,7 +47,7 @@ cmd_status(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 	if ((st = cli_state(c, 0)) == NULL)
 		return EXIT_FAIL;
 	if ((rc = state_daemon_get(st, &d, &cause)) < 0 ||
-	    state_move_counts(st, states, counts, &cause) != 0)
+	    state_move_counts(st, counts, &cause) != 0)
 		return cli_fail(cause);
 	alive = rc == 0 && d.stopped == 0 && (kill((pid_t)d.pid, 0) == 0 ||
 	    errno == EPERM) && now - d.heartbeat < 30;
@@ -70,8 +68,8 @@ cmd_status(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 			json_string(&j, "listen", d.listen);
 		}
 		json_object_open(&j, "moves");
-		for (i = 0; states[i] != NULL; i++)
-			json_int(&j, states[i], counts[i]);
+		for (i = 0; i < MOVE_NSTATES; i++)
+			json_int(&j, state_move_state_name((enum move_state)i), counts[i]);
 		json_object_close(&j);
 		json_object_close(&j);
 		json_end(&j);
@@ -94,8 +92,8 @@ cmd_status(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 			kv_print(stdout, "status", "http://%s/status",
 			    d.listen ? d.listen : "off");
 		}
-		for (i = 0; states[i] != NULL; i++)
-			kv_print(stdout, states[i], "%lld",
+		for (i = 0; i < MOVE_NSTATES; i++)
+			kv_print(stdout, state_move_state_name((enum move_state)i), "%lld",
 			    (long long)counts[i]);
 	}
 	if (rc == 0)

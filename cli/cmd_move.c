@@ -27,7 +27,7 @@ on_stop_signal(int sig)
 
 /* Stop cleanly on SIGINT and SIGTERM: between files, never mid-cutover. */
 static void
-catch_stop_signals(struct move_opts *mo)
+catch_stop_signals(struct move_drive *md)
 {
 	struct sigaction sa;
 
@@ -36,7 +36,7 @@ catch_stop_signals(struct move_opts *mo)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	mo->stop = &stop_requested;
+	md->stop = &stop_requested;
 }
 
 /* Parse a UTC time: "2026-11-24T02:00:00Z", "2026-11-24 02:00" or a date. */
@@ -101,7 +101,7 @@ print_result(struct cli *c, const char *user, const struct state_move *m,
 		json_string(&j, "user", user);
 		json_string(&j, "from", m->source);
 		json_string(&j, "to", m->target);
-		json_string(&j, "state", r->state);
+		json_string(&j, "state", state_move_state_name(r->state));
 		json_uint(&j, "bytes", r->bytes);
 		json_uint(&j, "files", r->files);
 		json_uint(&j, "files_copied", r->files_copied);
@@ -119,7 +119,7 @@ print_result(struct cli *c, const char *user, const struct state_move *m,
 		json_end(&j);
 		return;
 	}
-	if (strcmp(r->state, "done") == 0)
+	if (r->state == MOVE_DONE)
 		printf("move %lld done: %s %s -> %s, %s, %llu files, %d "
 		    "passes, %llu files copied, copy %.2f s, lock %lld ms\n",
 		    (long long)r->id, user, m->source, m->target,
@@ -130,7 +130,8 @@ print_result(struct cli *c, const char *user, const struct state_move *m,
 	else
 		printf("move %lld %s: %s %s -> %s, %d passes, %llu files "
 		    "copied; held: release it with 'mailshift moves complete "
-		    "%lld'\n", (long long)r->id, r->state, user, m->source,
+		    "%lld'\n", (long long)r->id, state_move_state_name(r->state),
+		    user, m->source,
 		    m->target, r->passes, (unsigned long long)r->files_copied,
 		    (long long)r->id);
 	if (*r->retired)
@@ -158,6 +159,7 @@ cmd_move(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct move_opts mo = { .config = &c->config };
+	struct move_drive md = { 0 };
 	struct move_result res;
 	struct state_move m;
 	struct state *st;
@@ -227,7 +229,7 @@ cmd_move(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 		cli_error("account '%s' is already moving to slice '%s' (move "
 		    "%lld, %s); wait for it or cancel it with 'mailshift "
 		    "moves cancel %lld'", user, m.target, (long long)m.id,
-		    m.state, (long long)m.id);
+		    state_move_state_name(m.state), (long long)m.id);
 		state_move_free(&m);
 		return EXIT_FAIL;
 	}
@@ -242,7 +244,7 @@ cmd_move(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 		/* A finished move to this slice: finish its retirement
 		 * if a crash left it undone, and report it. */
 		if (wait && state_move_find_last(st, user, &m, NULL) == 0) {
-			if (strcmp(m.state, "done") == 0 &&
+			if (m.state == MOVE_DONE &&
 			    strcmp(m.target, to) == 0) {
 				id = m.id;
 				state_move_free(&m);
@@ -262,13 +264,13 @@ cmd_move(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 		}
 	}
 run:
-	mo.settle_wait = 1;
-	catch_stop_signals(&mo);
+	md.settle_wait = 1;
+	catch_stop_signals(&md);
 	if (isatty(STDERR_FILENO) && !c->json) {
 		mo.progress = draw_progress;
 		mo.arg = c;
 	}
-	rc = move_run(st, id, &mo, &res, &cause);
+	rc = move_run(st, id, &mo, &md, &res, &cause);
 	if (mo.progress != NULL)
 		fputs("\r\033[K", stderr);
 	if (rc != 0)
@@ -289,7 +291,7 @@ move_json(struct json *j, const struct state_move *m)
 	json_string(j, "user", m->user);
 	json_string(j, "from", m->source);
 	json_string(j, "to", m->target);
-	json_string(j, "state", m->state);
+	json_string(j, "state", state_move_state_name(m->state));
 	json_uint(j, "bytes_total", m->bytes_total);
 	json_uint(j, "files_total", m->files_total);
 	json_uint(j, "bytes_done", m->bytes_done);
@@ -331,7 +333,8 @@ move_row(const struct state_move *m, void *arg)
 	else
 		snprintf(lock, sizeof lock, "-");
 	table_add(l->t, (const char *[]){ id, m->user, m->source, m->target,
-	    m->state, progress, passes, lock, m->error });
+	    state_move_state_name(m->state), progress, passes, lock,
+	    m->error });
 	return 0;
 }
 
@@ -343,16 +346,21 @@ cmd_moves_list(struct cli *c, const struct cmd_entry *e, int argc,
 		{ "state", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *state = NULL;
+	enum move_state ms;
+	int state = -1;
 	struct listing l;
 	struct state *st;
 	char *cause = NULL;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (ch == 's')
-			state = optarg;
-		else
+		if (ch == 's') {
+			if (state_move_state_parse(optarg, &ms) != 0)
+				return cli_usage(e, "--state: no move state "
+				    "'%s' (queued, copying, syncing, ready, "
+				    "cutover, done, failed, cancelled)", optarg);
+			state = (int)ms;
+		} else
 			return cli_usage(e, "unknown option");
 	}
 	if (optind != argc)
@@ -430,7 +438,7 @@ cmd_moves_show(struct cli *c, const struct cmd_entry *e, int argc,
 		    m.source_root, m.source_path);
 		kv_print(stdout, "to", "%s (%s/%s)", m.target, m.target_root,
 		    m.target_path);
-		kv_print(stdout, "state", "%s%s", m.state, m.hold ?
+		kv_print(stdout, "state", "%s%s", state_move_state_name(m.state), m.hold ?
 		    " (held)" : "");
 		kv_print(stdout, "progress", "%s of %s, %llu of %llu files",
 		    size_format(m.bytes_done, a, sizeof a),
@@ -483,7 +491,7 @@ cmd_moves_cancel(struct cli *c, const struct cmd_entry *e, int argc,
 	}
 	if (state_move_get(st, id, &m, &cause) != 0)
 		return cli_fail(cause);
-	if (state_move_fail(st, id, "cancelled", "cancelled by the admin",
+	if (state_move_fail(st, id, MOVE_CANCELLED, "cancelled by the admin",
 	    &cause) != 0) {
 		state_move_free(&m);
 		return cli_fail(cause);
@@ -526,8 +534,7 @@ pending_cb(const struct state_move *m, void *arg)
 {
 	struct pending *p = arg;
 
-	if (strcmp(m->state, "done") == 0 || strcmp(m->state, "failed") == 0 ||
-	    strcmp(m->state, "cancelled") == 0)
+	if (!state_move_state_open(m->state))
 		return 0;
 	p->ids = xrealloc(p->ids, (p->n + 1) * sizeof *p->ids);
 	p->ids[p->n++] = m->id;
@@ -540,6 +547,7 @@ cmd_moves_run(struct cli *c, const struct cmd_entry *e, int argc,
     char **argv)
 {
 	struct move_opts mo = { .config = &c->config };
+	struct move_drive md = { 0 };
 	struct pending p = { NULL, 0 };
 	struct move_result res;
 	struct state_move m;
@@ -554,11 +562,11 @@ cmd_moves_run(struct cli *c, const struct cmd_entry *e, int argc,
 		return cli_usage(e, "moves run takes no arguments");
 	if ((st = cli_state(c, 0)) == NULL)
 		return EXIT_FAIL;
-	if (state_move_list(st, NULL, pending_cb, &p, &cause) != 0)
+	if (state_move_list(st, -1, pending_cb, &p, &cause) != 0)
 		return cli_fail(cause);
 	if (isatty(STDERR_FILENO) && !c->json)
 		mo.progress = draw_progress;
-	catch_stop_signals(&mo);
+	catch_stop_signals(&md);
 	for (i = p.n; i > 0 && !stop_requested; i--) {
 		/* A plan's move into a slice short of room waits for the
 		 * move out of it that makes the room. */
@@ -568,7 +576,7 @@ cmd_moves_run(struct cli *c, const struct cmd_entry *e, int argc,
 
 			if (m.after_move != 0 && state_move_get(st,
 			    m.after_move, &w, NULL) == 0) {
-				waits = strcmp(w.state, "done") != 0;
+				waits = w.state != MOVE_DONE;
 				state_move_free(&w);
 			}
 			if (waits) {
@@ -581,7 +589,7 @@ cmd_moves_run(struct cli *c, const struct cmd_entry *e, int argc,
 			}
 			state_move_free(&m);
 		}
-		if (move_run(st, p.ids[i - 1], &mo, &res, &cause) != 0) {
+		if (move_run(st, p.ids[i - 1], &mo, &md, &res, &cause) != 0) {
 			if (mo.progress != NULL)
 				fputs("\r\033[K", stderr);
 			cli_fail(cause);
@@ -603,9 +611,10 @@ cmd_moves_run(struct cli *c, const struct cmd_entry *e, int argc,
 		}
 	}
 	/* Then the settle checks, oldest switch first, each when due. */
-	mo.settle_wait = 1;
+	md.settle_wait = 1;
 	for (i = 0; i < settle_n && !stop_requested; i++) {
-		if (move_run(st, settle_ids[i], &mo, &res, &cause) != 0) {
+		if (move_run(st, settle_ids[i], &mo, &md, &res, &cause) !=
+		    0) {
 			cli_fail(cause);
 			cause = NULL;
 			failed++;

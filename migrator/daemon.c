@@ -69,11 +69,14 @@ struct daemon;
 struct worker {
 	struct daemon		*d;
 	char			 why[512];	/* the gate's last answer */
+	char			 waiting[512];	/* why a ready move waits */
 	pthread_t		 th;
 	int64_t			 id;
 	int64_t			 source;
 	int64_t			 target;
 	volatile int		 stop;
+	pthread_mutex_t		 mu;		/* mv below */
+	struct move		*mv;		/* while the thread steps it */
 	int			 done;		/* set by the thread */
 	int			 rc;
 	char			*cause;
@@ -134,6 +137,8 @@ struct daemon {
 	struct health		 health[MAX_SLICES];
 	int			 nhealth;
 };
+
+static void worker_stop(struct worker *);
 
 /* The health record of a slice (created on first use), hmu held. */
 static struct health *
@@ -295,7 +300,7 @@ health_check(struct daemon *d)
 			for (j = 0; j < d->nw; j++) {
 				if (d->w[j]->source == h->slice ||
 				    d->w[j]->target == h->slice)
-					d->w[j]->stop = 1;
+					worker_stop(d->w[j]);
 			}
 		}
 	}
@@ -323,6 +328,21 @@ worker_limits(struct daemon *d, struct worker *w)
 	}
 	w->limits[0] = b;
 	w->limits[1] = f;
+	pthread_mutex_lock(&w->mu);
+	if (w->mv != NULL)
+		move_set_limits(w->mv, b, f);
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Ask a worker's move to stop at its next safe point. */
+static void
+worker_stop(struct worker *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->stop = 1;
+	if (w->mv != NULL)
+		move_stop(w->mv);
+	pthread_mutex_unlock(&w->mu);
 }
 
 static int
@@ -435,22 +455,80 @@ logmsg(const char *fmt, ...)
 	fflush(stderr);
 }
 
+/* Files a step copies before the worker looks at its rates and its
+ * stop flag again (the step ends after the folder it is in). */
+#define STEP_BUDGET	2000
+
+/* Sleep until t (monotonic) or until the worker is asked to stop. */
+static void
+worker_nap(struct worker *w, double t)
+{
+	struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+	while (monotonic_now() < t && !w->stop)
+		nanosleep(&ts, NULL);
+}
+
+/*
+ * A worker drives one move in steps on its own catalog connection: it
+ * applies the rates in force before each step, waits out the lock grace,
+ * and asks the gate when the move is ready. A ready move the gate holds
+ * back ends the worker (the slot is freed); the scheduler comes back.
+ */
 static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
-	struct move_opts mo = { .config = &w->cfg, .stop = &w->stop,
-	    .limits = w->limits, .gate = gate, .gate_arg = w,
-	    .latency = on_latency, .latency_arg = w };
+	struct move_opts mo = { .config = &w->cfg, .latency = on_latency,
+	    .latency_arg = w };
+	const struct state_move *m;
 	struct state *st;
+	struct move *mv = NULL;
+	enum move_step e = MOVE_STEP_FAILED;
+	const char *why;
 	char c = 'x';
 
-	if ((st = state_open(w->d->db, 0, &w->cause)) == NULL)
+	if ((st = state_open(w->d->db, 0, &w->cause)) == NULL ||
+	    (mv = move_open(st, w->id, &mo, &w->cause)) == NULL) {
 		w->rc = -1;
-	else {
-		w->rc = move_run(st, w->id, &mo, &w->res, &w->cause);
-		state_close(st);
+		goto out;
 	}
+	pthread_mutex_lock(&w->mu);
+	w->mv = mv;
+	if (w->stop)
+		move_stop(mv);
+	move_set_limits(mv, w->limits[0], w->limits[1]);
+	pthread_mutex_unlock(&w->mu);
+	for (;;) {
+		e = move_step(mv, STEP_BUDGET, &w->cause);
+		if (e == MOVE_STEP_MORE) {
+			worker_nap(w, move_wake_at(mv));
+			continue;
+		}
+		if (e != MOVE_STEP_READY)
+			break;
+		m = move_info(mv);
+		/* Held, or not before its complete-after time: a delta pass
+		 * every ready_pass keeps the final pass short. */
+		if (m->hold || m->complete_after > now_unix())
+			break;
+		why = NULL;
+		if (!gate(w, st, m, &why)) {
+			snprintf(w->waiting, sizeof w->waiting, "%s",
+			    why ? why : "not yet");
+			break;
+		}
+		move_allow_cutover(mv);
+	}
+	w->rc = e == MOVE_STEP_FAILED ? -1 : 0;
+	w->res = *move_result(mv);
+	pthread_mutex_lock(&w->mu);
+	w->mv = NULL;
+	pthread_mutex_unlock(&w->mu);
+out:
+	move_close(mv);
+	if (st != NULL)
+		state_close(st);
 	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
 	if (write(w->d->pipe[1], &c, 1) < 0) {
 		/* A full pipe already wakes the loop; the tick reaps too. */
@@ -478,6 +556,7 @@ worker_free(struct worker *w)
 	free(w->cfg.hook_after_lock);
 	free(w->cfg.hook_after_switch);
 	free(w->cause);
+	pthread_mutex_destroy(&w->mu);
 	free(w);
 }
 
@@ -598,7 +677,7 @@ pick_cb(const struct state_runnable *r, void *arg)
 
 	if (running(d, r->id) || cooling(d, r->id, p->now))
 		return 0;
-	if (strcmp(r->state, "done") == 0) {
+	if (r->state == MOVE_DONE) {
 		/* Retirement and settle checks are not paused or cancelled. */
 	} else if (r->paused == 2) {
 		p->cancel = xrealloc(p->cancel, (size_t)(p->ncancel + 1) *
@@ -608,17 +687,18 @@ pick_cb(const struct state_runnable *r, void *arg)
 	} else if (r->paused)
 		return 0;
 	when = NULL;
-	if (strcmp(r->state, "ready") == 0) {
+	if (r->state == MOVE_READY) {
 		/* Held: a delta pass every ready_pass, whatever else changes
 		 * in the catalog (a release is seen at once: the hold flag
 		 * changed). Waiting for presence or a window: a fresh look
 		 * every few seconds, and at once when the catalog changed. */
+		int held = r->hold || r->complete_after > p->now;
+
 		when = ready_when(d, r->id);
-		if (held_before(d, r->id) != r->hold)
+		if (held_before(d, r->id) != held)
 			*when = 0;
-		set_held(d, r->id, r->hold);
-		if (p->now - *when < (r->hold ? (int64_t)d->cfg.ready_pass :
-		    5))
+		set_held(d, r->id, held);
+		if (p->now - *when < (held ? (int64_t)d->cfg.ready_pass : 5))
 			return 0;
 	}
 	if (p->room <= 0)
@@ -647,6 +727,7 @@ start_worker(struct daemon *d, int64_t id, int64_t src, int64_t dst)
 {
 	struct worker *w = xcalloc(1, sizeof *w);
 
+	pthread_mutex_init(&w->mu, NULL);
 	w->d = d;
 	w->id = id;
 	w->source = src;
@@ -667,7 +748,7 @@ start_worker(struct daemon *d, int64_t id, int64_t src, int64_t dst)
 			logmsg("move %lld: started (slice %lld -> %lld), %d in "
 			    "flight: %s from %s to %s, %s", (long long)id,
 			    (long long)src, (long long)dst, d->nw, m.user,
-			    m.source, m.target, m.state);
+			    m.source, m.target, state_move_state_name(m.state));
 			state_move_free(&m);
 		} else
 			logmsg("move %lld: started (slice %lld -> %lld), %d in "
@@ -697,7 +778,7 @@ schedule(struct daemon *d)
 		return;
 	}
 	for (i = 0; i < p.ncancel; i++) {
-		if (state_move_fail(d->st, p.cancel[i], "cancelled",
+		if (state_move_fail(d->st, p.cancel[i], MOVE_CANCELLED,
 		    "cancelled by the admin", &cause) == 0)
 			logmsg("move %lld: cancelled", (long long)p.cancel[i]);
 		else {
@@ -728,7 +809,7 @@ retry_or_fail(struct daemon *d, struct worker *w)
 
 	if (state_move_get(d->st, w->id, &m, NULL) != 0)
 		return;
-	if (strcmp(m.state, "failed") == 0) {
+	if (m.state == MOVE_FAILED) {
 		if ((uint64_t)m.attempts < d->cfg.max_retries) {
 			delay = (int64_t)d->cfg.retry_base;
 			for (i = 0; i < m.attempts && delay < 86400; i++)
@@ -812,18 +893,18 @@ reap(struct daemon *d)
 			    (unsigned long long)w->res.carried,
 			    w->res.carried ? " (see 'mailshift moves show')" :
 			    "");
-		else if (w->rc == 0 && *w->res.waiting)
-			log_waiting(d, w->id, w->res.waiting);
+		else if (w->rc == 0 && *w->waiting)
+			log_waiting(d, w->id, w->waiting);
 		else if (w->rc == 0 && w->res.lock_ms >= 0)
 			logmsg("move %lld: %s after %d passes, %llu files "
 			    "copied, lock %lld ms", (long long)w->id,
-			    w->res.state, w->res.passes,
+			    state_move_state_name(w->res.state), w->res.passes,
 			    (unsigned long long)w->res.files_copied,
 			    (long long)w->res.lock_ms);
 		else if (w->rc == 0)
 			logmsg("move %lld: %s after %d passes, %llu files "
-			    "copied", (long long)w->id, w->res.state,
-			    w->res.passes,
+			    "copied", (long long)w->id,
+			    state_move_state_name(w->res.state), w->res.passes,
 			    (unsigned long long)w->res.files_copied);
 		else if (w->res.stopped)
 			logmsg("move %lld: stopped at a safe point",
@@ -863,7 +944,7 @@ check_paused(struct daemon *d)
 		if (state_move_get(d->st, d->w[i]->id, &m, NULL) != 0)
 			continue;
 		if (m.paused) {
-			d->w[i]->stop = 1;
+			worker_stop(d->w[i]);
 			logmsg("move %lld: %s requested, stopping it",
 			    (long long)m.id, m.paused == 1 ? "pause" :
 			    "cancel");
@@ -1035,7 +1116,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 			    "one)", d->db);
 			d->stopping = 1;
 			for (int k = 0; k < d->nw; k++)
-				d->w[k]->stop = 1;
+				worker_stop(d->w[k]);
 			if (d->nw == 0)
 				event_base_loopexit(d->base, NULL);
 			return;
@@ -1129,7 +1210,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	    "SIGTERM" : "SIGINT", d->nw);
 	d->stopping = 1;
 	for (i = 0; i < d->nw; i++)
-		d->w[i]->stop = 1;
+		worker_stop(d->w[i]);
 	if (d->nw == 0)
 		event_base_loopexit(d->base, NULL);
 }
@@ -1138,11 +1219,9 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 static void
 http_status(struct evhttp_request *req, void *arg)
 {
-	static const char *const states[] = { "queued", "copying", "syncing",
-	    "ready", "cutover", "done", "failed", "cancelled", NULL };
 	struct daemon *d = arg;
 	struct evbuffer *b = evbuffer_new();
-	int64_t counts[8];
+	int64_t counts[MOVE_NSTATES];
 	struct json j;
 	char *text = NULL, when[32];
 	size_t len = 0;
@@ -1157,9 +1236,9 @@ http_status(struct evhttp_request *req, void *arg)
 	json_uint(&j, "bytes_copied", d->bytes);
 	json_uint(&j, "files_copied", d->files);
 	json_object_open(&j, "moves");
-	if (state_move_counts(d->st, states, counts, NULL) == 0) {
-		for (i = 0; states[i] != NULL; i++)
-			json_int(&j, states[i], counts[i]);
+	if (state_move_counts(d->st, counts, NULL) == 0) {
+		for (i = 0; i < MOVE_NSTATES; i++)
+			json_int(&j, state_move_state_name((enum move_state)i), counts[i]);
 	}
 	json_object_close(&j);
 	json_array_open(&j, "running");
@@ -1195,19 +1274,17 @@ http_status(struct evhttp_request *req, void *arg)
 static void
 http_metrics(struct evhttp_request *req, void *arg)
 {
-	static const char *const states[] = { "queued", "copying", "syncing",
-	    "ready", "cutover", "done", "failed", "cancelled", NULL };
 	struct daemon *d = arg;
 	struct evbuffer *b = evbuffer_new();
-	int64_t counts[8];
+	int64_t counts[MOVE_NSTATES];
 	int i;
 
 	evbuffer_add_printf(b, "# HELP mailshift_moves Moves by state.\n"
 	    "# TYPE mailshift_moves gauge\n");
-	if (state_move_counts(d->st, states, counts, NULL) == 0) {
-		for (i = 0; states[i] != NULL; i++)
+	if (state_move_counts(d->st, counts, NULL) == 0) {
+		for (i = 0; i < MOVE_NSTATES; i++)
 			evbuffer_add_printf(b, "mailshift_moves{state=\"%s\"} "
-			    "%lld\n", states[i], (long long)counts[i]);
+			    "%lld\n", state_move_state_name((enum move_state)i), (long long)counts[i]);
 	}
 	evbuffer_add_printf(b, "# HELP mailshift_moves_running Moves in "
 	    "flight in this daemon.\n# TYPE mailshift_moves_running gauge\n"
@@ -1432,7 +1509,7 @@ daemon_run(const char *db, const char *config_file, int required,
 	rc = 0;
 out:
 	for (i = 0; i < d->nw; i++) {
-		d->w[i]->stop = 1;
+		worker_stop(d->w[i]);
 		pthread_join(d->w[i]->th, NULL);
 		free(d->w[i]->cause);
 		free(d->w[i]);

@@ -37,7 +37,8 @@ state_move_runnable(struct state *st, int64_t now, int64_t settle,
 	 * or (archive) whose retired source is not archived yet, is
 	 * finished too. */
 	if ((stmt = st_prepare(st, "SELECT m.id, m.source_slice, "
-	    "m.target_slice, m.paused, m.hold, m.state FROM moves m WHERE "
+	    "m.target_slice, m.paused, m.hold, m.state, m.complete_after FROM "
+	    "moves m WHERE "
 	    "(m.state IN " OPEN_STATES " AND m.next_try <= ?1 AND "
 	    "(m.after_move IS NULL OR (SELECT state FROM moves w WHERE "
 	    "w.id = m.after_move) IN ('done','cancelled'))) OR "
@@ -58,8 +59,10 @@ state_move_runnable(struct state *st, int64_t now, int64_t settle,
 		r.target_slice = sqlite3_column_int64(stmt, 2);
 		r.paused = sqlite3_column_int(stmt, 3);
 		r.hold = sqlite3_column_int(stmt, 4);
-		snprintf(r.state, sizeof r.state, "%s",
-		    (const char *)sqlite3_column_text(stmt, 5));
+		r.complete_after = sqlite3_column_int64(stmt, 6);
+		if (state_move_state_parse((const char *)
+		    sqlite3_column_text(stmt, 5), &r.state) != 0)
+			r.state = MOVE_FAILED;
 		stop = cb(&r, arg);
 	}
 	sqlite3_finalize(stmt);
@@ -198,23 +201,21 @@ state_daemon_get(struct state *st, struct state_daemon *d, char **cause)
 }
 
 int
-state_move_counts(struct state *st, const char *const *names,
-    int64_t *counts, char **cause)
+state_move_counts(struct state *st, int64_t *counts, char **cause)
 {
 	sqlite3_stmt *stmt;
+	enum move_state ms;
 	int i, rc;
 
-	for (i = 0; names[i] != NULL; i++)
+	for (i = 0; i < MOVE_NSTATES; i++)
 		counts[i] = 0;
 	if ((stmt = st_prepare(st, "SELECT state, count(*) FROM moves GROUP "
 	    "BY state", cause)) == NULL)
 		return -1;
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		for (i = 0; names[i] != NULL; i++) {
-			if (strcmp(names[i], (const char *)
-			    sqlite3_column_text(stmt, 0)) == 0)
-				counts[i] = sqlite3_column_int64(stmt, 1);
-		}
+		if (state_move_state_parse((const char *)
+		    sqlite3_column_text(stmt, 0), &ms) == 0)
+			counts[ms] = sqlite3_column_int64(stmt, 1);
 	}
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE)

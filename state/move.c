@@ -3,12 +3,45 @@
 #include "state/state_int.h"
 #include "common/util.h"
 
-#include <errno.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* In enum move_state order; the moves table's CHECK lists the same. */
+static const char *const move_states[MOVE_NSTATES] = {
+	"queued", "copying", "syncing", "ready", "cutover", "done", "failed",
+	"cancelled",
+};
+
+const char *
+state_move_state_name(enum move_state s)
+{
+	return (unsigned)s < MOVE_NSTATES ? move_states[s] : "unknown";
+}
+
+int
+state_move_state_parse(const char *s, enum move_state *out)
+{
+	int i;
+
+	for (i = 0; s != NULL && i < MOVE_NSTATES; i++) {
+		if (strcmp(s, move_states[i]) == 0) {
+			*out = (enum move_state)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+state_move_state_open(enum move_state s)
+{
+	return s <= MOVE_CUTOVER;
+}
+
+#include <errno.h>
+#include <signal.h>
 
 #define OPEN_STATES "('queued','copying','syncing','ready','cutover')"
 
@@ -43,7 +76,9 @@ move_from_row(sqlite3_stmt *s, struct state_move *m)
 	m->target = st_text(s, 8);
 	m->target_root = st_text(s, 9);
 	m->target_path = st_text(s, 10);
-	m->state = st_text(s, 11);
+	if (state_move_state_parse((const char *)sqlite3_column_text(s, 11),
+	    &m->state) != 0)
+		m->state = MOVE_FAILED;	/* the CHECK constraint forbids it */
 	m->hold = sqlite3_column_int(s, 12);
 	m->paused = sqlite3_column_int(s, 13);
 	m->priority = sqlite3_column_int64(s, 14);
@@ -84,7 +119,6 @@ state_move_free(struct state_move *m)
 	free(m->target);
 	free(m->target_root);
 	free(m->target_path);
-	free(m->state);
 	free(m->error);
 	free(m->retired_path);
 	memset(m, 0, sizeof *m);
@@ -148,7 +182,7 @@ state_move_find_last(struct state *st, const char *user,
 }
 
 int
-state_move_list(struct state *st, const char *state,
+state_move_list(struct state *st, int state,
     int (*cb)(const struct state_move *, void *), void *arg, char **cause)
 {
 	sqlite3_stmt *stmt;
@@ -158,7 +192,8 @@ state_move_list(struct state *st, const char *state,
 	if ((stmt = st_prepare(st, MOVE_SELECT "WHERE ?1 IS NULL OR "
 	    "m.state = ?1 ORDER BY m.id DESC", cause)) == NULL)
 		return -1;
-	st_bind_text(stmt, 1, state);
+	st_bind_text(stmt, 1, state < 0 ? NULL :
+	    state_move_state_name((enum move_state)state));
 	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		move_from_row(stmt, &m);
 		stop = cb(&m, arg);
@@ -208,7 +243,8 @@ state_move_create(struct state *st, const struct state_move_request *r,
 	if (rc == 0) {
 		fail(cause, "account '%s' is already moving to slice '%s' "
 		    "(move %lld, %s); see 'mailshift moves show %lld'",
-		    r->user, open.target, (long long)open.id, open.state,
+		    r->user, open.target, (long long)open.id,
+		    state_move_state_name(open.state),
 		    (long long)open.id);
 		state_move_free(&open);
 		goto bad;
@@ -391,8 +427,8 @@ exec_one(struct state *st, sqlite3_stmt *stmt, char **cause,
 }
 
 int
-state_move_set_state(struct state *st, int64_t id, const char *from,
-    const char *to, char **cause)
+state_move_set_state(struct state *st, int64_t id, enum move_state from,
+    enum move_state to, char **cause)
 {
 	sqlite3_stmt *stmt;
 	int64_t now = now_unix();
@@ -401,11 +437,11 @@ state_move_set_state(struct state *st, int64_t id, const char *from,
 	    "started = coalesce(started, ?) WHERE id = ? AND state = ?",
 	    cause)) == NULL)
 		return -1;
-	st_bind_text(stmt, 1, to);
+	st_bind_text(stmt, 1, state_move_state_name(to));
 	sqlite3_bind_int64(stmt, 2, now);
 	sqlite3_bind_int64(stmt, 3, now);
 	sqlite3_bind_int64(stmt, 4, id);
-	st_bind_text(stmt, 5, from);
+	st_bind_text(stmt, 5, state_move_state_name(from));
 	return exec_one(st, stmt, cause, "changing move state",
 	    "the move changed state meanwhile (paused or cancelled?)");
 }
@@ -621,14 +657,15 @@ bad:
 }
 
 int
-state_move_fail(struct state *st, int64_t id, const char *to,
+state_move_fail(struct state *st, int64_t id, enum move_state to,
     const char *why, char **cause)
 {
 	sqlite3_stmt *stmt;
 	int64_t now = now_unix();
 
-	if (strcmp(to, "failed") != 0 && strcmp(to, "cancelled") != 0)
-		return fail(cause, "bad final state '%s'", to);
+	if (to != MOVE_FAILED && to != MOVE_CANCELLED)
+		return fail(cause, "bad final state '%s'",
+		    state_move_state_name(to));
 	if (state_begin(st, cause) != 0)
 		return -1;
 	if ((stmt = st_prepare(st, "UPDATE accounts SET state = 'active', "
@@ -645,7 +682,7 @@ state_move_fail(struct state *st, int64_t id, const char *to,
 	    "updated = ? WHERE id = ? AND state IN " OPEN_STATES, cause)) ==
 	    NULL)
 		goto bad;
-	st_bind_text(stmt, 1, to);
+	st_bind_text(stmt, 1, state_move_state_name(to));
 	st_bind_text(stmt, 2, why);
 	sqlite3_bind_int64(stmt, 3, now);
 	sqlite3_bind_int64(stmt, 4, now);
@@ -653,8 +690,9 @@ state_move_fail(struct state *st, int64_t id, const char *to,
 	if (exec_one(st, stmt, cause, "ending move", "the move is no longer "
 	    "open") != 0)
 		goto bad;
-	tx_event(st, id, strcmp(to, "failed") == 0 ? "move.failed" :
-	    "move.cancelled", "move %s%s%s", to, why ? ": " : "",
+	tx_event(st, id, to == MOVE_FAILED ? "move.failed" :
+	    "move.cancelled", "move %s%s%s", state_move_state_name(to),
+	    why ? ": " : "",
 	    why ? why : "");
 	return state_commit(st, cause);
 bad:

@@ -215,9 +215,31 @@ int state_import_finish(struct state_import *, struct state_import_stats *,
 void state_import_abort(struct state_import *);
 
 /*
- * Moves of one account from its slice to another. States:
+ * The lifecycle of a move (DESIGN.md section 3):
  *   queued -> copying -> syncing -> ready -> cutover -> done
- * and failed / cancelled from any open state. At most one open move per
+ * and failed / cancelled from any open state. Code uses the enum; the
+ * names are only the catalog's (and what users read and type).
+ */
+enum move_state {
+	MOVE_QUEUED,
+	MOVE_COPYING,
+	MOVE_SYNCING,
+	MOVE_READY,
+	MOVE_CUTOVER,
+	MOVE_DONE,
+	MOVE_FAILED,
+	MOVE_CANCELLED,
+};
+#define MOVE_NSTATES	8
+/* The catalog's name of a state ("queued" ...). */
+const char *state_move_state_name(enum move_state);
+/* The state named s: 0 and *out set, or -1 for a name that is none. */
+int state_move_state_parse(const char *s, enum move_state *out);
+/* Is a move in this state still open (queued to cutover)? */
+int state_move_state_open(enum move_state);
+
+/*
+ * Moves of one account from its slice to another, in the states above. At most one open move per
  * account (the catalog enforces it). Transitions are guarded: a change
  * from a state the move is no longer in fails.
  */
@@ -233,7 +255,7 @@ struct state_move {
 	char	*target;
 	char	*target_root;
 	char	*target_path;
-	char	*state;
+	enum move_state state;
 	int	 hold;
 	int	 paused;
 	int64_t	 priority;
@@ -292,8 +314,8 @@ int state_move_find_open(struct state *, const char *user,
 /* The newest move of a user in any state: 0, 1 when none, -1. */
 int state_move_find_last(struct state *, const char *user,
     struct state_move *, char **cause);
-/* List moves, newest first; state NULL for all. */
-int state_move_list(struct state *, const char *state,
+/* List moves, newest first, in one state or (state < 0) all. */
+int state_move_list(struct state *, int state,
     int (*)(const struct state_move *, void *), void *, char **cause);
 void state_move_free(struct state_move *);
 /*
@@ -303,8 +325,8 @@ void state_move_free(struct state_move *);
 int state_move_claim(struct state *, int64_t id, int64_t pid, char **cause);
 void state_move_release(struct state *, int64_t id);
 /* Change state from one open state to another (guarded). */
-int state_move_set_state(struct state *, int64_t id, const char *from,
-    const char *to, char **cause);
+int state_move_set_state(struct state *, int64_t id, enum move_state from,
+    enum move_state to, char **cause);
 /* Record that a pass saw the mailbox change (the user is active). */
 int state_move_changed(struct state *, int64_t id, int64_t when,
     char **cause);
@@ -331,8 +353,9 @@ int state_move_unlock(struct state *, int64_t id, const char *why,
  */
 int state_move_commit(struct state *, int64_t id, int64_t lock_ms,
     const char *settle_marks, char **cause);
-/* Any open state -> failed (or cancelled), unlocking the account. */
-int state_move_fail(struct state *, int64_t id, const char *to,
+/* Any open state -> MOVE_FAILED or MOVE_CANCELLED (any other is refused),
+ * unlocking the account. */
+int state_move_fail(struct state *, int64_t id, enum move_state to,
     const char *why, char **cause);
 /* Record where the source went after cutover. */
 int state_move_retired(struct state *, int64_t id, const char *path,
@@ -426,7 +449,8 @@ struct state_runnable {
 	int64_t	 target_slice;
 	int	 paused;		/* 1 paused, 2 cancel requested */
 	int	 hold;
-	char	 state[16];
+	int64_t	 complete_after;	/* not before (Unix seconds), 0 */
+	enum move_state state;
 };
 /* Open moves due to run, and done moves whose source is not retired yet,
  * whose settle check falls due (retired settle seconds ago), or, with
@@ -464,8 +488,7 @@ int state_daemon_get(struct state *, struct state_daemon *, char **cause);
  */
 int state_lock_histogram(struct state *, const int64_t *bounds, int n,
     int64_t *counts, int64_t *sum_ms, char **cause);
-/* Count moves by state into counts[] in the order of names[]. */
-int state_move_counts(struct state *, const char *const *names,
-    int64_t *counts, char **cause);
+/* Count moves by state: counts[MOVE_NSTATES], indexed by enum move_state. */
+int state_move_counts(struct state *, int64_t *counts, char **cause);
 
 #endif

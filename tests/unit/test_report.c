@@ -260,21 +260,21 @@ move_run(struct fixture *f, const char *user, int64_t lock_ms,
 	req.target = "s2";
 	req.target_path = user;
 	assert_ok(state_move_create(f->st, &req, &id, &cause));
-	assert_ok(state_move_set_state(f->st, id, "queued", "copying",
+	assert_ok(state_move_set_state(f->st, id, MOVE_QUEUED, MOVE_COPYING,
 	    &cause));
-	assert_ok(state_move_set_state(f->st, id, "copying", "syncing",
+	assert_ok(state_move_set_state(f->st, id, MOVE_COPYING, MOVE_SYNCING,
 	    &cause));
 	assert_ok(state_move_progress(f->st, id, 10, 1, 10, 1, 3, 5, &cause));
 	if (error != NULL) {
-		assert_ok(state_move_fail(f->st, id, "failed", error, &cause));
+		assert_ok(state_move_fail(f->st, id, MOVE_FAILED, error, &cause));
 		return id;
 	}
-	assert_ok(state_move_set_state(f->st, id, "syncing", "ready", &cause));
+	assert_ok(state_move_set_state(f->st, id, MOVE_SYNCING, MOVE_READY, &cause));
 	assert_ok(state_move_lock(f->st, id, 1, now_unix() + 3600, &cause));
 	if (lock_ms == 999) {
 		/* A cutover abandoned once, then retried. */
 		assert_ok(state_move_unlock(f->st, id, "lock timeout", &cause));
-		assert_ok(state_move_set_state(f->st, id, "syncing", "ready",
+		assert_ok(state_move_set_state(f->st, id, MOVE_SYNCING, MOVE_READY,
 		    &cause));
 		assert_ok(state_move_lock(f->st, id, 2, now_unix() + 3600,
 		    &cause));
