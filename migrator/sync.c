@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "migrator/sync.h"
 #include "migrator/throttle.h"
+#include "migrator/tree.h"
 #include "common/util.h"
 
 #include <dirent.h>
@@ -15,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DIR_FLAGS	(O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+#define DIR_FLAGS	TREE_DIR_FLAGS
 #define TMP_PREFIX	".mailshift-tmp."
 #define TRUST_MARGIN	2.0	/* s: coarser than any mtime granularity */
 
@@ -945,47 +946,6 @@ copy_link(struct sync *s, int sdir, int ddir, const char *rel,
 	}
 	s->stats->files_copied++;
 	return 0;
-}
-
-int
-tree_remove(int dirfd, const char *name, char **cause)
-{
-	struct dirent *de = NULL;
-	struct stat st;
-	DIR *d;
-	int fd, rc = 0, more = 1;
-
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
-		return errno == ENOENT ? 0 : sys_fail(cause, "cannot stat",
-		    "", name);
-	if (!S_ISDIR(st.st_mode)) {
-		if (unlinkat(dirfd, name, 0) != 0 && errno != ENOENT)
-			return sys_fail(cause, "cannot remove", "", name);
-		return 0;
-	}
-	if ((fd = openat(dirfd, name, DIR_FLAGS)) < 0)
-		return sys_fail(cause, "cannot open", "", name);
-	/* Entries are removed as they are read, which may hide others
-	 * from that reading: read again until a reading finds nothing. */
-	while (rc == 0 && more) {
-		if ((d = dir_open(fd, name, cause)) == NULL) {
-			rc = -1;
-			break;
-		}
-		more = 0;
-		while (rc == 0 && (de = dir_next(d)) != NULL) {
-			rc = tree_remove(fd, de->d_name, cause);
-			more = 1;
-		}
-		if (rc == 0 && errno != 0)
-			rc = sys_fail(cause, "cannot list", "", name);
-		closedir(d);
-	}
-	close(fd);
-	if (rc == 0 && unlinkat(dirfd, name, AT_REMOVEDIR) != 0 &&
-	    errno != ENOENT)
-		return sys_fail(cause, "cannot remove", "", name);
-	return rc;
 }
 
 static int sync_dir(struct sync *, int, int, const char *, char **);
@@ -2123,66 +2083,4 @@ sync_verify_changed(struct sync *s, int check_owner, uint64_t *files,
 	struct verify v = { .owner = check_owner, .skip = s };
 
 	return verify_tree(&v, s->src, s->dst, files, bytes, cause);
-}
-
-int
-tree_measure(int dir, uint64_t *files, uint64_t *bytes, char **cause)
-{
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
-	int fd, rc = 0;
-
-	if ((d = dir_open(dir, "", cause)) == NULL)
-		return -1;
-	while (rc == 0 && (de = dir_next(d)) != NULL) {
-		if (fstatat(dir, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-			if (errno != ENOENT)
-				rc = sys_fail(cause, "cannot stat", "",
-				    de->d_name);
-		} else if (S_ISREG(st.st_mode)) {
-			(*files)++;
-			*bytes += (uint64_t)st.st_size;
-		} else if (S_ISDIR(st.st_mode) &&
-		    (fd = openat(dir, de->d_name, DIR_FLAGS)) >= 0) {
-			rc = tree_measure(fd, files, bytes, cause);
-			close(fd);
-		}
-	}
-	if (rc == 0 && errno != 0)
-		rc = sys_fail(cause, "cannot list", "", "");
-	closedir(d);
-	return rc;
-}
-
-int
-tree_fsync(int dir, char **cause)
-{
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
-	int fd, rc = 0;
-
-	if ((d = dir_open(dir, "", cause)) == NULL)
-		return -1;
-	while (rc == 0 && (de = dir_next(d)) != NULL) {
-		if (fstatat(dir, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-		    S_ISLNK(st.st_mode))
-			continue;
-		fd = openat(dir, de->d_name, S_ISDIR(st.st_mode) ? DIR_FLAGS :
-		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		if (S_ISDIR(st.st_mode))
-			rc = tree_fsync(fd, cause);
-		else if (fsync(fd) != 0)
-			rc = sys_fail(cause, "cannot fsync", "", de->d_name);
-		close(fd);
-	}
-	if (rc == 0 && errno != 0)
-		rc = sys_fail(cause, "cannot list", "", "");
-	closedir(d);
-	if (rc == 0 && fsync(dir) != 0)
-		rc = sys_fail(cause, "cannot fsync a directory", "", "");
-	return rc;
 }
