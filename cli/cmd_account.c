@@ -6,6 +6,7 @@
 #include "cli/output.h"
 #include "state/state.h"
 #include "common/util.h"
+#include "migrator/tree.h"
 #include "migrator/zarchive.h"
 
 #include <ctype.h>
@@ -194,11 +195,9 @@ static int
 path_on_disk(const struct roots *r, const char *slice, const char *path,
     char **cause)
 {
-	char part[256];
-	const char *p = path, *slash;
-	struct stat sb;
-	int i, fd = -1, next, rc = 1;
-	size_t n;
+	struct tree_stop stop;
+	char *why = NULL;
+	int i, fd;
 
 	for (i = 0; i < r->n; i++) {
 		if (strcmp(r->names[i], slice) == 0)
@@ -209,42 +208,29 @@ path_on_disk(const struct roots *r, const char *slice, const char *path,
 	if (r->fds[i] < 0)
 		return fail(cause, "slice '%s' root cannot be opened; is it "
 		    "mounted? (or give --no-check)", slice);
-	if ((fd = dup(r->fds[i])) < 0)
-		return fail(cause, "%s", strerror(errno));
-	for (;;) {
-		slash = strchr(p, '/');
-		n = slash ? (size_t)(slash - p) : strlen(p);
-		memcpy(part, p, n);
-		part[n] = '\0';
-		next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
-		if (next < 0) {
-			if (errno == ENOENT)
-				rc = 0;
-			else if ((errno == ELOOP || errno == ENOTDIR) &&
-			    fstatat(fd, part, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    S_ISLNK(sb.st_mode))
-				rc = fail(cause, "'%s' goes through a symlink "
-				    "('%s'); mailboxes must be real "
-				    "directories inside the slice", path,
-				    part);
-			else if (errno == ENOTDIR)
-				rc = fail(cause, "'%s' is not a directory on "
-				    "slice '%s'", path, slice);
-			else
-				rc = fail(cause, "'%s': %s", path,
-				    strerror(errno));
-			break;
-		}
+	if ((fd = tree_walk_below(r->fds[i], path, &stop, &why)) >= 0) {
 		close(fd);
-		fd = next;
-		if (slash == NULL)
-			break;
-		p = slash + 1;
+		return 1;
 	}
-	if (fd >= 0)
-		close(fd);
-	return rc;
+	if (stop.error == 0) {
+		/* A bad component, or no descriptor: the walk's words. */
+		if (cause != NULL)
+			*cause = why;
+		else
+			free(why);
+		return -1;
+	}
+	free(why);
+	if (stop.error == ENOENT)
+		return 0;
+	if ((stop.error == ELOOP || stop.error == ENOTDIR) && stop.symlink)
+		return fail(cause, "'%s' goes through a symlink ('%s'); "
+		    "mailboxes must be real directories inside the slice",
+		    path, stop.part);
+	if (stop.error == ENOTDIR)
+		return fail(cause, "'%s' is not a directory on slice '%s'",
+		    path, slice);
+	return fail(cause, "'%s': %s", path, strerror(stop.error));
 }
 
 /* Parse a non-negative decimal integer field. */
