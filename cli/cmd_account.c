@@ -6,8 +6,8 @@
 #include "cli/output.h"
 #include "state/state.h"
 #include "common/util.h"
+#include "migrator/restore.h"
 #include "migrator/tree.h"
-#include "migrator/zarchive.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static void
@@ -391,9 +390,8 @@ cmd_account_restore(struct cli *c, const struct cmd_entry *e, int argc,
 	const char *archive = NULL, *to = NULL;
 	struct state_route r;
 	struct state *st;
-	struct stat sb;
-	char *cause = NULL, *dir = NULL, *base, *tmp = NULL, *final = NULL;
-	int ch, rc = EXIT_FAIL;
+	char *cause = NULL, *final = NULL;
+	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch == 'a')
@@ -411,58 +409,19 @@ cmd_account_restore(struct cli *c, const struct cmd_entry *e, int argc,
 		return EXIT_FAIL;
 	if (state_route_get(st, argv[optind], &r, &cause) != 0)
 		return cli_fail(cause);
-	if (to != NULL) {
-		/* Into a directory of the admin's choice, as DIR/USER. */
-		if (stat(to, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-			cli_error("--to %s is not a directory", to);
-			goto out;
-		}
-		dir = xstrdup(to);
-		final = xasprintf("%s/%s", to, r.user);
-		if (lstat(final, &sb) == 0) {
-			cli_error("%s already exists; restore elsewhere", final);
-			goto out;
-		}
-		if (zarchive_extract(archive, dir, r.user, &cause) != 0) {
-			cli_fail(cause);
-			goto out;
-		}
-	} else {
-		/* Back into the account's home, only where nothing is. */
-		if (lstat(r.home, &sb) == 0) {
-			cli_error("%s (the home of %s) exists; restore into "
-			    "another directory with --to DIR", r.home, r.user);
-			goto out;
-		}
-		dir = xstrdup(r.home);
-		base = strrchr(dir, '/');
-		*base++ = '\0';
-		final = xstrdup(r.home);
-		tmp = xasprintf(".mailshift-restore.%ld", (long)getpid());
-		if (zarchive_extract(archive, dir, tmp, &cause) != 0) {
-			cli_fail(cause);
-			goto out;
-		}
-		free(tmp);
-		tmp = xasprintf("%s/.mailshift-restore.%ld", dir,
-		    (long)getpid());
-		if (rename(tmp, final) != 0) {
-			cli_error("cannot move the restored mailbox into %s: "
-			    "%s", final, strerror(errno));
-			goto out;
-		}
+	if (restore_account(archive, r.user, r.home, to, &final,
+	    &cause) != 0) {
+		state_route_free(&r);
+		return cli_fail(cause);
+	}
+	if (to == NULL)
 		state_event(st, "account.restore", r.user, r.slice, "restored "
 		    "%s from %s", final, archive);
-	}
 	if (!c->json)
 		printf("restored %s from %s into %s\n", r.user, archive, final);
-	rc = EXIT_OK;
-out:
-	free(dir);
-	free(tmp);
 	free(final);
 	state_route_free(&r);
-	return rc;
+	return EXIT_OK;
 }
 
 static int
