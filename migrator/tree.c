@@ -119,18 +119,22 @@ tree_make_below(int root, const char *path, const struct stat *like,
 {
 	char part[NAME_MAX + 1];
 	const char *p = path;
-	int fd, next, last, made, e;
+	int fd, next, last = 0, made, e;
 
 	*created = 0;
-	if ((fd = walk_start(root, cause)) < 0)
-		return -1;
-	for (;;) {
+	/* Every component is checked before anything is made. */
+	while (!last) {
 		if (next_part(&p, part, &last) != 0) {
-			close(fd);
 			fail(cause, "bad path '%s'", path);
 			errno = EINVAL;
 			return -1;
 		}
+	}
+	p = path;
+	if ((fd = walk_start(root, cause)) < 0)
+		return -1;
+	for (;;) {
+		next_part(&p, part, &last);
 		made = mkdirat(fd, part, 0700) == 0;
 		if (!made && errno != EEXIST) {
 			e = errno;

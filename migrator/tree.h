@@ -50,10 +50,11 @@ int tree_walk_below(int root, const char *path, struct tree_stop *stop,
     char **cause);
 
 /*
- * The same, creating missing components with mode 0700. Each parent
- * directory made here then takes the owner (as root) and the mode of
- * *like, through its descriptor; the last component, when made here, is
- * left 0700 for the caller to give it its own mode, and *created is set.
+ * The same, creating missing components with mode 0700 (nothing is made
+ * for a path with a refused component). Each parent directory made here
+ * then takes the owner (as root) and the mode of *like, through its
+ * descriptor; the last component, when made here, is left 0700 for the
+ * caller to give it its own mode, and *created is set.
  * Returns an fd or -1 with *cause ("bad path 'P'", "cannot create P on
  * the target: error", "target P: error (a symlink or not a directory on
  * the way?)", "cannot set the owner or mode of C on the target: error").
@@ -104,8 +105,8 @@ DIR *tree_dir_open(int fd, const char *rel, char **cause);
 struct dirent *tree_dir_next(DIR *d);
 
 /*
- * rel/name ("rel" when name is "", "name" when rel is "") printable for
- * messages: control characters escaped as \xNN. Returns a heap string.
+ * rel/name (name alone when rel is "") printable for messages: control
+ * characters escaped as \xNN. Returns a heap string.
  */
 char *tree_shown(const char *rel, const char *name);
 
