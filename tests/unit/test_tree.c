@@ -65,11 +65,14 @@ setup(void **arg)
 	fx->dir = test_tmpdir();
 	join(fx->root, fx->dir, "root");
 	join(fx->out, fx->dir, "out");
-	if (mkdir(fx->root, 0755) != 0 || mkdir(fx->out, 0755) != 0)
+	if (mkdir(fx->root, 0755) != 0 || mkdir(fx->out, 0755) != 0 ||
+	    (fx->rfd = open(fx->root, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0) {
+		test_rm_rf(fx->dir);
+		free(fx);
 		return -1;
+	}
 	test_write(join((char[PATH_MAX]){ 0 }, fx->out, "keep"), "keep\n");
-	if ((fx->rfd = open(fx->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -1;
 	*arg = fx;
 	return 0;
 }
@@ -92,8 +95,10 @@ open_refused(struct fx *fx, const char *path, const char *want)
 	char *cause = NULL;
 	int fd;
 
-	if ((fd = tree_open_below(fx->rfd, path, &cause)) >= 0)
+	if ((fd = tree_open_below(fx->rfd, path, &cause)) >= 0) {
+		close(fd);
 		fail_msg("tree_open_below opened '%s'", path);
+	}
 	assert_non_null(cause);
 	if (strstr(cause, want) == NULL)
 		fail_msg("cause \"%s\" lacks \"%s\"", cause, want);
