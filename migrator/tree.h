@@ -35,9 +35,10 @@ struct tree_stop {
 /*
  * Open a directory path below an open root, one component at a time,
  * refusing symlinks, "", ".", "..", and components longer than NAME_MAX.
- * Returns an fd or -1 with *cause ("bad path 'P'" for a refused
- * component; "P: error (a symlink or not a directory on the way)" when a
- * component cannot be opened); errno is that of the failed open.
+ * Returns an fd or -1 with *cause: "bad path 'P'" for a refused
+ * component (errno EINVAL), else "P: error" from the open that failed,
+ * with " (a symlink or not a directory on the way)" for ELOOP and ENOTDIR
+ * (errno that of the open).
  */
 int tree_open_below(int root, const char *path, char **cause);
 
@@ -50,11 +51,11 @@ int tree_walk_below(int root, const char *path, struct tree_stop *stop,
     char **cause);
 
 /*
- * The same, creating missing components with mode 0700 (nothing is made
- * for a path with a refused component). Each parent directory made here
- * then takes the owner (as root) and the mode of *like, through its
- * descriptor; the last component, when made here, is left 0700 for the
- * caller to give it its own mode, and *created is set.
+ * tree_open_below's walk, creating missing components with mode 0700
+ * (nothing is made for a path with a refused component). Each parent
+ * directory made here then takes the owner (as root) and the mode of
+ * *like, through its descriptor; the last component, when made here, is
+ * left 0700 for the caller to give it its own mode, and *created is set.
  * Returns an fd or -1 with *cause ("bad path 'P'", "cannot create P on
  * the target: error", "target P: error (a symlink or not a directory on
  * the way?)", "cannot set the owner or mode of C on the target: error").
