@@ -6,8 +6,8 @@
 #include "cli/output.h"
 #include "state/state.h"
 #include "common/util.h"
+#include "migrator/restore.h"
 #include "migrator/tree.h"
-#include "migrator/zarchive.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static void
@@ -195,11 +194,9 @@ static int
 path_on_disk(const struct roots *r, const char *slice, const char *path,
     char **cause)
 {
-	char part[256];
-	const char *p = path, *slash;
-	struct stat sb;
-	int i, fd = -1, next, rc = 1;
-	size_t n;
+	struct tree_stop stop;
+	char *why = NULL;
+	int i, fd;
 
 	for (i = 0; i < r->n; i++) {
 		if (strcmp(r->names[i], slice) == 0)
@@ -210,42 +207,29 @@ path_on_disk(const struct roots *r, const char *slice, const char *path,
 	if (r->fds[i] < 0)
 		return fail(cause, "slice '%s' root cannot be opened; is it "
 		    "mounted? (or give --no-check)", slice);
-	if ((fd = dup(r->fds[i])) < 0)
-		return fail(cause, "%s", strerror(errno));
-	for (;;) {
-		slash = strchr(p, '/');
-		n = slash ? (size_t)(slash - p) : strlen(p);
-		memcpy(part, p, n);
-		part[n] = '\0';
-		next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
-		if (next < 0) {
-			if (errno == ENOENT)
-				rc = 0;
-			else if ((errno == ELOOP || errno == ENOTDIR) &&
-			    fstatat(fd, part, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    S_ISLNK(sb.st_mode))
-				rc = fail(cause, "'%s' goes through a symlink "
-				    "('%s'); mailboxes must be real "
-				    "directories inside the slice", path,
-				    part);
-			else if (errno == ENOTDIR)
-				rc = fail(cause, "'%s' is not a directory on "
-				    "slice '%s'", path, slice);
-			else
-				rc = fail(cause, "'%s': %s", path,
-				    strerror(errno));
-			break;
-		}
+	if ((fd = tree_walk_below(r->fds[i], path, &stop, &why)) >= 0) {
 		close(fd);
-		fd = next;
-		if (slash == NULL)
-			break;
-		p = slash + 1;
+		return 1;
 	}
-	if (fd >= 0)
-		close(fd);
-	return rc;
+	if (stop.error == 0) {
+		/* A bad component, or no descriptor: the walk's words. */
+		if (cause != NULL)
+			*cause = why;
+		else
+			free(why);
+		return -1;
+	}
+	free(why);
+	if (stop.error == ENOENT)
+		return 0;
+	if ((stop.error == ELOOP || stop.error == ENOTDIR) && stop.symlink)
+		return fail(cause, "'%s' goes through a symlink ('%s'); "
+		    "mailboxes must be real directories inside the slice",
+		    path, stop.part);
+	if (stop.error == ENOTDIR)
+		return fail(cause, "'%s' is not a directory on slice '%s'",
+		    path, slice);
+	return fail(cause, "'%s': %s", path, strerror(stop.error));
 }
 
 /* Parse a non-negative decimal integer field. */
@@ -406,9 +390,8 @@ cmd_account_restore(struct cli *c, const struct cmd_entry *e, int argc,
 	const char *archive = NULL, *to = NULL;
 	struct state_route r;
 	struct state *st;
-	struct stat sb;
-	char *cause = NULL, *dir = NULL, *base, *tmp = NULL, *final = NULL;
-	int ch, rc = EXIT_FAIL;
+	char *cause = NULL, *final = NULL;
+	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch == 'a')
@@ -426,58 +409,19 @@ cmd_account_restore(struct cli *c, const struct cmd_entry *e, int argc,
 		return EXIT_FAIL;
 	if (state_route_get(st, argv[optind], &r, &cause) != 0)
 		return cli_fail(cause);
-	if (to != NULL) {
-		/* Into a directory of the admin's choice, as DIR/USER. */
-		if (stat(to, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-			cli_error("--to %s is not a directory", to);
-			goto out;
-		}
-		dir = xstrdup(to);
-		final = xasprintf("%s/%s", to, r.user);
-		if (lstat(final, &sb) == 0) {
-			cli_error("%s already exists; restore elsewhere", final);
-			goto out;
-		}
-		if (zarchive_extract(archive, dir, r.user, &cause) != 0) {
-			cli_fail(cause);
-			goto out;
-		}
-	} else {
-		/* Back into the account's home, only where nothing is. */
-		if (lstat(r.home, &sb) == 0) {
-			cli_error("%s (the home of %s) exists; restore into "
-			    "another directory with --to DIR", r.home, r.user);
-			goto out;
-		}
-		dir = xstrdup(r.home);
-		base = strrchr(dir, '/');
-		*base++ = '\0';
-		final = xstrdup(r.home);
-		tmp = xasprintf(".mailshift-restore.%ld", (long)getpid());
-		if (zarchive_extract(archive, dir, tmp, &cause) != 0) {
-			cli_fail(cause);
-			goto out;
-		}
-		free(tmp);
-		tmp = xasprintf("%s/.mailshift-restore.%ld", dir,
-		    (long)getpid());
-		if (rename(tmp, final) != 0) {
-			cli_error("cannot move the restored mailbox into %s: "
-			    "%s", final, strerror(errno));
-			goto out;
-		}
+	if (restore_account(archive, r.user, r.home, to, &final,
+	    &cause) != 0) {
+		state_route_free(&r);
+		return cli_fail(cause);
+	}
+	if (to == NULL)
 		state_event(st, "account.restore", r.user, r.slice, "restored "
 		    "%s from %s", final, archive);
-	}
 	if (!c->json)
 		printf("restored %s from %s into %s\n", r.user, archive, final);
-	rc = EXIT_OK;
-out:
-	free(dir);
-	free(tmp);
 	free(final);
 	state_route_free(&r);
-	return rc;
+	return EXIT_OK;
 }
 
 static int

@@ -3,6 +3,7 @@
 #include "migrator/discover.h"
 #include "common/layout.h"
 #include "migrator/slice.h"
+#include "migrator/tree.h"
 #include "state/state.h"
 #include "common/util.h"
 
@@ -15,8 +16,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define DIR_OPEN_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
 /* One account directory found on disk. */
 struct found {
@@ -214,7 +213,7 @@ walk_level(struct walk *w, int fd, int level, const char *rel,
 			    "skipped");
 			continue;
 		}
-		if ((child = openat(fd, names[k], DIR_OPEN_FLAGS)) < 0) {
+		if ((child = openat(fd, names[k], TREE_DIR_FLAGS)) < 0) {
 			if (errno == ELOOP || errno == ENOTDIR)
 				continue;	/* replaced meanwhile */
 			rc = fail(cause, "slice '%s': %s/%s: %s; check its "

@@ -1,6 +1,7 @@
 /* Reading Maildir++ mailboxes on disk: see maildir.h. */
 #define _GNU_SOURCE
 #include "migrator/maildir.h"
+#include "migrator/tree.h"
 #include "common/util.h"
 
 #include <ctype.h>
@@ -12,8 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define DIR_OPEN_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
 /* True when name below dirfd is a real directory. */
 static int
@@ -112,7 +111,7 @@ scan_dir(int parent, const char *name, int count, struct maildir_usage *u,
 	DIR *d;
 	int fd;
 
-	if ((fd = openat(parent, name, DIR_OPEN_FLAGS)) < 0) {
+	if ((fd = openat(parent, name, TREE_DIR_FLAGS)) < 0) {
 		if (errno == ENOENT)
 			return 0;	/* a folder without new/ is still ok */
 		return fail(cause, "%s: %s", name, strerror(errno));
@@ -181,7 +180,7 @@ scan_all(int root, int count, struct maildir_usage *u,
 
 	if (scan_folder(root, count, u, newest, cause) != 0)
 		return -1;
-	if ((fd = openat(root, ".", DIR_OPEN_FLAGS)) < 0)
+	if ((fd = openat(root, ".", TREE_DIR_FLAGS)) < 0)
 		return fail(cause, "%s", strerror(errno));
 	if ((d = fdopendir(fd)) == NULL) {
 		close(fd);
@@ -189,11 +188,11 @@ scan_all(int root, int count, struct maildir_usage *u,
 	}
 	while ((de = readdir(d)) != NULL) {
 		/* Maildir++ folders are ".Name" directories in the root. */
-		if (de->d_name[0] != '.' || !name_is_component(de->d_name))
+		if (de->d_name[0] != '.' || !tree_name_ok(de->d_name))
 			continue;
 		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
 			continue;
-		if ((sub = openat(root, de->d_name, DIR_OPEN_FLAGS)) < 0)
+		if ((sub = openat(root, de->d_name, TREE_DIR_FLAGS)) < 0)
 			continue;	/* a symlink or gone: not a folder */
 		if (maildir_is(sub)) {
 			u->folders++;

@@ -1,6 +1,7 @@
 /* The settle check of a retired source: see settle.h. */
 #define _GNU_SOURCE
 #include "migrator/settle.h"
+#include "migrator/tree.h"
 #include "common/util.h"
 
 #include <dirent.h>
@@ -11,8 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define DIR_FLAGS	(O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
 static const char *const subdirs[] = { "new", "cur" };
 
@@ -188,10 +187,10 @@ open_dir(int mailbox, const char *folder, const char *sub)
 {
 	int f, d;
 
-	if ((f = *folder ? openat(mailbox, folder, DIR_FLAGS) :
+	if ((f = *folder ? openat(mailbox, folder, TREE_DIR_FLAGS) :
 	    dup(mailbox)) < 0)
 		return -1;
-	d = openat(f, sub, DIR_FLAGS);
+	d = openat(f, sub, TREE_DIR_FLAGS);
 	close(f);
 	return d;
 }
@@ -422,7 +421,7 @@ target_uniques(int dfolder, struct keys *u, char **cause)
 	int fd, rc;
 
 	for (k = 0; k < 2; k++) {
-		if ((fd = openat(dfolder, subdirs[k], DIR_FLAGS)) < 0) {
+		if ((fd = openat(dfolder, subdirs[k], TREE_DIR_FLAGS)) < 0) {
 			if (errno == ENOENT)
 				continue;
 			return fail(cause, "%s: %s", subdirs[k],
@@ -445,7 +444,7 @@ open_sub(int folder, const char *name, char **cause)
 	if (mkdirat(folder, name, 0700) != 0 && errno != EEXIST)
 		return fail(cause, "cannot create %s: %s", name,
 		    strerror(errno));
-	if ((fd = openat(folder, name, DIR_FLAGS)) < 0)
+	if ((fd = openat(folder, name, TREE_DIR_FLAGS)) < 0)
 		return fail(cause, "cannot open %s: %s", name, strerror(errno));
 	return fd;
 }
@@ -586,7 +585,7 @@ settle_entry(const char *name, void *arg)
 		/* The same folder on the target; the INBOX when the folder
 		 * is not there. */
 		c->dfolder = *c->folder ? openat(c->dst, c->folder,
-		    DIR_FLAGS) : -1;
+		    TREE_DIR_FLAGS) : -1;
 		if (c->dfolder < 0 && (c->dfolder = dup(c->dst)) < 0)
 			return fail(c->cause, "%s", strerror(errno));
 		if (target_uniques(c->dfolder, &c->uniques, c->cause) != 0)

@@ -29,7 +29,8 @@
  * target of a cur/ or new/ holds is kept as 24 bytes a message; a pass
  * reads cur/ and new/ as a stream and holds names only of what differs;
  * other directories (small in a Maildir) are listed at 40 bytes an entry
- * plus its name; verification and the tree_ helpers hold no listing.
+ * plus its name; verification and the tree_ helpers (tree.h) hold no
+ * listing.
  *
  * An mtime is trusted only when a listing began once the file system's
  * clock had left the mtime's tick, so that a later change moves the
@@ -43,6 +44,10 @@
 #define MAILSHIFT_SYNC_H
 
 #include <stdint.h>
+
+/* tree_measure, tree_remove and tree_fsync, which users of this header
+ * have long found here. */
+#include "migrator/tree.h"
 
 struct throttle;
 
@@ -129,12 +134,5 @@ int sync_verify(int src, int dst, int content, int check_owner,
  */
 int sync_verify_changed(struct sync *, int check_owner, uint64_t *files,
     uint64_t *bytes, char **cause);
-
-/* Count the regular files and bytes of a tree. */
-int tree_measure(int dir, uint64_t *files, uint64_t *bytes, char **cause);
-/* Remove name below dirfd and everything in it, following no symlink. */
-int tree_remove(int dirfd, const char *name, char **cause);
-/* fsync every file and directory of a tree (the slow durable way). */
-int tree_fsync(int dir, char **cause);
 
 #endif

@@ -1,6 +1,7 @@
 /* Archives of retired mailboxes with libarchive and zstd: see archive.h. */
 #define _GNU_SOURCE
 #include "migrator/zarchive.h"
+#include "migrator/tree.h"
 #include "common/util.h"
 
 #include <archive.h>
@@ -13,8 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
 struct writer {
 	struct archive		*a;
@@ -44,7 +43,7 @@ names_of(int fd, char ***names, size_t *n)
 {
 	struct dirent *de;
 	DIR *d;
-	int dfd = openat(fd, ".", DIR_FLAGS);
+	int dfd = openat(fd, ".", TREE_DIR_FLAGS);
 
 	*names = NULL;
 	*n = 0;
@@ -123,7 +122,7 @@ add_entry(struct writer *w, int parent, const char *name, const char *path,
 	}
 	if (!S_ISDIR(st.st_mode))
 		return 0;
-	if ((fd = openat(parent, name, DIR_FLAGS)) < 0)
+	if ((fd = openat(parent, name, TREE_DIR_FLAGS)) < 0)
 		return fail(cause, "archive: %s: %s", path, strerror(errno));
 	if (names_of(fd, &names, &n) != 0) {
 		close(fd);
@@ -231,7 +230,7 @@ count_entries(int parent, const char *name)
 		return 0;
 	if (!S_ISDIR(st.st_mode))
 		return 1;
-	if ((fd = openat(parent, name, DIR_FLAGS)) < 0)
+	if ((fd = openat(parent, name, TREE_DIR_FLAGS)) < 0)
 		return 0;
 	if (names_of(fd, &names, &n) == 0) {
 		for (i = 0; i < n; i++)
@@ -278,8 +277,7 @@ zarchive_verify(const char *path, int parent, const char *name, char **cause)
 			base = dir;
 		} else {
 			*base++ = '\0';
-			pfd = openat(parent, dir, O_RDONLY | O_DIRECTORY |
-			    O_CLOEXEC);
+			pfd = tree_open_below(parent, dir, NULL);
 		}
 		if (pfd < 0 || fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) !=
 		    0) {
