@@ -41,68 +41,6 @@ struct report_opts {
 
 /* Options. */
 
-/* A percentage ("75", "75%", "12.5") as a fraction above 0. */
-static int
-percent_parse(const char *s, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || errno != 0 || (*end != '\0' && strcmp(end, "%") != 0)
-	    || !(v > 0) || v > 100)
-		return -1;
-	*out = v / 100;
-	return 0;
-}
-
-/*
- * A time for --since or --until: "2026-11-01" (a whole UTC day: its start
- * for --since, its last second for --until), "2026-11-01T00:00:00Z", or an
- * age such as "30d", "12h", "2w" before now.
- */
-static int
-time_parse(const char *s, int until, int64_t now, int64_t *out)
-{
-	static const char *const fmts[] = { "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d",
-	    NULL };
-	struct tm tm, want, chk;
-	const char *end;
-	uint64_t secs;
-	size_t n = strlen(s);
-	time_t t;
-	int i;
-
-	if (n >= 2 && s[n - 1] >= 'a' && s[n - 1] <= 'z' &&
-	    strspn(s, "0123456789") == n - 1) {
-		if (duration_parse(s, &secs, NULL) != 0 ||
-		    secs > (uint64_t)INT64_MAX / 2)
-			return -1;
-		*out = now - (int64_t)secs;
-		return 0;
-	}
-	for (i = 0; fmts[i] != NULL; i++) {
-		memset(&tm, 0, sizeof tm);
-		end = strptime(s, fmts[i], &tm);
-		if (end == NULL || *end != '\0' || !(s[0] >= '0' &&
-		    s[0] <= '9'))
-			continue;
-		want = tm;
-		t = timegm(&tm);
-		/* Refuse what timegm would quietly normalize (02-31). */
-		if (gmtime_r(&t, &chk) == NULL ||
-		    chk.tm_year != want.tm_year || chk.tm_mon != want.tm_mon ||
-		    chk.tm_mday != want.tm_mday ||
-		    chk.tm_hour != want.tm_hour ||
-		    chk.tm_min != want.tm_min || chk.tm_sec != want.tm_sec)
-			return -1;
-		*out = (int64_t)t + (until && i == 1 ? STATS_DAY - 1 : 0);
-		return 0;
-	}
-	return -1;
-}
-
 static int
 name_index(const char *const *names, size_t n, const char *s)
 {
@@ -210,20 +148,23 @@ report_options(struct cli *c, const struct cmd_entry *e, int argc,
 			    "from 1 to 36500, not '%s'", days);
 		r->days = (int)v;
 	}
-	if (target != NULL && percent_parse(target, &r->target) != 0)
+	if (target != NULL && (percent_parse(target, &r->target) != 0 ||
+	    !(r->target > 0)))
 		return cli_usage(e, "--target-fill: give a percentage above 0 "
 		    "and at most 100, e.g. 75, not '%s'", target);
-	if (hard != NULL && percent_parse(hard, &r->hard) != 0)
+	if (hard != NULL && (percent_parse(hard, &r->hard) != 0 ||
+	    !(r->hard > 0)))
 		return cli_usage(e, "--hard-limit: give a percentage above 0 "
 		    "and at most 100, e.g. 90, not '%s'", hard);
 	if (r->target > r->hard)
 		return cli_usage(e, "--target-fill (%g%%) is above "
 		    "--hard-limit (%g%%)", r->target * 100, r->hard * 100);
-	if (since != NULL && time_parse(since, 0, r->now, &r->since) != 0)
+	if (since != NULL && time_parse(since, r->now, 0, &r->since) != 0)
 		return cli_usage(e, "--since: bad time '%s'; give a date "
 		    "(2026-11-01), a UTC time (2026-11-01T00:00:00Z) or an "
 		    "age (30d, 12h, 2w)", since);
-	if (until != NULL && time_parse(until, 1, r->now, &r->until) != 0)
+	if (until != NULL && time_parse(until, r->now, TIME_DAY_END,
+	    &r->until) != 0)
 		return cli_usage(e, "--until: bad time '%s'; give a date "
 		    "(2026-11-01), a UTC time (2026-11-01T00:00:00Z) or an "
 		    "age (30d, 12h, 2w)", until);
