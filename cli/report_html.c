@@ -1,11 +1,12 @@
 /*
- * The HTML page of the reports: see report_html.h. One file, inline CSS
+ * The HTML page of the reports: see report_write.h. One file, inline CSS
  * and SVG, no script, no font or image to fetch: it can be mailed, kept
  * and opened offline years later.
  */
 #define _GNU_SOURCE
 #include "cli/output.h"
-#include "cli/report_html.h"
+#include "cli/report.h"
+#include "cli/report_write.h"
 #include "common/util.h"
 
 #include <math.h>
