@@ -39,28 +39,6 @@ catch_stop_signals(struct move_drive *md)
 	md->stop = &stop_requested;
 }
 
-/* Parse a UTC time: "2026-11-24T02:00:00Z", "2026-11-24 02:00" or a date. */
-static int
-parse_utc(const char *s, int64_t *out)
-{
-	static const char *const fmts[] = { "%Y-%m-%dT%H:%M:%SZ",
-	    "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%MZ", "%Y-%m-%dT%H:%M",
-	    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", NULL };
-	struct tm tm;
-	const char *end;
-	int i;
-
-	for (i = 0; fmts[i] != NULL; i++) {
-		memset(&tm, 0, sizeof tm);
-		end = strptime(s, fmts[i], &tm);
-		if (end != NULL && *end == '\0') {
-			*out = (int64_t)timegm(&tm);
-			return 0;
-		}
-	}
-	return -1;
-}
-
 /* Draw the progress bar of a running move on the terminal. */
 static void
 draw_progress(void *arg, const struct move_progress *p)
@@ -181,9 +159,13 @@ cmd_move(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 			hold = 1;
 			break;
 		case 'a':
-			if (parse_utc(optarg, &after) != 0)
-				return cli_usage(e, "bad time '%s': give UTC "
-				    "as 2026-11-24T02:00:00Z", optarg);
+			if (time_parse(optarg, now_unix(), TIME_AHEAD,
+			    &after) != 0)
+				return cli_usage(e, "--complete-after: bad "
+				    "time '%s'; give a UTC time "
+				    "(2026-11-24T02:00:00Z), a date "
+				    "(2026-11-24) or a delay (30m, 2h, 1d)",
+				    optarg);
 			break;
 		case 'b':
 			if (size_parse(optarg, &mo.bytes_per_second, &cause)

@@ -141,20 +141,6 @@ fleet_load(struct state *st, struct fleet *f, char **cause)
 	return state_account_scan(st, account_cb, f, cause);
 }
 
-/* A percentage option ("2", "2%", "0.5") as a fraction. */
-static int
-percent(const char *s, double *out)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (end == s || (*end != '\0' && strcmp(end, "%") != 0) || v < 0 ||
-	    v > 100)
-		return -1;
-	*out = v / 100;
-	return 0;
-}
-
 static size_t
 slice_index(const struct fleet *f, const char *name)
 {
@@ -345,17 +331,20 @@ cmd_plan(struct cli *c, const struct cmd_entry *e, int argc, char **argv,
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'b':
-			if (percent(optarg, &po.band) != 0)
+			if (percent_parse(optarg, &po.band) != 0 ||
+			    !(po.band > 0))
 				return cli_usage(e, "--band: give percentage "
 				    "points, e.g. 2");
 			break;
 		case 't':
-			if (percent(optarg, &po.target_fill) != 0)
+			if (percent_parse(optarg, &po.target_fill) != 0 ||
+			    !(po.target_fill > 0))
 				return cli_usage(e, "--target-fill: give a "
 				    "percentage, e.g. 75");
 			break;
 		case 'H':
-			if (percent(optarg, &po.hard_limit) != 0)
+			if (percent_parse(optarg, &po.hard_limit) != 0 ||
+			    !(po.hard_limit > 0))
 				return cli_usage(e, "--hard-limit: give a "
 				    "percentage, e.g. 90");
 			break;

@@ -1,11 +1,12 @@
 /*
- * The HTML page of the reports: see report_html.h. One file, inline CSS
+ * The HTML page of the reports: see report_write.h. One file, inline CSS
  * and SVG, no script, no font or image to fetch: it can be mailed, kept
  * and opened offline years later.
  */
 #define _GNU_SOURCE
 #include "cli/output.h"
-#include "cli/report_html.h"
+#include "cli/report.h"
+#include "cli/report_write.h"
 #include "common/util.h"
 
 #include <math.h>
@@ -672,7 +673,7 @@ lock_chart(FILE *f, const struct report *r)
 	memset(bins, 0, sizeof bins);
 	c.x1 = t->lock_max > 0 ? t->lock_max * 1.05 : 1;
 	for (i = 0; i < r->nmoves; i++) {
-		if (strcmp(r->moves[i].state, "done") != 0 ||
+		if (r->moves[i].state != MOVE_DONE ||
 		    r->moves[i].lock_ms < 0)
 			continue;
 		k = (size_t)((double)r->moves[i].lock_ms / c.x1 * 20);
@@ -760,7 +761,7 @@ report_html_moves(FILE *f, const struct report *r)
 		fputs("</tr>\n", f);
 		for (i = 0; i < r->nmoves; i++) {
 			m = &r->moves[i];
-			if (strcmp(m->state, "failed") != 0)
+			if (m->state != MOVE_FAILED)
 				continue;
 			snprintf(a, sizeof a, "%lld", (long long)m->id);
 			fputs("<tr>", f);
@@ -800,8 +801,8 @@ report_html_moves(FILE *f, const struct report *r)
 		td(f, "l", m->user);
 		td(f, "l", m->source);
 		td(f, "l", m->target);
-		td(f, strcmp(m->state, "failed") == 0 ? "l bad" : "l",
-		    m->state);
+		td(f, m->state == MOVE_FAILED ? "l bad" : "l",
+		    state_move_state_name(m->state));
 		td(f, "l", time_format(m->created, c, sizeof c));
 		td(f, NULL, size_format(m->bytes, a, sizeof a));
 		snprintf(a, sizeof a, "%llu", (unsigned long long)m->files);

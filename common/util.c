@@ -240,6 +240,115 @@ duration_parse(const char *s, uint64_t *out, char **cause)
 	return 0;
 }
 
+int
+percent_parse(const char *s, double *fraction)
+{
+	size_t n = strlen(s), digits = strspn(s, "0123456789");
+	char *end;
+	double v;
+
+	if (n > 0 && s[n - 1] == '%')
+		n--;
+	if (digits < n && s[digits] == '.')
+		digits += 1 + strspn(s + digits + 1, "0123456789");
+	if (digits != n || strcspn(s, "0123456789") >= n)
+		return -1;
+	/* The text is digits and a '.' now: strtod reads all of it. */
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || (size_t)(end - s) != n || !(v >= 0 && v <= 100))
+		return -1;
+	*fraction = v / 100;
+	return 0;
+}
+
+/* Read exactly n digits at *p into *v and step over them; 0 or -1. */
+static int
+fixed_digits(const char **p, int n, int *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)(*p)[i]))
+			return -1;
+		*v = *v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	return 0;
+}
+
+/* Step over the character c at *p if it is there; 1 if it was. */
+static int
+skip_char(const char **p, char c)
+{
+	if (**p != c || c == '\0')
+		return 0;
+	(*p)++;
+	return 1;
+}
+
+static int
+month_days(int year, int month)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	return month == 2 && leap ? 29 : days[month - 1];
+}
+
+int
+time_parse(const char *s, int64_t now, int flags, int64_t *out)
+{
+	const char *p = s;
+	size_t n = strlen(s);
+	int y, mo, d, h = 0, mi = 0, sec = 0, has_time = 0;
+	uint64_t secs;
+	struct tm tm;
+	time_t t;
+
+	/* A relative time: a number and one unit letter. */
+	if (n >= 2 && isalpha((unsigned char)s[n - 1]) &&
+	    strspn(s, "0123456789") == n - 1) {
+		if (duration_parse(s, &secs, NULL) != 0 ||
+		    secs > (uint64_t)INT64_MAX / 4 ||
+		    now < -(INT64_MAX / 4) || now > INT64_MAX / 4)
+			return -1;
+		*out = flags & TIME_AHEAD ? now + (int64_t)secs :
+		    now - (int64_t)secs;
+		return 0;
+	}
+	if (fixed_digits(&p, 4, &y) != 0 || !skip_char(&p, '-') ||
+	    fixed_digits(&p, 2, &mo) != 0 || !skip_char(&p, '-') ||
+	    fixed_digits(&p, 2, &d) != 0)
+		return -1;
+	if (skip_char(&p, 'T') || skip_char(&p, ' ')) {
+		has_time = 1;
+		if (fixed_digits(&p, 2, &h) != 0 || !skip_char(&p, ':') ||
+		    fixed_digits(&p, 2, &mi) != 0)
+			return -1;
+		if (skip_char(&p, ':') && fixed_digits(&p, 2, &sec) != 0)
+			return -1;
+		(void)skip_char(&p, 'Z');
+	}
+	if (*p != '\0' || y < 1970 || mo < 1 || mo > 12 || d < 1 ||
+	    d > month_days(y, mo) || h > 23 || mi > 59 || sec > 59)
+		return -1;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	*out = (int64_t)t + (!has_time && (flags & TIME_DAY_END) ?
+	    86400 - 1 : 0);
+	return 0;
+}
+
 const char *
 time_format(int64_t t, char *buf, size_t len)
 {

@@ -47,6 +47,35 @@ const char *size_format(uint64_t, char *buf, size_t len);
 /* Parse a duration such as "30s", "15m", "2h", "7d" or plain seconds. */
 int duration_parse(const char *, uint64_t *seconds, char **cause);
 
+/*
+ * Parse a percentage: a number from 0 to 100, digits with at most one '.',
+ * and an optional '%': "75", "75%", "12.5", "0.5" (half a percent). No
+ * sign, exponent, hex or spaces. Returns 0 and stores the fraction (0.75
+ * for "75"), or -1 with *fraction unchanged. 0 is accepted: a caller that
+ * needs a value above 0 (or below some bound) checks that itself.
+ */
+int percent_parse(const char *s, double *fraction);
+
+/* How time_parse reads a relative time and a date without a time. */
+#define TIME_AHEAD	0x01	/* "2h" is 2 hours after now, not before */
+#define TIME_DAY_END	0x02	/* "2026-11-01" is its last second, not
+				   its first */
+
+/*
+ * Parse a time given by a person, always in UTC:
+ *   "2026-11-01T02:00:00Z", also without the "Z", without the seconds
+ *   ("2026-11-01T02:00"), or with a space for the "T" ("2026-11-01 02:00");
+ *   "2026-11-01", a whole UTC day: its first second (its last with
+ *   TIME_DAY_END);
+ *   a whole number with a unit s, m, h, d or w ("30d", "12h", "2w"): that
+ *   long before now (after now with TIME_AHEAD).
+ * Years 1970 to 9999, two-digit months, days, hours, minutes, seconds; a
+ * time that does not exist (2026-02-31, 25:00, :60) is refused, not rolled
+ * over. Returns 0 and stores the Unix time in *out, or -1 with *out
+ * unchanged.
+ */
+int time_parse(const char *s, int64_t now, int flags, int64_t *out);
+
 /* ISO 8601 UTC ("2026-11-23T21:52:16Z") of a Unix time into buf; "-" for
  * 0 and earlier (unknown). */
 const char *time_format(int64_t, char *buf, size_t len);

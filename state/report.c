@@ -126,7 +126,9 @@ state_report_moves(struct state *st, int64_t since, int64_t until,
 		m->user = st_text(stmt, 1);
 		m->source = st_text(stmt, 2);
 		m->target = st_text(stmt, 3);
-		m->state = st_text(stmt, 4);
+		if (state_move_state_parse((const char *)
+		    sqlite3_column_text(stmt, 4), &m->state) != 0)
+			m->state = MOVE_FAILED;
 		m->bytes = (uint64_t)sqlite3_column_int64(stmt, 5);
 		m->files = (uint64_t)sqlite3_column_int64(stmt, 6);
 		m->passes = sqlite3_column_int64(stmt, 7);
@@ -157,7 +159,6 @@ state_report_moves_free(struct state_report_move *v, size_t n)
 		free(v[i].user);
 		free(v[i].source);
 		free(v[i].target);
-		free(v[i].state);
 		free(v[i].error);
 	}
 	free(v);

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "state/state.h"
+
 struct state;
 
 /* One usage snapshot of a slice (a row of the snapshots table). */
@@ -46,7 +48,7 @@ struct state_report_move {
 	char	*user;
 	char	*source;		/* slice names */
 	char	*target;
-	char	*state;
+	enum move_state state;
 	uint64_t bytes;			/* bytes_total */
 	uint64_t files;			/* files_total */
 	int64_t	 passes;

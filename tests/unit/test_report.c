@@ -335,7 +335,7 @@ test_moves(void **arg)
 		assert_string_equal(m[i].source, "s1");
 		assert_string_equal(m[i].target, "s2");
 		if (i < 20) {
-			assert_string_equal(m[i].state, "done");
+			assert_int_equal(m[i].state, MOVE_DONE);
 			assert_int_equal(m[i].lock_ms, (int64_t)(i + 1) * 10);
 			assert_null(m[i].error);
 			assert_true(m[i].started > 0 && m[i].finished >=
@@ -343,14 +343,14 @@ test_moves(void **arg)
 			locks[nl++] = (double)m[i].lock_ms;
 		}
 	}
-	assert_string_equal(m[20].state, "done");
+	assert_int_equal(m[20].state, MOVE_DONE);
 	assert_int_equal(m[20].attempts, 1);
 	assert_int_equal(m[20].lock_ms, 55);
-	assert_string_equal(m[21].state, "failed");
+	assert_int_equal(m[21].state, MOVE_FAILED);
 	assert_string_equal(m[21].error, "no space left on s2");
 	assert_int_equal(m[21].lock_ms, -1);
 	assert_string_equal(m[21].user, "u21@example.com");
-	assert_string_equal(m[22].state, "done");
+	assert_int_equal(m[22].state, MOVE_DONE);
 	assert_int_equal(m[22].lock_ms, 0);
 	state_report_moves_free(m, n);
 

@@ -1,4 +1,7 @@
-/* Unit tests for common/util.c: sizes, durations, times, names, paths. */
+/*
+ * Unit tests for common/util.c: sizes, durations, percentages, times,
+ * names, paths.
+ */
 #define _GNU_SOURCE
 /* util.h first: cmocka.h defines a fail() macro that clashes with fail(). */
 #include "common/util.h"
@@ -185,6 +188,129 @@ test_duration_parse_bad(void **state)
 	}
 }
 
+/* Percentages with or without '%', whole or not, 0 to 100, as fractions. */
+static void
+test_percent_parse(void **state)
+{
+	static const struct {
+		const char	*s;
+		double		 want;
+	} ok[] = {
+		{ "75", 0.75 }, { "75%", 0.75 }, { "12.5", 0.125 },
+		{ "0.5", 0.005 }, { "2%", 0.02 }, { "0", 0 }, { "0%", 0 },
+		{ "100", 1 }, { "100.0%", 1 }, { ".5", 0.005 }, { "5.", 0.05 },
+		{ "075", 0.75 },
+	};
+	static const char *const bad[] = { "", "%", ".", "abc", "-1", "+5",
+	    " 5", "5 ", "1e1", "0x10", "nan", "inf", "100.01", "120", "75%%",
+	    "%75", "1.2.3", "5,5", "75 %", "1000000000000000000000" };
+	double v;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		v = -1;
+		if (percent_parse(ok[i].s, &v) != 0)
+			fail_msg("percent_parse(\"%s\") refused", ok[i].s);
+		if (v != ok[i].want)
+			fail_msg("percent_parse(\"%s\") = %.17g, want %.17g",
+			    ok[i].s, v, ok[i].want);
+	}
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		v = 42;
+		if (percent_parse(bad[i], &v) != -1)
+			fail_msg("percent_parse(\"%s\") accepted (%g)", bad[i],
+			    v);
+		assert_true(v == 42);
+	}
+}
+
+#define NOW 1780000000		/* 2026-05-28T20:26:40Z */
+
+/* Parse s with flags, expecting success with exactly want. */
+static void
+time_ok(const char *s, int flags, int64_t want)
+{
+	int64_t v = 42;
+
+	if (time_parse(s, NOW, flags, &v) != 0)
+		fail_msg("time_parse(\"%s\", %d) refused", s, flags);
+	if (v != want)
+		fail_msg("time_parse(\"%s\", %d) = %lld, want %lld", s, flags,
+		    (long long)v, (long long)want);
+}
+
+/* UTC times in every accepted spelling, whole days, ages both ways. */
+static void
+test_time_parse_ok(void **state)
+{
+	static const int both[] = { 0, TIME_DAY_END };
+	const int64_t t = 1793498400;	/* 2026-11-01T02:00:00Z */
+	const int64_t day = 1793491200;	/* 2026-11-01T00:00:00Z */
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 2; i++) {
+		/* An explicit time is the same whatever the flags. */
+		time_ok("2026-11-01T02:00:00Z", both[i], t);
+		time_ok("2026-11-01T02:00:00", both[i], t);
+		time_ok("2026-11-01T02:00Z", both[i], t);
+		time_ok("2026-11-01T02:00", both[i], t);
+		time_ok("2026-11-01 02:00:00", both[i], t);
+		time_ok("2026-11-01 02:00", both[i], t);
+		time_ok("2026-11-01T02:00:59Z", both[i] | TIME_AHEAD, t + 59);
+		time_ok("2026-11-01T00:00:00Z", both[i], day);
+	}
+	/* A date alone: its first second, or its last one. */
+	time_ok("2026-11-01", 0, day);
+	time_ok("2026-11-01", TIME_AHEAD, day);
+	time_ok("2026-11-01", TIME_DAY_END, day + 86399);
+	time_ok("1970-01-01", 0, 0);
+	time_ok("2028-02-29", 0, 1835395200);
+	time_ok("2000-02-29", 0, 951782400);
+	time_ok("2026-12-31T23:59:59Z", 0, 1798761599);
+	/* Ages: before now, or after it for a delay. */
+	time_ok("30d", 0, NOW - 30 * 86400);
+	time_ok("12h", TIME_DAY_END, NOW - 12 * 3600);
+	time_ok("2w", 0, NOW - 14 * 86400);
+	time_ok("90s", 0, NOW - 90);
+	time_ok("15m", 0, NOW - 900);
+	time_ok("0d", 0, NOW);
+	time_ok("30d", TIME_AHEAD, NOW + 30 * 86400);
+	time_ok("2h", TIME_AHEAD | TIME_DAY_END, NOW + 7200);
+}
+
+/* What is not a time, or not one that exists, is refused untouched. */
+static void
+test_time_parse_bad(void **state)
+{
+	static const char *const bad[] = { "", "yesterday", "now", "30",
+	    "30y", "30D", "-30d", "1.5d", "d", "30dd", "2026-02-31",
+	    "2026-02-29", "2100-02-29", "2026-13-01", "2026-00-10",
+	    "2026-11-00", "2026-11-32", "2026-11-01T25:00:00Z",
+	    "2026-11-01T24:00", "2026-11-01T23:60", "2026-11-01T23:59:60Z",
+	    "2026-11-01T02", "2026-11-01T02:00:0", "2026-11-01T2:00",
+	    "2026-1-01", "26-11-01", "20261101", "2026-11-01Z",
+	    "2026-11-01T02:00:00ZZ", "2026-11-01T02:00:00+01:00",
+	    "2026-11-01t02:00:00z", " 2026-11-01", "2026-11-01 ",
+	    "2026-11-01T", "1969-12-31", "2026/11/01",
+	    "99999999999999999999999d" };
+	int64_t v;
+	size_t i;
+	int flags;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		for (flags = 0; flags <= (TIME_AHEAD | TIME_DAY_END); flags++) {
+			v = 42;
+			if (time_parse(bad[i], NOW, flags, &v) != -1)
+				fail_msg("time_parse(\"%s\", %d) accepted "
+				    "(%lld)", bad[i], flags, (long long)v);
+			assert_int_equal(v, 42);
+		}
+	}
+}
+
 /* Times print as ISO 8601 UTC, and 0 (never) prints as "-". */
 static void
 test_time_format(void **state)
@@ -321,6 +447,9 @@ main(void)
 		cmocka_unit_test(test_size_format),
 		cmocka_unit_test(test_duration_parse_ok),
 		cmocka_unit_test(test_duration_parse_bad),
+		cmocka_unit_test(test_percent_parse),
+		cmocka_unit_test(test_time_parse_ok),
+		cmocka_unit_test(test_time_parse_bad),
 		cmocka_unit_test(test_time_format),
 		cmocka_unit_test(test_name_is_component),
 		cmocka_unit_test(test_relpath_check),
