@@ -591,13 +591,13 @@ test_moves(void **arg)
 	assert_int_equal(report_move_seconds(&r.moves[0]), 100);
 	assert_near(report_move_rate(&r.moves[0]), 0.1);
 	assert_int_equal(r.moves[0].attempts, 1);
-	assert_string_equal(r.moves[20].state, "failed");
+	assert_int_equal(r.moves[20].state, MOVE_FAILED);
 	assert_string_equal(r.moves[20].error, "no space left");
 	assert_int_equal(report_move_seconds(&r.moves[20]), 20);
 	assert_true(report_move_rate(&r.moves[20]) == -1);
-	assert_string_equal(r.moves[21].state, "cancelled");
+	assert_int_equal(r.moves[21].state, MOVE_CANCELLED);
 	assert_int_equal(report_move_seconds(&r.moves[21]), -1);
-	assert_string_equal(r.moves[22].state, "copying");
+	assert_int_equal(r.moves[22].state, MOVE_COPYING);
 	assert_int_equal(report_move_seconds(&r.moves[22]), -1);
 	assert_string_equal(report_duration_text(t->seconds, buf, sizeof buf),
 	    "33m 20s");
