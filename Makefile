@@ -38,7 +38,9 @@ COMMON_SRC = common/util.c common/layout.c common/config.c common/json.c \
 STATE_SRC = state/state.c state/topology.c state/account.c state/move.c state/plan.c state/daemon.c \
 	state/report.c
 MIGRATOR_SRC = migrator/slice.c migrator/maildir.c migrator/discover.c migrator/throttle.c \
-	migrator/sync.c migrator/settle.c migrator/move.c migrator/zarchive.c migrator/daemon.c
+	migrator/sync.c migrator/settle.c migrator/move.c migrator/zarchive.c \
+	migrator/health.c migrator/presence.c migrator/scheduler.c migrator/http.c \
+	migrator/daemon.c
 CLI_SRC = cli/main.c cli/output.c cli/cmd_init.c cli/cmd_server.c \
 	cli/cmd_slice.c cli/cmd_discover.c cli/cmd_account.c cli/cmd_route.c \
 	cli/cmd_move.c cli/cmd_plan.c cli/cmd_daemon.c cli/cmd_report.c \
