@@ -60,7 +60,7 @@ apply_window(struct daemon *d)
 	}
 }
 
-/* Leave the loop once every move has stopped. */
+/* Leave the loop once every move and the purge have stopped. */
 static void
 maybe_exit(struct daemon *d)
 {
@@ -92,8 +92,6 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	struct daemon *d = arg;
 	int64_t v, now = now_unix();
 	struct sched *s = &d->sched;
-	char *cause = NULL;
-	uint64_t n;
 
 	(void)fd;
 	(void)what;
@@ -128,15 +126,11 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		sched_run(s, now);
 	if (now - d->last_heartbeat >= DAEMON_HEARTBEAT)
 		heartbeat(d, 0);
+	/* The purge removes trees: on a thread, never on the loop. */
 	if (now - d->last_purge >= DAEMON_PURGE) {
 		d->last_purge = now;
-		if (move_purge(d->st, (int64_t)d->cfg.retention_keep, &n,
-		    &cause) != 0) {
-			log_warnx("purge: %s", cause);
-			free(cause);
-		} else if (n > 0)
-			log_info("purged %llu retired sources past retention",
-			    (unsigned long long)n);
+		if (sched_purge(s) != 0)
+			log_debug("purge: not started (one still runs)");
 	}
 }
 

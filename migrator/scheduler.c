@@ -510,12 +510,71 @@ worker_ended(struct sched *s, struct worker *w)
 		    (long long)w->id, (unsigned long long)r->carried, see);
 }
 
+static void *
+purge_main(void *arg)
+{
+	struct purge_job *j = arg;
+	struct state *st;
+
+	if ((st = state_open(j->s->db, 0, &j->cause)) == NULL)
+		j->rc = -1;
+	else {
+		j->rc = move_purge(st, j->keep, &j->purged, &j->cause);
+		state_close(st);
+	}
+	__atomic_store_n(&j->done, 1, __ATOMIC_RELEASE);
+	notify(j->s);
+	return NULL;
+}
+
+int
+sched_purge(struct sched *s)
+{
+	struct purge_job *j;
+	int rc;
+
+	if (s->purge != NULL || s->stopping)
+		return -1;
+	j = xcalloc(1, sizeof *j);
+	j->s = s;
+	j->keep = (int64_t)s->cfg->retention_keep;
+	if ((rc = pthread_create(&j->th, NULL, purge_main, j)) != 0) {
+		errno = rc;
+		log_warn("purge: cannot start a thread");
+		free(j);
+		return -1;
+	}
+	s->purge = j;
+	return 0;
+}
+
+static void
+purge_reap(struct sched *s)
+{
+	struct purge_job *j = s->purge;
+
+	if (j == NULL || !__atomic_load_n(&j->done, __ATOMIC_ACQUIRE))
+		return;
+	pthread_join(j->th, NULL);
+	if (j->rc != 0)
+		log_warnx("purge: %s", j->cause ? j->cause : "failed");
+	else if (j->purged > 0)
+		log_info("purged %llu retired sources past retention",
+		    (unsigned long long)j->purged);
+	else
+		log_debug("purge: no retired source past retention");
+	free(j->cause);
+	free(j);
+	s->purge = NULL;
+}
+
 void
 sched_reap(struct sched *s)
 {
 	struct worker *w;
 	int i, j;
 
+	purge_reap(s);
 	for (i = 0; i < s->nw; ) {
 		w = s->w[i];
 		if (!__atomic_load_n(&w->done, __ATOMIC_ACQUIRE)) {
@@ -590,7 +649,7 @@ sched_stop(struct sched *s)
 int
 sched_busy(const struct sched *s)
 {
-	return s->nw;
+	return s->nw + (s->purge != NULL);
 }
 
 void
@@ -605,6 +664,12 @@ sched_free(struct sched *s)
 		worker_free(s->w[i]);
 	}
 	s->nw = 0;
+	if (s->purge != NULL) {
+		pthread_join(s->purge->th, NULL);
+		free(s->purge->cause);
+		free(s->purge);
+		s->purge = NULL;
+	}
 	free(s->ready);
 	free(s->cool);
 	for (k = 0; k < s->nwaits; k++)

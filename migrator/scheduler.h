@@ -11,7 +11,7 @@
  * or ready and looked at too recently. Each picked move runs move_run on
  * a worker thread with a catalog connection of its own; a failed move is
  * queued again after retry_base, four times longer each time, up to
- * max_retries.
+ * max_retries. The retention purge runs on a thread too, one at a time.
  *
  * sched_pick and sched_gate need neither libevent nor threads: the unit
  * tests call them on a struct sched set up with sched_init.
@@ -52,6 +52,17 @@ struct worker {
 	char			 why[512];	/* the gate's last answer */
 };
 
+/* The retention purge on a thread of its own. */
+struct purge_job {
+	struct sched		*s;
+	pthread_t		 th;
+	int64_t			 keep;		/* [retention] keep, seconds */
+	int			 done;		/* set by the thread, atomic */
+	int			 rc;		/* move_purge's */
+	uint64_t		 purged;
+	char			*cause;
+};
+
 /* A move id and a time: when a ready move was last looked at, or a
  * failed move's cool-down. */
 struct sched_seen {
@@ -72,6 +83,7 @@ struct sched {
 	int			 stopping;	/* no new moves; stop them all */
 	struct worker		*w[SCHED_MAX_WORKERS];
 	int			 nw;
+	struct purge_job	*purge;		/* running, or NULL */
 	struct sched_seen	*ready;		/* ready moves looked at */
 	size_t			 nready;
 	struct sched_seen	*cool;		/* id: not before `when` */
@@ -97,7 +109,7 @@ struct sched_pick {
 /* Set up s; nothing is started. health may be NULL; notify may be -1. */
 void sched_init(struct sched *, struct state *, const char *db,
     const struct config *, struct health *, struct presence *, int notify);
-/* Stop and join every worker, free what s keeps. */
+/* Stop and join every worker and the purge, free what s keeps. */
 void sched_free(struct sched *);
 
 /*
@@ -128,7 +140,7 @@ int64_t sched_backoff(const struct config *, int64_t attempts);
 /* Pick, cancel and start workers; sets next_wake. Nothing once
  * stopping. */
 void sched_run(struct sched *, int64_t now);
-/* Join ended workers; log what became of them, queue
+/* Join ended workers and the purge; log what became of them, queue
  * retries of failed moves. */
 void sched_reap(struct sched *);
 /* Stop running moves that the admin paused or cancelled. */
@@ -140,7 +152,10 @@ void sched_data_changed(struct sched *);
 void sched_apply_health(struct sched *);
 /* Start no more moves, ask every running one to stop at a safe point. */
 void sched_stop(struct sched *);
-/* Workers still running. */
+/* Workers and purge threads still running. */
 int sched_busy(const struct sched *);
+/* Start the retention purge on a thread unless one runs: 0, or -1 when
+ * one still runs or no thread could be started. */
+int sched_purge(struct sched *);
 
 #endif
