@@ -23,6 +23,23 @@
 #include <time.h>
 #include <unistd.h>
 
+/*
+ * How long a stop waits for the threads: a move stops at its next safe
+ * point within seconds, unless it is in its cutover (lock_timeout at
+ * most, with the hooks); a presence command ends at its timeout. Under
+ * the example unit's TimeoutStopSec (60 s) with the default settings.
+ */
+#define STOP_GRACE 45
+
+static int64_t
+stop_grace(const struct config *cfg)
+{
+	int64_t cutover = (int64_t)(cfg->lock_timeout + cfg->hook_timeout) +
+	    5;
+
+	return cutover > STOP_GRACE ? cutover : STOP_GRACE;
+}
+
 static void
 heartbeat(struct daemon *d, int64_t stopped)
 {
@@ -60,12 +77,20 @@ apply_window(struct daemon *d)
 	}
 }
 
-/* Leave the loop once every move and the purge have stopped. */
+/* Leave the loop once every thread has ended, or when the stop has
+ * waited long enough (daemon_run then leaves the stragglers alone). */
 static void
 maybe_exit(struct daemon *d)
 {
-	if (sched_busy(&d->sched) == 0)
+	int busy = sched_busy(&d->sched) + presence_busy(d->presence);
+
+	if (busy == 0)
 		event_base_loopexit(d->base, NULL);
+	else if (now_unix() >= d->stop_at) {
+		log_warnx("%d thread(s) still running %llds after the stop",
+		    busy, (long long)stop_grace(&d->cfg));
+		event_base_loopexit(d->base, NULL);
+	}
 }
 
 /* Start no more moves, stop those in flight at a safe point. */
@@ -73,6 +98,7 @@ static void
 begin_stop(struct daemon *d)
 {
 	sched_stop(&d->sched);
+	d->stop_at = now_unix() + stop_grace(&d->cfg);
 	maybe_exit(d);
 }
 
@@ -284,17 +310,25 @@ daemon_setup(struct daemon *d, char **cause)
 	return 0;
 }
 
-/* Stop what runs and free everything. */
-static void
+/*
+ * Free everything, once no thread can touch it. A worker, the purge or
+ * the presence command still running keeps what it may touch (the
+ * daemon struct, the pipe, health and presence): returns -1 then, and
+ * the process is about to exit anyway.
+ */
+static int
 daemon_teardown(struct daemon *d)
 {
-	int i;
+	int i, left;
 
 	if (d->st != NULL)
 		sched_reap(&d->sched);
-	sched_free(&d->sched);
-	/* Joins the presence command thread before its state goes. */
-	presence_free(d->presence);
+	left = sched_free(&d->sched) != 0;
+	if (d->presence != NULL && presence_busy(d->presence)) {
+		log_warnx("presence command: still running; exiting without "
+		    "waiting for it");
+		left = 1;
+	}
 	http_stop(d);
 	for (i = 0; i < 3; i++) {
 		if (d->sig[i] != NULL)
@@ -307,6 +341,9 @@ daemon_teardown(struct daemon *d)
 	if (d->base != NULL)
 		event_base_free(d->base);
 	state_close(d->st);
+	if (left)
+		return -1;
+	presence_free(d->presence);
 	health_free(d->health);
 	if (d->pipe[0] >= 0) {
 		close(d->pipe[0]);
@@ -318,6 +355,7 @@ daemon_teardown(struct daemon *d)
 	free(d->db);
 	free(d->config_file);
 	free(d);
+	return 0;
 }
 
 int
@@ -325,6 +363,7 @@ daemon_run(const char *db, const char *config_file, int required,
     const struct config *cfg, char **cause)
 {
 	struct daemon *d = xcalloc(1, sizeof *d);
+	int64_t grace;
 	int rc = -1;
 
 	d->db = xstrdup(db);
@@ -354,9 +393,16 @@ daemon_run(const char *db, const char *config_file, int required,
 	sched_run(&d->sched, now_unix());
 	event_base_dispatch(d->base);
 	heartbeat(d, now_unix());
-	log_info("daemon stopped; every move is resumable");
+	if (sched_busy(&d->sched) == 0 && !presence_busy(d->presence))
+		log_info("daemon stopped; every move is resumable");
 	rc = 0;
 out:
-	daemon_teardown(d);
+	grace = stop_grace(&d->cfg);
+	if (daemon_teardown(d) != 0) {
+		if (rc == 0)
+			rc = fail(cause, "threads did not stop within %llds; "
+			    "exiting without them (every move resumes at the "
+			    "next start)", (long long)grace);
+	}
 	return rc;
 }

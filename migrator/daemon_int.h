@@ -41,6 +41,7 @@ struct daemon {
 	struct presence		*presence;	/* presence sources */
 	int			 pipe[2];	/* threads wake the loop */
 	int			 lockfd;	/* CATALOG.daemon, flock()ed */
+	int64_t			 stop_at;	/* stopping: give up waiting */
 	int64_t			 data_version;	/* PRAGMA data_version seen */
 	int64_t			 started;	/* Unix time */
 	int64_t			 last_heartbeat;

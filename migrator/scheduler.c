@@ -652,13 +652,28 @@ sched_busy(const struct sched *s)
 	return s->nw + (s->purge != NULL);
 }
 
-void
+int
 sched_free(struct sched *s)
 {
+	int i, left = 0;
 	size_t k;
-	int i;
 
-	sched_stop(s);
+	for (i = 0; i < s->nw; i++) {
+		if (!__atomic_load_n(&s->w[i]->done, __ATOMIC_ACQUIRE)) {
+			log_warnx("move %lld: did not stop in time; exiting "
+			    "without waiting for it (it resumes at the next "
+			    "start)", (long long)s->w[i]->id);
+			left++;
+		}
+	}
+	if (s->purge != NULL &&
+	    !__atomic_load_n(&s->purge->done, __ATOMIC_ACQUIRE)) {
+		log_warnx("purge: still running; exiting without waiting "
+		    "for it");
+		left++;
+	}
+	if (left > 0)
+		return -1;
 	for (i = 0; i < s->nw; i++) {
 		pthread_join(s->w[i]->th, NULL);
 		worker_free(s->w[i]);
@@ -678,4 +693,5 @@ sched_free(struct sched *s)
 	s->ready = s->cool = NULL;
 	s->waits = NULL;
 	s->nready = s->ncool = s->nwaits = 0;
+	return 0;
 }

@@ -109,8 +109,12 @@ struct sched_pick {
 /* Set up s; nothing is started. health may be NULL; notify may be -1. */
 void sched_init(struct sched *, struct state *, const char *db,
     const struct config *, struct health *, struct presence *, int notify);
-/* Stop and join every worker and the purge, free what s keeps. */
-void sched_free(struct sched *);
+/*
+ * Free what s keeps. Refused (-1, nothing freed, each straggler logged)
+ * while a worker or the purge still runs: the caller must then leave
+ * everything those threads may touch alone. 0 once freed.
+ */
+int sched_free(struct sched *);
 
 /*
  * Decide, without starting anything, which runnable moves may start at
