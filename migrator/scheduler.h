@@ -110,9 +110,11 @@ struct sched_pick {
 void sched_init(struct sched *, struct state *, const char *db,
     const struct config *, struct health *, struct presence *, int notify);
 /*
- * Free what s keeps. Refused (-1, nothing freed, each straggler logged)
- * while a worker or the purge still runs: the caller must then leave
- * everything those threads may touch alone. 0 once freed.
+ * Free what s keeps, joining threads that have ended; never waits.
+ * Refused (-1, nothing freed, each straggler logged) while a worker or
+ * the purge still runs: the caller must then leave everything those
+ * threads may touch alone (s, its db, health, presence and notify fd).
+ * 0 once freed.
  */
 int sched_free(struct sched *);
 
@@ -158,8 +160,8 @@ void sched_apply_health(struct sched *);
 void sched_stop(struct sched *);
 /* Workers and purge threads still running. */
 int sched_busy(const struct sched *);
-/* Start the retention purge on a thread unless one runs: 0, or -1 when
- * one still runs or no thread could be started. */
+/* Start the retention purge on a thread: 0, or -1 when one still
+ * runs, s is stopping, or no thread could be started (logged). */
 int sched_purge(struct sched *);
 
 #endif
