@@ -9,6 +9,7 @@
 #include "common/util.h"
 #include "testutil.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sqlite3.h>
@@ -78,7 +79,7 @@ setup(void **arg)
 	static const char *const to[6] = { "s2", "s3", "s1", "s3", "s1",
 	    "s2" };
 	struct fixture *f = calloc(1, sizeof *f);
-	char *cause = NULL, path[64], name[8];
+	char *cause = NULL, path[PATH_MAX], name[16];
 	int i;
 
 	f->dir = test_tmpdir();
