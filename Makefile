@@ -34,13 +34,15 @@ LDFLAGS_ALL = $(SANITIZE) $(LDFLAGS)
 
 COMMON_SRC = common/util.c common/layout.c common/config.c common/json.c \
 	common/csv.c common/stats.c common/command.c \
-	common/doveconf.c
+	common/doveconf.c common/log.c
 STATE_SRC = state/state.c state/topology.c state/account.c state/move.c state/plan.c state/daemon.c \
 	state/report.c
 MIGRATOR_SRC = migrator/slice.c migrator/maildir.c migrator/discover.c migrator/throttle.c \
 	migrator/tree.c migrator/sync.c migrator/copy.c migrator/sync_maildir.c \
 	migrator/verify.c migrator/settle.c migrator/move.c migrator/cutover.c \
-	migrator/retire.c migrator/zarchive.c migrator/restore.c migrator/daemon.c
+	migrator/retire.c migrator/zarchive.c migrator/restore.c \
+	migrator/health.c migrator/presence.c migrator/scheduler.c migrator/http.c \
+	migrator/daemon.c
 CLI_SRC = cli/main.c cli/cmd_init.c cli/cmd_server.c \
 	cli/cmd_slice.c cli/cmd_discover.c cli/cmd_account.c cli/cmd_route.c \
 	cli/cmd_move.c cli/cmd_plan.c cli/cmd_daemon.c cli/cmd_report.c \

@@ -138,6 +138,8 @@ static const struct key keys[] = {
 	{ "daemon", "listen", K_LISTEN, OFF(listen), { NULL } },
 	{ "daemon", "log", K_CHOICE, OFF(log_syslog), { "stderr", "syslog",
 	    NULL } },
+	{ "daemon", "log_level", K_CHOICE, OFF(log_debug), { "info", "debug",
+	    NULL } },
 	{ "daemon", "max_moves", K_COUNT, OFF(max_moves), { NULL } },
 	{ "daemon", "per_source", K_COUNT, OFF(per_source), { NULL } },
 	{ "daemon", "per_target", K_COUNT, OFF(per_target), { NULL } },
@@ -478,10 +480,11 @@ config_print(FILE *f, const struct config *c)
 	    "files_per_second = %llu\n\n",
 	    (unsigned long long)c->bytes_per_second,
 	    (unsigned long long)c->files_per_second);
-	fprintf(f, "[daemon]\nlog = %s\nlisten = %s\nmax_moves = %llu\nper_source = "
-	    "%llu\nper_target = %llu\nmax_retries = %llu\nretry_base = %llus\n"
-	    "ready_pass = %llus\n\n", c->log_syslog ? "syslog" : "stderr",
-	    c->listen,
+	fprintf(f, "[daemon]\nlog = %s\nlog_level = %s\nlisten = %s\n"
+	    "max_moves = %llu\nper_source = %llu\nper_target = %llu\n"
+	    "max_retries = %llu\nretry_base = %llus\nready_pass = %llus\n\n",
+	    c->log_syslog ? "syslog" : "stderr",
+	    c->log_debug ? "debug" : "info", c->listen,
 	    (unsigned long long)c->max_moves,
 	    (unsigned long long)c->per_source,
 	    (unsigned long long)c->per_target,

@@ -35,6 +35,7 @@
  *
  *   [daemon]
  *   log = stderr                 ; or syslog (facility mail)
+ *   log_level = info             ; or debug: details of every round too
  *   listen = 127.0.0.1:8025      ; status and metrics over HTTP; "off"
  *   max_moves = 4                ; moves in flight at once
  *   per_source = 1               ; moves out of one slice at once
@@ -113,6 +114,7 @@ struct config {
 	uint64_t files_per_second;	/* [throttle] 0 = unlimited */
 	char	*listen;		/* [daemon] "addr:port" or "off" */
 	int	 log_syslog;		/* [daemon] log = syslog */
+	int	 log_debug;		/* [daemon] log_level = debug */
 	uint64_t max_moves;		/* [daemon] */
 	uint64_t per_source;		/* [daemon] */
 	uint64_t per_target;		/* [daemon] */

@@ -21,7 +21,10 @@ struct config;
 /*
  * Run until SIGTERM or SIGINT. config_file is what SIGHUP reloads (NULL
  * for the built-in defaults). Returns 0 after a clean stop, or -1 with a
- * cause when the daemon could not start.
+ * cause when the daemon could not start, or when a move (or the purge,
+ * or the presence command) did not stop within the stop's grace (45 s,
+ * more for a long lock_timeout): then threads still run on memory the
+ * daemon left allocated, and the caller should exit soon.
  */
 int daemon_run(const char *db, const char *config_file, int required,
     const struct config *, char **cause);

@@ -353,6 +353,50 @@ test_print(void **state)
 	tmp_done(&t);
 }
 
+/* [daemon] log_level: info by default, debug when asked, anything else
+ * refused with file:line; the printed config reads back. */
+static void
+test_log_level(void **state)
+{
+	struct config c;
+	struct tmp t, t2;
+	char *cause = NULL, *printed;
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(c.log_debug, 0);
+	printed = print_config(&c);
+	assert_non_null(strstr(printed, "\nlog_level = info\n"));
+	free(printed);
+	tmp_file(&t, "debug.conf", "[daemon]\nlog = syslog\n"
+	    "log_level = DEBUG\n");
+	assert_int_equal(config_load(t.file, 1, &c, &cause), 0);
+	assert_int_equal(c.log_debug, 1);
+	assert_int_equal(c.log_syslog, 1);
+	printed = print_config(&c);
+	assert_non_null(strstr(printed, "[daemon]\nlog = syslog\n"
+	    "log_level = debug\n"));
+	tmp_file(&t2, "printed.conf", printed);
+	free(printed);
+	config_free(&c);
+	config_defaults(&c);
+	assert_int_equal(config_load(t2.file, 1, &c, &cause), 0);
+	assert_int_equal(c.log_debug, 1);
+	config_free(&c);
+	tmp_done(&t2);
+	tmp_done(&t);
+
+	config_defaults(&c);
+	tmp_file(&t, "bad.conf", "[daemon]\n\nlog_level = loud\n");
+	assert_int_equal(config_load(t.file, 1, &c, &cause), -1);
+	assert_non_null(strstr(cause, "bad.conf:3: log_level = 'loud': use "
+	    "'info' or 'debug'"));
+	assert_int_equal(c.log_debug, 0);
+	free(cause);
+	config_free(&c);
+	tmp_done(&t);
+}
+
 int
 main(void)
 {
@@ -367,6 +411,7 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_errors_null_cause),
 		cmocka_unit_test(test_print),
+		cmocka_unit_test(test_log_level),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

@@ -1,0 +1,63 @@
+/*
+ * What the daemon's files share (private to migrator/): the daemon
+ * itself. daemon.c owns the loop, timers, signals, reload, the lock file
+ * and start/stop; scheduler.c the moves and their threads; health.c the
+ * slices' latency; presence.c the presence sources; http.c /status and
+ * /metrics. Only the loop thread touches struct daemon; the threads see
+ * their struct worker, the health watch and the presence set.
+ */
+#ifndef MAILSHIFT_DAEMON_INT_H
+#define MAILSHIFT_DAEMON_INT_H
+
+#include <sys/types.h>
+
+#include "common/config.h"
+#include "migrator/scheduler.h"
+
+#define DAEMON_HEARTBEAT 5	/* seconds between status writes */
+#define DAEMON_RESCHEDULE 5	/* seconds between scheduling rounds */
+#define DAEMON_PURGE 3600	/* seconds between retention purges */
+
+struct event;
+struct event_base;
+struct evhttp;
+struct health;
+struct presence;
+struct state;
+
+struct daemon {
+	struct event_base	*base;
+	struct event		*tick;		/* once a second */
+	struct event		*notify;	/* a thread ended */
+	struct event		*sig[3];	/* SIGTERM, SIGINT, SIGHUP */
+	struct evhttp		*http;		/* NULL with listen = off */
+	struct state		*st;		/* the loop thread's catalog */
+	char			*db;		/* its path */
+	char			*config_file;	/* what SIGHUP reads, or NULL */
+	int			 required;	/* config_file must exist */
+	struct config		 cfg;		/* the configuration in force */
+	struct sched		 sched;		/* moves and their threads */
+	struct health		*health;	/* slice latency watch */
+	struct presence		*presence;	/* presence sources */
+	int			 pipe[2];	/* threads wake the loop */
+	int			 lockfd;	/* CATALOG.daemon, flock()ed */
+	int64_t			 stop_at;	/* stopping: give up waiting */
+	int64_t			 data_version;	/* PRAGMA data_version seen */
+	int64_t			 started;	/* Unix time */
+	int64_t			 last_heartbeat;
+	int64_t			 last_purge;
+	const char		*window;	/* name of the window in force */
+	dev_t			 db_dev;	/* the catalog file we opened */
+	ino_t			 db_ino;
+};
+
+/*
+ * Serve GET /status and GET /metrics on d->cfg.listen ("addr:port", or
+ * "off": nothing). Returns 0, or -1 with a cause when the address cannot
+ * be bound.
+ */
+int http_start(struct daemon *, char **cause);
+/* Stop serving (nothing when http_start served nothing). */
+void http_stop(struct daemon *);
+
+#endif

@@ -1,0 +1,209 @@
+/* The daemon's read-only HTTP endpoint: /status, /metrics, 404. */
+#define _GNU_SOURCE
+#include "migrator/daemon_int.h"
+#include "common/json.h"
+#include "common/util.h"
+#include "migrator/health.h"
+#include "state/state.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_LISTED 256		/* slices listed, as the health watch keeps */
+
+
+/* GET /status: the daemon, moves by state, moves in flight. */
+static void
+http_status(struct evhttp_request *req, void *arg)
+{
+	struct daemon *d = arg;
+	struct evbuffer *b = evbuffer_new();
+	struct health_slice *hs = xcalloc(MAX_LISTED, sizeof *hs);
+	int64_t counts[MOVE_NSTATES];
+	struct json j;
+	char *text = NULL, when[32];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int i, n;
+
+	json_init(&j, f);
+	json_object_open(&j, NULL);
+	json_string(&j, "state", d->sched.stopping ? "stopping" : "running");
+	json_int(&j, "pid", getpid());
+	json_string(&j, "since", time_format(d->started, when, sizeof when));
+	json_uint(&j, "bytes_copied", d->sched.bytes);
+	json_uint(&j, "files_copied", d->sched.files);
+	json_object_open(&j, "moves");
+	if (state_move_counts(d->st, counts, NULL) == 0) {
+		for (i = 0; i < MOVE_NSTATES; i++)
+			json_int(&j, state_move_state_name((enum move_state)i), counts[i]);
+	}
+	json_object_close(&j);
+	json_array_open(&j, "running");
+	for (i = 0; i < d->sched.nw; i++)
+		json_int(&j, NULL, d->sched.w[i]->id);
+	json_array_close(&j);
+	json_array_open(&j, "degraded");
+	n = health_list(d->health, hs, MAX_LISTED);
+	for (i = 0; i < n; i++) {
+		if (hs[i].state == HEALTH_OK)
+			continue;
+		json_object_open(&j, NULL);
+		json_int(&j, "slice", hs[i].slice);
+		json_string(&j, "state", health_name(hs[i].state));
+		json_double(&j, "latency", hs[i].recent);
+		json_double(&j, "baseline", hs[i].baseline);
+		json_object_close(&j);
+	}
+	json_array_close(&j);
+	json_object_close(&j);
+	json_end(&j);
+	fclose(f);
+	evbuffer_add(b, text, len);
+	free(text);
+	free(hs);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json");
+	evhttp_send_reply(req, HTTP_OK, "OK", b);
+	evbuffer_free(b);
+}
+
+/* The cutover lock-time histogram, from the catalog. */
+static void
+metrics_lock_histogram(struct daemon *d, struct evbuffer *b)
+{
+	static const int64_t bounds[] = { 10, 50, 100, 250, 500, 1000, 5000,
+	    30000 };
+	int64_t counts[9], sum, cum = 0;
+	int k;
+
+	if (state_lock_histogram(d->st, bounds, 8, counts, &sum, NULL) != 0)
+		return;
+	evbuffer_add_printf(b, "# HELP mailshift_cutover_lock_seconds How "
+	    "long accounts were locked at cutover.\n# TYPE "
+	    "mailshift_cutover_lock_seconds histogram\n");
+	for (k = 0; k < 8; k++) {
+		cum += counts[k];
+		evbuffer_add_printf(b, "mailshift_cutover_lock_seconds_bucket"
+		    "{le=\"%g\"} %lld\n", (double)bounds[k] / 1000,
+		    (long long)cum);
+	}
+	cum += counts[8];
+	evbuffer_add_printf(b, "mailshift_cutover_lock_seconds_bucket"
+	    "{le=\"+Inf\"} %lld\nmailshift_cutover_lock_seconds_sum %.3f\n"
+	    "mailshift_cutover_lock_seconds_count %lld\n", (long long)cum,
+	    (double)sum / 1000, (long long)cum);
+}
+
+/* GET /metrics in the Prometheus text format. */
+static void
+http_metrics(struct evhttp_request *req, void *arg)
+{
+	struct daemon *d = arg;
+	struct evbuffer *b = evbuffer_new();
+	struct health_slice *hs = xcalloc(MAX_LISTED, sizeof *hs);
+	int64_t counts[MOVE_NSTATES];
+	int i, n;
+
+	evbuffer_add_printf(b, "# HELP mailshift_moves Moves by state.\n"
+	    "# TYPE mailshift_moves gauge\n");
+	if (state_move_counts(d->st, counts, NULL) == 0) {
+		for (i = 0; i < MOVE_NSTATES; i++)
+			evbuffer_add_printf(b, "mailshift_moves{state=\"%s\"} "
+			    "%lld\n", state_move_state_name((enum move_state)i), (long long)counts[i]);
+	}
+	evbuffer_add_printf(b, "# HELP mailshift_moves_running Moves in "
+	    "flight in this daemon.\n# TYPE mailshift_moves_running gauge\n"
+	    "mailshift_moves_running %d\n", d->sched.nw);
+	evbuffer_add_printf(b, "# HELP mailshift_copied_bytes_total Bytes "
+	    "copied since the daemon started.\n# TYPE "
+	    "mailshift_copied_bytes_total counter\n"
+	    "mailshift_copied_bytes_total %llu\n",
+	    (unsigned long long)d->sched.bytes);
+	evbuffer_add_printf(b, "# HELP mailshift_copied_files_total Files "
+	    "copied since the daemon started.\n# TYPE "
+	    "mailshift_copied_files_total counter\n"
+	    "mailshift_copied_files_total %llu\n",
+	    (unsigned long long)d->sched.files);
+	evbuffer_add_printf(b, "# HELP mailshift_slice_latency_seconds Median "
+	    "latency of the copier's file work on a slice, last window.\n"
+	    "# TYPE mailshift_slice_latency_seconds gauge\n");
+	n = health_list(d->health, hs, MAX_LISTED);
+	for (i = 0; i < n; i++) {
+		if (hs[i].recent >= 0)
+			evbuffer_add_printf(b, "mailshift_slice_latency_seconds"
+			    "{slice=\"%lld\"} %.6f\n", (long long)hs[i].slice,
+			    hs[i].recent);
+	}
+	evbuffer_add_printf(b, "# HELP mailshift_slice_degraded 1 while a "
+	    "slice is slow or paused for its latency.\n# TYPE "
+	    "mailshift_slice_degraded gauge\n");
+	for (i = 0; i < n; i++)
+		evbuffer_add_printf(b, "mailshift_slice_degraded{slice=\"%lld\","
+		    "state=\"%s\"} %d\n", (long long)hs[i].slice,
+		    health_name(hs[i].state), hs[i].state != HEALTH_OK);
+	free(hs);
+	metrics_lock_histogram(d, b);
+	evbuffer_add_printf(b, "# HELP mailshift_start_time_seconds When the "
+	    "daemon started.\n# TYPE mailshift_start_time_seconds gauge\n"
+	    "mailshift_start_time_seconds %lld\n", (long long)d->started);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; version=0.0.4");
+	evhttp_send_reply(req, HTTP_OK, "OK", b);
+	evbuffer_free(b);
+}
+
+static void
+http_other(struct evhttp_request *req, void *arg)
+{
+	(void)arg;
+	evhttp_send_error(req, HTTP_NOTFOUND, "not found: try /status or "
+	    "/metrics");
+}
+
+int
+http_start(struct daemon *d, char **cause)
+{
+	char *addr, *colon;
+	unsigned port;
+
+	if (d->cfg.listen == NULL || strcmp(d->cfg.listen, "off") == 0)
+		return 0;
+	addr = xstrdup(d->cfg.listen);
+	colon = strrchr(addr, ':');
+	*colon = '\0';
+	port = (unsigned)strtoul(colon + 1, NULL, 10);
+	if ((d->http = evhttp_new(d->base)) == NULL) {
+		free(addr);
+		return fail(cause, "cannot start the HTTP server");
+	}
+	evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET);
+	evhttp_set_max_body_size(d->http, 0);
+	evhttp_set_max_headers_size(d->http, 8192);
+	evhttp_set_timeout(d->http, 5);
+	evhttp_set_cb(d->http, "/status", http_status, d);
+	evhttp_set_cb(d->http, "/metrics", http_metrics, d);
+	evhttp_set_gencb(d->http, http_other, d);
+	if (evhttp_bind_socket(d->http, addr, (ev_uint16_t)port) != 0) {
+		fail(cause, "cannot listen on %s: %s; set [daemon] listen to "
+		    "a free port or off", d->cfg.listen, strerror(errno));
+		free(addr);
+		return -1;
+	}
+	free(addr);
+	return 0;
+}
+
+void
+http_stop(struct daemon *d)
+{
+	if (d->http != NULL)
+		evhttp_free(d->http);
+	d->http = NULL;
+}
