@@ -394,7 +394,7 @@ test_retry(void **arg)
 	sched_reap(&f->s);
 	assert_int_equal(f->s.nw, 0);
 	assert_ok(state_move_get(f->st, id, &m, &cause));
-	assert_string_equal(m.state, "queued");
+	assert_int_equal(m.state, MOVE_QUEUED);
 	assert_int_equal(m.attempts, 1);
 	state_move_free(&m);
 	assert_true(f->s.next_wake >= now + 30 && f->s.next_wake <= now + 32);
@@ -405,7 +405,7 @@ test_retry(void **arg)
 	ended(f, id, -1, "again");
 	sched_reap(&f->s);
 	assert_ok(state_move_get(f->st, id, &m, &cause));
-	assert_string_equal(m.state, "queued");
+	assert_int_equal(m.state, MOVE_QUEUED);
 	assert_int_equal(m.attempts, 2);
 	state_move_free(&m);
 	/* Four times longer: due in 120 s (this is the only retry). */
@@ -416,7 +416,7 @@ test_retry(void **arg)
 	ended(f, id, -1, "for good");
 	sched_reap(&f->s);
 	assert_ok(state_move_get(f->st, id, &m, &cause));
-	assert_string_equal(m.state, "failed");
+	assert_int_equal(m.state, MOVE_FAILED);
 	assert_int_equal(m.attempts, 2);
 	state_move_free(&m);
 }
