@@ -205,16 +205,23 @@ move_stopped(const struct move *mv)
 	return mv->stop || (mv->sync != NULL && sync_stopped(mv->sync));
 }
 
-/* One sync pass with progress; counts into the result. */
+/*
+ * One sync pass with progress, ending early after budget files (0: no
+ * limit); counts into the result. Returns 0 for a whole pass, 1 when the
+ * budget ended it (the next pass carries on), -1 with a cause.
+ */
 static int
-pass(struct move *mv, int skip, struct sync_stats *stats, char **cause)
+pass(struct move *mv, uint64_t budget, struct sync_stats *stats,
+    char **cause)
 {
-	int enospc = 0, rc;
+	int enospc = 0, rc, partial;
 	char *why = NULL;
 
 	mv->prog.pass = (int)mv->m.passes + 1;
 	mv->pass_start = monotonic_now();
-	rc = sync_pass(mv->sync, skip, stats, &enospc, &why);
+	rc = sync_pass_some(mv->sync, mv->listed, budget, stats, &enospc,
+	    &why);
+	mv->listed = 1;
 	mv->res.copy_seconds += monotonic_now() - mv->pass_start;
 	if (rc != 0 && sync_stopped(mv->sync)) {
 		free(why);
@@ -225,7 +232,11 @@ pass(struct move *mv, int skip, struct sync_stats *stats, char **cause)
 	}
 	mv->res.files_copied += stats->files_copied;
 	mv->res.bytes_copied += stats->bytes_copied;
-	mv->res.passes++;
+	partial = rc == 1;
+	if (partial)
+		rc = 0;
+	else
+		mv->res.passes++;
 	if (rc != 0) {
 		if (enospc) {
 			char *msg;
@@ -244,6 +255,14 @@ pass(struct move *mv, int skip, struct sync_stats *stats, char **cause)
 		rc = move_give_up(mv, why, cause);
 		free(why);
 		return rc;
+	}
+	if (partial) {
+		/* The files copied so far are on record; the pass goes on
+		 * in the next step. */
+		return state_move_progress(mv->st, mv->m.id, mv->m.bytes_done,
+		    mv->m.files_done, mv->m.bytes_total, mv->m.files_total,
+		    mv->m.passes, mv->m.copy_ms + (int64_t)
+		    (mv->res.copy_seconds * 1000), cause) != 0 ? -1 : 1;
 	}
 	mv->m.passes++;
 	mv->res.bytes = stats->bytes_seen;
@@ -420,16 +439,20 @@ failed(struct move *mv)
 	return end(mv, MOVE_STEP_FAILED);
 }
 
-/* copying and syncing: one pass, then on to the next state. */
+/* copying and syncing: one pass (or budget files of it), then on to the
+ * next state. */
 static enum move_step
-step_pass(struct move *mv, char **cause)
+step_pass(struct move *mv, uint64_t budget, char **cause)
 {
 	struct sync_stats stats;
 	enum move_state next;
+	int rc;
 
 	mv->prog.phase = mv->m.state == MOVE_COPYING ? "copying" : "syncing";
-	if (pass(mv, mv->res.passes > 0, &stats, cause) != 0)
+	if ((rc = pass(mv, budget, &stats, cause)) < 0)
 		return failed(mv);
+	if (rc == 1)
+		return MOVE_STEP_MORE;
 	if (mv->m.state == MOVE_COPYING)
 		next = MOVE_SYNCING;	/* at least one delta pass */
 	else if (is_small(mv, &stats) ||
@@ -455,9 +478,9 @@ step_ready(struct move *mv, char **cause)
 	/* Opened at ready: one unlocked pass comparing everything first,
 	 * so that the final pass under the lock only looks at what changed
 	 * since (and presence sees the mailbox as it is now). */
-	if (mv->res.passes == 0 || !mv->allow) {
+	if (!mv->listed || !mv->allow) {
 		mv->prog.phase = "syncing";
-		if (pass(mv, mv->res.passes > 0, &stats, cause) != 0)
+		if (pass(mv, 0, &stats, cause) != 0)
 			return failed(mv);
 		return MOVE_STEP_READY;
 	}
@@ -471,7 +494,6 @@ step_ready(struct move *mv, char **cause)
 enum move_step
 move_step(struct move *mv, uint64_t budget, char **cause)
 {
-	(void)budget;
 	if (mv->phase == PHASE_END)
 		return mv->end == MOVE_STEP_FAILED ? (fail(cause, "move %lld "
 		    "ended", (long long)mv->m.id), MOVE_STEP_FAILED) : mv->end;
@@ -509,7 +531,7 @@ move_step(struct move *mv, uint64_t budget, char **cause)
 	switch (mv->m.state) {
 	case MOVE_COPYING:
 	case MOVE_SYNCING:
-		return step_pass(mv, cause);
+		return step_pass(mv, budget, cause);
 	case MOVE_READY:
 		return step_ready(mv, cause);
 	case MOVE_DONE: {

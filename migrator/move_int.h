@@ -42,7 +42,7 @@ struct move {
 	int			 sroot, droot, src, dst;
 	int			 created;	/* target made by this handle */
 	int			 allow;		/* move_allow_cutover */
-	int			 budget_hit;	/* the last pass used its budget */
+	int			 listed;	/* a pass of this handle ran */
 	char			*marks;		/* settle marks of this cutover */
 	char			 slow[4096];	/* test hook: see make_sync */
 	volatile int		 stop;		/* move_stop */

@@ -368,8 +368,16 @@ sync_dir(struct sync *s, int sfd, int dfd, const char *rel, char **cause)
 	const char *name;
 	int rc = -1, cmp, maildir;
 
-	if (sync_check_stop(s, cause) != 0 ||
-	    list_dir(sfd, &sl, rel, cause) != 0)
+	if (sync_check_stop(s, cause) != 0)
+		return -1;
+	/* Out of budget: end the pass here, where no cur/ or new/ is half
+	 * done, so that the next pass carries on from what the handle
+	 * keeps (see sync_pass_some). */
+	if (s->budget != 0 && s->stats->files_copied >= s->budget) {
+		s->partial = 1;
+		return fail(cause, "the pass used its budget");
+	}
+	if (list_dir(sfd, &sl, rel, cause) != 0)
 		return -1;
 	if (check_names(&sl, rel, cause) != 0 ||
 	    list_dir(dfd, &dl, rel, cause) != 0) {
@@ -478,6 +486,19 @@ int
 sync_pass(struct sync *s, int skip, struct sync_stats *st, int *enospc,
     char **cause)
 {
+	return sync_pass_some(s, skip, 0, st, enospc, cause);
+}
+
+int
+sync_partial(const struct sync *s)
+{
+	return s->partial;
+}
+
+int
+sync_pass_some(struct sync *s, int skip, uint64_t budget,
+    struct sync_stats *st, int *enospc, char **cause)
+{
 	int rc;
 
 	memset(st, 0, sizeof *st);
@@ -485,8 +506,14 @@ sync_pass(struct sync *s, int skip, struct sync_stats *st, int *enospc,
 	s->stats = st;
 	s->skip = skip;
 	s->enospc = 0;
-	s->stopped = 0;
+	s->stopped = s->partial = 0;
+	s->budget = budget;
 	rc = sync_dir(s, s->src, s->dst, "", cause);
+	if (rc != 0 && s->partial) {
+		free(*cause);
+		*cause = NULL;
+		rc = 1;
+	}
 	sync_progress(s, 1);
 	if (enospc != NULL)
 		*enospc = s->enospc;

@@ -105,6 +105,17 @@ void sync_free(struct sync *);
  */
 int sync_pass(struct sync *, int skip, struct sync_stats *, int *enospc,
     char **cause);
+/*
+ * The same pass, ending early once it has copied budget files (0: no
+ * limit): it stops on entering the next directory, never inside a cur/
+ * or new/, and returns 1. The next pass of this handle, with skip, then
+ * carries on: what this one finished is not listed again. Returns 0 when
+ * the pass was whole, 1 when the budget ended it, -1 as sync_pass.
+ */
+int sync_pass_some(struct sync *, int skip, uint64_t budget,
+    struct sync_stats *, int *enospc, char **cause);
+/* Did the budget end the last pass? */
+int sync_partial(const struct sync *);
 /* From now on, no throttle (the cutover, while the user is locked). */
 void sync_unthrottle(struct sync *);
 /* Did the last pass end because cfg.stop was set? */

@@ -109,6 +109,8 @@ struct sync {
 	struct timespec		 slice_now;	/* the source's clock ... */
 	int			 has_now;	/* ... if it could be read */
 	int			 stopped;	/* cfg.stop was seen */
+	uint64_t		 budget;	/* files this pass may copy, 0 all */
+	int			 partial;	/* the budget ended the pass */
 	int			 unthrottled;	/* cutover: no throttle */
 	double			 slow_checked;	/* test hook, see sync.h */
 	int			 slow_ms;	/* its delay, as last read */
