@@ -90,7 +90,8 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libmailshift-cli.a \
-    $(BUILD)/libmailshift.a tests/unit/testutil.h tests/unit/testfs.h
+    $(BUILD)/libmailshift.a tests/unit/testutil.h tests/unit/testfs.h \
+    tests/unit/planfix.h tests/unit/plancheck.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests/unit -o $@ $< \
 	    $(BUILD)/libmailshift-cli.a $(BUILD)/libmailshift.a \
