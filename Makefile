@@ -61,8 +61,9 @@ CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
 CLI_LIB_OBJ = $(CLI_LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-GEN_SRC = tests/gen/maildir_gen.c tests/gen/gen_output.c tests/gen/gen_account.c \
-	tests/gen/gen_message.c common/layout.c common/util.c
+GEN_SRC = tests/gen/maildir_gen.c tests/gen/gen_output.c \
+	tests/gen/gen_account.c tests/gen/gen_message.c common/layout.c \
+	common/util.c
 
 .PHONY: all deps check check-run asan valgrind valgrind-run demo demo-run \
 	bench bench-run install uninstall clean pkgcheck

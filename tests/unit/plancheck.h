@@ -11,13 +11,13 @@
 /* What the checker computes independently of the planner. */
 struct expect {
 	size_t		 drained;	/* ns when none */
-	unsigned char	 bal[MAXSLICES];
-	unsigned char	 recv[MAXSLICES];
-	long double	 mean;
-	double		 top;
-	double		 bottom;
-	uint64_t	 movable[MAXSLICES];
-	uint64_t	 lower_bound;
+	unsigned char	 bal[MAXSLICES];	/* balancing */
+	unsigned char	 recv[MAXSLICES];	/* receiving */
+	long double	 mean;		/* the fleet's mean fill */
+	double		 top;		/* top of the band */
+	double		 bottom;	/* bottom of the band */
+	uint64_t	 movable[MAXSLICES];	/* bytes, per slice */
+	uint64_t	 lower_bound;	/* as planner.h defines it */
 };
 
 /* The mean, band, roles and lower bound the header promises. */

@@ -18,12 +18,12 @@
 
 /* A fleet under test; used and pending follow from the accounts. */
 struct fleet {
-	struct planner_slice	 sl[MAXSLICES];
+	struct planner_slice	 sl[MAXSLICES];		/* ns of them */
 	uint64_t		 extra[MAXSLICES];	/* used not in accounts */
-	size_t			 ns;
-	struct planner_account	*ac;
-	size_t			 na;
-	size_t			 cap;
+	size_t			 ns;			/* slices */
+	struct planner_account	*ac;			/* na of them */
+	size_t			 na;			/* accounts */
+	size_t			 cap;			/* allocated ac, dest */
 	size_t			*dest;			/* of moving accounts */
 };
 

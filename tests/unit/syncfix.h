@@ -22,10 +22,11 @@
 
 #define BASE	1600000000	/* file mtimes: old enough to be trusted */
 
+/* A file of the test mailbox. */
 struct tfile {
-	const char	*name;
-	size_t		 size;
-	mode_t		 mode;
+	const char	*name;		/* relative to the mailbox root */
+	size_t		 size;		/* bytes */
+	mode_t		 mode;		/* permission bits */
 };
 
 /* The directories of the test mailbox, parents first. */
@@ -56,14 +57,15 @@ static const struct tfile files[] = {
 };
 #define NFILES	(sizeof files / sizeof files[0])
 
+/* The fixture of every test: setup makes it, teardown removes it. */
 struct fx {
 	char	*dir;			/* the test's temporary directory */
 	char	 src[PATH_MAX];		/* dir/src: the mailbox */
 	char	 dst[PATH_MAX];		/* dir/dst: the target, empty */
 	char	 mnt[PATH_MAX];		/* a tmpfs mount point, if mounted */
-	int	 mounted;
-	int	 sfd;
-	int	 dfd;
+	int	 mounted;		/* mnt is mounted: teardown unmounts */
+	int	 sfd;			/* src, open */
+	int	 dfd;			/* dst, open */
 };
 
 static inline uint64_t
