@@ -52,7 +52,8 @@ CLI_SRC = cli/main.c cli/cmd_init.c cli/cmd_server.c \
 CLI_LIB_SRC = cli/output.c cli/outfile.c cli/report.c cli/report_table.c \
 	cli/report_csv.c cli/report_json.c cli/report_html.c
 
-PLANNER_SRC = planner/planner.c
+PLANNER_SRC = planner/planner.c planner/fleet.c planner/metrics.c \
+	planner/pool.c planner/move.c planner/balance.c planner/drain.c
 
 LIB_SRC = $(COMMON_SRC) $(STATE_SRC) $(MIGRATOR_SRC) $(PLANNER_SRC)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -60,7 +61,9 @@ CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
 CLI_LIB_OBJ = $(CLI_LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-GEN_SRC = tests/gen/maildir_gen.c common/layout.c common/util.c
+GEN_SRC = tests/gen/maildir_gen.c tests/gen/gen_output.c \
+	tests/gen/gen_account.c tests/gen/gen_message.c common/layout.c \
+	common/util.c
 
 .PHONY: all deps check check-run asan valgrind valgrind-run demo demo-run \
 	bench bench-run install uninstall clean pkgcheck
@@ -89,7 +92,8 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libmailshift-cli.a \
-    $(BUILD)/libmailshift.a tests/unit/testutil.h tests/unit/testfs.h
+    $(BUILD)/libmailshift.a tests/unit/testutil.h tests/unit/testfs.h \
+    tests/unit/planfix.h tests/unit/plancheck.h tests/unit/syncfix.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests/unit -o $@ $< \
 	    $(BUILD)/libmailshift-cli.a $(BUILD)/libmailshift.a \
