@@ -108,7 +108,7 @@ $(BUILD)/planner-bench: bench/planner_bench.c $(BUILD)/libmailshift.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libmailshift.a $(LDFLAGS_ALL) -lm
 
-$(BUILD)/maildir-gen: $(GEN_SRC)
+$(BUILD)/maildir-gen: $(GEN_SRC) tests/gen/gen.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -o $@ $(GEN_SRC) $(LDFLAGS_ALL) -lm
 
