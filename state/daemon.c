@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OPEN_STATES "('queued','copying','syncing','ready','cutover')"
-
 int64_t
 state_data_version(struct state *st)
 {

@@ -40,11 +40,6 @@ state_move_state_open(enum move_state s)
 	return s <= MOVE_CUTOVER;
 }
 
-#include <errno.h>
-#include <signal.h>
-
-#define OPEN_STATES "('queued','copying','syncing','ready','cutover')"
-
 #define MOVE_SELECT \
 	"SELECT m.id, m.account_id, a.user, m.source_slice, ss.name, " \
 	"ss.path, m.source_path, m.target_slice, ts.name, ts.path, " \

@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OPEN_STATES "('queued','copying','syncing','ready','cutover')"
-
 int
 state_account_scan(struct state *st, void (*cb)(int64_t, int64_t, uint64_t,
     uint64_t, int64_t, int, void *), void *arg, char **cause)

@@ -6,6 +6,10 @@
 
 #include "state/state.h"
 
+/* The open states of a move as an SQL list: the moves the
+ * moves_one_open index allows one of per account. */
+#define OPEN_STATES "('queued','copying','syncing','ready','cutover')"
+
 struct state {
 	sqlite3	*db;
 	char	*path;
