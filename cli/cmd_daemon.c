@@ -118,7 +118,7 @@ cmd_moves_pause(struct cli *c, const struct cmd_entry *e, int argc,
 		return cli_usage(e, "bad move id '%s'", argv[1]);
 	if ((st = cli_state(c, 0)) == NULL)
 		return EXIT_FAIL;
-	if (state_move_set_paused(st, id, pause, &cause) != 0)
+	if (state_queue_set_paused(st, id, pause, &cause) != 0)
 		return cli_fail(cause);
 	if (!c->json)
 		printf("move %lld %s\n", (long long)id, pause ? "paused; a "

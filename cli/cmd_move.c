@@ -463,7 +463,7 @@ cmd_moves_cancel(struct cli *c, const struct cmd_entry *e, int argc,
 		/* Running (in the daemon): ask it to stop and cancel. */
 		free(cause);
 		cause = NULL;
-		if (state_move_set_paused(st, id, 2, &cause) != 0)
+		if (state_queue_set_paused(st, id, 2, &cause) != 0)
 			return cli_fail(cause);
 		if (!c->json)
 			printf("move %lld: cancellation requested; the process "

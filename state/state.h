@@ -455,16 +455,16 @@ struct state_runnable {
 /* Open moves due to run, and done moves whose source is not retired yet,
  * whose settle check falls due (retired settle seconds ago), or, with
  * archive, whose retired source is still a tree. */
-int state_move_runnable(struct state *, int64_t now, int64_t settle,
+int state_queue_runnable(struct state *, int64_t now, int64_t settle,
     int archive, int (*)(const struct state_runnable *, void *), void *,
     char **cause);
 /* The earliest retry time of an open move after now, 0 when none. */
-int64_t state_move_next_try(struct state *, int64_t now);
+int64_t state_queue_next_try(struct state *, int64_t now);
 /* Pause (1), ask to cancel (2) or resume (0) a move. */
-int state_move_set_paused(struct state *, int64_t id, int paused,
+int state_queue_set_paused(struct state *, int64_t id, int paused,
     char **cause);
 /* A failed move queued again, to start at next_try. */
-int state_move_retry(struct state *, int64_t id, int64_t next_try,
+int state_queue_retry(struct state *, int64_t id, int64_t next_try,
     char **cause);
 
 /* What the daemon says about itself. */

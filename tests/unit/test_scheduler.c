@@ -296,16 +296,16 @@ test_paused(void **arg)
 	double t;
 
 	set_caps(f, 4, 1, 1);
-	assert_ok(state_move_set_paused(f->st, f->move[1], 1, &cause));
-	assert_ok(state_move_set_paused(f->st, f->move[3], 2, &cause));
+	assert_ok(state_queue_set_paused(f->st, f->move[1], 1, &cause));
+	assert_ok(state_queue_set_paused(f->st, f->move[3], 2, &cause));
 	assert_ok(sched_pick(&f->s, now, &p, &cause));
 	assert_int_equal(p.ncancel, 1);
 	assert_int_equal(p.cancel[0], f->move[3]);
 	sched_pick_free(&p);
 	/* Neither 1 nor 3 holds a slice: 2 and 5 go. */
 	expect_pick(f, now, "25");
-	assert_ok(state_move_set_paused(f->st, f->move[1], 0, &cause));
-	assert_ok(state_move_set_paused(f->st, f->move[3], 0, &cause));
+	assert_ok(state_queue_set_paused(f->st, f->move[1], 0, &cause));
+	assert_ok(state_queue_set_paused(f->st, f->move[3], 0, &cause));
 	expect_pick(f, now, "13");
 
 	/* Slice s2 gets slow, then paused: nothing into or out of it. */
@@ -409,7 +409,7 @@ test_retry(void **arg)
 	assert_int_equal(m.attempts, 2);
 	state_move_free(&m);
 	/* Four times longer: due in 120 s (this is the only retry). */
-	t = state_move_next_try(f->st, now);
+	t = state_queue_next_try(f->st, now);
 	assert_true(t >= now + 120 && t <= now + 122);
 
 	assert_ok(state_move_fail(f->st, id, MOVE_FAILED, "for good", &cause));
