@@ -47,7 +47,7 @@ cmd_status(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 	if ((st = cli_state(c, 0)) == NULL)
 		return EXIT_FAIL;
 	if ((rc = state_daemon_get(st, &d, &cause)) < 0 ||
-	    state_move_counts(st, counts, &cause) != 0)
+	    state_metrics_move_counts(st, counts, &cause) != 0)
 		return cli_fail(cause);
 	alive = rc == 0 && d.stopped == 0 && (kill((pid_t)d.pid, 0) == 0 ||
 	    errno == EPERM) && now - d.heartbeat < 30;

@@ -1,4 +1,4 @@
-/* What the daemon reads and writes in the catalog: see state.h. */
+/* What the daemon says about itself in the catalog: its one status row. */
 #define _GNU_SOURCE
 #include "state/state_int.h"
 #include "common/util.h"
@@ -6,20 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int64_t
-state_data_version(struct state *st)
-{
-	sqlite3_stmt *stmt;
-	int64_t v = -1;
-
-	if ((stmt = st_prepare(st, "PRAGMA data_version", NULL)) == NULL)
-		return -1;
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		v = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	return v;
-}
 
 int
 state_daemon_update(struct state *st, const struct state_daemon *d,
@@ -76,55 +62,5 @@ state_daemon_get(struct state *st, struct state_daemon *d, char **cause)
 		return 1;
 	if (rc != SQLITE_ROW)
 		return st_fail(st, cause, "reading daemon status");
-	return 0;
-}
-
-int
-state_move_counts(struct state *st, int64_t *counts, char **cause)
-{
-	sqlite3_stmt *stmt;
-	enum move_state ms;
-	int i, rc;
-
-	for (i = 0; i < MOVE_NSTATES; i++)
-		counts[i] = 0;
-	if ((stmt = st_prepare(st, "SELECT state, count(*) FROM moves GROUP "
-	    "BY state", cause)) == NULL)
-		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (state_move_state_parse((const char *)
-		    sqlite3_column_text(stmt, 0), &ms) == 0)
-			counts[ms] = sqlite3_column_int64(stmt, 1);
-	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
-		return st_fail(st, cause, "counting moves");
-	return 0;
-}
-
-int
-state_lock_histogram(struct state *st, const int64_t *bounds, int n,
-    int64_t *counts, int64_t *sum_ms, char **cause)
-{
-	sqlite3_stmt *stmt;
-	int64_t v;
-	int i, rc;
-
-	for (i = 0; i <= n; i++)
-		counts[i] = 0;
-	*sum_ms = 0;
-	if ((stmt = st_prepare(st, "SELECT lock_ms FROM moves WHERE state = "
-	    "'done' AND lock_ms IS NOT NULL", cause)) == NULL)
-		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		v = sqlite3_column_int64(stmt, 0);
-		*sum_ms += v;
-		for (i = 0; i < n && v > bounds[i]; i++)
-			;
-		counts[i]++;
-	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
-		return st_fail(st, cause, "reading lock times");
 	return 0;
 }

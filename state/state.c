@@ -479,6 +479,20 @@ state_rollback(struct state *st)
 	st->in_tx = 0;
 }
 
+int64_t
+state_data_version(struct state *st)
+{
+	sqlite3_stmt *stmt;
+	int64_t v = -1;
+
+	if ((stmt = st_prepare(st, "PRAGMA data_version", NULL)) == NULL)
+		return -1;
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		v = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return v;
+}
+
 int
 state_event(struct state *st, const char *kind, const char *user,
     const char *slice, const char *fmt, ...)

@@ -486,9 +486,9 @@ int state_daemon_get(struct state *, struct state_daemon *, char **cause);
  * Cutover lock times of done moves in buckets: counts[i] for lock_ms <=
  * bounds[i] (and above the previous bound), counts[n] above the last.
  */
-int state_lock_histogram(struct state *, const int64_t *bounds, int n,
+int state_metrics_lock_histogram(struct state *, const int64_t *bounds, int n,
     int64_t *counts, int64_t *sum_ms, char **cause);
 /* Count moves by state: counts[MOVE_NSTATES], indexed by enum move_state. */
-int state_move_counts(struct state *, int64_t *counts, char **cause);
+int state_metrics_move_counts(struct state *, int64_t *counts, char **cause);
 
 #endif
