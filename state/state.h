@@ -383,13 +383,13 @@ int state_move_events(struct state *, int64_t id,
  * The fleet as the planner needs it, without strings: every account with
  * its slice id, size, activity and pinned flag, in id order.
  */
-int state_account_scan(struct state *,
+int state_fleet_accounts(struct state *,
     void (*)(int64_t id, int64_t slice_id, uint64_t bytes, uint64_t files,
     int64_t last_activity, int pinned, void *), void *, char **cause);
 /* Bytes of open moves into and out of a slice, and open moves' accounts. */
-int state_move_pending(struct state *, int64_t slice_id, uint64_t *in,
+int state_fleet_pending(struct state *, int64_t slice_id, uint64_t *in,
     uint64_t *out, char **cause);
-int state_move_open_accounts(struct state *,
+int state_fleet_moving(struct state *,
     void (*)(int64_t account_id, void *), void *, char **cause);
 
 /* Plans: a proposed set of moves, stored so that it can be applied. */
