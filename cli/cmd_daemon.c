@@ -145,7 +145,7 @@ cmd_presence(struct cli *c, const struct cmd_entry *e, int argc,
 		return cli_usage(e, "'%s': say online or offline", argv[2]);
 	if ((st = cli_state(c, 0)) == NULL)
 		return EXIT_FAIL;
-	if (state_presence_set(st, argv[1], online, &cause) != 0)
+	if (state_account_set_presence(st, argv[1], online, &cause) != 0)
 		return cli_fail(cause);
 	return EXIT_OK;
 }

@@ -158,7 +158,7 @@ int state_account_update_usage(struct state *, int64_t id, uint64_t bytes,
     uint64_t files, int64_t last_activity, const char *size_source,
     char **cause);
 /* Record what an access server says: online, or offline from now on. */
-int state_presence_set(struct state *, const char *user, int online,
+int state_account_set_presence(struct state *, const char *user, int online,
     char **cause);
 /* Pin an account (plans never move it) or unpin it. */
 int state_account_set_pinned(struct state *, const char *user, int pinned,

@@ -509,9 +509,9 @@ test_gate(void **arg)
 
 	/* The catalog: online; offline but active within idle (counted
 	 * from when it went offline, t). */
-	assert_ok(state_presence_set(f->st, "a1@x.org", 1, &cause));
+	assert_ok(state_account_set_presence(f->st, "a1@x.org", 1, &cause));
 	assert_refused(f, &m, now, "the user is online (catalog)");
-	assert_ok(state_presence_set(f->st, "a1@x.org", 0, &cause));
+	assert_ok(state_account_set_presence(f->st, "a1@x.org", 0, &cause));
 	assert_ok(state_account_get(f->st, "a1@x.org", &a, &cause));
 	t = a.last_activity;
 	state_account_free(&a);
