@@ -5,6 +5,11 @@
 #include "common/json.h"
 #include "cli/output.h"
 #include "state/state.h"
+#include "state/account.h"
+#include "state/daemon.h"
+#include "state/metrics.h"
+#include "state/move.h"
+#include "state/queue.h"
 #include "common/util.h"
 
 #include <errno.h>

@@ -6,6 +6,8 @@
 #include "migrator/move.h"
 #include "cli/output.h"
 #include "state/state.h"
+#include "state/move.h"
+#include "state/queue.h"
 #include "common/util.h"
 
 #include <getopt.h>

@@ -6,6 +6,9 @@
 #include "cli/output.h"
 #include "planner/planner.h"
 #include "state/state.h"
+#include "state/fleet.h"
+#include "state/plan.h"
+#include "state/slice.h"
 #include "common/util.h"
 
 #include <getopt.h>

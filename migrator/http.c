@@ -4,7 +4,8 @@
 #include "common/json.h"
 #include "common/util.h"
 #include "migrator/health.h"
-#include "state/state.h"
+#include "state/metrics.h"
+#include "state/move.h"
 
 #include <errno.h>
 #include <event2/buffer.h>

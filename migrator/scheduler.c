@@ -8,6 +8,8 @@
 #include "migrator/presence.h"
 #include "migrator/throttle.h"
 #include "state/state.h"
+#include "state/move.h"
+#include "state/queue.h"
 
 #include <errno.h>
 #include <stdio.h>

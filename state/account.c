@@ -1,6 +1,7 @@
 /* Accounts in the catalog: one mailbox each, where it lives and its usage. */
 #define _GNU_SOURCE
 #include "state/state_int.h"
+#include "state/account.h"
 #include "common/util.h"
 
 #include <stdlib.h>

@@ -1,6 +1,7 @@
 /* What the daemon says about itself in the catalog: its one status row. */
 #define _GNU_SOURCE
 #include "state/state_int.h"
+#include "state/daemon.h"
 #include "common/util.h"
 
 #include <stdio.h>

@@ -1,6 +1,7 @@
 /* Bulk import of account placements, all or nothing. */
 #define _GNU_SOURCE
 #include "state/state_int.h"
+#include "state/import.h"
 #include "common/util.h"
 
 #include <stdlib.h>

@@ -1,6 +1,9 @@
 /* Moves in the catalog: queueing, guarded transitions, lock and switch. */
 #define _GNU_SOURCE
 #include "state/state_int.h"
+#include "state/move.h"
+#include "state/account.h"
+#include "state/slice.h"
 #include "common/util.h"
 
 #include <stdarg.h>

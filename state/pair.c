@@ -1,6 +1,7 @@
 /* Pairs in the catalog: two servers that replicate each other. */
 #define _GNU_SOURCE
 #include "state/state_int.h"
+#include "state/pair.h"
 #include "common/util.h"
 
 #include <string.h>

@@ -1,6 +1,7 @@
 /* Plans in the catalog: stored, listed, and applied as queued moves. */
 #define _GNU_SOURCE
 #include "state/state_int.h"
+#include "state/plan.h"
 #include "common/util.h"
 
 #include <stdlib.h>

@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include "state/state_int.h"
+#include "state/queue.h"
 #include "common/util.h"
 
 #include <string.h>

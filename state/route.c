@@ -1,6 +1,7 @@
 /* What access servers are told about a user: the route view. */
 #define _GNU_SOURCE
 #include "state/state_int.h"
+#include "state/route.h"
 #include "common/util.h"
 
 #include <stdlib.h>

@@ -1,6 +1,7 @@
 /* Servers in the catalog: the storage hosts that serve slices. */
 #define _GNU_SOURCE
 #include "state/state_int.h"
+#include "state/server.h"
 #include "common/util.h"
 
 #include <string.h>

@@ -1,6 +1,7 @@
 /* Slices in the catalog: filesystems served by one server of a pair. */
 #define _GNU_SOURCE
 #include "state/state_int.h"
+#include "state/slice.h"
 #include "common/util.h"
 
 #include <stdlib.h>

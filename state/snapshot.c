@@ -1,6 +1,7 @@
 /* Usage snapshots of slices, taken from the catalog's accounts. */
 #define _GNU_SOURCE
 #include "state/state_int.h"
+#include "state/snapshot.h"
 #include "common/util.h"
 
 int

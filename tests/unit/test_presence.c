@@ -14,6 +14,11 @@
 #include "migrator/presence.h"
 #include "migrator/throttle.h"
 #include "state/state.h"
+#include "state/account.h"
+#include "state/move.h"
+#include "state/pair.h"
+#include "state/server.h"
+#include "state/slice.h"
 
 #define assert_ok(call) do {						\
 	char *cause = NULL;						\

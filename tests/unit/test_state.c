@@ -7,6 +7,13 @@
 #include <sys/stat.h>
 
 #include "state/state.h"
+#include "state/account.h"
+#include "state/import.h"
+#include "state/pair.h"
+#include "state/route.h"
+#include "state/server.h"
+#include "state/slice.h"
+#include "state/snapshot.h"
 
 struct fixture {
 	char		*dir;
