@@ -17,19 +17,65 @@
  *
  * On-disk format
  *
- *   PRAGMA application_id   0x4d534846 ("MSHF"): marks a mailshift catalog
- *   PRAGMA user_version     schema version, upgraded forward on open
+ * A catalog is an SQLite 3 database file. What marks it, in the 100-byte
+ * header of the file (offsets and sizes in bytes, integers big-endian):
+ *
+ *   offset  size  pragma          value
+ *   ------  ----  --------------  ---------------------------------------
+ *   18, 19  1, 1  journal_mode    2, 2: WAL (kept in the file, so every
+ *                                 connection, a reader's too, uses it)
+ *   60      4     user_version    the schema version (STATE_SCHEMA_VERSION,
+ *                                 table below); an older file is upgraded
+ *                                 in one transaction when opened, a newer
+ *                                 one is refused and left untouched
+ *   68      4     application_id  0x4d534846 ("MSHF",
+ *                                 STATE_APPLICATION_ID): a mailshift
+ *                                 catalog; a database with any other
+ *                                 value is refused and left untouched
+ *
+ * synchronous = FULL and foreign_keys = ON are set on every connection
+ * state_open makes; they are not stored in the file.
+ *
+ * The schema, version by version: entry v - 1 of migrations[] in state.c
+ * takes a catalog from version v - 1 to v. A released entry is never
+ * edited; a change of schema is a new version.
  *
  *   version  adds
- *   1        servers, pairs, slices, accounts, view route
- *   2        moves, plans, snapshots, events
- *   3        moves: owner, lock start, copy time, retirement
- *   4        plan_moves; moves.after_move (a move that waits for another)
- *   5        daemon (its pid, start, heartbeat and totals, for status)
- *   6        accounts.locked_until (a lock expires by itself), route view
- *            honours it; moves.owner_start (the owner's boot and start)
- *   7        accounts.online (presence); moves.last_change (activity
- *            the passes saw)
+ *   -------  --------------------------------------------------------------
+ *   1        tables servers (name, address), pairs (two servers, each in
+ *            one pair at most), slices (pair, serving server, path,
+ *            capacity, state: active, draining, readonly, degraded or
+ *            retired; time of the last discover), accounts (user, slice,
+ *            path below the slice root, bytes, files, last activity,
+ *            state: active, locked or missing; generation, pinned, where
+ *            the sizes came from; one account per slice and path); view
+ *            route (user, server, host, home, slice, locked, generation)
+ *   2        tables plans (strategy, parameters and summary as JSON,
+ *            state: proposed or applied), moves (account, source and
+ *            target slice and path, state, plan, priority, hold,
+ *            complete-after, paused, progress, passes, attempts, next
+ *            try, lock time, last error, times), snapshots (usage of a
+ *            slice at a time), events (the audit log); index
+ *            moves_one_open: at most one open move per account
+ *   3        moves.owner_pid, lock_started, copy_ms (to resume a move and
+ *            time its lock), retired_path, retired_at, purged_at (the
+ *            source after cutover); indexes moves_account, events_move
+ *   4        table plan_moves (the moves of a stored plan in order, each
+ *            with the one it waits for); moves.after_move (a move that
+ *            waits for another)
+ *   5        table daemon (one row: pid, start, heartbeat, stop, moves in
+ *            flight, bytes and files copied, listen address)
+ *   6        accounts.locked_until (a lock expires by itself), view route
+ *            rebuilt to honour it; moves.owner_start (boot id and start
+ *            time of the owner, so a reused pid is not taken for it)
+ *   7        accounts.online (presence pushed by access servers);
+ *            moves.last_change (when a pass last saw the mailbox change)
+ *   8        accounts.uid, gid (the mailbox owner, recorded by discover);
+ *            moves.settle_marks, settled_at (the settle check of a
+ *            retired source; moves done before version 8 count as
+ *            settled); view access (what Dovecot's userdb and passdb
+ *            read: user, home, mail, uid, gid, host, server, slice,
+ *            locked, unavailable, generation)
  */
 #ifndef MAILSHIFT_STATE_H
 #define MAILSHIFT_STATE_H
