@@ -35,8 +35,10 @@ LDFLAGS_ALL = $(SANITIZE) $(LDFLAGS)
 COMMON_SRC = common/util.c common/layout.c common/config.c common/json.c \
 	common/csv.c common/stats.c common/command.c \
 	common/doveconf.c common/log.c
-STATE_SRC = state/state.c state/topology.c state/account.c state/move.c state/plan.c state/daemon.c \
-	state/report.c
+STATE_SRC = state/state.c state/server.c state/pair.c state/slice.c \
+	state/account.c state/route.c state/snapshot.c state/import.c \
+	state/move.c state/queue.c state/metrics.c state/fleet.c state/plan.c \
+	state/daemon.c state/report.c
 MIGRATOR_SRC = migrator/slice.c migrator/maildir.c migrator/discover.c migrator/throttle.c \
 	migrator/tree.c migrator/sync.c migrator/copy.c migrator/sync_maildir.c \
 	migrator/verify.c migrator/settle.c migrator/move.c migrator/cutover.c \

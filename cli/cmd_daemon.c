@@ -5,6 +5,11 @@
 #include "common/json.h"
 #include "cli/output.h"
 #include "state/state.h"
+#include "state/account.h"
+#include "state/daemon.h"
+#include "state/metrics.h"
+#include "state/move.h"
+#include "state/queue.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -47,7 +52,7 @@ cmd_status(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 	if ((st = cli_state(c, 0)) == NULL)
 		return EXIT_FAIL;
 	if ((rc = state_daemon_get(st, &d, &cause)) < 0 ||
-	    state_move_counts(st, counts, &cause) != 0)
+	    state_metrics_move_counts(st, counts, &cause) != 0)
 		return cli_fail(cause);
 	alive = rc == 0 && d.stopped == 0 && (kill((pid_t)d.pid, 0) == 0 ||
 	    errno == EPERM) && now - d.heartbeat < 30;
@@ -118,7 +123,7 @@ cmd_moves_pause(struct cli *c, const struct cmd_entry *e, int argc,
 		return cli_usage(e, "bad move id '%s'", argv[1]);
 	if ((st = cli_state(c, 0)) == NULL)
 		return EXIT_FAIL;
-	if (state_move_set_paused(st, id, pause, &cause) != 0)
+	if (state_queue_set_paused(st, id, pause, &cause) != 0)
 		return cli_fail(cause);
 	if (!c->json)
 		printf("move %lld %s\n", (long long)id, pause ? "paused; a "
@@ -145,7 +150,7 @@ cmd_presence(struct cli *c, const struct cmd_entry *e, int argc,
 		return cli_usage(e, "'%s': say online or offline", argv[2]);
 	if ((st = cli_state(c, 0)) == NULL)
 		return EXIT_FAIL;
-	if (state_presence_set(st, argv[1], online, &cause) != 0)
+	if (state_account_set_presence(st, argv[1], online, &cause) != 0)
 		return cli_fail(cause);
 	return EXIT_OK;
 }

@@ -6,6 +6,8 @@
 #include "migrator/move.h"
 #include "cli/output.h"
 #include "state/state.h"
+#include "state/move.h"
+#include "state/queue.h"
 #include "common/util.h"
 
 #include <getopt.h>
@@ -463,7 +465,7 @@ cmd_moves_cancel(struct cli *c, const struct cmd_entry *e, int argc,
 		/* Running (in the daemon): ask it to stop and cancel. */
 		free(cause);
 		cause = NULL;
-		if (state_move_set_paused(st, id, 2, &cause) != 0)
+		if (state_queue_set_paused(st, id, 2, &cause) != 0)
 			return cli_fail(cause);
 		if (!c->json)
 			printf("move %lld: cancellation requested; the process "

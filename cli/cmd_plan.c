@@ -6,6 +6,9 @@
 #include "cli/output.h"
 #include "planner/planner.h"
 #include "state/state.h"
+#include "state/fleet.h"
+#include "state/plan.h"
+#include "state/slice.h"
 #include "common/util.h"
 
 #include <getopt.h>
@@ -129,16 +132,16 @@ fleet_load(struct state *st, struct fleet *f, char **cause)
 
 	memset(f, 0, sizeof *f);
 	if (state_slice_list(st, slice_cb, f, cause) != 0 ||
-	    state_move_open_accounts(st, moving_cb, f, cause) != 0)
+	    state_fleet_moving(st, moving_cb, f, cause) != 0)
 		return -1;
 	if (f->nmoving > 1)
 		qsort(f->moving, f->nmoving, sizeof *f->moving, cmp_id);
 	for (i = 0; i < f->ns; i++) {
-		if (state_move_pending(st, f->s[i].id, &f->s[i].pending_in,
+		if (state_fleet_pending(st, f->s[i].id, &f->s[i].pending_in,
 		    &f->s[i].pending_out, cause) != 0)
 			return -1;
 	}
-	return state_account_scan(st, account_cb, f, cause);
+	return state_fleet_accounts(st, account_cb, f, cause);
 }
 
 static size_t

@@ -4,6 +4,7 @@
 #include "common/json.h"
 #include "cli/output.h"
 #include "state/state.h"
+#include "state/route.h"
 #include "common/util.h"
 
 static int

@@ -4,6 +4,8 @@
 #include "common/json.h"
 #include "cli/output.h"
 #include "state/state.h"
+#include "state/pair.h"
+#include "state/server.h"
 #include "common/util.h"
 
 #include <getopt.h>

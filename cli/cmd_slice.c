@@ -5,6 +5,7 @@
 #include "cli/output.h"
 #include "migrator/slice.h"
 #include "state/state.h"
+#include "state/slice.h"
 #include "common/util.h"
 
 #include <dirent.h>

@@ -6,8 +6,10 @@
 #include "cli/report.h"
 #include "common/stats.h"
 #include "common/util.h"
-#include "state/report.h"
 #include "state/state.h"
+#include "state/move.h"
+#include "state/report.h"
+#include "state/slice.h"
 
 #include <math.h>
 #include <stdio.h>

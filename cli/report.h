@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "common/stats.h"
+#include "state/state.h"
 #include "state/report.h"
 
 struct state;

@@ -15,6 +15,7 @@
 #include "migrator/settle.h"
 #include "migrator/sync.h"
 #include "state/state.h"
+#include "state/move.h"
 
 #include <errno.h>
 #include <stdio.h>

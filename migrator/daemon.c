@@ -10,6 +10,7 @@
 #include "migrator/presence.h"
 #include "migrator/throttle.h"
 #include "state/state.h"
+#include "state/daemon.h"
 
 #include <errno.h>
 #include <event2/event.h>

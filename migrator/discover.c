@@ -5,6 +5,9 @@
 #include "migrator/slice.h"
 #include "migrator/tree.h"
 #include "state/state.h"
+#include "state/account.h"
+#include "state/slice.h"
+#include "state/snapshot.h"
 #include "common/util.h"
 
 #include <dirent.h>

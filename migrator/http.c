@@ -4,7 +4,8 @@
 #include "common/json.h"
 #include "common/util.h"
 #include "migrator/health.h"
-#include "state/state.h"
+#include "state/metrics.h"
+#include "state/move.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -40,7 +41,7 @@ http_status(struct evhttp_request *req, void *arg)
 	json_uint(&j, "bytes_copied", d->sched.bytes);
 	json_uint(&j, "files_copied", d->sched.files);
 	json_object_open(&j, "moves");
-	if (state_move_counts(d->st, counts, NULL) == 0) {
+	if (state_metrics_move_counts(d->st, counts, NULL) == 0) {
 		for (i = 0; i < MOVE_NSTATES; i++)
 			json_int(&j, state_move_state_name((enum move_state)i), counts[i]);
 	}
@@ -83,7 +84,8 @@ metrics_lock_histogram(struct daemon *d, struct evbuffer *b)
 	int64_t counts[9], sum, cum = 0;
 	int k;
 
-	if (state_lock_histogram(d->st, bounds, 8, counts, &sum, NULL) != 0)
+	if (state_metrics_lock_histogram(d->st, bounds, 8, counts, &sum,
+	    NULL) != 0)
 		return;
 	evbuffer_add_printf(b, "# HELP mailshift_cutover_lock_seconds How "
 	    "long accounts were locked at cutover.\n# TYPE "
@@ -113,7 +115,7 @@ http_metrics(struct evhttp_request *req, void *arg)
 
 	evbuffer_add_printf(b, "# HELP mailshift_moves Moves by state.\n"
 	    "# TYPE mailshift_moves gauge\n");
-	if (state_move_counts(d->st, counts, NULL) == 0) {
+	if (state_metrics_move_counts(d->st, counts, NULL) == 0) {
 		for (i = 0; i < MOVE_NSTATES; i++)
 			evbuffer_add_printf(b, "mailshift_moves{state=\"%s\"} "
 			    "%lld\n", state_move_state_name((enum move_state)i), (long long)counts[i]);

@@ -9,6 +9,9 @@
 #include "migrator/sync.h"
 #include "migrator/tree.h"
 #include "state/state.h"
+#include "state/account.h"
+#include "state/move.h"
+#include "state/slice.h"
 
 #include <errno.h>
 #include <fcntl.h>

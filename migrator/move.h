@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "state/state.h"
+#include "state/move.h"
 
 struct layout;
 struct config;

@@ -9,6 +9,7 @@
 #include "migrator/move.h"
 #include "migrator/throttle.h"
 #include "state/state.h"
+#include "state/move.h"
 
 #include <stdint.h>
 

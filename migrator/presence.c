@@ -5,7 +5,8 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "state/state.h"
+#include "state/account.h"
+#include "state/move.h"
 
 #include <errno.h>
 #include <pthread.h>

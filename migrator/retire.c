@@ -15,6 +15,8 @@
 #include "migrator/tree.h"
 #include "migrator/zarchive.h"
 #include "state/state.h"
+#include "state/account.h"
+#include "state/move.h"
 
 #include <errno.h>
 #include <fcntl.h>

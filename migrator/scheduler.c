@@ -8,6 +8,8 @@
 #include "migrator/presence.h"
 #include "migrator/throttle.h"
 #include "state/state.h"
+#include "state/move.h"
+#include "state/queue.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -336,7 +338,7 @@ sched_pick(struct sched *s, int64_t now, struct sched_pick *p,
 	c.room = (int)s->cfg->max_moves - s->nw;
 	if (c.room > SCHED_MAX_WORKERS - s->nw)
 		c.room = SCHED_MAX_WORKERS - s->nw;
-	if (state_move_runnable(s->st, now, (int64_t)s->cfg->settle,
+	if (state_queue_runnable(s->st, now, (int64_t)s->cfg->settle,
 	    s->cfg->archive_zstd, pick_cb, &c, cause) != 0) {
 		sched_pick_free(p);
 		return -1;
@@ -448,7 +450,7 @@ sched_run(struct sched *s, int64_t now)
 	for (i = 0; i < p.n; i++)
 		start_worker(s, p.start[i], p.src[i], p.dst[i]);
 	/* Wake up again when the next retry falls due. */
-	s->next_wake = state_move_next_try(s->st, now);
+	s->next_wake = state_queue_next_try(s->st, now);
 	sched_pick_free(&p);
 }
 
@@ -477,7 +479,7 @@ retry_or_fail(struct sched *s, struct worker *w)
 		if ((uint64_t)m.attempts < s->cfg->max_retries) {
 			delay = sched_backoff(s->cfg, m.attempts);
 			at = now_unix() + delay;
-			if (state_move_retry(s->st, w->id, at, &cause) == 0) {
+			if (state_queue_retry(s->st, w->id, at, &cause) == 0) {
 				if (s->next_wake == 0 || at < s->next_wake)
 					s->next_wake = at;
 				log_info("move %lld: retry %lld of %llu in "

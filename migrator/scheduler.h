@@ -3,7 +3,7 @@
  * which worker threads, and whether a ready move may cut over.
  *
  * The loop thread calls sched_run about once a second and whenever a
- * worker ends; it picks runnable moves (state_move_runnable: by
+ * worker ends; it picks runnable moves (state_queue_runnable: by
  * priority, then age, a move waiting for another only once that one is
  * done) within the caps of the configuration (max_moves in flight,
  * per_source and per_target per slice), leaving out moves that are

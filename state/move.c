@@ -1,6 +1,9 @@
 /* Moves in the catalog: queueing, guarded transitions, lock and switch. */
 #define _GNU_SOURCE
 #include "state/state_int.h"
+#include "state/move.h"
+#include "state/account.h"
+#include "state/slice.h"
 #include "common/util.h"
 
 #include <stdarg.h>
@@ -39,11 +42,6 @@ state_move_state_open(enum move_state s)
 {
 	return s <= MOVE_CUTOVER;
 }
-
-#include <errno.h>
-#include <signal.h>
-
-#define OPEN_STATES "('queued','copying','syncing','ready','cutover')"
 
 #define MOVE_SELECT \
 	"SELECT m.id, m.account_id, a.user, m.source_slice, ss.name, " \

@@ -1,76 +1,11 @@
-/* Plans in the catalog and what the planner reads: see state.h. */
+/* Plans in the catalog: stored, listed, and applied as queued moves. */
 #define _GNU_SOURCE
 #include "state/state_int.h"
+#include "state/plan.h"
 #include "common/util.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define OPEN_STATES "('queued','copying','syncing','ready','cutover')"
-
-int
-state_account_scan(struct state *st, void (*cb)(int64_t, int64_t, uint64_t,
-    uint64_t, int64_t, int, void *), void *arg, char **cause)
-{
-	sqlite3_stmt *stmt;
-	int rc;
-
-	if ((stmt = st_prepare(st, "SELECT id, slice_id, bytes, files, "
-	    "last_activity, pinned FROM accounts ORDER BY id", cause)) ==
-	    NULL)
-		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		cb(sqlite3_column_int64(stmt, 0), sqlite3_column_int64(stmt, 1),
-		    (uint64_t)sqlite3_column_int64(stmt, 2),
-		    (uint64_t)sqlite3_column_int64(stmt, 3),
-		    sqlite3_column_int64(stmt, 4), sqlite3_column_int(stmt, 5),
-		    arg);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
-		return st_fail(st, cause, "reading accounts");
-	return 0;
-}
-
-int
-state_move_pending(struct state *st, int64_t slice_id, uint64_t *in,
-    uint64_t *out, char **cause)
-{
-	sqlite3_stmt *stmt;
-	int rc;
-
-	if ((stmt = st_prepare(st, "SELECT "
-	    "coalesce(sum(CASE WHEN m.target_slice = ?1 THEN a.bytes END), 0),"
-	    "coalesce(sum(CASE WHEN m.source_slice = ?1 THEN a.bytes END), 0) "
-	    "FROM moves m JOIN accounts a ON a.id = m.account_id WHERE "
-	    "m.state IN " OPEN_STATES, cause)) == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, slice_id);
-	rc = sqlite3_step(stmt);
-	*in = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(stmt, 0) : 0;
-	*out = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(stmt, 1) : 0;
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW)
-		return st_fail(st, cause, "reading moves");
-	return 0;
-}
-
-int
-state_move_open_accounts(struct state *st, void (*cb)(int64_t, void *),
-    void *arg, char **cause)
-{
-	sqlite3_stmt *stmt;
-	int rc;
-
-	if ((stmt = st_prepare(st, "SELECT account_id FROM moves WHERE "
-	    "state IN " OPEN_STATES, cause)) == NULL)
-		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		cb(sqlite3_column_int64(stmt, 0), arg);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
-		return st_fail(st, cause, "reading moves");
-	return 0;
-}
 
 int
 state_plan_store(struct state *st, const char *strategy, const char *params,

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "state/state.h"
+#include "state/move.h"
 
 struct state;
 

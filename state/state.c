@@ -255,6 +255,25 @@ st_exec_stmt(struct state *st, sqlite3_stmt *stmt, char **cause,
 	return 0;
 }
 
+/* The id of the row named by sql (one bound name), 0 when none. */
+int
+st_lookup_id(struct state *st, const char *sql, const char *name, int64_t *id,
+    char **cause)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if ((stmt = st_prepare(st, sql, cause)) == NULL)
+		return -1;
+	st_bind_text(stmt, 1, name);
+	rc = sqlite3_step(stmt);
+	*id = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return st_fail(st, cause, "looking up a name");
+	return 0;
+}
+
 /* Run SQL without parameters (pragmas, migrations). */
 static int
 exec_sql(struct state *st, const char *sql, char **cause, const char *what)
@@ -477,6 +496,20 @@ state_rollback(struct state *st)
 	if (st->in_tx || !sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	st->in_tx = 0;
+}
+
+int64_t
+state_data_version(struct state *st)
+{
+	sqlite3_stmt *stmt;
+	int64_t v = -1;
+
+	if ((stmt = st_prepare(st, "PRAGMA data_version", NULL)) == NULL)
+		return -1;
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		v = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return v;
 }
 
 int

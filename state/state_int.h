@@ -6,6 +6,10 @@
 
 #include "state/state.h"
 
+/* The open states of a move as an SQL list: the moves the
+ * moves_one_open index allows one of per account. */
+#define OPEN_STATES "('queued','copying','syncing','ready','cutover')"
+
 struct state {
 	sqlite3	*db;
 	char	*path;
@@ -24,5 +28,15 @@ void st_bind_text(sqlite3_stmt *, int idx, const char *);
 /* Run a statement that returns no rows; finalizes it. */
 int st_exec_stmt(struct state *, sqlite3_stmt *, char **cause,
     const char *what);
+/* The id of the row sql selects for one bound name: 0 and *id set (0 when
+ * there is no such row), or -1. */
+int st_lookup_id(struct state *, const char *sql, const char *name,
+    int64_t *id, char **cause);
+
+/* The id of a named server or pair: 0, or -1 with a cause naming it. */
+int state_server_id(struct state *, const char *name, int64_t *id,
+    char **cause);
+int state_pair_id(struct state *, const char *name, int64_t *id,
+    char **cause);
 
 #endif

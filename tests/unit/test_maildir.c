@@ -11,6 +11,10 @@
 #include "migrator/maildir.h"
 #include "migrator/slice.h"
 #include "state/state.h"
+#include "state/account.h"
+#include "state/pair.h"
+#include "state/server.h"
+#include "state/slice.h"
 
 /* Run a shell command in dir; fail the test if it fails. */
 static void

@@ -14,6 +14,11 @@
 #include "migrator/presence.h"
 #include "migrator/throttle.h"
 #include "state/state.h"
+#include "state/account.h"
+#include "state/move.h"
+#include "state/pair.h"
+#include "state/server.h"
+#include "state/slice.h"
 
 #define assert_ok(call) do {						\
 	char *cause = NULL;						\
@@ -213,11 +218,11 @@ test_catalog_mailbox(void **arg)
 	q.now = now_unix();
 	assert_int_equal(presence_catalog.online(NULL, &q, why, sizeof why),
 	    0);
-	assert_ok(state_presence_set(st, "alice@x.org", 1, &cause));
+	assert_ok(state_account_set_presence(st, "alice@x.org", 1, &cause));
 	assert_int_equal(presence_catalog.online(NULL, &q, why, sizeof why),
 	    1);
 	assert_string_equal(why, "the user is online (catalog)");
-	assert_ok(state_presence_set(st, "alice@x.org", 0, &cause));
+	assert_ok(state_account_set_presence(st, "alice@x.org", 0, &cause));
 	assert_ok(state_account_get(st, "alice@x.org", &a, &cause));
 	t = a.last_activity;
 	state_account_free(&a);

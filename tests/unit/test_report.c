@@ -10,8 +10,14 @@
 #include <math.h>
 #include <sqlite3.h>
 
-#include "state/report.h"
 #include "state/state.h"
+#include "state/account.h"
+#include "state/move.h"
+#include "state/pair.h"
+#include "state/report.h"
+#include "state/server.h"
+#include "state/slice.h"
+#include "state/snapshot.h"
 #include "common/stats.h"
 
 #define DAY 86400

@@ -18,8 +18,14 @@
 #include <sqlite3.h>
 
 #include "cli/report.h"
-#include "state/report.h"
 #include "state/state.h"
+#include "state/account.h"
+#include "state/move.h"
+#include "state/pair.h"
+#include "state/report.h"
+#include "state/server.h"
+#include "state/slice.h"
+#include "state/snapshot.h"
 
 #define DAY 86400
 #define T0 1767225600		/* 2026-01-01T00:00:00Z */

@@ -20,6 +20,12 @@
 #include "migrator/presence.h"
 #include "migrator/scheduler.h"
 #include "state/state.h"
+#include "state/account.h"
+#include "state/move.h"
+#include "state/pair.h"
+#include "state/queue.h"
+#include "state/server.h"
+#include "state/slice.h"
 
 #define assert_ok(call) do {						\
 	char *cause = NULL;						\
@@ -296,16 +302,16 @@ test_paused(void **arg)
 	double t;
 
 	set_caps(f, 4, 1, 1);
-	assert_ok(state_move_set_paused(f->st, f->move[1], 1, &cause));
-	assert_ok(state_move_set_paused(f->st, f->move[3], 2, &cause));
+	assert_ok(state_queue_set_paused(f->st, f->move[1], 1, &cause));
+	assert_ok(state_queue_set_paused(f->st, f->move[3], 2, &cause));
 	assert_ok(sched_pick(&f->s, now, &p, &cause));
 	assert_int_equal(p.ncancel, 1);
 	assert_int_equal(p.cancel[0], f->move[3]);
 	sched_pick_free(&p);
 	/* Neither 1 nor 3 holds a slice: 2 and 5 go. */
 	expect_pick(f, now, "25");
-	assert_ok(state_move_set_paused(f->st, f->move[1], 0, &cause));
-	assert_ok(state_move_set_paused(f->st, f->move[3], 0, &cause));
+	assert_ok(state_queue_set_paused(f->st, f->move[1], 0, &cause));
+	assert_ok(state_queue_set_paused(f->st, f->move[3], 0, &cause));
 	expect_pick(f, now, "13");
 
 	/* Slice s2 gets slow, then paused: nothing into or out of it. */
@@ -409,7 +415,7 @@ test_retry(void **arg)
 	assert_int_equal(m.attempts, 2);
 	state_move_free(&m);
 	/* Four times longer: due in 120 s (this is the only retry). */
-	t = state_move_next_try(f->st, now);
+	t = state_queue_next_try(f->st, now);
 	assert_true(t >= now + 120 && t <= now + 122);
 
 	assert_ok(state_move_fail(f->st, id, MOVE_FAILED, "for good", &cause));
@@ -509,9 +515,9 @@ test_gate(void **arg)
 
 	/* The catalog: online; offline but active within idle (counted
 	 * from when it went offline, t). */
-	assert_ok(state_presence_set(f->st, "a1@x.org", 1, &cause));
+	assert_ok(state_account_set_presence(f->st, "a1@x.org", 1, &cause));
 	assert_refused(f, &m, now, "the user is online (catalog)");
-	assert_ok(state_presence_set(f->st, "a1@x.org", 0, &cause));
+	assert_ok(state_account_set_presence(f->st, "a1@x.org", 0, &cause));
 	assert_ok(state_account_get(f->st, "a1@x.org", &a, &cause));
 	t = a.last_activity;
 	state_account_free(&a);

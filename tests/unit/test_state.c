@@ -5,8 +5,19 @@
 
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "state/state.h"
+#include "state/account.h"
+#include "state/fleet.h"
+#include "state/import.h"
+#include "state/metrics.h"
+#include "state/move.h"
+#include "state/pair.h"
+#include "state/route.h"
+#include "state/server.h"
+#include "state/slice.h"
+#include "state/snapshot.h"
 
 struct fixture {
 	char		*dir;
@@ -496,6 +507,265 @@ test_events(void **arg)
 	sqlite3_close(db);
 }
 
+/*
+ * Every move state round-trips through its catalog name, in enum order;
+ * a name that is none is refused and leaves the output alone.
+ */
+static void
+test_move_state_names(void **arg)
+{
+	static const char *const names[MOVE_NSTATES] = { "queued", "copying",
+	    "syncing", "ready", "cutover", "done", "failed", "cancelled" };
+	static const char *const bad[] = { "", "bogus", "QUEUED", "queued ",
+	    " done", "unknown", "open" };
+	enum move_state ms, out;
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < MOVE_NSTATES; i++) {
+		ms = (enum move_state)i;
+		assert_string_equal(state_move_state_name(ms), names[i]);
+		out = MOVE_NSTATES;
+		assert_int_equal(state_move_state_parse(names[i], &out), 0);
+		assert_int_equal(out, ms);
+		assert_int_equal(state_move_state_open(ms) != 0,
+		    ms <= MOVE_CUTOVER);
+	}
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		out = MOVE_READY;
+		if (state_move_state_parse(bad[i], &out) != -1)
+			fail_msg("'%s' parsed as a move state", bad[i]);
+		assert_int_equal(out, MOVE_READY);
+	}
+	out = MOVE_READY;
+	assert_int_equal(state_move_state_parse(NULL, &out), -1);
+	assert_int_equal(out, MOVE_READY);
+	assert_string_equal(state_move_state_name(MOVE_NSTATES), "unknown");
+	assert_string_equal(state_move_state_name((enum move_state)-1),
+	    "unknown");
+}
+
+/* The catalog's CHECK on moves.state takes exactly the enum's names. */
+static void
+test_move_state_check(void **arg)
+{
+	struct fixture *f = *arg;
+	struct state_move_request req = { .user = "a@x.org", .target = "s2",
+	    .target_path = "x.org/a" };
+	sqlite3_stmt *stmt;
+	sqlite3 *db;
+	int64_t id;
+	int i;
+
+	topology(f->st, f->dir);
+	assert_ok(state_account_insert(f->st, "a@x.org", slice_id(f->st,
+	    "s1"), "x.org/a", 10, 1, 0, "counted", &cause));
+	assert_ok(state_move_create(f->st, &req, &id, &cause));
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE moves SET state = ? "
+	    "WHERE id = ?", -1, &stmt, NULL), SQLITE_OK);
+	for (i = 0; i <= MOVE_NSTATES; i++) {
+		sqlite3_reset(stmt);
+		sqlite3_bind_text(stmt, 1, i < MOVE_NSTATES ?
+		    state_move_state_name((enum move_state)i) : "paused", -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(stmt, 2, id);
+		assert_int_equal(sqlite3_step(stmt), i < MOVE_NSTATES ?
+		    SQLITE_DONE : SQLITE_CONSTRAINT);
+	}
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+}
+
+/* Queue a move of user to slice to and drive it to done with a lock of
+ * lock_ms. */
+static int64_t
+move_done(struct state *st, const char *user, const char *to,
+    int64_t lock_ms)
+{
+	struct state_move_request req = { .user = user, .target = to,
+	    .target_path = user };
+	int64_t id, now = time(NULL);
+
+	assert_ok(state_move_create(st, &req, &id, &cause));
+	assert_ok(state_move_set_state(st, id, MOVE_QUEUED, MOVE_COPYING,
+	    &cause));
+	assert_ok(state_move_set_state(st, id, MOVE_COPYING, MOVE_READY,
+	    &cause));
+	assert_ok(state_move_lock(st, id, now * 1000, now + 60, &cause));
+	assert_ok(state_move_commit(st, id, lock_ms, NULL, &cause));
+	return id;
+}
+
+/* Status counts moves by state; the lock histogram buckets done moves'
+ * cutover locks. */
+static void
+test_metrics(void **arg)
+{
+	struct fixture *f = *arg;
+	static const int64_t bounds[] = { 10, 100, 1000 };
+	int64_t counts[MOVE_NSTATES], hist[4], sum, id, s1;
+	struct state_move_request req = { .target = "s2" };
+	char user[16];
+	int i;
+
+	topology(f->st, f->dir);
+	s1 = slice_id(f->st, "s1");
+	for (i = 1; i <= 7; i++) {
+		snprintf(user, sizeof user, "u%d@x.org", i);
+		assert_ok(state_account_insert(f->st, user, s1, user, 10, 1, 0,
+		    "counted", &cause));
+	}
+	assert_ok(state_metrics_move_counts(f->st, counts, &cause));
+	for (i = 0; i < MOVE_NSTATES; i++)
+		assert_int_equal(counts[i], 0);
+	assert_ok(state_metrics_lock_histogram(f->st, bounds, 3, hist, &sum,
+	    &cause));
+	assert_int_equal(hist[0] + hist[1] + hist[2] + hist[3], 0);
+	assert_int_equal(sum, 0);
+
+	/* Locks of 10 (on the first bound), 11, 5000 and 2000 ms. */
+	move_done(f->st, "u1@x.org", "s2", 10);
+	move_done(f->st, "u2@x.org", "s2", 11);
+	move_done(f->st, "u3@x.org", "s2", 5000);
+	move_done(f->st, "u4@x.org", "s2", 2000);
+	req.user = req.target_path = "u5@x.org";
+	assert_ok(state_move_create(f->st, &req, &id, &cause));
+	req.user = req.target_path = "u6@x.org";
+	assert_ok(state_move_create(f->st, &req, &id, &cause));
+	assert_ok(state_move_fail(f->st, id, MOVE_CANCELLED, "test", &cause));
+	req.user = req.target_path = "u7@x.org";
+	assert_ok(state_move_create(f->st, &req, &id, &cause));
+	assert_ok(state_move_set_state(f->st, id, MOVE_QUEUED, MOVE_COPYING,
+	    &cause));
+
+	assert_ok(state_metrics_move_counts(f->st, counts, &cause));
+	assert_int_equal(counts[MOVE_QUEUED], 1);
+	assert_int_equal(counts[MOVE_COPYING], 1);
+	assert_int_equal(counts[MOVE_DONE], 4);
+	assert_int_equal(counts[MOVE_CANCELLED], 1);
+	assert_int_equal(counts[MOVE_FAILED], 0);
+	assert_ok(state_metrics_lock_histogram(f->st, bounds, 3, hist, &sum,
+	    &cause));
+	assert_int_equal(hist[0], 1);		/* <= 10 */
+	assert_int_equal(hist[1], 1);		/* <= 100 */
+	assert_int_equal(hist[2], 0);		/* <= 1000 */
+	assert_int_equal(hist[3], 2);		/* above */
+	assert_int_equal(sum, 10 + 11 + 5000 + 2000);
+}
+
+/* What the planner reads: accounts in id order without strings, the
+ * bytes open moves take into and out of a slice, and their accounts. */
+struct fleet_seen {
+	int64_t	 id[4];
+	int64_t	 slice[4];
+	uint64_t bytes[4];
+	int	 pinned[4];
+	int	 n;
+	int64_t	 moving[4];
+	int	 nmoving;
+};
+
+static void
+fleet_account_cb(int64_t id, int64_t slice_id, uint64_t bytes,
+    uint64_t files, int64_t last_activity, int pinned, void *arg)
+{
+	struct fleet_seen *fs = arg;
+
+	assert_true(fs->n < 4);
+	assert_int_equal(files, bytes / 10);
+	assert_int_equal(last_activity, 1700000000);
+	fs->id[fs->n] = id;
+	fs->slice[fs->n] = slice_id;
+	fs->bytes[fs->n] = bytes;
+	fs->pinned[fs->n++] = pinned;
+}
+
+static void
+fleet_moving_cb(int64_t account_id, void *arg)
+{
+	struct fleet_seen *fs = arg;
+
+	assert_true(fs->nmoving < 4);
+	fs->moving[fs->nmoving++] = account_id;
+}
+
+static void
+test_fleet(void **arg)
+{
+	struct fixture *f = *arg;
+	struct fleet_seen fs;
+	struct state_account a;
+	struct state_move_request req = { .target = "s2" };
+	uint64_t in, out;
+	int64_t s1, s2, id;
+
+	topology(f->st, f->dir);
+	s1 = slice_id(f->st, "s1");
+	s2 = slice_id(f->st, "s2");
+	assert_ok(state_account_insert(f->st, "c@x.org", s2, "x.org/c", 300,
+	    30, 1700000000, "counted", &cause));
+	assert_ok(state_account_insert(f->st, "a@x.org", s1, "x.org/a", 100,
+	    10, 1700000000, "counted", &cause));
+	assert_ok(state_account_insert(f->st, "b@x.org", s1, "x.org/b", 200,
+	    20, 1700000000, "counted", &cause));
+	assert_ok(state_account_set_pinned(f->st, "b@x.org", 1, &cause));
+
+	memset(&fs, 0, sizeof fs);
+	assert_ok(state_fleet_accounts(f->st, fleet_account_cb, &fs, &cause));
+	assert_int_equal(fs.n, 3);
+	assert_true(fs.id[0] < fs.id[1] && fs.id[1] < fs.id[2]);
+	assert_int_equal(fs.slice[0], s2);
+	assert_int_equal(fs.bytes[0], 300);
+	assert_int_equal(fs.bytes[2], 200);
+	assert_int_equal(fs.pinned[1], 0);
+	assert_int_equal(fs.pinned[2], 1);
+
+	assert_ok(state_fleet_pending(f->st, s1, &in, &out, &cause));
+	assert_int_equal(in + out, 0);
+	assert_ok(state_fleet_moving(f->st, fleet_moving_cb, &fs, &cause));
+	assert_int_equal(fs.nmoving, 0);
+
+	/* a and b go to s2; a's move is cancelled, so only b's counts. */
+	req.user = "a@x.org";
+	req.target_path = "x.org/a";
+	assert_ok(state_move_create(f->st, &req, &id, &cause));
+	assert_ok(state_move_fail(f->st, id, MOVE_CANCELLED, "test", &cause));
+	req.user = "b@x.org";
+	req.target_path = "x.org/b";
+	assert_ok(state_move_create(f->st, &req, &id, &cause));
+	assert_ok(state_fleet_pending(f->st, s1, &in, &out, &cause));
+	assert_int_equal(in, 0);
+	assert_int_equal(out, 200);
+	assert_ok(state_fleet_pending(f->st, s2, &in, &out, &cause));
+	assert_int_equal(in, 200);
+	assert_int_equal(out, 0);
+	assert_ok(state_fleet_moving(f->st, fleet_moving_cb, &fs, &cause));
+	assert_int_equal(fs.nmoving, 1);
+	assert_ok(state_account_get(f->st, "b@x.org", &a, &cause));
+	assert_int_equal(fs.moving[0], a.id);
+	state_account_free(&a);
+}
+
+/* data_version changes when another connection commits, which is how the
+ * daemon notices requests from the command line. */
+static void
+test_data_version(void **arg)
+{
+	struct fixture *f = *arg;
+	struct state *other;
+	int64_t v;
+
+	v = state_data_version(f->st);
+	assert_true(v >= 0);
+	assert_int_equal(state_data_version(f->st), v);
+	other = state_open(f->db, 0, NULL);
+	assert_non_null(other);
+	assert_ok(state_server_add(other, "mx9", "10.0.0.9", &cause));
+	state_close(other);
+	assert_true(state_data_version(f->st) != v);
+}
+
 int
 main(void)
 {
@@ -517,6 +787,13 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_import, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+		cmocka_unit_test(test_move_state_names),
+		cmocka_unit_test_setup_teardown(test_move_state_check, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fleet, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_data_version, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests_name("state", tests, NULL, NULL);

@@ -1,6 +1,7 @@
-/* Servers, pairs and slices in the catalog. */
+/* Slices in the catalog: filesystems served by one server of a pair. */
 #define _GNU_SOURCE
 #include "state/state_int.h"
+#include "state/slice.h"
 #include "common/util.h"
 
 #include <stdlib.h>
@@ -22,187 +23,6 @@ state_slice_state_valid(const char *s)
 	return 0;
 }
 
-/* Look up the id of a named row in table; 0 when there is none. */
-static int
-lookup_id(struct state *st, const char *sql, const char *name, int64_t *id,
-    char **cause)
-{
-	sqlite3_stmt *stmt;
-	int rc;
-
-	if ((stmt = st_prepare(st, sql, cause)) == NULL)
-		return -1;
-	st_bind_text(stmt, 1, name);
-	rc = sqlite3_step(stmt);
-	*id = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return st_fail(st, cause, "looking up a name");
-	return 0;
-}
-
-static int
-server_id(struct state *st, const char *name, int64_t *id, char **cause)
-{
-	if (lookup_id(st, "SELECT id FROM servers WHERE name = ?", name, id,
-	    cause) != 0)
-		return -1;
-	if (*id == 0)
-		return fail(cause, "server '%s' not found; see 'mailshift "
-		    "server list'", name);
-	return 0;
-}
-
-static int
-pair_id(struct state *st, const char *name, int64_t *id, char **cause)
-{
-	if (lookup_id(st, "SELECT id FROM pairs WHERE name = ?", name, id,
-	    cause) != 0)
-		return -1;
-	if (*id == 0)
-		return fail(cause, "pair '%s' not found; see 'mailshift pair "
-		    "list'", name);
-	return 0;
-}
-
-int
-state_server_add(struct state *st, const char *name, const char *address,
-    char **cause)
-{
-	sqlite3_stmt *stmt;
-	int64_t id;
-
-	if (lookup_id(st, "SELECT id FROM servers WHERE name = ?", name, &id,
-	    cause) != 0)
-		return -1;
-	if (id != 0)
-		return fail(cause, "server '%s' already exists; see "
-		    "'mailshift server list'", name);
-	if (state_begin(st, cause) != 0)
-		return -1;
-	if ((stmt = st_prepare(st, "INSERT INTO servers (name, address, "
-	    "created) VALUES (?, ?, ?)", cause)) == NULL)
-		goto bad;
-	st_bind_text(stmt, 1, name);
-	st_bind_text(stmt, 2, address);
-	sqlite3_bind_int64(stmt, 3, now_unix());
-	if (st_exec_stmt(st, stmt, cause, "adding server") != 0)
-		goto bad;
-	state_event(st, "server.add", NULL, NULL, "server %s added at %s",
-	    name, address);
-	return state_commit(st, cause);
-bad:
-	state_rollback(st);
-	return -1;
-}
-
-int
-state_server_list(struct state *st,
-    int (*cb)(const struct state_server *, void *), void *arg, char **cause)
-{
-	sqlite3_stmt *stmt;
-	struct state_server s;
-	int rc;
-
-	if ((stmt = st_prepare(st, "SELECT s.id, s.name, s.address, p.name, "
-	    "s.created FROM servers s LEFT JOIN pairs p ON s.id IN "
-	    "(p.server_a, p.server_b) ORDER BY s.name", cause)) == NULL)
-		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		s.id = sqlite3_column_int64(stmt, 0);
-		s.name = (char *)sqlite3_column_text(stmt, 1);
-		s.address = (char *)sqlite3_column_text(stmt, 2);
-		s.pair = (char *)sqlite3_column_text(stmt, 3);
-		s.created = sqlite3_column_int64(stmt, 4);
-		if (cb(&s, arg) != 0)
-			break;
-	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return st_fail(st, cause, "listing servers");
-	return 0;
-}
-
-int
-state_pair_add(struct state *st, const char *name, const char *a,
-    const char *b, char **cause)
-{
-	sqlite3_stmt *stmt;
-	int64_t id, ida, idb, other;
-
-	if (strcmp(a, b) == 0)
-		return fail(cause, "pair '%s': both servers are '%s'; a pair "
-		    "needs two different servers", name, a);
-	if (lookup_id(st, "SELECT id FROM pairs WHERE name = ?", name, &id,
-	    cause) != 0)
-		return -1;
-	if (id != 0)
-		return fail(cause, "pair '%s' already exists; see 'mailshift "
-		    "pair list'", name);
-	if (server_id(st, a, &ida, cause) != 0 ||
-	    server_id(st, b, &idb, cause) != 0)
-		return -1;
-	if (lookup_id(st, "SELECT p.id FROM pairs p JOIN servers s ON s.id IN "
-	    "(p.server_a, p.server_b) WHERE s.name = ?", a, &other, cause)
-	    != 0)
-		return -1;
-	if (other == 0 && lookup_id(st, "SELECT p.id FROM pairs p JOIN "
-	    "servers s ON s.id IN (p.server_a, p.server_b) WHERE s.name = ?",
-	    b, &other, cause) != 0)
-		return -1;
-	if (other != 0)
-		return fail(cause, "server '%s' or '%s' already belongs to a "
-		    "pair; a server is in one pair only (see 'mailshift "
-		    "server list')", a, b);
-	if (state_begin(st, cause) != 0)
-		return -1;
-	if ((stmt = st_prepare(st, "INSERT INTO pairs (name, server_a, "
-	    "server_b, created) VALUES (?, ?, ?, ?)", cause)) == NULL)
-		goto bad;
-	st_bind_text(stmt, 1, name);
-	sqlite3_bind_int64(stmt, 2, ida);
-	sqlite3_bind_int64(stmt, 3, idb);
-	sqlite3_bind_int64(stmt, 4, now_unix());
-	if (st_exec_stmt(st, stmt, cause, "adding pair") != 0)
-		goto bad;
-	state_event(st, "pair.add", NULL, NULL, "pair %s of %s and %s added",
-	    name, a, b);
-	return state_commit(st, cause);
-bad:
-	state_rollback(st);
-	return -1;
-}
-
-int
-state_pair_list(struct state *st,
-    int (*cb)(const struct state_pair *, void *), void *arg, char **cause)
-{
-	sqlite3_stmt *stmt;
-	struct state_pair p;
-	int rc;
-
-	if ((stmt = st_prepare(st, "SELECT p.id, p.name, a.name, b.name, "
-	    "(SELECT count(*) FROM slices s WHERE s.pair_id = p.id), "
-	    "p.created FROM pairs p JOIN servers a ON a.id = p.server_a "
-	    "JOIN servers b ON b.id = p.server_b ORDER BY p.name", cause))
-	    == NULL)
-		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		p.id = sqlite3_column_int64(stmt, 0);
-		p.name = (char *)sqlite3_column_text(stmt, 1);
-		p.server_a = (char *)sqlite3_column_text(stmt, 2);
-		p.server_b = (char *)sqlite3_column_text(stmt, 3);
-		p.slices = sqlite3_column_int64(stmt, 4);
-		p.created = sqlite3_column_int64(stmt, 5);
-		if (cb(&p, arg) != 0)
-			break;
-	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return st_fail(st, cause, "listing pairs");
-	return 0;
-}
-
 int
 state_slice_add(struct state *st, const char *name, const char *pair,
     const char *server, const char *path, uint64_t capacity, char **cause)
@@ -215,14 +35,14 @@ state_slice_add(struct state *st, const char *name, const char *pair,
 	if (capacity == 0 || capacity > INT64_MAX)
 		return fail(cause, "slice '%s': capacity must be more than 0 "
 		    "and at most 8 EiB", name);
-	if (lookup_id(st, "SELECT id FROM slices WHERE name = ?", name, &id,
+	if (st_lookup_id(st, "SELECT id FROM slices WHERE name = ?", name, &id,
 	    cause) != 0)
 		return -1;
 	if (id != 0)
 		return fail(cause, "slice '%s' already exists; see 'mailshift "
 		    "slice list'", name);
-	if (pair_id(st, pair, &pid, cause) != 0 ||
-	    server_id(st, server, &sid, cause) != 0)
+	if (state_pair_id(st, pair, &pid, cause) != 0 ||
+	    state_server_id(st, server, &sid, cause) != 0)
 		return -1;
 	if ((stmt = st_prepare(st, "SELECT count(*) FROM pairs WHERE id = ? "
 	    "AND ? IN (server_a, server_b)", cause)) == NULL)

@@ -1,0 +1,250 @@
+/* Bulk import of account placements, all or nothing. */
+#define _GNU_SOURCE
+#include "state/state_int.h"
+#include "state/import.h"
+#include "common/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct import_slice {
+	char	*name;
+	int64_t	 id;
+};
+
+struct state_import {
+	struct state		*st;
+	int			 replace;
+	sqlite3_stmt		*ins;
+	struct import_slice	*slices;
+	int			 nslices;
+	int64_t			 rows;
+};
+
+void
+state_import_abort(struct state_import *im)
+{
+	int i;
+
+	if (im == NULL)
+		return;
+	sqlite3_finalize(im->ins);
+	state_rollback(im->st);
+	sqlite3_exec(im->st->db, "DROP TABLE IF EXISTS temp.import_rows",
+	    NULL, NULL, NULL);
+	for (i = 0; i < im->nslices; i++)
+		free(im->slices[i].name);
+	free(im->slices);
+	free(im);
+}
+
+struct state_import *
+state_import_begin(struct state *st, int replace, char **cause)
+{
+	struct state_import *im;
+	sqlite3_stmt *stmt;
+	int rc;
+
+	im = xcalloc(1, sizeof *im);
+	im->st = st;
+	im->replace = replace;
+	if ((stmt = st_prepare(st, "SELECT name, id FROM slices", cause))
+	    == NULL)
+		goto bad;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		im->slices = xrealloc(im->slices, (size_t)(im->nslices + 1) *
+		    sizeof *im->slices);
+		im->slices[im->nslices].name = st_text(stmt, 0);
+		im->slices[im->nslices].id = sqlite3_column_int64(stmt, 1);
+		im->nslices++;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		st_fail(st, cause, "reading slices");
+		goto bad;
+	}
+	if (sqlite3_exec(st->db, "DROP TABLE IF EXISTS temp.import_rows; "
+	    "CREATE TEMP TABLE import_rows (line INTEGER NOT NULL, "
+	    "user TEXT NOT NULL, slice_id INTEGER NOT NULL, path TEXT NOT "
+	    "NULL, bytes INTEGER NOT NULL, files INTEGER NOT NULL)",
+	    NULL, NULL, NULL) != SQLITE_OK) {
+		st_fail(st, cause, "preparing import");
+		goto bad;
+	}
+	if (state_begin(st, cause) != 0)
+		goto bad;
+	if ((im->ins = st_prepare(st, "INSERT INTO temp.import_rows VALUES "
+	    "(?, ?, ?, ?, ?, ?)", cause)) == NULL)
+		goto bad;
+	return im;
+bad:
+	state_import_abort(im);
+	return NULL;
+}
+
+int
+state_import_row(struct state_import *im, int64_t line, const char *user,
+    const char *slice, const char *path, uint64_t bytes, uint64_t files,
+    char **cause)
+{
+	int64_t sid = 0;
+	int i;
+
+	for (i = 0; i < im->nslices; i++) {
+		if (strcmp(im->slices[i].name, slice) == 0) {
+			sid = im->slices[i].id;
+			break;
+		}
+	}
+	if (sid == 0)
+		return fail(cause, "line %lld: slice '%s' not found; see "
+		    "'mailshift slice list'", (long long)line, slice);
+	if (bytes > INT64_MAX || files > INT64_MAX)
+		return fail(cause, "line %lld: size out of range",
+		    (long long)line);
+	sqlite3_reset(im->ins);
+	sqlite3_bind_int64(im->ins, 1, line);
+	st_bind_text(im->ins, 2, user);
+	sqlite3_bind_int64(im->ins, 3, sid);
+	st_bind_text(im->ins, 4, path);
+	sqlite3_bind_int64(im->ins, 5, (int64_t)bytes);
+	sqlite3_bind_int64(im->ins, 6, (int64_t)files);
+	if (sqlite3_step(im->ins) != SQLITE_DONE)
+		return st_fail(im->st, cause, "staging import row");
+	im->rows++;
+	return 0;
+}
+
+/*
+ * Run a check query whose first row, if any, is a problem: columns are
+ * line, then up to three texts used by fmt.
+ */
+static int
+import_check(struct state_import *im, const char *sql, const char *fmt,
+    char **cause)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	if ((stmt = st_prepare(im->st, sql, cause)) == NULL)
+		return -1;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		fail(cause, fmt, (long long)sqlite3_column_int64(stmt, 0),
+		    (const char *)sqlite3_column_text(stmt, 1),
+		    (const char *)sqlite3_column_text(stmt, 2),
+		    (const char *)sqlite3_column_text(stmt, 3));
+		sqlite3_finalize(stmt);
+		return -1;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return st_fail(im->st, cause, "checking import");
+	return 0;
+}
+
+/* Count rows of the import matching a condition on (r, a). */
+static int64_t
+import_count(struct state_import *im, const char *sql)
+{
+	sqlite3_stmt *stmt;
+	int64_t n = 0;
+
+	if ((stmt = st_prepare(im->st, sql, NULL)) == NULL)
+		return 0;
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		n = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	return n;
+}
+
+int
+state_import_finish(struct state_import *im, struct state_import_stats *out,
+    char **cause)
+{
+	struct state *st = im->st;
+	struct state_import_stats stats = { .rows = im->rows };
+	sqlite3_stmt *stmt;
+
+	if (sqlite3_exec(st->db, "CREATE INDEX temp.import_user ON "
+	    "import_rows(user); CREATE INDEX temp.import_path ON "
+	    "import_rows(slice_id, path)", NULL, NULL, NULL) != SQLITE_OK) {
+		st_fail(st, cause, "indexing import");
+		goto bad;
+	}
+	if (import_check(im, "SELECT max(line), user, min(line), '' FROM "
+	    "import_rows GROUP BY user HAVING count(*) > 1 "
+	    "ORDER BY max(line) LIMIT 1",
+	    "line %lld: account '%s' appears again (first on line %s); "
+	    "list each account once%s", cause) != 0)
+		goto bad;
+	if (import_check(im, "SELECT max(r.line), r.path, s.name, "
+	    "min(r.line) FROM import_rows r JOIN slices s ON s.id = "
+	    "r.slice_id GROUP BY r.slice_id, r.path HAVING count(*) > 1 "
+	    "ORDER BY max(r.line) LIMIT 1",
+	    "line %lld: path '%s' on slice '%s' is given twice (first on "
+	    "line %s); each account needs its own directory", cause) != 0)
+		goto bad;
+	if (import_check(im, "SELECT r.line, a.user, s.name, a.path FROM "
+	    "import_rows r JOIN accounts a ON a.slice_id = r.slice_id AND "
+	    "a.path = r.path AND a.user <> r.user JOIN slices s ON s.id = "
+	    "a.slice_id ORDER BY r.line LIMIT 1",
+	    "line %lld: that directory already belongs to account '%s' "
+	    "(slice '%s', path '%s'); fix the file", cause) != 0)
+		goto bad;
+	if (import_check(im, "SELECT r.line, r.user, '', '' FROM "
+	    "import_rows r JOIN accounts a ON a.user = r.user JOIN moves m "
+	    "ON m.account_id = a.id AND m.state NOT IN "
+	    "('done','failed','cancelled') WHERE a.slice_id <> r.slice_id OR "
+	    "a.path <> r.path ORDER BY r.line LIMIT 1",
+	    "line %lld: account '%s' is being moved; wait for the move or "
+	    "cancel it%s%s", cause) != 0)
+		goto bad;
+	if (!im->replace && import_check(im, "SELECT r.line, r.user, s.name, "
+	    "a.path FROM import_rows r JOIN accounts a ON a.user = r.user "
+	    "JOIN slices s ON s.id = a.slice_id WHERE a.slice_id <> "
+	    "r.slice_id OR a.path <> r.path ORDER BY r.line LIMIT 1",
+	    "line %lld: account '%s' is already placed on slice '%s' at "
+	    "'%s'; give --replace to change placements", cause) != 0)
+		goto bad;
+
+	stats.unchanged = import_count(im, "SELECT count(*) FROM import_rows "
+	    "r JOIN accounts a ON a.user = r.user AND a.slice_id = "
+	    "r.slice_id AND a.path = r.path AND a.bytes = r.bytes AND "
+	    "a.files = r.files");
+	stats.added = import_count(im, "SELECT count(*) FROM import_rows r "
+	    "WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.user = "
+	    "r.user)");
+	stats.updated = stats.rows - stats.added - stats.unchanged;
+
+	if ((stmt = st_prepare(st, "INSERT INTO accounts (user, slice_id, "
+	    "path, bytes, files, size_source, created, updated) SELECT user, "
+	    "slice_id, path, bytes, files, 'import', ?1, ?1 FROM import_rows "
+	    "WHERE true ORDER BY line ON CONFLICT (user) DO UPDATE SET "
+	    "generation = generation + (slice_id <> excluded.slice_id OR "
+	    "path <> excluded.path), slice_id = excluded.slice_id, "
+	    "path = excluded.path, bytes = excluded.bytes, "
+	    "files = excluded.files, size_source = 'import', "
+	    "updated = excluded.updated WHERE slice_id <> excluded.slice_id "
+	    "OR path <> excluded.path OR bytes <> excluded.bytes OR "
+	    "files <> excluded.files", cause)) == NULL)
+		goto bad;
+	sqlite3_bind_int64(stmt, 1, now_unix());
+	if (st_exec_stmt(st, stmt, cause, "importing accounts") != 0)
+		goto bad;
+	state_event(st, "account.import", NULL, NULL, "imported %lld rows: "
+	    "%lld added, %lld updated, %lld unchanged", (long long)stats.rows,
+	    (long long)stats.added, (long long)stats.updated,
+	    (long long)stats.unchanged);
+	sqlite3_finalize(im->ins);
+	im->ins = NULL;
+	if (state_commit(st, cause) != 0)
+		goto bad;
+	if (out != NULL)
+		*out = stats;
+	state_import_abort(im);		/* only frees and drops the table now */
+	return 0;
+bad:
+	state_import_abort(im);
+	return -1;
+}

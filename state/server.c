@@ -1,0 +1,78 @@
+/* Servers in the catalog: the storage hosts that serve slices. */
+#define _GNU_SOURCE
+#include "state/state_int.h"
+#include "state/server.h"
+#include "common/util.h"
+
+#include <string.h>
+
+/* The id of the server called name, or an error naming it. */
+int
+state_server_id(struct state *st, const char *name, int64_t *id, char **cause)
+{
+	if (st_lookup_id(st, "SELECT id FROM servers WHERE name = ?", name, id,
+	    cause) != 0)
+		return -1;
+	if (*id == 0)
+		return fail(cause, "server '%s' not found; see 'mailshift "
+		    "server list'", name);
+	return 0;
+}
+
+int
+state_server_add(struct state *st, const char *name, const char *address,
+    char **cause)
+{
+	sqlite3_stmt *stmt;
+	int64_t id;
+
+	if (st_lookup_id(st, "SELECT id FROM servers WHERE name = ?", name, &id,
+	    cause) != 0)
+		return -1;
+	if (id != 0)
+		return fail(cause, "server '%s' already exists; see "
+		    "'mailshift server list'", name);
+	if (state_begin(st, cause) != 0)
+		return -1;
+	if ((stmt = st_prepare(st, "INSERT INTO servers (name, address, "
+	    "created) VALUES (?, ?, ?)", cause)) == NULL)
+		goto bad;
+	st_bind_text(stmt, 1, name);
+	st_bind_text(stmt, 2, address);
+	sqlite3_bind_int64(stmt, 3, now_unix());
+	if (st_exec_stmt(st, stmt, cause, "adding server") != 0)
+		goto bad;
+	state_event(st, "server.add", NULL, NULL, "server %s added at %s",
+	    name, address);
+	return state_commit(st, cause);
+bad:
+	state_rollback(st);
+	return -1;
+}
+
+int
+state_server_list(struct state *st,
+    int (*cb)(const struct state_server *, void *), void *arg, char **cause)
+{
+	sqlite3_stmt *stmt;
+	struct state_server s;
+	int rc;
+
+	if ((stmt = st_prepare(st, "SELECT s.id, s.name, s.address, p.name, "
+	    "s.created FROM servers s LEFT JOIN pairs p ON s.id IN "
+	    "(p.server_a, p.server_b) ORDER BY s.name", cause)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		s.id = sqlite3_column_int64(stmt, 0);
+		s.name = (char *)sqlite3_column_text(stmt, 1);
+		s.address = (char *)sqlite3_column_text(stmt, 2);
+		s.pair = (char *)sqlite3_column_text(stmt, 3);
+		s.created = sqlite3_column_int64(stmt, 4);
+		if (cb(&s, arg) != 0)
+			break;
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return st_fail(st, cause, "listing servers");
+	return 0;
+}
