@@ -20,6 +20,12 @@
 #include "migrator/move.h"
 #include "migrator/slice.h"
 #include "migrator/throttle.h"
+#include "state/account.h"
+#include "state/move.h"
+#include "state/pair.h"
+#include "state/route.h"
+#include "state/server.h"
+#include "state/slice.h"
 #include "state/state.h"
 
 #define assert_ok(call) do {						\
