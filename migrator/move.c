@@ -418,12 +418,10 @@ move_open(struct state *st, int64_t id, const struct move_opts *o,
 	return mv;
 }
 
-/* End the handle's work: every later step returns the same. */
-static enum move_step
-end(struct move *mv, enum move_step e)
+/* The result as the catalog has the move now. */
+static void
+sum_up(struct move *mv)
 {
-	mv->phase = PHASE_END;
-	mv->end = e;
 	mv->res.state = mv->m.state;
 	if (mv->m.lock_ms >= 0)
 		mv->res.lock_ms = mv->m.lock_ms;
@@ -431,6 +429,15 @@ end(struct move *mv, enum move_step e)
 		mv->res.files = mv->m.files_done;
 		mv->res.bytes = mv->m.bytes_done;
 	}
+}
+
+/* End the handle's work: every later step returns the same. */
+static enum move_step
+end(struct move *mv, enum move_step e)
+{
+	mv->phase = PHASE_END;
+	mv->end = e;
+	sum_up(mv);
 	return e;
 }
 
@@ -687,13 +694,7 @@ move_run(struct state *st, int64_t id, const struct move_opts *o,
 	}
 	rc = e == MOVE_STEP_FAILED ? -1 : 0;
 	move_reload(mv, NULL);
-	mv->res.state = mv->m.state;
-	if (mv->m.lock_ms >= 0)
-		mv->res.lock_ms = mv->m.lock_ms;
-	if (mv->res.files == 0 && mv->res.bytes == 0) {
-		mv->res.files = mv->m.files_done;
-		mv->res.bytes = mv->m.bytes_done;
-	}
+	sum_up(mv);
 	*res = mv->res;
 	res->throttle_wait = mv->thr.waited;
 	move_close(mv);

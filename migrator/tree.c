@@ -12,18 +12,8 @@
 int
 tree_name_ok(const char *name)
 {
-	size_t n = strlen(name);
-	const unsigned char *p;
-
-	if (n == 0 || n > NAME_MAX)
-		return 0;
-	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		return 0;
-	for (p = (const unsigned char *)name; *p != '\0'; p++) {
-		if (*p == '/' || *p < 0x20 || *p == 0x7f)
-			return 0;
-	}
-	return 1;
+	/* The rule layout templates apply to names too (common/). */
+	return strlen(name) <= NAME_MAX && name_is_component(name);
 }
 
 /*

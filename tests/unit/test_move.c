@@ -28,11 +28,8 @@
 #include "state/slice.h"
 #include "state/state.h"
 
-#define assert_ok(call) do {						\
-	char *cause = NULL;						\
-	if ((call) != 0)						\
-		fail_msg("failed: %s", cause ? cause : "?");		\
-} while (0)
+#include "catalogfix.h"
+
 
 #define USER	"alice@example.com"
 
@@ -45,7 +42,6 @@ struct fixture {
 	struct state	*st;
 	struct config	 cfg;
 	struct layout	*layout;
-	int64_t		 s1_id;
 };
 
 static void
@@ -141,13 +137,11 @@ static int
 setup(void **arg)
 {
 	struct fixture *f = calloc(1, sizeof *f);
-	struct state_slice sl;
 	char *cause = NULL, uidlist[PATH_MAX];
+	int64_t ids[3];
 	int created;
 
 	f->dir = test_tmpdir();
-	if (asprintf(&f->db, "%s/catalog.db", f->dir) < 0)
-		abort();
 	snprintf(f->s1, sizeof f->s1, "%s/s1", f->dir);
 	snprintf(f->s2, sizeof f->s2, "%s/s2", f->dir);
 	snprintf(f->box, sizeof f->box, "%s/example.com/alice", f->s1);
@@ -161,21 +155,9 @@ setup(void **arg)
 	folder(f->box, ".Archive.2019", 30);
 	snprintf(uidlist, sizeof uidlist, "%s/dovecot-uidlist", f->box);
 	test_write(uidlist, "3 V1700000000 N101\n");
-	if ((f->st = state_open(f->db, 1, &cause)) == NULL) {
-		fprintf(stderr, "%s\n", cause);
+	if ((f->st = test_catalog_fleet(f->dir, &f->db, 2, ids)) == NULL)
 		return -1;
-	}
-	assert_ok(state_server_add(f->st, "mx1", "10.0.0.1", &cause));
-	assert_ok(state_server_add(f->st, "mx2", "10.0.0.2", &cause));
-	assert_ok(state_pair_add(f->st, "p1", "mx1", "mx2", &cause));
-	assert_ok(state_slice_add(f->st, "s1", "p1", "mx1", f->s1, 1ULL << 30,
-	    &cause));
-	assert_ok(state_slice_add(f->st, "s2", "p1", "mx2", f->s2, 1ULL << 30,
-	    &cause));
-	assert_ok(state_slice_get(f->st, "s1", &sl, &cause));
-	f->s1_id = sl.id;
-	state_slice_free(&sl);
-	assert_ok(state_account_insert(f->st, USER, f->s1_id,
+	assert_ok(state_account_insert(f->st, USER, ids[1],
 	    "example.com/alice", 20000, 102, 0, "counted", &cause));
 	config_defaults(&f->cfg);
 	f->cfg.lock_grace = 1;

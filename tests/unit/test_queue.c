@@ -19,21 +19,9 @@
 #include "state/server.h"
 #include "state/slice.h"
 
-#define assert_ok(call) do {						\
-	char *cause = NULL;						\
-	if ((call) != 0)						\
-		fail_msg("failed: %s", cause ? cause : "?");		\
-} while (0)
+#include "catalogfix.h"
 
-/* Expect a call to fail with a cause containing text. */
-#define assert_fails(call, text) do {					\
-	char *cause = NULL;						\
-	assert_int_equal((call), -1);					\
-	assert_non_null(cause);						\
-	if (strstr(cause, (text)) == NULL)				\
-		fail_msg("cause '%s' lacks '%s'", cause, (text));	\
-	free(cause);							\
-} while (0)
+
 
 #define SETTLE	600			/* seconds, as the daemon's config */
 
@@ -44,43 +32,18 @@ struct fixture {
 	int64_t		 slice[3];	/* ids of s1, s2; [0] unused */
 };
 
-static int64_t
-slice_id(struct state *st, const char *name)
-{
-	struct state_slice s;
-	int64_t id;
-
-	assert_ok(state_slice_get(st, name, &s, &cause));
-	id = s.id;
-	state_slice_free(&s);
-	return id;
-}
 
 /* Two slices s1 and s2, and accounts a1..a4 on s1. */
 static int
 setup(void **arg)
 {
 	struct fixture *f = calloc(1, sizeof *f);
-	char *cause = NULL, path[PATH_MAX], user[16];
+	char user[16];
 	int i;
 
 	f->dir = test_tmpdir();
-	if (asprintf(&f->db, "%s/catalog.db", f->dir) < 0)
-		abort();
-	if ((f->st = state_open(f->db, 1, &cause)) == NULL) {
-		fprintf(stderr, "%s\n", cause);
+	if ((f->st = test_catalog_fleet(f->dir, &f->db, 2, f->slice)) == NULL)
 		return -1;
-	}
-	assert_ok(state_server_add(f->st, "mx1", "10.0.0.1", &cause));
-	assert_ok(state_server_add(f->st, "mx2", "10.0.0.2", &cause));
-	assert_ok(state_pair_add(f->st, "p1", "mx1", "mx2", &cause));
-	for (i = 1; i <= 2; i++) {
-		snprintf(path, sizeof path, "%s/s%d", f->dir, i);
-		snprintf(user, sizeof user, "s%d", i);
-		assert_ok(state_slice_add(f->st, user, "p1", i == 1 ? "mx1" :
-		    "mx2", path, 1 << 30, &cause));
-		f->slice[i] = slice_id(f->st, user);
-	}
 	for (i = 1; i <= 4; i++) {
 		snprintf(user, sizeof user, "a%d@x.org", i);
 		assert_ok(state_account_insert(f->st, user, f->slice[1], user,

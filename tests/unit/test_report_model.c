@@ -27,6 +27,8 @@
 #include "state/slice.h"
 #include "state/snapshot.h"
 
+#include "catalogfix.h"
+
 #define DAY 86400
 #define T0 1767225600		/* 2026-01-01T00:00:00Z */
 #define NOW (T0 + 9 * DAY)	/* the last snapshot */
@@ -37,11 +39,6 @@ struct fixture {
 	struct state	*st;
 };
 
-#define assert_ok(call) do {						\
-	char *cause = NULL;						\
-	if ((call) != 0)						\
-		fail_msg("failed: %s", cause ? cause : "?");		\
-} while (0)
 
 /* Two doubles that should be equal up to rounding. */
 #define assert_near(a, b) do {						\
@@ -50,17 +47,6 @@ struct fixture {
 		fail_msg("%s = %.10g, want %.10g", #a, a_, b_);		\
 } while (0)
 
-static int64_t
-slice_id(struct state *st, const char *name)
-{
-	struct state_slice s;
-	int64_t id;
-
-	assert_ok(state_slice_get(st, name, &s, &cause));
-	id = s.id;
-	state_slice_free(&s);
-	return id;
-}
 
 /* A fresh catalog with the fleet above, without accounts or snapshots. */
 static int
@@ -126,7 +112,7 @@ account_bytes(struct fixture *f, const char *user, const char *slice,
 	char *cause = NULL;
 
 	if (state_account_find(f->st, user, &a, &cause) == 1) {
-		assert_ok(state_account_insert(f->st, user, slice_id(f->st,
+		assert_ok(state_account_insert(f->st, user, test_slice_id(f->st,
 		    slice), user, bytes, bytes / 10, 0, "counted", &cause));
 		return;
 	}
@@ -145,15 +131,15 @@ fleet_history(struct fixture *f)
 		account_bytes(f, "alice@example.com", "s1", 100 + 10 * k);
 		account_bytes(f, "bob@example.com", "s2", 500);
 		account_bytes(f, "dave@example.com", "s4", 835 - 5 * k);
-		assert_ok(state_snapshot_take(f->st, slice_id(f->st, "s1"),
+		assert_ok(state_snapshot_take(f->st, test_slice_id(f->st, "s1"),
 		    T0 + k * DAY, &cause));
-		assert_ok(state_snapshot_take(f->st, slice_id(f->st, "s2"),
+		assert_ok(state_snapshot_take(f->st, test_slice_id(f->st, "s2"),
 		    T0 + k * DAY, &cause));
-		assert_ok(state_snapshot_take(f->st, slice_id(f->st, "s4"),
+		assert_ok(state_snapshot_take(f->st, test_slice_id(f->st, "s4"),
 		    T0 + k * DAY, &cause));
 	}
 	account_bytes(f, "carol@example.com", "s3", 1000);
-	assert_ok(state_snapshot_take(f->st, slice_id(f->st, "s3"), NOW,
+	assert_ok(state_snapshot_take(f->st, test_slice_id(f->st, "s3"), NOW,
 	    &cause));
 	assert_ok(state_slice_set_state(f->st, "s5", "retired", &cause));
 }

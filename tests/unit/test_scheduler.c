@@ -27,11 +27,8 @@
 #include "state/server.h"
 #include "state/slice.h"
 
-#define assert_ok(call) do {						\
-	char *cause = NULL;						\
-	if ((call) != 0)						\
-		fail_msg("failed: %s", cause ? cause : "?");		\
-} while (0)
+#include "catalogfix.h"
+
 
 struct fixture {
 	char		*dir;
@@ -45,17 +42,6 @@ struct fixture {
 	int64_t		 move[7];	/* ids of the six moves, [0] unused */
 };
 
-static int64_t
-slice_id(struct state *st, const char *name)
-{
-	struct state_slice s;
-	int64_t id;
-
-	assert_ok(state_slice_get(st, name, &s, &cause));
-	id = s.id;
-	state_slice_free(&s);
-	return id;
-}
 
 /* Queue a move of user to slice target; returns its id. */
 static int64_t
@@ -85,26 +71,12 @@ setup(void **arg)
 	static const char *const to[6] = { "s2", "s3", "s1", "s3", "s1",
 	    "s2" };
 	struct fixture *f = calloc(1, sizeof *f);
-	char *cause = NULL, path[PATH_MAX], name[16];
+	char *cause = NULL;
 	int i;
 
 	f->dir = test_tmpdir();
-	if (asprintf(&f->db, "%s/catalog.db", f->dir) < 0)
-		abort();
-	if ((f->st = state_open(f->db, 1, &cause)) == NULL) {
-		fprintf(stderr, "%s\n", cause);
+	if ((f->st = test_catalog_fleet(f->dir, &f->db, 3, f->slice)) == NULL)
 		return -1;
-	}
-	assert_ok(state_server_add(f->st, "mx1", "10.0.0.1", &cause));
-	assert_ok(state_server_add(f->st, "mx2", "10.0.0.2", &cause));
-	assert_ok(state_pair_add(f->st, "p1", "mx1", "mx2", &cause));
-	for (i = 1; i <= 3; i++) {
-		snprintf(name, sizeof name, "s%d", i);
-		snprintf(path, sizeof path, "%s/%s", f->dir, name);
-		assert_ok(state_slice_add(f->st, name, "p1", i == 2 ? "mx2" :
-		    "mx1", path, 1 << 30, &cause));
-		f->slice[i] = slice_id(f->st, name);
-	}
 	for (i = 0; i < 6; i++) {
 		assert_ok(state_account_insert(f->st, users[i],
 		    f->slice[i / 2 + 1], users[i], 1000, 10, 0, "counted",
