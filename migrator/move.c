@@ -208,6 +208,20 @@ move_stopped(const struct move *mv)
 	return mv->stop || (mv->sync != NULL && sync_stopped(mv->sync));
 }
 
+/* Add the changes of one part of a pass to another's (what was seen is
+ * counted by the part that ends the pass). */
+static void
+carry(struct sync_stats *to, const struct sync_stats *from)
+{
+	to->files_copied += from->files_copied;
+	to->bytes_copied += from->bytes_copied;
+	to->renamed += from->renamed;
+	to->deleted += from->deleted;
+	to->meta_fixed += from->meta_fixed;
+	to->dirs_scanned += from->dirs_scanned;
+	to->dirs_skipped += from->dirs_skipped;
+}
+
 /*
  * One sync pass with progress, ending early after budget files (0: no
  * limit); counts into the result. Returns 0 for a whole pass, 1 when the
@@ -236,10 +250,15 @@ pass(struct move *mv, uint64_t budget, struct sync_stats *stats,
 	mv->res.files_copied += stats->files_copied;
 	mv->res.bytes_copied += stats->bytes_copied;
 	partial = rc == 1;
-	if (partial)
+	if (partial) {
 		rc = 0;
-	else
+		carry(&mv->carry, stats);
+	} else {
+		/* A pass the budget split is judged whole. */
+		carry(stats, &mv->carry);
+		memset(&mv->carry, 0, sizeof mv->carry);
 		mv->res.passes++;
+	}
 	if (rc != 0) {
 		if (enospc) {
 			char *msg;

@@ -7,6 +7,7 @@
 #define MAILSHIFT_MIGRATOR_MOVE_INT_H
 
 #include "migrator/move.h"
+#include "migrator/sync.h"
 #include "migrator/throttle.h"
 #include "state/state.h"
 #include "state/move.h"
@@ -16,7 +17,6 @@
 #define RETIRED_DIR	".mailshift-retired"
 
 struct sync;
-struct sync_stats;
 
 /* Where a handle is between its steps. */
 enum move_phase {
@@ -44,6 +44,7 @@ struct move {
 	int			 created;	/* target made by this handle */
 	int			 allow;		/* move_allow_cutover */
 	int			 listed;	/* a pass of this handle ran */
+	struct sync_stats	 carry;		/* a split pass's changes so far */
 	char			*marks;		/* settle marks of this cutover */
 	char			 slow[4096];	/* test hook: see make_sync */
 	volatile int		 stop;		/* move_stop */

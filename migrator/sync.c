@@ -506,6 +506,11 @@ sync_pass_some(struct sync *s, int skip, uint64_t budget,
 	s->stats = st;
 	s->skip = skip;
 	s->enospc = 0;
+	/* After a pass the budget ended, this one carries it on: the same
+	 * logical pass, which does not come back to what it finished. */
+	s->continuing = s->partial;
+	if (!s->continuing)
+		s->logical++;
 	s->stopped = s->partial = 0;
 	s->budget = budget;
 	rc = sync_dir(s, s->src, s->dst, "", cause);

@@ -67,6 +67,7 @@ struct dcache {
 	size_t		 n;		/* entries in known[] */
 	uint64_t	 files;		/* regular files of the source, */
 	uint64_t	 bytes;		/* and their bytes, at that listing */
+	uint64_t	 done_in;	/* the logical pass that finished it */
 	struct dcache	*next;		/* in its hash bucket */
 };
 
@@ -111,6 +112,8 @@ struct sync {
 	int			 stopped;	/* cfg.stop was seen */
 	uint64_t		 budget;	/* files this pass may copy, 0 all */
 	int			 partial;	/* the budget ended the pass */
+	int			 continuing;	/* this pass carries one on */
+	uint64_t		 logical;	/* passes, counting a split one once */
 	int			 unthrottled;	/* cutover: no throttle */
 	double			 slow_checked;	/* test hook, see sync.h */
 	int			 slow_ms;	/* its delay, as last read */

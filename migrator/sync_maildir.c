@@ -302,7 +302,11 @@ mdir_open(struct sync *s, struct mdir *m, int sfolder, int dfolder,
 	}
 	if (!same_time(&c->dmtime, &dst.st_mtim))
 		cache_forget(c);
-	if (s->skip && c->trusted && c->complete) {
+	/* Skipped when its listing is trusted and the target as left, or
+	 * when this same logical pass (split by a budget) finished it: a
+	 * whole pass would not come back to it either. */
+	if (s->skip && c->complete && (c->trusted || (s->continuing &&
+	    c->done_in == s->logical))) {
 		s->stats->dirs_skipped++;
 		s->stats->files_seen += c->files;
 		s->stats->bytes_seen += c->bytes;
@@ -548,6 +552,7 @@ mdir_finish(struct sync *s, struct mdir *m)
 	c->trusted = m->trust;
 	c->files = m->files;
 	c->bytes = m->bytes;
+	c->done_in = s->logical;
 	s->stats->files_seen += m->files;
 	s->stats->bytes_seen += m->bytes;
 }

@@ -256,10 +256,58 @@ test_target_changed_behind(void **arg)
 	same_tree(fx->src, fx->dst, "");
 }
 
+/*
+ * A budget splits a pass into parts, each ending on entering a directory
+ * once the budget is spent; the parts are one logical pass: a cur/ or
+ * new/ that an earlier part finished is not listed again, even while its
+ * listing is not trusted yet, and the part that ends the pass counts
+ * everything seen.
+ */
+static void
+test_budget_split(void **arg)
+{
+	struct fx *fx = *arg;
+	/* Nothing is trusted within the test: an hour's margin. */
+	struct sync_config cfg = { .trust = 3600 };
+	struct sync *s = sync_new(fx->sfd, fx->dfd, &cfg);
+	struct sync_stats st;
+	uint64_t copied = 0, scanned = 0, skipped = 0;
+	char *cause = NULL;
+	int rc, parts = 0, enospc;
+
+	do {
+		rc = sync_pass_some(s, parts > 0, 1, &st, &enospc, &cause);
+		if (rc < 0)
+			fail_msg("sync_pass_some: %s", cause);
+		assert_int_equal(sync_partial(s), rc == 1);
+		copied += st.files_copied;
+		scanned += st.dirs_scanned;
+		skipped += st.dirs_skipped;
+		assert_true(++parts < 50);
+	} while (rc == 1);
+	assert_true(parts >= 3);
+	assert_int_equal(copied, NFILES);
+	/* Each cur/ and new/ listed once, skipped by the later parts. */
+	assert_true(skipped >= NMAILDIRS);
+	assert_int_equal(st.files_seen, NFILES);
+	assert_int_equal(st.bytes_seen, total_bytes());
+	(void)scanned;
+	verify_ok(fx, 1);
+	same_tree(fx->src, fx->dst, "");
+	/* The next pass is a new logical pass and nothing is trusted yet:
+	 * every cur/ and new/ is listed again. */
+	st = pass(s, 1);
+	assert_int_equal(st.dirs_skipped, 0);
+	assert_int_equal(sync_changes(&st), 0);
+	sync_free(s);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_budget_split, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_no_change_and_skip,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fresh_dir_not_trusted,
