@@ -511,14 +511,20 @@ cmd_moves_complete(struct cli *c, const struct cmd_entry *e, int argc,
 struct pending {
 	int64_t	*ids;
 	size_t	 n;
+	int	 archive;	/* [retention] archive = zstd */
 };
 
+/* Open moves, and done ones whose retirement is not finished (the source
+ * not renamed aside, its settle check not run, or not archived yet). */
 static int
 pending_cb(const struct state_move *m, void *arg)
 {
 	struct pending *p = arg;
+	int unfinished = m->state == MOVE_DONE && m->purged_at == 0 &&
+	    (m->retired_path == NULL || m->settled_at == 0 || (p->archive &&
+	    strstr(m->retired_path, ".tar.zst") == NULL));
 
-	if (!state_move_state_open(m->state))
+	if (!state_move_state_open(m->state) && !unfinished)
 		return 0;
 	p->ids = xrealloc(p->ids, (p->n + 1) * sizeof *p->ids);
 	p->ids[p->n++] = m->id;
@@ -532,7 +538,7 @@ cmd_moves_run(struct cli *c, const struct cmd_entry *e, int argc,
 {
 	struct move_opts mo = { .config = &c->config };
 	struct move_drive md = { 0 };
-	struct pending p = { NULL, 0 };
+	struct pending p = { NULL, 0, c->config.archive_zstd };
 	struct move_result res;
 	struct state_move m;
 	struct state *st;

@@ -19,6 +19,8 @@ struct parse {
 	int		 line;		/* line the reader returned last */
 	struct config	*c;
 	char		*errors;	/* accumulated "file:line: ..." lines */
+	int		 grace_line;	/* where lock_grace was set, or 0 */
+	int		 timeout_line;	/* where lock_timeout was set, or 0 */
 };
 
 void
@@ -157,6 +159,17 @@ static const struct key keys[] = {
 	    { NULL } },
 };
 
+/* Numbers that must not be 0, with what 0 would do. */
+static const struct {
+	size_t		 off;
+	const char	*why;
+} nonzero[] = {
+	{ OFF(lock_timeout), "every cutover would be abandoned" },
+	{ OFF(max_moves), "the daemon would never start a move" },
+	{ OFF(per_source), "no move out of any slice would ever start" },
+	{ OFF(per_target), "no move into any slice would ever start" },
+};
+
 /* Parse "HH:MM" into minutes of the day. */
 static int
 parse_hhmm(const char *v, int *out)
@@ -230,6 +243,26 @@ window_key(struct parse *p, const char *section, const char *name,
 		parse_error(p, "unknown key '%s' in [%s]", name, section);
 }
 
+/* Is 0 refused for key k? Then say why and what to do, and return 1. */
+static int
+refuse_zero(struct parse *p, const struct key *k, const char *value)
+{
+	char *why;
+	size_t i;
+
+	for (i = 0; i < sizeof nonzero / sizeof nonzero[0]; i++) {
+		if (nonzero[i].off != k->off)
+			continue;
+		why = xasprintf("%s = '%s': %s; give at least %s", k->name,
+		    value, nonzero[i].why, k->type == K_DURATION ? "1s" :
+		    "1");
+		parse_error(p, "%s%s", why, "");
+		free(why);
+		return 1;
+	}
+	return 0;
+}
+
 static int
 handler(void *arg, const char *section, const char *name, const char *value)
 {
@@ -296,8 +329,12 @@ handler(void *arg, const char *section, const char *name, const char *value)
 		if (duration_parse(value, &v, &why) != 0) {
 			parse_error(p, "%s: %s", name, why);
 			free(why);
-		} else
+		} else if (v != 0 || !refuse_zero(p, k, value))
 			*(uint64_t *)(base + k->off) = v;
+		if (k->off == OFF(lock_grace))
+			p->grace_line = p->line;
+		else if (k->off == OFF(lock_timeout))
+			p->timeout_line = p->line;
 		break;
 	case K_SIZE:
 		if (size_parse(value, &v, &why) != 0) {
@@ -368,7 +405,7 @@ handler(void *arg, const char *section, const char *name, const char *value)
 		if (*value < '0' || *value > '9' || *end != '\0' || errno)
 			parse_error(p, "%s = '%s': give a whole number", name,
 			    value);
-		else
+		else if (v != 0 || !refuse_zero(p, k, value))
 			*(uint64_t *)(base + k->off) = v;
 		break;
 	}
@@ -420,6 +457,20 @@ config_load(const char *file, int required, struct config *c, char **cause)
 			parse_error(&p, "window '%s' needs both from and to%s",
 			    n.windows[i].name, "");
 		}
+	}
+	/* The grace is waited under the lock: as long as the timeout, every
+	 * cutover would be abandoned after it. */
+	if (n.lock_timeout > 0 && n.lock_grace >= n.lock_timeout) {
+		char *why = xasprintf("lock_grace (%llus) must be shorter than "
+		    "lock_timeout (%llus), which it counts against; shorten "
+		    "lock_grace or raise lock_timeout",
+		    (unsigned long long)n.lock_grace,
+		    (unsigned long long)n.lock_timeout);
+
+		p.line = p.grace_line > p.timeout_line ? p.grace_line :
+		    p.timeout_line;
+		parse_error(&p, "%s%s", why, "");
+		free(why);
 	}
 	if ((n.presence_sources & PRESENCE_COMMAND) &&
 	    n.presence_command == NULL) {

@@ -11,8 +11,10 @@
  *   maildirsize = trust          ; or "ignore": always count files
  *
  *   [move]
- *   lock_grace = 5s              ; locked, before the final pass
+ *   lock_grace = 5s              ; locked, before the final pass; shorter
+ *                                ; than lock_timeout
  *   lock_timeout = 30s           ; longest lock before the cutover gives up
+ *                                ; (not 0)
  *   max_passes = 8               ; delta passes before the cutover anyway
  *   small_pass_files = 200       ; a pass this small is ready for cutover
  *   small_pass_bytes = 16M
@@ -37,9 +39,9 @@
  *   log = stderr                 ; or syslog (facility mail)
  *   log_level = info             ; or debug: details of every round too
  *   listen = 127.0.0.1:8025      ; status and metrics over HTTP; "off"
- *   max_moves = 4                ; moves in flight at once
- *   per_source = 1               ; moves out of one slice at once
- *   per_target = 1               ; moves into one slice at once
+ *   max_moves = 4                ; moves in flight at once (not 0, nor
+ *   per_source = 1               ; moves out of one slice at once  the
+ *   per_target = 1               ; moves into one slice at once    caps)
  *   max_retries = 5              ; then a failed move stays failed
  *   retry_base = 30s             ; back-off: 30s, 2m, 8m, ...
  *   ready_pass = 5m              ; delta pass interval of held moves

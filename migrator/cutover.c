@@ -133,6 +133,7 @@ cutover_abandon(struct move *mv, const char *msg, char **cause)
 	char *why = NULL;
 
 	mv->phase = PHASE_RUN;
+	mv->res.abandoned = 1;
 	if (state_move_unlock(mv->st, mv->m.id, msg, &why) != 0) {
 		fail(cause, "cutover of '%s' abandoned: %s; the account could "
 		    "not be unlocked (%s): its lock expires by itself within "

@@ -78,6 +78,8 @@ struct move_result {
 	int		 settled;	/* the settle check ran */
 	uint64_t	 carried;	/* late messages it carried */
 	int		 archived;	/* the retired source was archived */
+	int		 abandoned;	/* a cutover gave its lock back: the
+					   move is open again (see attempts) */
 };
 
 /* What move_step says comes next. */

@@ -329,6 +329,33 @@ archive(struct move *mv, char **cause)
 
 
 /*
+ * A step after the switch failed (what: "retiring the source", ...): the
+ * move is done all the same. Say so, where the untouched source is, and
+ * who tries again; the event keeps it for 'moves show'.
+ */
+static enum move_step
+retire_failed(struct move *mv, const char *what, char **cause)
+{
+	char *why = *cause, *where;
+
+	*cause = NULL;
+	where = mv->m.retired_path != NULL ? xstrdup(mv->m.retired_path) :
+	    xasprintf("%s/%s", mv->m.source_root, mv->m.source_path);
+	state_move_event(mv->st, &mv->m, "move.retire-failed", "%s failed: "
+	    "%s; the source is untouched at %s", what, why ? why : "?",
+	    where);
+	fail(cause, "move %lld is done: '%s' is served from slice '%s' "
+	    "(%s/%s); %s failed: %s; the source is untouched at %s, and this "
+	    "is tried again by 'mailshift moves run', the daemon, or "
+	    "'mailshift move %s --to %s --wait'", (long long)mv->m.id,
+	    mv->m.user, mv->m.target, mv->m.target_root, mv->m.target_path,
+	    what, why ? why : "?", where, mv->m.user, mv->m.target);
+	free(why);
+	free(where);
+	return MOVE_STEP_FAILED;
+}
+
+/*
  * One step of finishing a move whose switch committed: retire the source;
  * once the settle delay has passed, look once more; then archive. A move
  * not yet due for its settle check is done with the check pending.
@@ -340,7 +367,7 @@ retire_step(struct move *mv, char **cause)
 
 	if (mv->m.retired_path == NULL)
 		return retire(mv, cause) == 0 ? MOVE_STEP_MORE :
-		    MOVE_STEP_FAILED;
+		    retire_failed(mv, "retiring the source", cause);
 	snprintf(mv->res.retired, sizeof mv->res.retired, "%s",
 	    mv->m.retired_path);
 	if (mv->m.settled_at == 0) {
@@ -352,11 +379,13 @@ retire_step(struct move *mv, char **cause)
 		}
 		mv->res.settle_pending = 0;
 		if (settle(mv, cause) != 0)
-			return MOVE_STEP_FAILED;
+			return retire_failed(mv, "the settle check of the "
+			    "retired source", cause);
 		move_crash_point("after-settle", 0);
 		return MOVE_STEP_MORE;
 	}
-	return archive(mv, cause) == 0 ? MOVE_STEP_DONE : MOVE_STEP_FAILED;
+	return archive(mv, cause) == 0 ? MOVE_STEP_DONE :
+	    retire_failed(mv, "archiving the retired source", cause);
 }
 
 struct purge {

@@ -501,6 +501,70 @@ retry_or_fail(struct sched *s, struct worker *w)
 	state_move_free(&m);
 }
 
+/*
+ * After an abandoned cutover (lock_timeout, a failing after_lock hook, a
+ * final pass or check that failed): the account is unlocked and the move
+ * open again, with the attempt counted. Cut over again after the same
+ * back-off as a failed move; after max_retries it fails with its last
+ * reason, the copy kept, until 'moves resume'.
+ */
+static void
+defer_or_fail(struct sched *s, struct worker *w)
+{
+	struct state_move m;
+	char *cause = NULL, *why, when[32];
+	int64_t delay, at;
+
+	if (state_move_get(s->st, w->id, &m, NULL) != 0)
+		return;
+	if (!state_move_state_open(m.state) || m.state == MOVE_CUTOVER) {
+		state_move_free(&m);
+		return;
+	}
+	if ((uint64_t)m.attempts <= s->cfg->max_retries) {
+		delay = sched_backoff(s->cfg, m.attempts > 0 ?
+		    m.attempts - 1 : 0);
+		at = now_unix() + delay;
+		sched_cool_down(s, w->id, at);
+		if (state_queue_defer(s->st, w->id, at, &cause) == 0) {
+			if (s->next_wake == 0 || at < s->next_wake)
+				s->next_wake = at;
+			log_info("move %lld: cutover abandoned (%lld of %llu "
+			    "retries), tried again in %lld s",
+			    (long long)w->id, (long long)m.attempts,
+			    (unsigned long long)s->cfg->max_retries,
+			    (long long)delay);
+			state_move_event(s->st, &m, "move.retry", "cutover "
+			    "abandoned (%lld of %llu retries): no cutover "
+			    "before %s ('mailshift moves resume %lld': now)",
+			    (long long)m.attempts,
+			    (unsigned long long)s->cfg->max_retries,
+			    time_format(at, when, sizeof when),
+			    (long long)w->id);
+		} else {
+			log_warnx("move %lld: cannot put off the next "
+			    "cutover: %s", (long long)w->id, cause);
+			free(cause);
+		}
+		state_move_free(&m);
+		return;
+	}
+	why = xasprintf("%s; cutover abandoned %lld times, the copy is kept: "
+	    "'mailshift moves resume %lld' tries again", m.error ? m.error :
+	    "cutover abandoned", (long long)m.attempts, (long long)w->id);
+	if (state_move_fail(s->st, w->id, MOVE_FAILED, why, &cause) == 0)
+		log_warnx("move %lld: failed for good after %lld abandoned "
+		    "cutovers; 'mailshift moves resume %lld' tries again",
+		    (long long)w->id, (long long)m.attempts, (long long)w->id);
+	else {
+		log_warnx("move %lld: cannot fail it: %s", (long long)w->id,
+		    cause);
+		free(cause);
+	}
+	free(why);
+	state_move_free(&m);
+}
+
 /* Log why a ready move waits, when the reason is new. */
 static void
 log_waiting(struct sched *s, int64_t id, const char *why)
@@ -567,7 +631,10 @@ worker_ended(struct sched *s, struct worker *w)
 		/* Whatever happened, not again at once. */
 		sched_cool_down(s, w->id, now_unix() +
 		    (int64_t)s->cfg->retry_base);
-		retry_or_fail(s, w);
+		if (r->abandoned)
+			defer_or_fail(s, w);
+		else
+			retry_or_fail(s, w);
 	}
 	if (w->rc == 0 && r->settled && r->passes > 0)
 		log_info("move %lld: settle check of the retired source: %llu "

@@ -12,7 +12,8 @@
  * step (move_step) on a worker thread with a catalog connection of its
  * own, which waits out the lock grace and asks sched_gate at ready; a failed move is
  * queued again after retry_base, four times longer each time, up to
- * max_retries. The retention purge runs on a thread too, one at a time.
+ * max_retries; a move whose cutover was abandoned stays open but is put
+ * off the same way, and fails after max_retries. The retention purge runs on a thread too, one at a time.
  *
  * sched_pick and sched_gate need neither libevent nor threads: the unit
  * tests call them on a struct sched set up with sched_init.

@@ -406,17 +406,29 @@ unique_len(const char *name)
 	return strcspn(name, ":");
 }
 
+struct target_names {
+	struct keys	*uniques;	/* unique parts */
+	struct keys	*exact;		/* "sub\tname" */
+	const char	*sub;
+};
+
 static int
 add_unique(const char *name, void *arg)
 {
-	keys_add(arg, key_of("", name, unique_len(name)));
+	struct target_names *t = arg;
+
+	keys_add(t->uniques, key_of("", name, unique_len(name)));
+	keys_add(t->exact, key_of(t->sub, name, strlen(name)));
 	return 0;
 }
 
-/* Unique names of the messages in the target folder's cur/ and new/. */
+/* The messages in the target folder's cur/ and new/: their unique names,
+ * and their whole names in each. */
 static int
-target_uniques(int dfolder, struct keys *u, char **cause)
+target_uniques(int dfolder, struct keys *u, struct keys *exact,
+    char **cause)
 {
+	struct target_names t = { .uniques = u, .exact = exact };
 	size_t k;
 	int fd, rc;
 
@@ -427,12 +439,14 @@ target_uniques(int dfolder, struct keys *u, char **cause)
 			return fail(cause, "%s: %s", subdirs[k],
 			    strerror(errno));
 		}
-		rc = each_entry(fd, add_unique, u, cause);
+		t.sub = subdirs[k];
+		rc = each_entry(fd, add_unique, &t, cause);
 		close(fd);
 		if (rc != 0)
 			return -1;
 	}
 	keys_sort(u);
+	keys_sort(exact);
 	return 0;
 }
 
@@ -551,6 +565,8 @@ struct settle_ctx {
 	int		 marked;
 	int		 dfolder;	/* the target folder, once needed */
 	struct keys	 uniques;	/* its messages */
+	struct keys	 exact;		/* and their names in cur/, new/ */
+	const char	*sub;		/* "cur" or "new", being read */
 	char		**cause;
 };
 
@@ -588,9 +604,15 @@ settle_entry(const char *name, void *arg)
 		    TREE_DIR_FLAGS) : -1;
 		if (c->dfolder < 0 && (c->dfolder = dup(c->dst)) < 0)
 			return fail(c->cause, "%s", strerror(errno));
-		if (target_uniques(c->dfolder, &c->uniques, c->cause) != 0)
+		if (target_uniques(c->dfolder, &c->uniques, &c->exact,
+		    c->cause) != 0)
 			return -1;
 	}
+	/* The same name in the same place on the target: what the final
+	 * pass carried, not a change (a time can only say "maybe": see
+	 * settle_dir). */
+	if (keys_has(&c->exact, key_of(c->sub, name, strlen(name))))
+		return 0;
 	k = key_of("", name, unique_len(name));
 	if (keys_has(&c->uniques, k)) {
 		c->res->on_target++;
@@ -645,6 +667,7 @@ settle_dir(struct settle_ctx *c, const char *folder, const char *sub,
 		}
 	}
 	c->folder = folder;
+	c->sub = sub;
 	c->rel = rel;
 	c->cause = cause;
 	rc = each_entry(c->sdir, settle_entry, c, cause);
@@ -686,6 +709,7 @@ settle_tree(int tree, const char *marks, int snapdir, const char *snapfile,
 			close(c.dfolder);
 		c.dfolder = -1;
 		keys_free(&c.uniques);
+		keys_free(&c.exact);
 	}
 	names_free(&f);
 	keys_free(&c.snap);

@@ -144,3 +144,19 @@ state_queue_retry(struct state *st, int64_t id, int64_t next_try,
 	sqlite3_bind_int64(stmt, 3, id);
 	return st_exec_stmt(st, stmt, cause, "queueing a retry");
 }
+
+int
+state_queue_defer(struct state *st, int64_t id, int64_t next_try,
+    char **cause)
+{
+	sqlite3_stmt *stmt;
+
+	if ((stmt = st_prepare(st, "UPDATE moves SET next_try = ?, updated = "
+	    "? WHERE id = ? AND state IN " OPEN_STATES " AND state <> "
+	    "'cutover'", cause)) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, next_try);
+	sqlite3_bind_int64(stmt, 2, now_unix());
+	sqlite3_bind_int64(stmt, 3, id);
+	return st_exec_stmt(st, stmt, cause, "putting off a move");
+}

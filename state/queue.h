@@ -51,5 +51,12 @@ int state_queue_set_paused(struct state *, int64_t id, int paused,
  */
 int state_queue_retry(struct state *, int64_t id, int64_t next_try,
     char **cause);
+/*
+ * Put off an open move (one whose cutover was abandoned) until next_try;
+ * 'moves resume' makes it due at once. A move in cutover or not open is
+ * left as it is, and that is no error.
+ */
+int state_queue_defer(struct state *, int64_t id, int64_t next_try,
+    char **cause);
 
 #endif

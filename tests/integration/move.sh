@@ -245,7 +245,7 @@ t_archive_restore_purge() {
 }
 
 t_lock_timeout() {
-	one_account move.lock_timeout=0s move.lock_grace=1s
+	one_account move.lock_timeout=1s 'hooks.after_lock=sleep 1.2'
 	ms move "$U" --to s2 --wait
 	expect_rc 1
 	expect_one_error

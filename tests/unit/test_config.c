@@ -397,6 +397,100 @@ test_log_level(void **state)
 	tmp_done(&t);
 }
 
+/* Values that would make the daemon do nothing forever are refused with
+ * file:line, and the config is left as it was. */
+static void
+test_zero_refused(void **state)
+{
+	static const char text[] =
+	    "[move]\n"				/* 1 */
+	    "lock_timeout = 0s\n"		/* 2 */
+	    "[daemon]\n"			/* 3 */
+	    "max_moves = 0\n"			/* 4 */
+	    "per_source = 0\n"			/* 5 */
+	    "per_target = 00\n"		/* 6 */
+	    "max_retries = 0\n";		/* 7: 0 is fine */
+	static const char *const want[] = {
+	    ":2: lock_timeout = '0s': every cutover would be abandoned; give "
+	    "at least 1s",
+	    ":4: max_moves = '0': the daemon would never start a move; give "
+	    "at least 1",
+	    ":5: per_source = '0': no move out of any slice",
+	    ":6: per_target = '00': no move into any slice",
+	};
+	struct config c;
+	struct tmp t;
+	char *cause = NULL;
+	size_t i;
+
+	(void)state;
+	config_defaults(&c);
+	tmp_file(&t, "zero.conf", text);
+	assert_int_equal(config_load(t.file, 1, &c, &cause), -1);
+	assert_non_null(cause);
+	for (i = 0; i < sizeof want / sizeof want[0]; i++) {
+		if (strstr(cause, want[i]) == NULL)
+			fail_msg("cause lacks \"%s\":\n%s", want[i], cause);
+	}
+	assert_null(strstr(cause, ":7:"));
+	free(cause);
+	assert_int_equal(c.lock_timeout, 30);
+	assert_int_equal(c.max_moves, 4);
+	config_free(&c);
+	tmp_done(&t);
+}
+
+/* The lock grace is waited under the lock: it must be shorter than
+ * lock_timeout, reported on the line that made it too long. */
+static void
+test_grace_under_timeout(void **state)
+{
+	struct config c;
+	struct tmp t;
+	char *cause = NULL;
+
+	(void)state;
+	config_defaults(&c);
+	tmp_file(&t, "grace.conf", "[move]\nlock_grace = 99999999d\n");
+	assert_int_equal(config_load(t.file, 1, &c, &cause), -1);
+	assert_non_null(cause);
+	if (strstr(cause, "grace.conf:2: lock_grace (8639999913600s) must be "
+	    "shorter than lock_timeout (30s)") == NULL)
+		fail_msg("unexpected cause: %s", cause);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(c.lock_grace, 5);
+	tmp_done(&t);
+
+	/* Equal is too long too; the later line is the one named. */
+	tmp_file(&t, "grace.conf", "[move]\nlock_grace = 20s\n\n"
+	    "lock_timeout = 20s\n");
+	assert_int_equal(config_load(t.file, 1, &c, &cause), -1);
+	assert_non_null(strstr(cause, "grace.conf:4: lock_grace (20s) must "
+	    "be shorter than lock_timeout (20s)"));
+	free(cause);
+	cause = NULL;
+	tmp_done(&t);
+
+	/* A timeout below the default grace. */
+	tmp_file(&t, "grace.conf", "[move]\nlock_timeout = 3s\n");
+	assert_int_equal(config_load(t.file, 1, &c, &cause), -1);
+	assert_non_null(strstr(cause, "grace.conf:2: lock_grace (5s) must be "
+	    "shorter than lock_timeout (3s)"));
+	free(cause);
+	cause = NULL;
+	tmp_done(&t);
+
+	tmp_file(&t, "grace.conf", "[move]\nlock_timeout = 3s\n"
+	    "lock_grace = 2s\n");
+	assert_int_equal(config_load(t.file, 1, &c, &cause), 0);
+	assert_null(cause);
+	assert_int_equal(c.lock_grace, 2);
+	assert_int_equal(c.lock_timeout, 3);
+	config_free(&c);
+	tmp_done(&t);
+}
+
 int
 main(void)
 {
@@ -412,6 +506,8 @@ main(void)
 		cmocka_unit_test(test_errors_null_cause),
 		cmocka_unit_test(test_print),
 		cmocka_unit_test(test_log_level),
+		cmocka_unit_test(test_zero_refused),
+		cmocka_unit_test(test_grace_under_timeout),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

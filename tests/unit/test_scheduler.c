@@ -399,6 +399,70 @@ test_retry(void **arg)
 	state_move_free(&m);
 }
 
+/* A cutover of move id that gives its lock back, as cutover_abandon
+ * leaves the catalog; then its worker ends. */
+static void
+abandoned(struct fixture *f, int64_t id, int first)
+{
+	int64_t now = now_unix();
+
+	if (first) {
+		assert_ok(state_move_set_state(f->st, id, MOVE_QUEUED,
+		    MOVE_COPYING, &cause));
+		assert_ok(state_move_set_state(f->st, id, MOVE_COPYING,
+		    MOVE_SYNCING, &cause));
+	}
+	assert_ok(state_move_set_state(f->st, id, MOVE_SYNCING, MOVE_READY,
+	    &cause));
+	assert_ok(state_move_lock(f->st, id, now * 1000, now + 60, &cause));
+	assert_ok(state_move_unlock(f->st, id, "the lock lasted 2500 ms, over "
+	    "lock_timeout (2 s)", &cause));
+	ended(f, id, -1, "cutover abandoned");
+	f->s.w[f->s.nw - 1]->res.abandoned = 1;
+	sched_reap(&f->s);
+	assert_int_equal(f->s.nw, 0);
+}
+
+/* An abandoned cutover counts as an attempt: the move stays open but is
+ * not cut over again before retry_base, four times longer each time;
+ * after max_retries it fails with its reason, and resume makes it due. */
+static void
+test_abandon_backoff(void **arg)
+{
+	struct fixture *f = *arg;
+	struct state_move m;
+	int64_t now = now_unix(), id = f->move[1], t;
+
+	f->cfg.max_retries = 2;
+	set_caps(f, 4, 1, 1);
+	abandoned(f, id, 1);
+	assert_ok(state_move_get(f->st, id, &m, &cause));
+	assert_int_equal(m.state, MOVE_SYNCING);
+	assert_int_equal(m.attempts, 1);
+	state_move_free(&m);
+	t = state_queue_next_try(f->st, now);
+	assert_true(t >= now + 30 && t <= now + 32);
+	assert_true(f->s.next_wake >= now + 30 && f->s.next_wake <= now + 32);
+	expect_pick(f, now + 1, "236");
+	expect_pick(f, now + 32, "13");
+
+	abandoned(f, id, 0);
+	t = state_queue_next_try(f->st, now);
+	assert_true(t >= now + 120 && t <= now + 122);
+	expect_pick(f, now + 60, "236");
+
+	abandoned(f, id, 0);
+	assert_ok(state_move_get(f->st, id, &m, &cause));
+	assert_int_equal(m.state, MOVE_FAILED);
+	assert_int_equal(m.attempts, 3);
+	assert_non_null(strstr(m.error, "over lock_timeout (2 s); cutover "
+	    "abandoned 3 times, the copy is kept: 'mailshift moves resume"));
+	state_move_free(&m);
+	assert_ok(state_queue_set_paused(f->st, id, 0, &cause));
+	f->s.ncool = 0;
+	expect_pick(f, now + 1, "13");
+}
+
 /* Workers near a slow slice get slow rates; on a paused one they are
  * asked to stop. */
 static void
@@ -572,6 +636,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_paused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ready, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_abandon_backoff, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_worker_health, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_gate, setup, teardown),
