@@ -325,6 +325,12 @@ cmd_account_import(struct cli *c, const struct cmd_entry *e, int argc,
 			    "('%s', '%s')", csv.field[3], csv.field[4]);
 			goto bad_row;
 		}
+		if (bytes > MS_SIZE_MAX) {
+			why = xasprintf("bytes %s is more than the largest "
+			    "size, 8P (%llu)", csv.field[3],
+			    (unsigned long long)MS_SIZE_MAX);
+			goto bad_row;
+		}
 		if (check) {
 			rc = path_on_disk(&roots, csv.field[1], csv.field[2],
 			    &why);
