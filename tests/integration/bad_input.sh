@@ -236,6 +236,24 @@ t_size_limits() {
 	expect_err "integer overflow"
 }
 
+# A slice root without its marker is not the slice (an empty mount point);
+# the error says how to tell the two apart and how to mark it again.
+t_slice_marker_missing() {
+	fleet
+	mkbox "$D/s1/example.com/alice" 1
+	ok discover s1
+	mv "$D/s1/.mailshift-slice" "$D/marker"
+	refused 1 "slice 's1': $D/s1 has no .mailshift-slice marker" discover s1
+	expect_err "mount the slice there, or if it is mounted and the marker was lost"
+	expect_err "echo 'mailshift slice s1' > $D/s1/.mailshift-slice"
+	cmd=$(sed -n "s/.*write it again with: //p" "$D/err")
+	sh -c "$cmd" || fail "the command in the error did not run: $cmd"
+	cmp "$D/marker" "$D/s1/.mailshift-slice" || fail "not the marker slice add wrote"
+	ok discover s1
+	ok account list --json
+	json_check '[a["user"] for a in j] == ["alice@example.com"] and j[0]["state"] == "active"'
+}
+
 t "unknown server, pair, slice and account names" t_unknown_names
 t "duplicate names and servers in two pairs" t_duplicates
 t "usage errors exit 2: bad sizes, states, names" t_usage_errors
@@ -245,4 +263,5 @@ t "mailbox symlinks are refused, never followed" t_mailbox_symlink_outside
 t "a mailbox on another filesystem is refused" t_mailbox_other_filesystem
 t "import refuses paths that escape the slice or cross a symlink" t_import_paths
 t "sizes above 8P are refused; sums never wrap negative" t_size_limits
+t "a slice root without its marker: the error says what to do" t_slice_marker_missing
 done_testing
