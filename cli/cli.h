@@ -85,5 +85,26 @@ int cli_fail(char *cause);
 /* Check a server, pair or slice name: letters, digits, '.', '_', '-'. */
 int cli_name_ok(const char *);
 
+/*
+ * The usage error for what getopt_long returned as ch ('?' unknown option,
+ * ':' option without its value; option strings start with ':' and opterr
+ * is 0): one line naming the option as typed, and for an unknown one that
+ * an argument starting with '-' goes after "--". Returns EXIT_USAGE.
+ */
+int cli_bad_option(const struct cmd_entry *, int ch, int argc, char **argv);
+/*
+ * For a command without options: refuse any option, take "--" out, and
+ * shift *argv so that (*argv)[1] is the first operand. Returns 0, or
+ * EXIT_USAGE after printing the error.
+ */
+int cli_operands(const struct cmd_entry *, int *argc, char ***argv);
+/*
+ * The usage error "give ONE WHAT" for a wrong count of operands (from
+ * argv[first] on); when one of them looks like an option (it came after
+ * "--"), it says that options go before "--". Returns EXIT_USAGE.
+ */
+int cli_operand_count(const struct cmd_entry *, int argc, char **argv,
+    int first, const char *what);
+
 
 #endif

@@ -76,11 +76,11 @@ cmd_account_list(struct cli *c, const struct cmd_entry *e, int argc,
 	int64_t sid = 0;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch == 's')
 			slice = optarg;
 		else
-			return cli_usage(e, "unknown option");
+			return cli_bad_option(e, ch, argc, argv);
 	}
 	if (optind != argc)
 		return cli_usage(e, "unexpected argument '%s'", argv[optind]);
@@ -113,6 +113,8 @@ cmd_account_show(struct cli *c, const struct cmd_entry *e, int argc,
 	struct json j;
 	char *cause = NULL, size[32], when[32];
 
+	if (cli_operands(e, &argc, &argv) != 0)
+		return EXIT_USAGE;
 	if (argc != 2)
 		return cli_usage(e, "give one user");
 	if ((st = cli_state(c, 0)) == NULL)
@@ -273,13 +275,13 @@ cmd_account_import(struct cli *c, const struct cmd_entry *e, int argc,
 	int ch, replace = 0, check = 1, rc, i;
 	FILE *f;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch == 'r')
 			replace = 1;
 		else if (ch == 'n')
 			check = 0;
 		else
-			return cli_usage(e, "unknown option");
+			return cli_bad_option(e, ch, argc, argv);
 	}
 	if (argc - optind != 1)
 		return cli_usage(e, "give one CSV file, or - for stdin");
@@ -323,6 +325,12 @@ cmd_account_import(struct cli *c, const struct cmd_entry *e, int argc,
 		    parse_count(csv.field[4], &files) != 0) {
 			why = xasprintf("bytes and files must be whole numbers "
 			    "('%s', '%s')", csv.field[3], csv.field[4]);
+			goto bad_row;
+		}
+		if (bytes > MS_SIZE_MAX) {
+			why = xasprintf("bytes %s is more than the largest "
+			    "size, 8P (%llu)", csv.field[3],
+			    (unsigned long long)MS_SIZE_MAX);
 			goto bad_row;
 		}
 		if (check) {
@@ -397,16 +405,16 @@ cmd_account_restore(struct cli *c, const struct cmd_entry *e, int argc,
 	char *cause = NULL, *final = NULL;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch == 'a')
 			archive = optarg;
 		else if (ch == 't')
 			to = optarg;
 		else
-			return cli_usage(e, "unknown option");
+			return cli_bad_option(e, ch, argc, argv);
 	}
 	if (argc - optind != 1)
-		return cli_usage(e, "give one user");
+		return cli_operand_count(e, argc, argv, optind, "user");
 	if (archive == NULL)
 		return cli_usage(e, "missing --from-archive FILE");
 	if ((st = cli_state(c, 0)) == NULL)
@@ -436,6 +444,8 @@ cmd_account_pin(struct cli *c, const struct cmd_entry *e, int argc,
 	char *cause = NULL;
 	int pin = strcmp(e->sub, "pin") == 0;
 
+	if (cli_operands(e, &argc, &argv) != 0)
+		return EXIT_USAGE;
 	if (argc != 2)
 		return cli_usage(e, "give one user");
 	if ((st = cli_state(c, 0)) == NULL)

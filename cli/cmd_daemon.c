@@ -24,6 +24,8 @@ cmd_daemon(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 	char *cause = NULL;
 
 	(void)argv;
+	if (cli_operands(e, &argc, &argv) != 0)
+		return EXIT_USAGE;
 	if (argc != 1)
 		return cli_usage(e, "daemon takes no arguments");
 	/* Upgrade (or refuse) the catalog before anything starts. */
@@ -47,6 +49,8 @@ cmd_status(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 	int rc, alive, i;
 
 	(void)argv;
+	if (cli_operands(e, &argc, &argv) != 0)
+		return EXIT_USAGE;
 	if (argc != 1)
 		return cli_usage(e, "status takes no arguments");
 	if ((st = cli_state(c, 0)) == NULL)
@@ -116,6 +120,8 @@ cmd_moves_pause(struct cli *c, const struct cmd_entry *e, int argc,
 	int64_t id;
 	int pause = strcmp(e->sub, "pause") == 0;
 
+	if (cli_operands(e, &argc, &argv) != 0)
+		return EXIT_USAGE;
 	if (argc != 2)
 		return cli_usage(e, "give one move id");
 	id = strtoll(argv[1], &end, 10);
@@ -140,6 +146,8 @@ cmd_presence(struct cli *c, const struct cmd_entry *e, int argc,
 	char *cause = NULL;
 	int online;
 
+	if (cli_operands(e, &argc, &argv) != 0)
+		return EXIT_USAGE;
 	if (argc != 3)
 		return cli_usage(e, "give a user and online or offline");
 	if (strcmp(argv[2], "online") == 0)

@@ -120,13 +120,13 @@ cmd_discover(struct cli *c, const struct cmd_entry *e, int argc,
 
 	memset(&o, 0, sizeof o);
 	o.c = c;
-	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":v", opts, NULL)) != -1) {
 		if (ch == 'c')
 			trust = 0;
 		else if (ch == 'v')
 			o.verbose = 1;
 		else
-			return cli_usage(e, "unknown option");
+			return cli_bad_option(e, ch, argc, argv);
 	}
 	for (i = optind; i < argc; i++) {
 		if (!cli_name_ok(argv[i]))

@@ -26,9 +26,9 @@ cmd_dovecot_check(struct cli *c, const struct cmd_entry *e, int argc,
 	char *cmd, *cause = NULL, *why;
 	int ch, i, rc;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch != 'd')
-			return cli_usage(e, "unknown option");
+			return cli_bad_option(e, ch, argc, argv);
 		doveconf = optarg;
 	}
 	if (optind != argc)

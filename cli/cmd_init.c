@@ -13,6 +13,8 @@ cmd_init(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 	int found;
 
 	(void)argv;
+	if (cli_operands(e, &argc, &argv) != 0)
+		return EXIT_USAGE;
 	if (argc > 1)
 		return cli_usage(e, "init takes no arguments");
 	if ((st = cli_state(c, 1)) == NULL)

@@ -149,7 +149,7 @@ cmd_move(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 	int64_t id, after = 0;
 	int ch, wait = 0, hold = 0, rc;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (ch) {
 		case 't':
 			to = optarg;
@@ -191,11 +191,11 @@ cmd_move(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 				    "content");
 			break;
 		default:
-			return cli_usage(e, "unknown option");
+			return cli_bad_option(e, ch, argc, argv);
 		}
 	}
 	if (argc - optind != 1)
-		return cli_usage(e, "give one user");
+		return cli_operand_count(e, argc, argv, optind, "user");
 	user = argv[optind];
 	if (to == NULL)
 		return cli_usage(e, "missing --to SLICE");
@@ -337,7 +337,7 @@ cmd_moves_list(struct cli *c, const struct cmd_entry *e, int argc,
 	char *cause = NULL;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch == 's') {
 			if (state_move_state_parse(optarg, &ms) != 0)
 				return cli_usage(e, "--state: no move state "
@@ -345,7 +345,7 @@ cmd_moves_list(struct cli *c, const struct cmd_entry *e, int argc,
 				    "cutover, done, failed, cancelled)", optarg);
 			state = (int)ms;
 		} else
-			return cli_usage(e, "unknown option");
+			return cli_bad_option(e, ch, argc, argv);
 	}
 	if (optind != argc)
 		return cli_usage(e, "unexpected argument '%s'", argv[optind]);
@@ -400,6 +400,8 @@ cmd_moves_show(struct cli *c, const struct cmd_entry *e, int argc,
 	char *cause = NULL, a[32], b[32], t[32];
 	int64_t id;
 
+	if (cli_operands(e, &argc, &argv) != 0)
+		return EXIT_USAGE;
 	if (argc != 2 || move_id(argv[1], &id) != 0)
 		return cli_usage(e, "give one move id");
 	if ((st = cli_state(c, 0)) == NULL)
@@ -457,6 +459,8 @@ cmd_moves_cancel(struct cli *c, const struct cmd_entry *e, int argc,
 	char *cause = NULL;
 	int64_t id;
 
+	if (cli_operands(e, &argc, &argv) != 0)
+		return EXIT_USAGE;
 	if (argc != 2 || move_id(argv[1], &id) != 0)
 		return cli_usage(e, "give one move id");
 	if ((st = cli_state(c, 0)) == NULL)
@@ -497,6 +501,8 @@ cmd_moves_complete(struct cli *c, const struct cmd_entry *e, int argc,
 	char *cause = NULL;
 	int64_t id;
 
+	if (cli_operands(e, &argc, &argv) != 0)
+		return EXIT_USAGE;
 	if (argc != 2 || move_id(argv[1], &id) != 0)
 		return cli_usage(e, "give one move id");
 	if ((st = cli_state(c, 0)) == NULL)
@@ -548,6 +554,8 @@ cmd_moves_run(struct cli *c, const struct cmd_entry *e, int argc,
 	int failed = 0;
 
 	(void)argv;
+	if (cli_operands(e, &argc, &argv) != 0)
+		return EXIT_USAGE;
 	if (argc != 1)
 		return cli_usage(e, "moves run takes no arguments");
 	if ((st = cli_state(c, 0)) == NULL)
@@ -634,9 +642,9 @@ cmd_moves_purge(struct cli *c, const struct cmd_entry *e, int argc,
 	char *cause = NULL;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch != 'o')
-			return cli_usage(e, "unknown option");
+			return cli_bad_option(e, ch, argc, argv);
 		if (duration_parse(optarg, &keep, &cause) != 0) {
 			cli_usage(e, "%s", cause);
 			free(cause);

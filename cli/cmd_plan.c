@@ -331,7 +331,7 @@ cmd_plan(struct cli *c, const struct cmd_entry *e, int argc, char **argv,
 	planner_options_default(&po);
 	po.strategy = strategy;
 	po.now = now_unix();
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'b':
 			if (percent_parse(optarg, &po.band) != 0 ||
@@ -375,7 +375,7 @@ cmd_plan(struct cli *c, const struct cmd_entry *e, int argc, char **argv,
 			apply = 1;
 			break;
 		default:
-			return cli_usage(e, "unknown option");
+			return cli_bad_option(e, ch, argc, argv);
 		}
 	}
 	if (strategy == PLANNER_BALANCE && optind != argc)
@@ -500,6 +500,8 @@ cmd_plan_apply(struct cli *c, const struct cmd_entry *e, int argc,
 	int64_t id;
 	int rc;
 
+	if (cli_operands(e, &argc, &argv) != 0)
+		return EXIT_USAGE;
 	if (argc != 2)
 		return cli_usage(e, "give one plan id");
 	id = strtoll(argv[1], &end, 10);
@@ -557,6 +559,8 @@ cmd_plan_list(struct cli *c, const struct cmd_entry *e, int argc,
 	char *cause = NULL;
 
 	(void)argv;
+	if (cli_operands(e, &argc, &argv) != 0)
+		return EXIT_USAGE;
 	if (argc != 1)
 		return cli_usage(e, "unexpected argument");
 	if ((st = cli_state(c, 0)) == NULL)

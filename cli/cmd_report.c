@@ -66,7 +66,6 @@ report_options(struct cli *c, const struct cmd_entry *e, int argc,
 	long v;
 	int ch, k;
 
-	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
@@ -93,12 +92,8 @@ report_options(struct cli *c, const struct cmd_entry *e, int argc,
 		case 'H':
 			hard = optarg;
 			break;
-		case ':':
-			return cli_usage(e, "option %s needs a value",
-			    argv[optind - 1]);
 		default:
-			return cli_usage(e, "unknown option '%s'",
-			    argv[optind - 1]);
+			return cli_bad_option(e, ch, argc, argv);
 		}
 	}
 	if (optind != argc)

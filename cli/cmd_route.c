@@ -15,6 +15,8 @@ cmd_route(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 	struct json j;
 	char *cause = NULL;
 
+	if (cli_operands(e, &argc, &argv) != 0)
+		return EXIT_USAGE;
 	if (argc != 2)
 		return cli_usage(e, "give one user");
 	if ((st = cli_state(c, 0)) == NULL)

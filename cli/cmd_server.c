@@ -24,11 +24,11 @@ cmd_server_add(struct cli *c, const struct cmd_entry *e, int argc,
 	char *cause = NULL;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "a:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":a:", opts, NULL)) != -1) {
 		if (ch == 'a')
 			address = optarg;
 		else
-			return cli_usage(e, "unknown option");
+			return cli_bad_option(e, ch, argc, argv);
 	}
 	if (argc - optind != 1)
 		return cli_usage(e, "give one server name");
@@ -83,6 +83,8 @@ cmd_server_list(struct cli *c, const struct cmd_entry *e, int argc,
 	char *cause = NULL;
 
 	(void)argv;
+	if (cli_operands(e, &argc, &argv) != 0)
+		return EXIT_USAGE;
 	if (argc > 1)
 		return cli_usage(e, "unexpected argument");
 	if ((st = cli_state(c, 0)) == NULL)
@@ -104,6 +106,8 @@ cmd_pair_add(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 	char *cause = NULL;
 	int i;
 
+	if (cli_operands(e, &argc, &argv) != 0)
+		return EXIT_USAGE;
 	if (argc != 4)
 		return cli_usage(e, "give a pair name and two server names");
 	for (i = 1; i < 4; i++) {
@@ -152,6 +156,8 @@ cmd_pair_list(struct cli *c, const struct cmd_entry *e, int argc,
 	char *cause = NULL;
 
 	(void)argv;
+	if (cli_operands(e, &argc, &argv) != 0)
+		return EXIT_USAGE;
 	if (argc > 1)
 		return cli_usage(e, "unexpected argument");
 	if ((st = cli_state(c, 0)) == NULL)

@@ -81,7 +81,7 @@ cmd_slice_add(struct cli *c, const struct cmd_entry *e, int argc,
 	uint64_t capacity;
 	int ch, marked = 0;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
 			pair = optarg;
@@ -96,7 +96,7 @@ cmd_slice_add(struct cli *c, const struct cmd_entry *e, int argc,
 			cap = optarg;
 			break;
 		default:
-			return cli_usage(e, "unknown option");
+			return cli_bad_option(e, ch, argc, argv);
 		}
 	}
 	if (argc - optind != 1)
@@ -189,6 +189,8 @@ cmd_slice_list(struct cli *c, const struct cmd_entry *e, int argc,
 	char *cause = NULL;
 
 	(void)argv;
+	if (cli_operands(e, &argc, &argv) != 0)
+		return EXIT_USAGE;
 	if (argc > 1)
 		return cli_usage(e, "unexpected argument");
 	if ((st = cli_state(c, 0)) == NULL)
@@ -215,6 +217,8 @@ cmd_slice_show(struct cli *c, const struct cmd_entry *e, int argc,
 	char *cause = NULL, a[32], b[32], when[32];
 	int have_fs;
 
+	if (cli_operands(e, &argc, &argv) != 0)
+		return EXIT_USAGE;
 	if (argc != 2)
 		return cli_usage(e, "give one slice name");
 	if ((st = cli_state(c, 0)) == NULL)
@@ -276,13 +280,13 @@ cmd_slice_set(struct cli *c, const struct cmd_entry *e, int argc,
 	char *cause = NULL;
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch == 's')
 			to = optarg;
 		else if (ch == 'c')
 			cap = optarg;
 		else
-			return cli_usage(e, "unknown option");
+			return cli_bad_option(e, ch, argc, argv);
 	}
 	if (argc - optind != 1)
 		return cli_usage(e, "give one slice name");

@@ -97,6 +97,75 @@ cli_usage(const struct cmd_entry *e, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/* The command-line word of the option getopt_long just refused. */
+static const char *
+bad_word(int argc, char **argv, char *buf, size_t len)
+{
+	const char *w = optind - 1 >= 1 && optind - 1 < argc ?
+	    argv[optind - 1] : NULL;
+	size_t n;
+
+	if (w != NULL && strncmp(w, "--", 2) == 0)
+		return w;
+	/* A short option: the word is finished (optind is past it) when
+	 * the option was its last letter, else getopt is still inside it. */
+	if (w != NULL && w[0] == '-' && (n = strlen(w)) > 1 &&
+	    w[n - 1] == optopt)
+		return w;
+	if (optind < argc && argv[optind][0] == '-' && optopt != 0 &&
+	    strchr(argv[optind] + 1, optopt) != NULL)
+		return argv[optind];
+	snprintf(buf, len, "-%c", optopt);
+	return buf;
+}
+
+int
+cli_bad_option(const struct cmd_entry *e, int ch, int argc, char **argv)
+{
+	char buf[8];
+	const char *w = bad_word(argc, argv, buf, sizeof buf);
+	int n = (int)strcspn(w, "=");
+
+	if (ch == ':')
+		return cli_usage(e, "option %.*s needs a value", n, w);
+	if (*e->usage == '\0')
+		return cli_usage(e, "unknown option '%.*s'", n, w);
+	return cli_usage(e, "unknown option '%.*s'; an argument that starts "
+	    "with '-' goes after '--' (mailshift %s%s%s [OPTIONS] -- %s)", n,
+	    w, e->name, e->sub ? " " : "", e->sub ? e->sub : "", w);
+}
+
+int
+cli_operands(const struct cmd_entry *e, int *argc, char ***argv)
+{
+	static const struct option none[] = { { NULL, 0, NULL, 0 } };
+	int ch;
+
+	opterr = 0;
+	optind = 1;
+	if ((ch = getopt_long(*argc, *argv, ":", none, NULL)) != -1)
+		return cli_bad_option(e, ch, *argc, *argv);
+	(*argv)[optind - 1] = (*argv)[0];
+	*argv += optind - 1;
+	*argc -= optind - 1;
+	return 0;
+}
+
+int
+cli_operand_count(const struct cmd_entry *e, int argc, char **argv,
+    int first, const char *what)
+{
+	int i;
+
+	for (i = first; i < argc; i++) {
+		if (strncmp(argv[i], "--", 2) == 0 && argv[i][2] != '\0')
+			return cli_usage(e, "give one %s; '%s' comes after "
+			    "'--', which ends the options: put the options "
+			    "first", what, argv[i]);
+	}
+	return cli_usage(e, "give one %s", what);
+}
+
 int
 cli_name_ok(const char *s)
 {
@@ -315,6 +384,8 @@ main(int argc, char **argv)
 	c.db = db != NULL ? db : c.config.catalog;
 	c.json = json;
 
+	/* Commands report bad options themselves, in one line. */
+	opterr = 0;
 	skip = e->sub != NULL ? 1 : 0;
 	rc = e->exec(&c, e, argc - skip, argv + skip);
 

@@ -158,16 +158,17 @@ slice_model(const struct report *r, struct report_row *row,
 	row->projected = p > 0 ? p : 0;
 }
 
-/* Add a slice to a group: sums, and the sum of the slices' growth. */
+/* Add a slice to a group: sums (held at INT64_MAX, never wrapping), and
+ * the sum of the slices' growth. */
 static void
 group_add(struct report_row *g, const struct report_row *s)
 {
 	g->slices++;
 	g->accounts += s->accounts;
-	g->files += s->files;
-	g->used += s->used;
+	g->files = size_add(g->files, s->files);
+	g->used = size_add(g->used, s->used);
 	if (!s->retired)
-		g->capacity += s->capacity;
+		g->capacity = size_add(g->capacity, s->capacity);
 	g->projected += s->projected;
 	g->growth.points += s->growth.points;
 	if (s->growth.points > 0) {
@@ -334,8 +335,8 @@ moves_total(struct report *r)
 		t->retries += m->attempts;
 		if (m->state == MOVE_DONE) {
 			t->done++;
-			t->bytes += m->bytes;
-			t->files += m->files;
+			t->bytes = size_add(t->bytes, m->bytes);
+			t->files = size_add(t->files, m->files);
 			if ((secs = report_move_seconds(m)) > 0)
 				t->seconds += secs;
 			if (m->lock_ms >= 0)

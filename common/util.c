@@ -100,6 +100,13 @@ fail(char **cause, const char *fmt, ...)
 	return -1;
 }
 
+static int
+too_large(const char *s, char **cause)
+{
+	return fail(cause, "size '%s' is too large: at most 8P (%llu bytes)",
+	    s, (unsigned long long)MS_SIZE_MAX);
+}
+
 int
 size_parse(const char *s, uint64_t *out, char **cause)
 {
@@ -115,7 +122,7 @@ size_parse(const char *s, uint64_t *out, char **cause)
 		    "with an optional unit K, M, G, T (e.g. 10G)", s);
 	for (; isdigit((unsigned char)*p); p++) {
 		if (whole > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
-			return fail(cause, "size '%s' is too large", s);
+			return too_large(s, cause);
 		whole = whole * 10 + (uint64_t)(*p - '0');
 	}
 	if (*p == '.') {
@@ -147,6 +154,9 @@ size_parse(const char *s, uint64_t *out, char **cause)
 	case 'P':
 		shift = 50;
 		break;
+	case 'E':
+		shift = 60;
+		break;
 	}
 	if (shift > 0) {
 		p++;
@@ -158,12 +168,12 @@ size_parse(const char *s, uint64_t *out, char **cause)
 		p++;
 	if (*p != '\0')
 		return fail(cause, "bad size '%s': unknown unit '%s'; use K, "
-		    "M, G, T or P (e.g. 512M or 10G)", s, p);
+		    "M, G, T, P or E (e.g. 512M or 10G)", s, p);
 	if (frac_den > 1 && shift == 0)
 		return fail(cause, "bad size '%s': a size in bytes must be a "
 		    "whole number", s);
 	if (whole > UINT64_MAX / mult)
-		return fail(cause, "size '%s' is too large", s);
+		return too_large(s, cause);
 	v = whole * mult;
 	/* The fraction of a unit, rounded down to whole bytes. */
 	if (frac_num > 0) {
@@ -171,11 +181,21 @@ size_parse(const char *s, uint64_t *out, char **cause)
 		    (double)mult);
 
 		if (v > UINT64_MAX - add)
-			return fail(cause, "size '%s' is too large", s);
+			return too_large(s, cause);
 		v += add;
 	}
+	if (v > MS_SIZE_MAX)
+		return too_large(s, cause);
 	*out = v;
 	return 0;
+}
+
+uint64_t
+size_add(uint64_t a, uint64_t b)
+{
+	if (a > (uint64_t)INT64_MAX || b > (uint64_t)INT64_MAX - a)
+		return (uint64_t)INT64_MAX;
+	return a + b;
 }
 
 const char *

@@ -36,11 +36,21 @@ void fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 int fail(char **cause, const char *, ...) __attribute__((format(printf, 2, 3)));
 
 /*
- * Parse a size such as "512", "10K", "512M", "10G", "1.5T" (binary units,
- * optional trailing "B" or "iB"). Returns 0 and stores bytes, or -1 with a
- * cause for anything else (negative, unknown unit, overflow, empty).
+ * The largest size mailshift takes: 2^53 bytes (8 PiB). The catalog holds
+ * sizes as signed 64-bit integers; at this limit a fleet of 1,024 slices
+ * still sums without overflow, and every size is exact as a double (JSON).
+ */
+#define MS_SIZE_MAX	(UINT64_C(1) << 53)
+
+/*
+ * Parse a size such as "512", "10K", "512M", "10G", "1.5T" (binary units
+ * K M G T P E, optional trailing "B" or "iB"). Returns 0 and stores bytes,
+ * or -1 with a cause for anything else (negative, unknown unit, above
+ * MS_SIZE_MAX, empty).
  */
 int size_parse(const char *, uint64_t *, char **cause);
+/* a + b, held at INT64_MAX instead of overflowing (sums of sizes). */
+uint64_t size_add(uint64_t a, uint64_t b);
 /* Format bytes for people: "0 B", "1.5 KiB", "12.0 GiB" into buf. */
 const char *size_format(uint64_t, char *buf, size_t len);
 

@@ -176,6 +176,27 @@ take_account(struct walk *w, int fd, const char *path,
 	return 0;
 }
 
+/*
+ * A directory (or symlink) whose name no mailbox path may hold (control
+ * characters such as a newline or a tab): refused, named with escapes.
+ * Other files are not accounts anyway.
+ */
+static void
+refuse_name(struct walk *w, int fd, const char *rel, const char *name)
+{
+	struct stat sb;
+	char *shown;
+
+	if (fstatat(fd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    (!S_ISDIR(sb.st_mode) && !S_ISLNK(sb.st_mode)))
+		return;
+	shown = tree_shown(rel, name);
+	problem(w, w->cur, "refused", shown, "name has control characters "
+	    "(shown escaped), which no mailbox path may hold; rename it to "
+	    "make it an account; skipped");
+	free(shown);
+}
+
 /* Walk level i of the layout below directory fd (at relative path rel). */
 static int
 walk_level(struct walk *w, int fd, int level, const char *rel,
@@ -194,6 +215,10 @@ walk_level(struct walk *w, int fd, int level, const char *rel,
 		 * never accounts: no user name starts with a dot. */
 		if (names[k][0] == '.')
 			continue;
+		if (!name_is_component(names[k])) {
+			refuse_name(w, fd, rel, names[k]);
+			continue;
+		}
 		sub = *m;
 		if (!layout_match_component(w->layout, level, names[k], &sub))
 			continue;

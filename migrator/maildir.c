@@ -77,7 +77,9 @@ maildirsize_parse(const char *buf, size_t len, int64_t *bytes,
 		if (q == p || *q != '\0' || errno != 0)
 			goto bad;
 		if ((vb > 0 && b > INT64_MAX - vb) ||
-		    (vb < 0 && b < INT64_MIN - vb)) {
+		    (vb < 0 && b < INT64_MIN - vb) ||
+		    (vc > 0 && c > INT64_MAX - vc) ||
+		    (vc < 0 && c < INT64_MIN - vc)) {
 			*why = "maildirsize sums overflow";
 			return -1;
 		}
@@ -90,6 +92,10 @@ maildirsize_parse(const char *buf, size_t len, int64_t *bytes,
 	}
 	if (b < 0 || c < 0) {
 		*why = "maildirsize sums are negative";
+		return -1;
+	}
+	if ((uint64_t)b > MS_SIZE_MAX) {
+		*why = "maildirsize claims more than 8 PiB";
 		return -1;
 	}
 	*bytes = b;

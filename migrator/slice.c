@@ -111,8 +111,11 @@ slice_open(const char *root, const char *name, char **cause)
 	if ((have = marker_name(fd, &err)) == NULL) {
 		close(fd);
 		return fail(cause, "slice '%s': %s has no %s marker, so it is "
-		    "not the slice (is the slice mounted?); nothing was done",
-		    name, root, SLICE_MARKER);
+		    "not the slice (is the slice mounted?); nothing was done: "
+		    "mount the slice there, or if it is mounted and the marker "
+		    "was lost, write it again with: echo '" MARK_PREFIX "%s' > "
+		    "%s/%s", name, root, SLICE_MARKER, name, root,
+		    SLICE_MARKER);
 	}
 	if (strcmp(have, name) != 0) {
 		fail(cause, "slice '%s': %s is marked as slice '%s'; check "

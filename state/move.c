@@ -269,7 +269,8 @@ state_move_create(struct state *st, const struct state_move_request *r,
 	    "JOIN accounts a ON a.id = m.account_id WHERE m.target_slice = ? "
 	    "AND m.state IN " OPEN_STATES, t.id, &incoming, cause) != 0)
 		goto bad;
-	if (t.used + (uint64_t)incoming + a.bytes > t.capacity) {
+	if (size_add(size_add(t.used, (uint64_t)incoming), a.bytes) >
+	    t.capacity) {
 		fail(cause, "slice '%s' has no room for account '%s' (%llu "
 		    "bytes): it holds %llu and expects %lld more of %llu; "
 		    "choose another slice or raise its capacity", t.name,

@@ -188,21 +188,28 @@ state_plan_moves_free(struct state_plan_move *m, size_t n)
 	free(m);
 }
 
-/* One integer answer to a query with up to two bound integers. */
-static int64_t
-ask(struct state *st, const char *sql, int64_t a, int64_t b)
+/*
+ * One integer answer to a query with up to two bound integers into *v.
+ * Returns 0, or -1 with a cause (an overflowing sum() among them).
+ */
+static int
+ask(struct state *st, const char *sql, int64_t a, int64_t b, int64_t *v,
+    char **cause)
 {
 	sqlite3_stmt *stmt;
-	int64_t v = -1;
+	int rc;
 
-	if ((stmt = st_prepare(st, sql, NULL)) == NULL)
+	if ((stmt = st_prepare(st, sql, cause)) == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, a);
 	sqlite3_bind_int64(stmt, 2, b);
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		v = sqlite3_column_int64(stmt, 0);
+	rc = sqlite3_step(stmt);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
 	sqlite3_finalize(stmt);
-	return v;
+	if (rc != SQLITE_ROW)
+		return st_fail(st, cause, "checking the plan against the "
+		    "catalog");
+	return 0;
 }
 
 int
@@ -212,7 +219,7 @@ state_plan_apply(struct state *st, int64_t id, char *const *paths,
 	struct state_plan p;
 	struct state_plan_move *m = NULL;
 	sqlite3_stmt *stmt = NULL;
-	int64_t *ids = NULL, now = now_unix(), room;
+	int64_t *ids = NULL, now = now_unix(), room, active, moving;
 	size_t n = 0, i;
 
 	if (state_plan_get(st, id, &p, cause) != 0)
@@ -232,9 +239,11 @@ state_plan_apply(struct state *st, int64_t id, char *const *paths,
 	for (i = 0; i < n; i++) {
 		if (ask(st, "SELECT count(*) FROM accounts WHERE id = ? AND "
 		    "slice_id = ? AND state = 'active'", m[i].account_id,
-		    m[i].from_slice) != 1 || ask(st, "SELECT count(*) FROM "
-		    "moves WHERE account_id = ? AND state IN " OPEN_STATES,
-		    m[i].account_id, 0) != 0) {
+		    m[i].from_slice, &active, cause) != 0 || ask(st, "SELECT "
+		    "count(*) FROM moves WHERE account_id = ? AND state IN "
+		    OPEN_STATES, m[i].account_id, 0, &moving, cause) != 0)
+			goto bad;
+		if (active != 1 || moving != 0) {
 			fail(cause, "the fleet changed since plan %lld was "
 			    "made: account '%s' is no longer active on slice "
 			    "'%s' or is moving; make a new plan", (long long)id,
@@ -242,14 +251,16 @@ state_plan_apply(struct state *st, int64_t id, char *const *paths,
 			goto bad;
 		}
 		if (ask(st, "SELECT count(*) FROM slices WHERE id = ? AND "
-		    "state = 'active'", m[i].to_slice, 0) != 1) {
+		    "state = 'active'", m[i].to_slice, 0, &active, cause) != 0)
+			goto bad;
+		if (active != 1) {
 			fail(cause, "the fleet changed since plan %lld was "
 			    "made: slice '%s' no longer receives accounts; "
 			    "make a new plan", (long long)id, m[i].to);
 			goto bad;
 		}
 		/* Room: capacity less what it holds and what is coming. */
-		room = ask(st, "SELECT s.capacity - (SELECT coalesce(sum(bytes),"
+		if (ask(st, "SELECT s.capacity - (SELECT coalesce(sum(bytes),"
 		    " 0) FROM accounts WHERE slice_id = s.id) - (SELECT "
 		    "coalesce(sum(a.bytes), 0) FROM moves mv JOIN accounts a ON "
 		    "a.id = mv.account_id WHERE mv.target_slice = s.id AND "
@@ -257,7 +268,8 @@ state_plan_apply(struct state *st, int64_t id, char *const *paths,
 		    "coalesce(sum(a.bytes), 0) FROM moves mv JOIN accounts a ON "
 		    "a.id = mv.account_id WHERE mv.source_slice = s.id AND "
 		    "mv.state IN " OPEN_STATES ") FROM slices s WHERE s.id = ?",
-		    m[i].to_slice, 0);
+		    m[i].to_slice, 0, &room, cause) != 0)
+			goto bad;
 		if (room < (int64_t)m[i].bytes) {
 			fail(cause, "the fleet changed since plan %lld was "
 			    "made: slice '%s' has no room left for '%s'; make "

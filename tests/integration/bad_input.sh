@@ -182,6 +182,78 @@ t_import_paths() {
 	done
 }
 
+# Sizes stop at 8 PiB (2^53 bytes): anything larger is a usage error that
+# names the limit, and no sum in a listing or report wraps negative.
+t_size_limits() {
+	fleet
+	for size in 9223372036854775807 9223372036854775808 1E 16E \
+	    9007199254740993 8.5P; do
+		refused 2 "size '$size' is too large: at most 8P (9007199254740992 bytes)" \
+		    slice add s4 --pair p1 --server mx1 --path "$D/s1" \
+		    --capacity "$size"
+		refused 2 "size '$size' is too large: at most 8P" \
+		    slice set s1 --capacity "$size"
+	done
+	ok slice set s1 --capacity 8P
+	ok slice set s2 --capacity 9007199254740992
+	ok slice set s3 --capacity 8P
+	ok report usage --format csv
+	awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "capacity_bytes") c = i }
+	    NR > 1 && $c < 0 { bad = 1 } END { exit bad }' "$D/out" ||
+	    fail "a negative capacity: $(cat "$D/out")"
+	grep -q '^fleet,.*,27021597764222976,' "$D/out" ||
+	    fail "fleet capacity is not 3 x 8P: $(cat "$D/out")"
+	# A catalog holding capacities written before the limit: three slices
+	# of 4 EiB add up past INT64_MAX; the sums stop there, never wrap.
+	q "UPDATE slices SET capacity = 4611686018427387904"
+	ok report usage --format csv
+	awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "capacity_bytes") c = i }
+	    NR > 1 && $c < 0 { bad = 1 } END { exit bad }' "$D/out" ||
+	    fail "a negative capacity: $(cat "$D/out")"
+	grep -q '^fleet,.*,9223372036854775807,' "$D/out" ||
+	    fail "fleet capacity did not stop at INT64_MAX: $(cat "$D/out")"
+	ok report usage --json
+	json_check 'all(r["capacity"] >= 0 for k in j if isinstance(j[k], list) for r in j[k] if isinstance(r, dict) and "capacity" in r)'
+	ok report usage --by pair --format csv
+	grep -q '^pair,p1,.*,9223372036854775807,' "$D/out" ||
+	    fail "pair capacity wrapped: $(cat "$D/out")"
+	# An imported account larger than any size is refused.
+	printf 'user,slice,path,bytes,files\na@example.com,s1,example.com/a,9007199254740993,1\n' \
+	    >"$D/big.csv"
+	refused 1 "more than the largest size, 8P" account import --no-check \
+	    "$D/big.csv"
+	# Sums the catalog cannot hold are an error, never a wrapped number.
+	q "INSERT INTO accounts (user, slice_id, path, bytes, files, created, updated)
+	    SELECT 'u' || n || '@example.com', s.id, 'example.com/u' || n,
+	    5000000000000000000, 1, 0, 0 FROM slices s,
+	    (SELECT 1 AS n UNION SELECT 2) WHERE s.name = 's1'"
+	ms slice list
+	expect_rc 1
+	expect_one_error
+	expect_err "integer overflow"
+	ms report usage --format csv
+	expect_rc 1
+	expect_err "integer overflow"
+}
+
+# A slice root without its marker is not the slice (an empty mount point);
+# the error says how to tell the two apart and how to mark it again.
+t_slice_marker_missing() {
+	fleet
+	mkbox "$D/s1/example.com/alice" 1
+	ok discover s1
+	mv "$D/s1/.mailshift-slice" "$D/marker"
+	refused 1 "slice 's1': $D/s1 has no .mailshift-slice marker" discover s1
+	expect_err "mount the slice there, or if it is mounted and the marker was lost"
+	expect_err "echo 'mailshift slice s1' > $D/s1/.mailshift-slice"
+	cmd=$(sed -n "s/.*write it again with: //p" "$D/err")
+	sh -c "$cmd" || fail "the command in the error did not run: $cmd"
+	cmp "$D/marker" "$D/s1/.mailshift-slice" || fail "not the marker slice add wrote"
+	ok discover s1
+	ok account list --json
+	json_check '[a["user"] for a in j] == ["alice@example.com"] and j[0]["state"] == "active"'
+}
+
 t "unknown server, pair, slice and account names" t_unknown_names
 t "duplicate names and servers in two pairs" t_duplicates
 t "usage errors exit 2: bad sizes, states, names" t_usage_errors
@@ -190,4 +262,6 @@ t "catalog in a missing directory, non-catalog files, newer schema" t_catalog_fi
 t "mailbox symlinks are refused, never followed" t_mailbox_symlink_outside
 t "a mailbox on another filesystem is refused" t_mailbox_other_filesystem
 t "import refuses paths that escape the slice or cross a symlink" t_import_paths
+t "sizes above 8P are refused; sums never wrap negative" t_size_limits
+t "a slice root without its marker: the error says what to do" t_slice_marker_missing
 done_testing

@@ -171,6 +171,60 @@ t_install() {
 	    fail "installed binary does not run"
 }
 
+# A user name that starts with '-' is an operand after "--" for every
+# command that takes a user; without "--" it is one usage error that names
+# it and says where it goes.
+t_dash_users() {
+	fleet
+	mkbox "$D/s1/example.com/-dash" 1
+	ok discover
+	U=-dash@example.com
+	for cmd in "move $U --to s2" "route $U" "account show $U" \
+	    "account pin $U" "account unpin $U" "presence $U online" \
+	    "account restore $U --from-archive $D/a.tar.zst"; do
+		before=$(catalog_sum)
+		# shellcheck disable=SC2086
+		ms $cmd
+		expect_rc 2
+		expect_one_error
+		expect_err "unknown option '$U'; an argument that starts with '-' goes after '--'"
+		expect_err " -- $U)"
+		[ "$(catalog_sum)" = "$before" ] || fail "catalog changed by: $cmd"
+	done
+	ok route -- "$U"
+	expect_out "home           $D/s1/example.com/-dash"
+	ok --json route -- "$U"
+	json_check 'j["user"] == "-dash@example.com"'
+	ok account show -- "$U"
+	expect_out "path           example.com/-dash"
+	ok account pin -- "$U"
+	ok account show --json -- "$U"
+	json_check 'j["pinned"] is True'
+	ok account unpin -- "$U"
+	ok presence -- "$U" online
+	ms move -- "$U" --to s2
+	expect_rc 2
+	expect_one_error
+	expect_err "'--to' comes after '--', which ends the options: put the options first"
+	ok move --to s2 --hold -- "$U"
+	expect_out "queued: -dash@example.com to slice s2"
+	ok moves cancel -- 1
+	# restore reads the user: its error is about the archive, not the line.
+	mkdir "$D/r"
+	ms account restore --from-archive "$D/a.tar.zst" --to "$D/r" -- "$U"
+	expect_rc 1
+	expect_one_error
+	expect_err "a.tar.zst"
+	ms slice list -v
+	expect_rc 2
+	expect_one_error
+	expect_err "unknown option '-v'"
+	ms slice add s4 --pair
+	expect_rc 2
+	expect_one_error
+	expect_err "option --pair needs a value"
+}
+
 t "init creates a WAL catalog, twice is fine" t_init
 t "servers, pairs, slices: add, list, show, JSON" t_topology
 t "slice set --state/--capacity; no retiring a slice with accounts" t_slice_set
@@ -180,4 +234,5 @@ t "config file: catalog path, layout template, env and --db" t_config_file
 t "config errors are all reported with file:line" t_config_errors
 t "help, usage errors and exit codes" t_help_and_usage
 t "make install honours DESTDIR and PREFIX" t_install
+t "a user starting with - goes after --, for every command" t_dash_users
 done_testing

@@ -115,9 +115,30 @@ t_import_all_or_nothing() {
 	expect_err "line 1: header must be 'user,slice,path,bytes,files'"
 }
 
+t_control_char_names() {
+	fleet
+	mkbox "$D/s1/example.com/alice" 1
+	nl=$(printf 'bad\nname')
+	tab=$(printf 'tab\there')
+	mkbox "$D/s1/example.com/$nl" 1
+	mkbox "$D/s1/$tab/bob" 1
+	printf 'x' >"$D/s1/example.com/$(printf 'file\tname')"
+	ms --json discover s1
+	expect_rc 1
+	expect_err 'refused: slice s1: example.com/bad\x0aname: name has control characters'
+	expect_err 'refused: slice s1: tab\x09here: name has control characters'
+	expect_err "2 problems need attention"
+	[ "$(grep -c '^mailshift: ' "$D/err")" -eq 3 ] ||
+	    fail "expected two refusals and the summing-up: $(cat "$D/err")"
+	json_check 'j["slices"][0]["refused"] == 2 and j["slices"][0]["added"] == 1'
+	ok account list --json
+	json_check '[a["user"] for a in j] == ["alice@example.com"]'
+}
+
 t "discover 100 accounts x 2000 messages: exact totals" t_exact_totals
 t "a second discover updates, adds nothing" t_incremental
 t "an account on two slices is a conflict, not a guess" t_conflict_two_slices
 t "import the generator's CSV; discover agrees" t_import_csv
 t "import is all or nothing and names the line" t_import_all_or_nothing
+t "names with control characters are refused and reported" t_control_char_names
 done_testing

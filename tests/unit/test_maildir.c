@@ -91,6 +91,27 @@ test_maildirsize_parse(void **arg)
 	    -1);
 }
 
+/* Sums above the largest size, or that overflow, are never trusted. */
+static void
+test_maildirsize_limits(void **arg)
+{
+	const char *lim = "\n9007199254740992 1\n";
+	const char *over = "\n9007199254740992 1\n1 1\n";
+	const char *cnt = "\n1 9223372036854775807\n1 1\n";
+	const char *why = NULL;
+	int64_t b, c;
+
+	(void)arg;
+	assert_int_equal(maildirsize_parse(lim, strlen(lim), &b, &c, &why), 0);
+	assert_int_equal(b, 9007199254740992LL);
+	assert_int_equal(maildirsize_parse(over, strlen(over), &b, &c, &why),
+	    -1);
+	assert_non_null(strstr(why, "more than 8 PiB"));
+	assert_int_equal(maildirsize_parse(cnt, strlen(cnt), &b, &c, &why),
+	    -1);
+	assert_non_null(strstr(why, "overflow"));
+}
+
 /* Counting covers INBOX and folders, cur and new, and nothing else. */
 static void
 test_usage_counted(void **arg)
@@ -405,6 +426,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_maildirsize_parse),
+		cmocka_unit_test(test_maildirsize_limits),
 		cmocka_unit_test(test_usage_counted),
 		cmocka_unit_test(test_usage_maildirsize),
 		cmocka_unit_test_setup_teardown(test_discover_incremental,

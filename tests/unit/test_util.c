@@ -94,10 +94,38 @@ test_size_parse_exact(void **state)
 	(void)state;
 	size_ok("0.5K", 512);
 	size_ok("0.3K", 307);
-	size_ok("9007199254740993", 9007199254740993ULL);
-	size_ok("18446744073709551615", UINT64_MAX);
+	size_ok("9007199254740991", 9007199254740991ULL);
 	size_bad("18446744073709551616", "too large");
 	size_bad("16777216T", "too large");
+}
+
+/*
+ * Nothing above 2^53 bytes (8 PiB) is a size: not INT64_MAX, not what
+ * wraps to a negative number in the catalog, not a whole exbibyte. The
+ * cause names the limit. Sums of sizes stop at INT64_MAX.
+ */
+static void
+test_size_parse_limit(void **state)
+{
+	(void)state;
+	size_ok("9007199254740992", MS_SIZE_MAX);
+	size_ok("8P", MS_SIZE_MAX);
+	size_ok("8PiB", MS_SIZE_MAX);
+	size_ok("0.0078125E", MS_SIZE_MAX);
+	size_bad("9007199254740993", "at most 8P (9007199254740992 bytes)");
+	size_bad("8.001P", "at most 8P");
+	size_bad("9223372036854775807", "at most 8P");
+	size_bad("9223372036854775808", "at most 8P");
+	size_bad("18446744073709551615", "at most 8P");
+	size_bad("0.5E", "at most 8P");
+	size_bad("1E", "at most 8P");
+	size_bad("16E", "at most 8P");
+	size_bad("8193T", "at most 8P");
+	assert_int_equal(size_add(1, 2), 3);
+	assert_int_equal(size_add(MS_SIZE_MAX, MS_SIZE_MAX), MS_SIZE_MAX * 2);
+	assert_int_equal(size_add((uint64_t)INT64_MAX - 1, 1), INT64_MAX);
+	assert_int_equal(size_add((uint64_t)INT64_MAX, 1), INT64_MAX);
+	assert_int_equal(size_add(UINT64_MAX, UINT64_MAX), INT64_MAX);
 }
 
 /* A NULL cause pointer is allowed and still reports failure. */
@@ -443,6 +471,7 @@ main(void)
 		cmocka_unit_test(test_size_parse_ok),
 		cmocka_unit_test(test_size_parse_bad),
 		cmocka_unit_test(test_size_parse_exact),
+		cmocka_unit_test(test_size_parse_limit),
 		cmocka_unit_test(test_size_parse_null_cause),
 		cmocka_unit_test(test_size_format),
 		cmocka_unit_test(test_duration_parse_ok),
