@@ -181,6 +181,39 @@ state_account_set_missing(struct state *st, int64_t id, char **cause)
 }
 
 int
+state_account_nesting(struct state *st, int64_t slice_id, const char *path,
+    const char *except, char **user, char **other, char **cause)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	*user = *other = NULL;
+	/* Paths are compared as bytes: "p/..." are exactly the paths in
+	 * ["p/", "p0") ('0' follows '/'); no LIKE, so '%' and '_' in a
+	 * path are plain characters. */
+	if ((stmt = st_prepare(st, "SELECT user, path FROM accounts WHERE "
+	    "slice_id = ?1 AND (?3 IS NULL OR user <> ?3) AND (path = ?2 OR "
+	    "(path >= ?2 || '/' AND path < ?2 || '0') OR (length(?2) > "
+	    "length(path) AND substr(?2, 1, length(path) + 1) = path || '/')) "
+	    "ORDER BY length(path), path LIMIT 1", cause)) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, slice_id);
+	st_bind_text(stmt, 2, path);
+	st_bind_text(stmt, 3, except);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*user = st_text(stmt, 0);
+		*other = st_text(stmt, 1);
+	}
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return st_fail(st, cause, "reading accounts");
+}
+
+int
 state_account_moving_to(struct state *st, int64_t account_id,
     int64_t *slice_id, char **cause)
 {

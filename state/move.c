@@ -180,6 +180,33 @@ state_move_find_last(struct state *st, const char *user,
 }
 
 int
+state_move_find_last_at(struct state *st, const char *user, int64_t slice_id,
+    const char *path, struct state_move *m, char **cause)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	memset(m, 0, sizeof *m);
+	if ((stmt = st_prepare(st, MOVE_SELECT "WHERE a.user = ?1 AND "
+	    "((m.target_slice = ?2 AND m.target_path = ?3) OR "
+	    "(m.source_slice = ?2 AND m.source_path = ?3)) "
+	    "ORDER BY m.id DESC LIMIT 1", cause)) == NULL)
+		return -1;
+	st_bind_text(stmt, 1, user);
+	sqlite3_bind_int64(stmt, 2, slice_id);
+	st_bind_text(stmt, 3, path);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		move_from_row(stmt, m);
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return 1;
+	return st_fail(st, cause, "reading moves");
+}
+
+int
 state_move_list(struct state *st, int state,
     int (*cb)(const struct state_move *, void *), void *arg, char **cause)
 {
