@@ -257,7 +257,8 @@ state_move_create(struct state *st, const struct state_move_request *r,
 	struct state_slice t;
 	struct state_move open;
 	sqlite3_stmt *stmt;
-	int64_t incoming, taken, now = now_unix();
+	int64_t incoming, now = now_unix();
+	char *other, *opath;
 	int rc;
 
 	if (state_account_get(st, r->user, &a, cause) != 0)
@@ -305,21 +306,23 @@ state_move_create(struct state *st, const struct state_move_request *r,
 		    (unsigned long long)t.capacity);
 		goto bad;
 	}
-	if ((stmt = st_prepare(st, "SELECT count(*) FROM accounts WHERE "
-	    "slice_id = ? AND path = ?", cause)) == NULL)
-		goto bad;
-	sqlite3_bind_int64(stmt, 1, t.id);
-	st_bind_text(stmt, 2, r->target_path);
-	taken = sqlite3_step(stmt) == SQLITE_ROW ?
-	    sqlite3_column_int64(stmt, 0) : 0;
-	sqlite3_finalize(stmt);
-	if (taken) {
-		fail(cause, "path '%s' on slice '%s' belongs to another "
-		    "account", r->target_path, t.name);
-		goto bad;
-	}
 	if (state_begin(st, cause) != 0)
 		goto bad;
+	/* In the transaction: an import cannot slip in between. */
+	if ((rc = state_account_nesting(st, t.id, r->target_path, r->user,
+	    &other, &opath, cause)) < 0)
+		goto bad_tx;
+	if (rc == 1) {
+		fail(cause, "the target '%s' of '%s' on slice '%s' %s the "
+		    "mailbox of account '%s' ('%s'); choose another slice, or "
+		    "give that account its own directory first", r->target_path,
+		    r->user, t.name, strlen(opath) > strlen(r->target_path) ?
+		    "contains" : strcmp(opath, r->target_path) == 0 ?
+		    "is already" : "lies inside", other, opath);
+		free(other);
+		free(opath);
+		goto bad_tx;
+	}
 	if ((stmt = st_prepare(st, "INSERT INTO moves (account_id, "
 	    "source_slice, source_path, target_slice, target_path, hold, "
 	    "complete_after, priority, bytes_total, files_total, created, "
