@@ -188,14 +188,23 @@ state_account_nesting(struct state *st, int64_t slice_id, const char *path,
 	int rc;
 
 	*user = *other = NULL;
-	/* Paths are compared as bytes: "p/..." are exactly the paths in
-	 * ["p/", "p0") ('0' follows '/'); no LIKE, so '%' and '_' in a
-	 * path are plain characters. */
-	if ((stmt = st_prepare(st, "SELECT user, path FROM accounts WHERE "
-	    "slice_id = ?1 AND (?3 IS NULL OR user <> ?3) AND (path = ?2 OR "
-	    "(path >= ?2 || '/' AND path < ?2 || '0') OR (length(?2) > "
-	    "length(path) AND substr(?2, 1, length(path) + 1) = path || '/')) "
-	    "ORDER BY length(path), path LIMIT 1", cause)) == NULL)
+	/*
+	 * Three lookups in the (slice, path) index: path itself; the paths
+	 * inside it, which compared as bytes are exactly those in
+	 * ["p/", "p0") ('0' follows '/'); and each directory above it (n is
+	 * the position of a '/' in p). No LIKE: '%' and '_' in a path are
+	 * plain characters.
+	 */
+	if ((stmt = st_prepare(st, "WITH RECURSIVE up(n) AS (SELECT "
+	    "instr(?2, '/') UNION ALL SELECT n + instr(substr(?2, n + 1), "
+	    "'/') FROM up WHERE instr(substr(?2, n + 1), '/') > 0) "
+	    "SELECT user, path FROM (SELECT user, path FROM accounts WHERE "
+	    "slice_id = ?1 AND path = ?2 UNION ALL SELECT user, path FROM "
+	    "accounts WHERE slice_id = ?1 AND path >= ?2 || '/' AND path < "
+	    "?2 || '0' UNION ALL SELECT a.user, a.path FROM up JOIN accounts "
+	    "a ON a.slice_id = ?1 AND a.path = substr(?2, 1, up.n - 1) WHERE "
+	    "up.n > 0) WHERE ?3 IS NULL OR user <> ?3 ORDER BY length(path), "
+	    "path LIMIT 1", cause)) == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, slice_id);
 	st_bind_text(stmt, 2, path);
