@@ -421,7 +421,8 @@ cmd_account_restore(struct cli *c, const struct cmd_entry *e, int argc,
 		return EXIT_FAIL;
 	if (state_route_get(st, argv[optind], &r, &cause) != 0)
 		return cli_fail(cause);
-	if (restore_account(archive, r.user, r.home, to, &final,
+	if ((to != NULL && restore_check_to(st, to, r.user, &cause) != 0) ||
+	    restore_account(archive, r.user, r.home, to, &final,
 	    &cause) != 0) {
 		state_route_free(&r);
 		return cli_fail(cause);

@@ -75,6 +75,7 @@ out_slice(void *arg, const struct discover_slice_stats *s)
 		json_uint(&o->j, "in_move", s->in_move);
 		json_uint(&o->j, "missing", s->missing);
 		json_uint(&o->j, "conflicts", s->conflicts);
+		json_uint(&o->j, "leftover", s->leftover);
 		json_uint(&o->j, "refused", s->refused);
 		json_uint(&o->j, "files", s->files);
 		json_uint(&o->j, "bytes", s->bytes);

@@ -487,8 +487,9 @@ cmd_moves_cancel(struct cli *c, const struct cmd_entry *e, int argc,
 	state_move_release(st, id);
 	if (!c->json)
 		printf("move %lld cancelled; the copy on slice %s (%s/%s) is "
-		    "kept for a later move of %s\n", (long long)id, m.target,
-		    m.target_root, m.target_path, m.user);
+		    "kept: 'mailshift move %s --to %s' takes it up, or remove "
+		    "it\n", (long long)id, m.target, m.target_root,
+		    m.target_path, m.user, m.target);
 	state_move_free(&m);
 	return EXIT_OK;
 }

@@ -6,6 +6,7 @@
 #include "migrator/tree.h"
 #include "state/state.h"
 #include "state/account.h"
+#include "state/move.h"
 #include "state/slice.h"
 #include "state/snapshot.h"
 #include "common/util.h"
@@ -63,6 +64,8 @@ problem(struct walk *w, int slice, const char *kind, const char *path,
 	w->problems++;
 	if (strcmp(kind, "conflict") == 0)
 		w->stats[slice].conflicts++;
+	else if (strcmp(kind, "leftover") == 0)
+		w->stats[slice].leftover++;
 	else if (strcmp(kind, "refused") == 0)
 		w->stats[slice].refused++;
 	else
@@ -320,6 +323,42 @@ report_account(struct walk *w, const struct found *f, const char *outcome)
 		    f->user, f->path, &f->usage, outcome);
 }
 
+/*
+ * Account a found at f, away from where the catalog places it, with no
+ * open move there: a copy a failed or cancelled move left (which a later
+ * move to that slice takes up), or a stray copy.
+ */
+static int
+stray(struct state *st, struct walk *w, const struct found *f,
+    const struct state_account *a, char **cause)
+{
+	struct state_slice *s = &w->slices[f->slice];
+	struct state_move m;
+	int rc;
+
+	if ((rc = state_move_find_last_at(st, f->user, s->id, f->path, &m,
+	    cause)) < 0)
+		return -1;
+	if (rc == 0 && m.target_slice == s->id && strcmp(m.target_path,
+	    f->path) == 0 && (m.state == MOVE_FAILED ||
+	    m.state == MOVE_CANCELLED)) {
+		problem(w, f->slice, "leftover", f->path, "the copy of account "
+		    "%s that move %lld (%s) left; the account lives on slice "
+		    "'%s'. Resume with 'mailshift move %s --to %s' (the copy "
+		    "is taken up and brought up to date), or remove it with "
+		    "rm -rf '%s/%s'", f->user, (long long)m.id,
+		    state_move_state_name(m.state), a->slice, f->user, s->name,
+		    s->path, f->path);
+	} else
+		problem(w, f->slice, "conflict", f->path, "account %s is also "
+		    "here, but the catalog places it on slice '%s' at '%s'; "
+		    "catalog left as it is: remove the stray copy, or fix the "
+		    "placement with 'mailshift account import --replace'",
+		    f->user, a->slice, a->path);
+	state_move_free(&m);
+	return 0;
+}
+
 /* Record one account found once in this run. */
 static int
 reconcile_one(struct state *st, struct walk *w, const struct found *f,
@@ -337,6 +376,25 @@ reconcile_one(struct state *st, struct walk *w, const struct found *f,
 	if ((rc = state_account_find(st, f->user, &a, cause)) < 0)
 		return -1;
 	if (rc == 1) {
+		char *other, *opath;
+
+		if ((rc = state_account_nesting(st, s->id, f->path, f->user,
+		    &other, &opath, cause)) < 0)
+			return -1;
+		if (rc == 1) {
+			problem(w, f->slice, "conflict", f->path, "account %s "
+			    "not recorded: its mailbox %s the mailbox of "
+			    "account %s ('%s'), and one account's directory "
+			    "cannot hold another's; fix the placement of %s "
+			    "('mailshift account import --replace') or move "
+			    "this directory out", f->user,
+			    strlen(opath) > strlen(f->path) ? "contains" :
+			    strcmp(opath, f->path) == 0 ? "is" : "lies inside",
+			    other, opath, other);
+			free(other);
+			free(opath);
+			return 0;
+		}
 		if (state_account_insert(st, f->user, s->id, f->path,
 		    f->usage.bytes, f->usage.files, f->usage.last_activity,
 		    src, &why) != 0) {
@@ -365,11 +423,7 @@ reconcile_one(struct state *st, struct walk *w, const struct found *f,
 		ss->in_move++;
 		report_account(w, f, "in-move");
 	} else
-		problem(w, f->slice, "conflict", f->path, "account %s is also "
-		    "here, but the catalog places it on slice '%s' at '%s'; "
-		    "catalog left as it is: remove the stray copy, or fix the "
-		    "placement with 'mailshift account import --replace'",
-		    f->user, a.slice, a.path);
+		rc = stray(st, w, f, &a, cause);
 	state_account_free(&a);
 	return rc;
 }

@@ -6,7 +6,10 @@
  * found is updated, not added again. An account found on two slices, or on
  * a slice other than the one the catalog names, is a conflict: reported,
  * and the catalog's placement is left as it is. A catalog account that is
- * not found on its scanned slice is marked missing. Symlinks are never
+ * not found on its scanned slice is marked missing. The copy a failed or
+ * cancelled move left is a leftover, said so, and never a conflict; an
+ * account whose directory would nest with another account's is not
+ * recorded (a conflict). Symlinks are never
  * followed and a directory on another filesystem than its slice root is
  * refused.
  */
@@ -29,6 +32,8 @@ struct discover_slice_stats {
 	uint64_t	 in_move;	/* partial copies of moves, ignored */
 	uint64_t	 missing;	/* in the catalog, not on disk */
 	uint64_t	 conflicts;
+	uint64_t	 leftover;	/* copies failed or cancelled moves
+					 * left */
 	uint64_t	 refused;	/* symlinks, other filesystems */
 	uint64_t	 from_maildirsize;
 	uint64_t	 counted;
@@ -43,7 +48,8 @@ struct discover_report {
 	void	(*account)(void *, const char *slice, const char *user,
 		    const char *path, const struct maildir_usage *,
 		    const char *outcome);
-	/* A problem: kind is "conflict", "refused" or "missing". */
+	/* A problem: kind is "conflict", "leftover", "refused" or
+	 * "missing". */
 	void	(*problem)(void *, const char *kind, const char *slice,
 		    const char *path, const char *message);
 	/* After the walk of a slice, every few thousand accounts. */

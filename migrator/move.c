@@ -5,6 +5,7 @@
 #include "common/config.h"
 #include "common/layout.h"
 #include "common/util.h"
+#include "migrator/maildir.h"
 #include "migrator/slice.h"
 #include "migrator/sync.h"
 #include "migrator/tree.h"
@@ -56,6 +57,48 @@ move_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * The mailbox of user at path on slice (id slice_id, named name) is one
+ * account's alone: no other account's directory lies inside it or holds
+ * it. what names the side ("source", "target"). 0, or -1 with a cause
+ * naming both accounts.
+ */
+static int
+alone(struct state *st, int64_t slice_id, const char *name, const char *path,
+    const char *user, const char *what, char **cause)
+{
+	char *other = NULL, *opath = NULL;
+	int rc;
+
+	if ((rc = state_account_nesting(st, slice_id, path, user, &other,
+	    &opath, cause)) <= 0)
+		return rc;
+	fail(cause, "the %s mailbox of '%s' on slice '%s' ('%s') %s the "
+	    "mailbox of account '%s' ('%s'); %s", what, user, name, path,
+	    strlen(opath) > strlen(path) ? "contains" : strcmp(opath, path)
+	    == 0 ? "is also" : "lies inside", other, opath,
+	    strcmp(what, "target") == 0 ? "choose another slice, or give "
+	    "that account its own directory first" : "a move would carry or "
+	    "remove both: give each account its own directory ('mailshift "
+	    "account import --replace') first");
+	free(other);
+	free(opath);
+	return -1;
+}
+
+/* The source is a Maildir (cur/ and new/), fd open on it. */
+static int
+source_is_maildir(int fd, const char *root, const char *path,
+    const char *user, const char *slice, char **cause)
+{
+	if (maildir_is(fd))
+		return 0;
+	return fail(cause, "the source mailbox of '%s' (%s/%s) is not a "
+	    "Maildir (no cur/ and new/); run 'mailshift discover %s' or fix "
+	    "its placement with 'mailshift account import --replace'", user,
+	    root, path, slice);
+}
+
 int
 move_queue(struct state *st, const struct layout *layout, const char *user,
     const char *target, int hold, int64_t complete_after, int64_t *id,
@@ -92,6 +135,10 @@ move_queue(struct state *st, const struct layout *layout, const char *user,
 		free(why);
 		goto out;
 	}
+	if (source_is_maildir(box, src.path, a.path, user, src.name,
+	    cause) != 0 || alone(st, src.id, src.name, a.path, user, "source",
+	    cause) != 0)
+		goto out;
 	if (fstatvfs(droot, &vfs) == 0 && (uint64_t)vfs.f_bavail *
 	    vfs.f_frsize < a.bytes + a.bytes / 50) {
 		fail(cause, "slice '%s' has %llu bytes free on disk, not "
@@ -101,9 +148,16 @@ move_queue(struct state *st, const struct layout *layout, const char *user,
 		    (unsigned long long)a.bytes);
 		goto out;
 	}
+	if (alone(st, dst.id, dst.name, path, user, "target", cause) != 0)
+		goto out;
 	if (tree_exists_below(droot, path)) {
-		/* Only a copy an earlier move of this account left is ours. */
-		if (state_move_find_last(st, user, &last, cause) < 0)
+		/* Only a copy an earlier move of this account left is ours:
+		 * the last move that had this directory as its target or
+		 * its source ended as failed or cancelled, with it as the
+		 * target. (Moves since, elsewhere, do not matter: the copy
+		 * is brought up to date like any other.) */
+		if (state_move_find_last_at(st, user, dst.id, path, &last,
+		    cause) < 0)
 			goto out;
 		adopt = last.id != 0 && last.target_slice == dst.id &&
 		    strcmp(last.target_path, path) == 0 &&
@@ -374,6 +428,17 @@ open_trees(struct move *mv, char **cause)
 		    mv->m.source_path, *cause);
 		free(*cause);
 		*cause = NULL;
+		rc = move_give_up(mv, why, cause);
+		free(why);
+		return rc;
+	}
+	/* The catalog may have changed since the move was queued. */
+	why = NULL;
+	if (source_is_maildir(mv->src, mv->m.source_root, mv->m.source_path,
+	    mv->m.user, mv->m.source, &why) != 0 || alone(mv->st,
+	    mv->m.source_slice, mv->m.source, mv->m.source_path, mv->m.user,
+	    "source", &why) != 0 || alone(mv->st, mv->m.target_slice,
+	    mv->m.target, mv->m.target_path, mv->m.user, "target", &why) != 0) {
 		rc = move_give_up(mv, why, cause);
 		free(why);
 		return rc;

@@ -3,6 +3,8 @@
 #include "migrator/restore.h"
 #include "migrator/zarchive.h"
 #include "common/util.h"
+#include "state/account.h"
+#include "state/slice.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -77,5 +79,69 @@ restore_account(const char *archive, const char *user, const char *home,
 		free(*final);
 		*final = NULL;
 	}
+	return rc;
+}
+
+/* Where --to lies: the slice whose root holds it, and the path below. */
+struct place {
+	const char	*real;		/* realpath of --to */
+	int64_t		 slice_id;
+	char		*slice;
+	char		*rel;		/* "" for the slice root itself */
+};
+
+static int
+place_cb(const struct state_slice *s, void *arg)
+{
+	struct place *p = arg;
+	char *root;
+	size_t n;
+
+	if ((root = realpath(s->path, NULL)) == NULL)
+		return 0;	/* not mounted here: nothing can lie in it */
+	n = strlen(root);
+	if (strncmp(p->real, root, n) == 0 && (p->real[n] == '\0' ||
+	    p->real[n] == '/' || n == 1)) {
+		p->slice_id = s->id;
+		p->slice = xstrdup(s->name);
+		p->rel = xstrdup(p->real + n + (p->real[n] == '/'));
+		free(root);
+		return 1;
+	}
+	free(root);
+	return 0;
+}
+
+int
+restore_check_to(struct state *st, const char *to, const char *user,
+    char **cause)
+{
+	struct place p = { NULL, 0, NULL, NULL };
+	char *real, *rel, *other = NULL, *opath = NULL;
+	int rc;
+
+	if ((real = realpath(to, NULL)) == NULL)
+		return 0;	/* restore_account says what is wrong */
+	p.real = real;
+	rc = state_slice_list(st, place_cb, &p, cause);
+	if (rc != 0 || p.slice == NULL) {
+		free(real);
+		return rc;
+	}
+	rel = *p.rel ? xasprintf("%s/%s", p.rel, user) : xstrdup(user);
+	if ((rc = state_account_nesting(st, p.slice_id, rel, NULL, &other,
+	    &opath, cause)) == 1) {
+		rc = fail(cause, "--to %s: %s/%s would %s the mailbox of "
+		    "account '%s' (slice '%s', '%s'); restore into a directory "
+		    "outside every mailbox", to, to, user, strlen(opath) >
+		    strlen(rel) ? "contain" : strcmp(opath, rel) == 0 ? "be" :
+		    "lie inside", other, p.slice, opath);
+		free(other);
+		free(opath);
+	}
+	free(rel);
+	free(real);
+	free(p.slice);
+	free(p.rel);
 	return rc;
 }

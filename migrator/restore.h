@@ -6,6 +6,8 @@
 #ifndef MAILSHIFT_RESTORE_H
 #define MAILSHIFT_RESTORE_H
 
+struct state;
+
 /*
  * Restore archive for user.
  *
@@ -22,5 +24,13 @@
  */
 int restore_account(const char *archive, const char *user, const char *home,
     const char *to, char **final, char **cause);
+/*
+ * A restore of user into to/user must not land in a mailbox: when to lies
+ * on a slice (symlinks resolved), to/user may not lie inside, be or
+ * contain the directory of any account there (user's own included).
+ * Returns 0, or -1 with a cause naming the account and its path.
+ */
+int restore_check_to(struct state *, const char *to, const char *user,
+    char **cause);
 
 #endif

@@ -181,6 +181,48 @@ state_account_set_missing(struct state *st, int64_t id, char **cause)
 }
 
 int
+state_account_nesting(struct state *st, int64_t slice_id, const char *path,
+    const char *except, char **user, char **other, char **cause)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	*user = *other = NULL;
+	/*
+	 * Three lookups in the (slice, path) index: path itself; the paths
+	 * inside it, which compared as bytes are exactly those in
+	 * ["p/", "p0") ('0' follows '/'); and each directory above it (n is
+	 * the position of a '/' in p). No LIKE: '%' and '_' in a path are
+	 * plain characters.
+	 */
+	if ((stmt = st_prepare(st, "WITH RECURSIVE up(n) AS (SELECT "
+	    "instr(?2, '/') UNION ALL SELECT n + instr(substr(?2, n + 1), "
+	    "'/') FROM up WHERE instr(substr(?2, n + 1), '/') > 0) "
+	    "SELECT user, path FROM (SELECT user, path FROM accounts WHERE "
+	    "slice_id = ?1 AND path = ?2 UNION ALL SELECT user, path FROM "
+	    "accounts WHERE slice_id = ?1 AND path >= ?2 || '/' AND path < "
+	    "?2 || '0' UNION ALL SELECT a.user, a.path FROM up JOIN accounts "
+	    "a ON a.slice_id = ?1 AND a.path = substr(?2, 1, up.n - 1) WHERE "
+	    "up.n > 0) WHERE ?3 IS NULL OR user <> ?3 ORDER BY length(path), "
+	    "path LIMIT 1", cause)) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, slice_id);
+	st_bind_text(stmt, 2, path);
+	st_bind_text(stmt, 3, except);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*user = st_text(stmt, 0);
+		*other = st_text(stmt, 1);
+	}
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return st_fail(st, cause, "reading accounts");
+}
+
+int
 state_account_moving_to(struct state *st, int64_t account_id,
     int64_t *slice_id, char **cause)
 {

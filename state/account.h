@@ -90,6 +90,15 @@ int state_account_set_owner(struct state *, const char *user, int64_t uid,
  * an active account changes: a locked one stays locked.
  */
 int state_account_set_missing(struct state *, int64_t id, char **cause);
+/*
+ * Another account whose directory nests with path on slice slice_id: at
+ * path itself, inside it, or containing it (accounts of user except, which
+ * may be NULL, do not count). Returns 1 with its user and path in *user
+ * and *other (heap, for the caller to free), 0 when there is none (both
+ * NULL), -1 on error.
+ */
+int state_account_nesting(struct state *, int64_t slice_id, const char *path,
+    const char *except, char **user, char **other, char **cause);
 /* *slice_id: the target slice of the account's open move, 0 when none. */
 int state_account_moving_to(struct state *, int64_t account_id,
     int64_t *slice_id, char **cause);

@@ -117,7 +117,7 @@ state_import_row(struct state_import *im, int64_t line, const char *user,
 
 /*
  * Run a check query whose first row, if any, is a problem: columns are
- * line, then up to three texts used by fmt.
+ * line, then up to six texts used by fmt.
  */
 static int
 import_check(struct state_import *im, const char *sql, const char *fmt,
@@ -133,7 +133,10 @@ import_check(struct state_import *im, const char *sql, const char *fmt,
 		fail(cause, fmt, (long long)sqlite3_column_int64(stmt, 0),
 		    (const char *)sqlite3_column_text(stmt, 1),
 		    (const char *)sqlite3_column_text(stmt, 2),
-		    (const char *)sqlite3_column_text(stmt, 3));
+		    (const char *)sqlite3_column_text(stmt, 3),
+		    (const char *)sqlite3_column_text(stmt, 4),
+		    (const char *)sqlite3_column_text(stmt, 5),
+		    (const char *)sqlite3_column_text(stmt, 6));
 		sqlite3_finalize(stmt);
 		return -1;
 	}
@@ -156,6 +159,60 @@ import_count(struct state_import *im, const char *sql)
 		n = sqlite3_column_int64(stmt, 0);
 	sqlite3_finalize(stmt);
 	return n;
+}
+
+/*
+ * Paths are compared as bytes: the paths inside p are exactly those in
+ * [p || '/', p || '0') ('0' follows '/'), a range the (slice, path)
+ * indexes answer; no LIKE, so '%' and '_' in a path are plain characters.
+ */
+#define NEST_FMT "line %lld: '%s' for account '%s' on slice '%s' %s " \
+	"%s; one account's mailbox cannot hold another's: fix the file%s"
+#define NEST_HINT ", or move that account away first"
+
+/*
+ * No two directories of one slice may nest once the import is in: not
+ * two rows, and not a row and a catalog account the import leaves where
+ * it is (accounts the rows place anew are checked as rows).
+ */
+static int
+import_nesting(struct state_import *im, char **cause)
+{
+	/* Two rows: the later line is the one named. */
+	if (import_check(im, "SELECT max(c.line, p.line), CASE WHEN c.line > "
+	    "p.line THEN c.path ELSE p.path END, CASE WHEN c.line > p.line "
+	    "THEN c.user ELSE p.user END, s.name, CASE WHEN c.line > p.line "
+	    "THEN 'lies inside' ELSE 'contains' END, printf('''%s'' for "
+	    "account ''%s'' (line %d)', CASE WHEN c.line > p.line THEN "
+	    "p.path ELSE c.path END, CASE WHEN c.line > p.line THEN p.user "
+	    "ELSE c.user END, min(c.line, p.line)), '' FROM import_rows p "
+	    "JOIN import_rows c ON c.slice_id = p.slice_id AND c.path >= "
+	    "p.path || '/' AND c.path < p.path || '0' JOIN slices s ON "
+	    "s.id = p.slice_id ORDER BY 1 LIMIT 1", NEST_FMT, cause) != 0)
+		return -1;
+	/* A row that would contain a catalog account. */
+	if (import_check(im, "SELECT r.line, r.path, r.user, s.name, "
+	    "'contains', printf('the mailbox of account ''%s'' (''%s'')', "
+	    "a.user, a.path), '" NEST_HINT "' FROM import_rows r JOIN "
+	    "accounts a ON a.slice_id = r.slice_id AND a.path >= r.path || "
+	    "'/' AND a.path < r.path || '0' JOIN slices s ON s.id = "
+	    "r.slice_id WHERE NOT EXISTS (SELECT 1 FROM import_rows x WHERE "
+	    "x.user = a.user) ORDER BY r.line LIMIT 1", NEST_FMT, cause) != 0)
+		return -1;
+	/* A row inside a catalog account: each directory above the row's
+	 * path (n is the position of a '/') looked up by the index. */
+	return import_check(im, "WITH RECURSIVE up(line, slice_id, user, "
+	    "path, n) AS (SELECT line, slice_id, user, path, instr(path, '/') "
+	    "FROM import_rows WHERE instr(path, '/') > 0 UNION ALL SELECT "
+	    "line, slice_id, user, path, n + instr(substr(path, n + 1), '/') "
+	    "FROM up WHERE instr(substr(path, n + 1), '/') > 0) "
+	    "SELECT u.line, u.path, u.user, s.name, 'lies inside', "
+	    "printf('the mailbox of account ''%s'' (''%s'')', a.user, "
+	    "a.path), '" NEST_HINT "' FROM up u JOIN accounts a ON "
+	    "a.slice_id = u.slice_id AND a.path = substr(u.path, 1, u.n - 1) "
+	    "JOIN slices s ON s.id = u.slice_id WHERE NOT EXISTS (SELECT 1 "
+	    "FROM import_rows x WHERE x.user = a.user) ORDER BY u.line "
+	    "LIMIT 1", NEST_FMT, cause);
 }
 
 int
@@ -191,6 +248,8 @@ state_import_finish(struct state_import *im, struct state_import_stats *out,
 	    "a.slice_id ORDER BY r.line LIMIT 1",
 	    "line %lld: that directory already belongs to account '%s' "
 	    "(slice '%s', path '%s'); fix the file", cause) != 0)
+		goto bad;
+	if (import_nesting(im, cause) != 0)
 		goto bad;
 	if (import_check(im, "SELECT r.line, r.user, '', '' FROM "
 	    "import_rows r JOIN accounts a ON a.user = r.user JOIN moves m "

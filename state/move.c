@@ -180,6 +180,33 @@ state_move_find_last(struct state *st, const char *user,
 }
 
 int
+state_move_find_last_at(struct state *st, const char *user, int64_t slice_id,
+    const char *path, struct state_move *m, char **cause)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	memset(m, 0, sizeof *m);
+	if ((stmt = st_prepare(st, MOVE_SELECT "WHERE a.user = ?1 AND "
+	    "((m.target_slice = ?2 AND m.target_path = ?3) OR "
+	    "(m.source_slice = ?2 AND m.source_path = ?3)) "
+	    "ORDER BY m.id DESC LIMIT 1", cause)) == NULL)
+		return -1;
+	st_bind_text(stmt, 1, user);
+	sqlite3_bind_int64(stmt, 2, slice_id);
+	st_bind_text(stmt, 3, path);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		move_from_row(stmt, m);
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return 1;
+	return st_fail(st, cause, "reading moves");
+}
+
+int
 state_move_list(struct state *st, int state,
     int (*cb)(const struct state_move *, void *), void *arg, char **cause)
 {
@@ -230,7 +257,8 @@ state_move_create(struct state *st, const struct state_move_request *r,
 	struct state_slice t;
 	struct state_move open;
 	sqlite3_stmt *stmt;
-	int64_t incoming, taken, now = now_unix();
+	int64_t incoming, now = now_unix();
+	char *other, *opath;
 	int rc;
 
 	if (state_account_get(st, r->user, &a, cause) != 0)
@@ -279,21 +307,23 @@ state_move_create(struct state *st, const struct state_move_request *r,
 		    (unsigned long long)t.capacity);
 		goto bad;
 	}
-	if ((stmt = st_prepare(st, "SELECT count(*) FROM accounts WHERE "
-	    "slice_id = ? AND path = ?", cause)) == NULL)
-		goto bad;
-	sqlite3_bind_int64(stmt, 1, t.id);
-	st_bind_text(stmt, 2, r->target_path);
-	taken = sqlite3_step(stmt) == SQLITE_ROW ?
-	    sqlite3_column_int64(stmt, 0) : 0;
-	sqlite3_finalize(stmt);
-	if (taken) {
-		fail(cause, "path '%s' on slice '%s' belongs to another "
-		    "account", r->target_path, t.name);
-		goto bad;
-	}
 	if (state_begin(st, cause) != 0)
 		goto bad;
+	/* In the transaction: an import cannot slip in between. */
+	if ((rc = state_account_nesting(st, t.id, r->target_path, r->user,
+	    &other, &opath, cause)) < 0)
+		goto bad_tx;
+	if (rc == 1) {
+		fail(cause, "the target '%s' of '%s' on slice '%s' %s the "
+		    "mailbox of account '%s' ('%s'); choose another slice, or "
+		    "give that account its own directory first", r->target_path,
+		    r->user, t.name, strlen(opath) > strlen(r->target_path) ?
+		    "contains" : strcmp(opath, r->target_path) == 0 ?
+		    "is already" : "lies inside", other, opath);
+		free(other);
+		free(opath);
+		goto bad_tx;
+	}
 	if ((stmt = st_prepare(st, "INSERT INTO moves (account_id, "
 	    "source_slice, source_path, target_slice, target_path, hold, "
 	    "complete_after, priority, bytes_total, files_total, created, "

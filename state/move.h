@@ -123,6 +123,13 @@ int state_move_find_open(struct state *, const char *user,
 int state_move_find_last(struct state *, const char *user,
     struct state_move *m, char **cause);
 /*
+ * The newest move of user that had path on slice slice_id as its target
+ * or its source: what the directory there last was to mailshift. 0 and m
+ * filled, 1 when there is none, -1.
+ */
+int state_move_find_last_at(struct state *, const char *user,
+    int64_t slice_id, const char *path, struct state_move *m, char **cause);
+/*
  * Call cb for every move, newest first, in one state (an enum move_state)
  * or, with state < 0, all, until cb returns nonzero. The move is freed
  * after the call.
