@@ -606,7 +606,7 @@ test_metrics(void **arg)
 	static const int64_t bounds[] = { 10, 100, 1000 };
 	int64_t counts[MOVE_NSTATES], hist[4], sum, id, s1;
 	struct state_move_request req = { .target = "s2" };
-	char user[16];
+	char user[32];
 	int i;
 
 	topology(f->st, f->dir);
