@@ -332,14 +332,11 @@ pass(struct move *mv, uint64_t budget, struct sync_stats *stats,
 		free(why);
 		return rc;
 	}
-	if (partial) {
-		/* The files copied so far are on record; the pass goes on
-		 * in the next step. */
-		return state_move_progress(mv->st, mv->m.id, mv->m.bytes_done,
-		    mv->m.files_done, mv->m.bytes_total, mv->m.files_total,
-		    mv->m.passes, mv->m.copy_ms + (int64_t)
-		    (mv->res.copy_seconds * 1000), cause) != 0 ? -1 : 1;
-	}
+	/* The pass goes on in the next step; the catalog hears of it when
+	 * it is whole (the files copied so far are on the target, which is
+	 * where a resumed move starts from). */
+	if (partial)
+		return 1;
 	mv->m.passes++;
 	mv->res.bytes = stats->bytes_seen;
 	mv->res.files = stats->files_seen;
