@@ -1,5 +1,5 @@
-/* The copier daemon's loop, signals, reload and lock file: see daemon.h
- * and daemon_int.h. */
+/* The copier daemon's loop, signals, reload and its lock on the catalog:
+ * see daemon.h and daemon_int.h. */
 #define _GNU_SOURCE
 #include "migrator/daemon.h"
 #include "migrator/daemon_int.h"
@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -223,38 +222,6 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	begin_stop(d);
 }
 
-/* Take the lock file next to the catalog: one daemon per catalog. */
-static int
-lock_catalog(struct daemon *d, char **cause)
-{
-	char *path = xasprintf("%s.daemon", d->db), pid[32], buf[32];
-	ssize_t n;
-
-	if ((d->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
-		fail(cause, "cannot open %s: %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
-	if (flock(d->lockfd, LOCK_EX | LOCK_NB) != 0) {
-		n = pread(d->lockfd, buf, sizeof buf - 1, 0);
-		buf[n > 0 ? n : 0] = '\0';
-		buf[strcspn(buf, "\n")] = '\0';
-		fail(cause, "another daemon (pid %s) runs on catalog %s; stop "
-		    "it first", *buf ? buf : "?", d->db);
-		free(path);
-		return -1;
-	}
-	snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-	if (ftruncate(d->lockfd, 0) != 0 ||
-	    pwrite(d->lockfd, pid, strlen(pid), 0) < 0) {
-		fail(cause, "cannot write %s: %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
-	free(path);
-	return 0;
-}
-
 /* The daemon's own copy of the caller's configuration. */
 static void
 config_copy(struct config *dst, const struct config *src)
@@ -282,8 +249,9 @@ daemon_setup(struct daemon *d, char **cause)
 	int i;
 
 	if ((d->st = state_open(d->db, 0, cause)) == NULL ||
-	    lock_catalog(d, cause) != 0)
+	    state_daemon_lock(d->st, cause) != 0)
 		return -1;
+	d->locked = 1;
 	d->sched.st = d->st;
 	if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) != 0)
 		return fail(cause, "pipe: %s", strerror(errno));
@@ -341,6 +309,9 @@ daemon_teardown(struct daemon *d)
 		event_free(d->notify);
 	if (d->base != NULL)
 		event_base_free(d->base);
+	/* A straggler keeps the lock until the process is gone. */
+	if (d->locked && !left)
+		state_daemon_unlock(d->st);
 	state_close(d->st);
 	if (left)
 		return -1;
@@ -350,8 +321,6 @@ daemon_teardown(struct daemon *d)
 		close(d->pipe[0]);
 		close(d->pipe[1]);
 	}
-	if (d->lockfd >= 0)
-		close(d->lockfd);
 	config_free(&d->cfg);
 	free(d->db);
 	free(d->config_file);
@@ -370,7 +339,7 @@ daemon_run(const char *db, const char *config_file, int required,
 	d->db = xstrdup(db);
 	d->config_file = config_file ? xstrdup(config_file) : NULL;
 	d->required = required;
-	d->pipe[0] = d->pipe[1] = d->lockfd = -1;
+	d->pipe[0] = d->pipe[1] = -1;
 	config_copy(&d->cfg, cfg);
 	log_init(d->cfg.log_syslog, d->cfg.log_debug);
 	d->health = health_new();

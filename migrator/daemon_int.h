@@ -1,6 +1,6 @@
 /*
  * What the daemon's files share (private to migrator/): the daemon
- * itself. daemon.c owns the loop, timers, signals, reload, the lock file
+ * itself. daemon.c owns the loop, timers, signals, reload, the lock
  * and start/stop; scheduler.c the moves and their threads; health.c the
  * slices' latency; presence.c the presence sources; http.c /status and
  * /metrics. Only the loop thread touches struct daemon; the threads see
@@ -40,7 +40,7 @@ struct daemon {
 	struct health		*health;	/* slice latency watch */
 	struct presence		*presence;	/* presence sources */
 	int			 pipe[2];	/* threads wake the loop */
-	int			 lockfd;	/* CATALOG.daemon, flock()ed */
+	int			 locked;	/* holds state_daemon_lock */
 	int64_t			 stop_at;	/* stopping: give up waiting */
 	int64_t			 data_version;	/* PRAGMA data_version seen */
 	int64_t			 started;	/* Unix time */
