@@ -126,6 +126,24 @@ t_hold_waits() {
 	stop_daemon
 }
 
+# move --files-per-second without --wait: the daemon runs the move no
+# faster than that.
+t_queued_move_rates() {
+	fleet
+	daemon_conf
+	mkbox "$D/s1/example.com/alice" 12
+	ok discover
+	ok move alice@example.com --to s2 --files-per-second 2
+	expect_out "within its --bwlimit / --files-per-second"
+	start_daemon
+	sleep 3
+	[ "$(state_of 1)" != done ] ||
+	    fail "12 files at 2 files/s took under 3 s"
+	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 1')\" = done ]" 30 ||
+	    fail "the move did not finish: $(tail -3 "$D/daemon.log")"
+	stop_daemon
+}
+
 # A held move has its delta pass every ready_pass, not at every catalog
 # change; a release is still seen at once.
 t_hold_ignores_churn() {
@@ -425,6 +443,8 @@ t "20 moves over 4 slices: every one done, caps 4/1/1 held" t_twenty_moves_caps
 t "a held move waits at ready until released" t_hold_waits
 t "a held move ignores catalog churn, sees its release at once" \
     t_hold_ignores_churn
+t "a queued move's own --files-per-second holds in the daemon" \
+    t_queued_move_rates
 t "pause, resume and cancel take effect within 2 s" t_pause_resume_cancel
 t "kill -9 mid-moves, restart: every move done, mailboxes identical" t_kill9_restart
 t "one daemon per catalog; /status, /metrics, 404; SIGHUP keeps a good config" t_sighup_and_http
