@@ -177,12 +177,25 @@ on_notify(evutil_socket_t fd, short what, void *arg)
 	sched_run(&d->sched, now_unix());
 }
 
-/* SIGHUP: read the configuration again; keep the old one on errors. */
+static void
+swap_str(char **a, char **b)
+{
+	char *t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/*
+ * SIGHUP: read the configuration again; keep the old one on errors.
+ * Everything applies at once but the catalog's path (a restart).
+ */
 static void
 reload(struct daemon *d)
 {
 	struct config n;
 	char *cause = NULL;
+	int restart;
 
 	config_defaults(&n);
 	if (d->config_file != NULL && config_load(d->config_file,
@@ -193,6 +206,28 @@ reload(struct daemon *d)
 		config_free(&n);
 		return;
 	}
+	/* A new listen address is bound now; the old one stays served
+	 * if it cannot be. */
+	if (strcmp(n.listen, d->cfg.listen) != 0) {
+		if (http_rebind(d, n.listen, &cause) == 0)
+			log_info("SIGHUP: status now on %s (was %s)", n.listen,
+			    d->cfg.listen);
+		else {
+			log_warnx("SIGHUP: [daemon] listen = %s: %s; still "
+			    "serving on %s", n.listen, cause, d->cfg.listen);
+			free(cause);
+			cause = NULL;
+			swap_str(&n.listen, &d->cfg.listen);
+		}
+	}
+	/* Another catalog takes a restart: the one open stays. */
+	restart = strcmp(n.catalog, d->cfg.catalog) != 0;
+	if (restart) {
+		log_warnx("SIGHUP: [catalog] path is now %s, but the daemon "
+		    "keeps running on catalog %s: restart it to use the new "
+		    "one", n.catalog, d->db);
+		swap_str(&n.catalog, &d->cfg.catalog);
+	}
 	config_free(&d->cfg);
 	d->cfg = n;
 	log_init(d->cfg.log_syslog, d->cfg.log_debug);
@@ -200,8 +235,9 @@ reload(struct daemon *d)
 	d->window = NULL;
 	apply_window(d);
 	log_info("SIGHUP: configuration reloaded from %s; moves in flight "
-	    "keep theirs until they end", d->config_file ? d->config_file :
-	    "the built-in defaults");
+	    "keep theirs until they end%s", d->config_file ? d->config_file :
+	    "the built-in defaults", restart ? "; [catalog] path waits for "
+	    "a restart" : "");
 	sched_run(&d->sched, now_unix());
 }
 

@@ -57,6 +57,12 @@ struct daemon {
  * be bound.
  */
 int http_start(struct daemon *, char **cause);
+/*
+ * Serve on listen (or nothing, for "off") instead of d->cfg.listen: 0, or
+ * -1 with a cause when listen cannot be bound; d->cfg.listen is still
+ * served then (unless the cause says it could not be bound again).
+ */
+int http_rebind(struct daemon *, const char *listen, char **cause);
 /* Stop serving (nothing when http_start served nothing). */
 void http_stop(struct daemon *);
 
