@@ -210,8 +210,9 @@ reload(struct daemon *d)
 	 * if it cannot be. */
 	if (strcmp(n.listen, d->cfg.listen) != 0) {
 		if (http_rebind(d, n.listen, &cause) == 0)
-			log_info("SIGHUP: status now on %s (was %s)", n.listen,
-			    d->cfg.listen);
+			log_info("SIGHUP: status %s %s (was %s)",
+			    strcmp(n.listen, "off") == 0 ? "is now" :
+			    "now on", n.listen, d->cfg.listen);
 		else {
 			log_warnx("SIGHUP: [daemon] listen = %s: %s; still "
 			    "serving on %s", n.listen, cause, d->cfg.listen);
