@@ -10,6 +10,7 @@
 #include "state/queue.h"
 #include "common/util.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -176,12 +177,24 @@ cmd_move(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 				free(cause);
 				return EXIT_USAGE;
 			}
+			if (mo.bytes_per_second >
+			    STATE_MOVE_MAX_BYTES_PER_SECOND)
+				return cli_usage(e, "--bwlimit: '%s' is more "
+				    "than 1P per second; give a smaller size, "
+				    "or 0 for no limit", optarg);
 			break;
 		case 'f':
+			errno = 0;
 			mo.files_per_second = strtoull(optarg, &end, 10);
 			if (*optarg < '0' || *optarg > '9' || *end != '\0')
 				return cli_usage(e, "--files-per-second: give "
 				    "a whole number");
+			if (errno == ERANGE || mo.files_per_second >
+			    STATE_MOVE_MAX_FILES_PER_SECOND)
+				return cli_usage(e, "--files-per-second: '%s' "
+				    "is out of range; give at most %llu, or 0 "
+				    "for no limit", optarg,
+				    STATE_MOVE_MAX_FILES_PER_SECOND);
 			break;
 		case 'v':
 			if (strcmp(optarg, "content") == 0)
@@ -236,14 +249,16 @@ cmd_move(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 			}
 			state_move_free(&m);
 		}
-		if (move_queue(st, layout, user, to, hold, after, &id, &cause)
-		    != 0)
+		if (move_queue(st, layout, user, to, hold, after, &mo, &id,
+		    &cause) != 0)
 			return cli_fail(cause);
 		if (!wait) {
 			if (!c->json)
 				printf("move %lld queued: %s to slice %s; the "
-				    "daemon will run it\n", (long long)id,
-				    user, to);
+				    "daemon will run it%s\n", (long long)id,
+				    user, to, mo.bytes_per_second ||
+				    mo.files_per_second ? " within its "
+				    "--bwlimit / --files-per-second" : "");
 			return EXIT_OK;
 		}
 	}

@@ -1,5 +1,5 @@
-/* The copier daemon's loop, signals, reload and lock file: see daemon.h
- * and daemon_int.h. */
+/* The copier daemon's loop, signals, reload and its lock on the catalog:
+ * see daemon.h and daemon_int.h. */
 #define _GNU_SOURCE
 #include "migrator/daemon.h"
 #include "migrator/daemon_int.h"
@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -178,12 +177,25 @@ on_notify(evutil_socket_t fd, short what, void *arg)
 	sched_run(&d->sched, now_unix());
 }
 
-/* SIGHUP: read the configuration again; keep the old one on errors. */
+static void
+swap_str(char **a, char **b)
+{
+	char *t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/*
+ * SIGHUP: read the configuration again; keep the old one on errors.
+ * Everything applies at once but the catalog's path (a restart).
+ */
 static void
 reload(struct daemon *d)
 {
 	struct config n;
 	char *cause = NULL;
+	int restart;
 
 	config_defaults(&n);
 	if (d->config_file != NULL && config_load(d->config_file,
@@ -194,6 +206,29 @@ reload(struct daemon *d)
 		config_free(&n);
 		return;
 	}
+	/* A new listen address is bound now; the old one stays served
+	 * if it cannot be. */
+	if (strcmp(n.listen, d->cfg.listen) != 0) {
+		if (http_rebind(d, n.listen, &cause) == 0)
+			log_info("SIGHUP: status %s %s (was %s)",
+			    strcmp(n.listen, "off") == 0 ? "is now" :
+			    "now on", n.listen, d->cfg.listen);
+		else {
+			log_warnx("SIGHUP: [daemon] listen = %s: %s; still "
+			    "serving on %s", n.listen, cause, d->cfg.listen);
+			free(cause);
+			cause = NULL;
+			swap_str(&n.listen, &d->cfg.listen);
+		}
+	}
+	/* Another catalog takes a restart: the one open stays. */
+	restart = strcmp(n.catalog, d->cfg.catalog) != 0;
+	if (restart) {
+		log_warnx("SIGHUP: [catalog] path is now %s, but the daemon "
+		    "keeps running on catalog %s: restart it to use the new "
+		    "one", n.catalog, d->db);
+		swap_str(&n.catalog, &d->cfg.catalog);
+	}
 	config_free(&d->cfg);
 	d->cfg = n;
 	log_init(d->cfg.log_syslog, d->cfg.log_debug);
@@ -201,8 +236,9 @@ reload(struct daemon *d)
 	d->window = NULL;
 	apply_window(d);
 	log_info("SIGHUP: configuration reloaded from %s; moves in flight "
-	    "keep theirs until they end", d->config_file ? d->config_file :
-	    "the built-in defaults");
+	    "keep theirs until they end%s", d->config_file ? d->config_file :
+	    "the built-in defaults", restart ? "; [catalog] path waits for "
+	    "a restart" : "");
 	sched_run(&d->sched, now_unix());
 }
 
@@ -221,38 +257,6 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("%s: stopping %d moves at a safe point", sig == SIGTERM ?
 	    "SIGTERM" : "SIGINT", d->sched.nw);
 	begin_stop(d);
-}
-
-/* Take the lock file next to the catalog: one daemon per catalog. */
-static int
-lock_catalog(struct daemon *d, char **cause)
-{
-	char *path = xasprintf("%s.daemon", d->db), pid[32], buf[32];
-	ssize_t n;
-
-	if ((d->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0) {
-		fail(cause, "cannot open %s: %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
-	if (flock(d->lockfd, LOCK_EX | LOCK_NB) != 0) {
-		n = pread(d->lockfd, buf, sizeof buf - 1, 0);
-		buf[n > 0 ? n : 0] = '\0';
-		buf[strcspn(buf, "\n")] = '\0';
-		fail(cause, "another daemon (pid %s) runs on catalog %s; stop "
-		    "it first", *buf ? buf : "?", d->db);
-		free(path);
-		return -1;
-	}
-	snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-	if (ftruncate(d->lockfd, 0) != 0 ||
-	    pwrite(d->lockfd, pid, strlen(pid), 0) < 0) {
-		fail(cause, "cannot write %s: %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
-	free(path);
-	return 0;
 }
 
 /* The daemon's own copy of the caller's configuration. */
@@ -282,8 +286,9 @@ daemon_setup(struct daemon *d, char **cause)
 	int i;
 
 	if ((d->st = state_open(d->db, 0, cause)) == NULL ||
-	    lock_catalog(d, cause) != 0)
+	    state_daemon_lock(d->st, cause) != 0)
 		return -1;
+	d->locked = 1;
 	d->sched.st = d->st;
 	if (pipe2(d->pipe, O_NONBLOCK | O_CLOEXEC) != 0)
 		return fail(cause, "pipe: %s", strerror(errno));
@@ -341,6 +346,9 @@ daemon_teardown(struct daemon *d)
 		event_free(d->notify);
 	if (d->base != NULL)
 		event_base_free(d->base);
+	/* A straggler keeps the lock until the process is gone. */
+	if (d->locked && !left)
+		state_daemon_unlock(d->st);
 	state_close(d->st);
 	if (left)
 		return -1;
@@ -350,8 +358,6 @@ daemon_teardown(struct daemon *d)
 		close(d->pipe[0]);
 		close(d->pipe[1]);
 	}
-	if (d->lockfd >= 0)
-		close(d->lockfd);
 	config_free(&d->cfg);
 	free(d->db);
 	free(d->config_file);
@@ -370,7 +376,7 @@ daemon_run(const char *db, const char *config_file, int required,
 	d->db = xstrdup(db);
 	d->config_file = config_file ? xstrdup(config_file) : NULL;
 	d->required = required;
-	d->pipe[0] = d->pipe[1] = d->lockfd = -1;
+	d->pipe[0] = d->pipe[1] = -1;
 	config_copy(&d->cfg, cfg);
 	log_init(d->cfg.log_syslog, d->cfg.log_debug);
 	d->health = health_new();

@@ -10,7 +10,8 @@
  * again with exponential back-off up to a limit. SIGTERM stops every move
  * at a safe point within seconds, leaving it resumable; SIGHUP reloads
  * the configuration, keeping the old one when the new one has errors.
- * A lock file next to the catalog keeps a second daemon out. The daemon
+ * A lock in the catalog itself (state_daemon_lock) keeps a second daemon
+ * out, whatever name the catalog is opened by. The daemon
  * serves GET /status (JSON) and GET /metrics (Prometheus) on loopback.
  */
 #ifndef MAILSHIFT_DAEMON_H

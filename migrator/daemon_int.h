@@ -1,6 +1,6 @@
 /*
  * What the daemon's files share (private to migrator/): the daemon
- * itself. daemon.c owns the loop, timers, signals, reload, the lock file
+ * itself. daemon.c owns the loop, timers, signals, reload, the lock
  * and start/stop; scheduler.c the moves and their threads; health.c the
  * slices' latency; presence.c the presence sources; http.c /status and
  * /metrics. Only the loop thread touches struct daemon; the threads see
@@ -40,7 +40,7 @@ struct daemon {
 	struct health		*health;	/* slice latency watch */
 	struct presence		*presence;	/* presence sources */
 	int			 pipe[2];	/* threads wake the loop */
-	int			 lockfd;	/* CATALOG.daemon, flock()ed */
+	int			 locked;	/* holds state_daemon_lock */
 	int64_t			 stop_at;	/* stopping: give up waiting */
 	int64_t			 data_version;	/* PRAGMA data_version seen */
 	int64_t			 started;	/* Unix time */
@@ -57,6 +57,12 @@ struct daemon {
  * be bound.
  */
 int http_start(struct daemon *, char **cause);
+/*
+ * Serve on listen (or nothing, for "off") instead of d->cfg.listen: 0, or
+ * -1 with a cause when listen cannot be bound; d->cfg.listen is still
+ * served then (unless the cause says it could not be bound again).
+ */
+int http_rebind(struct daemon *, const char *listen, char **cause);
 /* Stop serving (nothing when http_start served nothing). */
 void http_stop(struct daemon *);
 

@@ -169,39 +169,98 @@ http_other(struct evhttp_request *req, void *arg)
 	    "/metrics");
 }
 
-int
-http_start(struct daemon *d, char **cause)
+static int
+listen_off(const char *listen)
 {
+	return listen == NULL || strcmp(listen, "off") == 0;
+}
+
+/* A server for /status and /metrics bound to listen ("addr:port"), or
+ * NULL with a cause (and the bind's errno in *err). */
+static struct evhttp *
+http_bind(struct daemon *d, const char *listen, int *err, char **cause)
+{
+	struct evhttp *h;
 	char *addr, *colon;
 	unsigned port;
 
-	if (d->cfg.listen == NULL || strcmp(d->cfg.listen, "off") == 0)
-		return 0;
-	addr = xstrdup(d->cfg.listen);
-	colon = strrchr(addr, ':');
+	*err = 0;
+	addr = xstrdup(listen);
+	if ((colon = strrchr(addr, ':')) == NULL) {
+		free(addr);
+		fail(cause, "cannot listen on '%s': give addr:port or off",
+		    listen);
+		return NULL;
+	}
 	*colon = '\0';
 	port = (unsigned)strtoul(colon + 1, NULL, 10);
-	if ((d->http = evhttp_new(d->base)) == NULL) {
+	if ((h = evhttp_new(d->base)) == NULL) {
 		free(addr);
-		return fail(cause, "cannot start the HTTP server");
+		fail(cause, "cannot start the HTTP server");
+		return NULL;
 	}
-	evhttp_set_allowed_methods(d->http, EVHTTP_REQ_GET);
-	evhttp_set_max_body_size(d->http, 0);
-	evhttp_set_max_headers_size(d->http, 8192);
-	evhttp_set_timeout(d->http, 5);
-	evhttp_set_cb(d->http, "/status", http_status, d);
-	evhttp_set_cb(d->http, "/metrics", http_metrics, d);
-	evhttp_set_gencb(d->http, http_other, d);
-	if (evhttp_bind_socket(d->http, addr, (ev_uint16_t)port) != 0) {
+	evhttp_set_allowed_methods(h, EVHTTP_REQ_GET);
+	evhttp_set_max_body_size(h, 0);
+	evhttp_set_max_headers_size(h, 8192);
+	evhttp_set_timeout(h, 5);
+	evhttp_set_cb(h, "/status", http_status, d);
+	evhttp_set_cb(h, "/metrics", http_metrics, d);
+	evhttp_set_gencb(h, http_other, d);
+	if (evhttp_bind_socket(h, addr, (ev_uint16_t)port) != 0) {
+		*err = errno;
 		fail(cause, "cannot listen on %s: %s; set [daemon] listen to "
-		    "a free port or off", d->cfg.listen, strerror(errno));
+		    "a free port or off", listen, strerror(*err));
+		evhttp_free(h);
 		free(addr);
-		return -1;
+		return NULL;
 	}
 	free(addr);
-	return 0;
+	return h;
 }
 
+int
+http_start(struct daemon *d, char **cause)
+{
+	int err;
+
+	if (listen_off(d->cfg.listen))
+		return 0;
+	return (d->http = http_bind(d, d->cfg.listen, &err, cause)) == NULL ?
+	    -1 : 0;
+}
+
+int
+http_rebind(struct daemon *d, const char *listen, char **cause)
+{
+	struct evhttp *h = NULL;
+	int err;
+
+	if (!listen_off(listen) &&
+	    (h = http_bind(d, listen, &err, cause)) == NULL) {
+		if (err != EADDRINUSE || d->http == NULL)
+			return -1;
+		/* Perhaps the port is the one served now (another address
+		 * of it): let it go, try again, or take it back. */
+		free(*cause);
+		*cause = NULL;
+		http_stop(d);
+		if ((h = http_bind(d, listen, &err, cause)) == NULL) {
+			if ((d->http = http_bind(d, d->cfg.listen, &err,
+			    NULL)) == NULL) {
+				char *why = *cause;
+
+				*cause = xasprintf("%s; and %s could not be "
+				    "bound again: nothing is served until a "
+				    "restart", why, d->cfg.listen);
+				free(why);
+			}
+			return -1;
+		}
+	}
+	http_stop(d);
+	d->http = h;
+	return 0;
+}
 void
 http_stop(struct daemon *d)
 {

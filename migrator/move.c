@@ -101,11 +101,13 @@ source_is_maildir(int fd, const char *root, const char *path,
 
 int
 move_queue(struct state *st, const struct layout *layout, const char *user,
-    const char *target, int hold, int64_t complete_after, int64_t *id,
-    char **cause)
+    const char *target, int hold, int64_t complete_after,
+    const struct move_opts *rates, int64_t *id, char **cause)
 {
 	struct state_move_request r = { .user = user, .target = target,
-	    .hold = hold, .complete_after = complete_after };
+	    .hold = hold, .complete_after = complete_after,
+	    .bytes_per_second = rates ? rates->bytes_per_second : 0,
+	    .files_per_second = rates ? rates->files_per_second : 0 };
 	struct state_account a;
 	struct state_slice src, dst;
 	struct state_move last;

@@ -98,11 +98,12 @@ enum move_step {
  * when the account or slice is wrong (see state_move_create), when the
  * target filesystem lacks room, when the source is not a Maildir, or when
  * the target directory exists and is not a copy left by an earlier move
- * of this account.
+ * of this account. The rates of opts (NULL: none) go with the move: the
+ * daemon runs it no faster.
  */
 int move_queue(struct state *, const struct layout *, const char *user,
-    const char *target, int hold, int64_t complete_after, int64_t *id,
-    char **cause);
+    const char *target, int hold, int64_t complete_after,
+    const struct move_opts *rates, int64_t *id, char **cause);
 
 /*
  * Claim move id for this process and make a handle for it. Returns NULL

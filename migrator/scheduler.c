@@ -165,17 +165,23 @@ worker_free(struct worker *w)
 	free(w);
 }
 
-/* Rates for a worker: the window's, or slow ones near a slow slice. */
+/* Rates for a worker: the window's, or slow ones near a slow slice,
+ * and never above the move's own (0 is no limit). */
 static void
 worker_limits(struct sched *s, struct worker *w)
 {
 	uint64_t out[2];
+	int i;
 
 	if (s->health != NULL)
 		health_limits(s->health, w->source, w->target, s->window, out);
 	else {
 		out[0] = s->window[0];
 		out[1] = s->window[1];
+	}
+	for (i = 0; i < 2; i++) {
+		if (w->own[i] != 0 && (out[i] == 0 || out[i] > w->own[i]))
+			out[i] = w->own[i];
 	}
 	pthread_mutex_lock(&w->mu);
 	w->limits[0] = out[0];
@@ -390,25 +396,31 @@ static void
 start_worker(struct sched *s, int64_t id, int64_t src, int64_t dst)
 {
 	struct worker *w = xcalloc(1, sizeof *w);
+	struct state_move m;
+	int rc, known;
 
-	pthread_mutex_init(&w->mu, NULL);	struct state_move m;
-	int rc;
-
+	pthread_mutex_init(&w->mu, NULL);
 	w->s = s;
 	w->id = id;
 	w->source = src;
 	w->target = dst;
 	config_numbers(&w->cfg, s->cfg);
+	if ((known = state_move_get(s->st, id, &m, NULL) == 0)) {
+		w->own[0] = m.bytes_per_second;
+		w->own[1] = m.files_per_second;
+	}
 	worker_limits(s, w);
 	if ((rc = pthread_create(&w->th, NULL, worker_main, w)) != 0) {
 		errno = rc;
 		log_warn("move %lld: cannot start a worker thread",
 		    (long long)id);
 		worker_free(w);
+		if (known)
+			state_move_free(&m);
 		return;
 	}
 	s->w[s->nw++] = w;
-	if (state_move_get(s->st, id, &m, NULL) == 0) {
+	if (known) {
 		log_info("move %lld: started (slice %lld -> %lld), %d in "
 		    "flight: %s from %s to %s, %s", (long long)id,
 		    (long long)src, (long long)dst, s->nw, m.user, m.source,

@@ -56,6 +56,7 @@ struct worker {
 	struct move_result	 res;
 	struct config		 cfg;		/* the numbers in force */
 	volatile uint64_t	 limits[2];	/* window and health rates */
+	uint64_t		 own[2];	/* the move's own, 0 = none */
 	char			 why[512];	/* the gate's last answer */
 	char			 waiting[512];	/* why a ready move waits */
 };

@@ -31,4 +31,19 @@ int state_daemon_update(struct state *, const struct state_daemon *,
  */
 int state_daemon_get(struct state *, struct state_daemon *d, char **cause);
 
+/*
+ * The one-daemon lock, held on the database itself (whatever name it was
+ * opened by): take it for this process, in a transaction of its own.
+ * Returns 0 when taken (or already ours), 1 when another daemon holds it
+ * (*cause names it: pid, host, since when), -1 on error. A lock whose
+ * owner no longer runs (no such pid on this host, or the pid now belongs
+ * to another process: another boot or start time) is taken over; so is
+ * one held on another host whose daemon has not written its status for
+ * STATE_DAEMON_STALE seconds.
+ */
+#define STATE_DAEMON_STALE 60
+int state_daemon_lock(struct state *, char **cause);
+/* Give up the lock if this process holds it; errors are ignored. */
+void state_daemon_unlock(struct state *);
+
 #endif

@@ -54,7 +54,8 @@ state_move_state_open(enum move_state s)
 	"coalesce(m.purged_at, 0), m.created, m.updated, " \
 	"coalesce(m.started, 0), coalesce(m.finished, 0), " \
 	"coalesce(m.after_move, 0), coalesce(m.plan_id, 0), m.last_change, " \
-	"m.settle_marks, coalesce(m.settled_at, 0) " \
+	"m.settle_marks, coalesce(m.settled_at, 0), m.bytes_per_second, " \
+	"m.files_per_second " \
 	"FROM moves m " \
 	"JOIN accounts a ON a.id = m.account_id " \
 	"JOIN slices ss ON ss.id = m.source_slice " \
@@ -104,6 +105,8 @@ move_from_row(sqlite3_stmt *s, struct state_move *m)
 	m->last_change = sqlite3_column_int64(s, 36);
 	m->settle_marks = st_text(s, 37);
 	m->settled_at = sqlite3_column_int64(s, 38);
+	m->bytes_per_second = (uint64_t)sqlite3_column_int64(s, 39);
+	m->files_per_second = (uint64_t)sqlite3_column_int64(s, 40);
 }
 
 void
@@ -261,6 +264,12 @@ state_move_create(struct state *st, const struct state_move_request *r,
 	char *other, *opath;
 	int rc;
 
+	if (r->bytes_per_second > STATE_MOVE_MAX_BYTES_PER_SECOND ||
+	    r->files_per_second > STATE_MOVE_MAX_FILES_PER_SECOND)
+		return fail(cause, "a move's rates are at most %llu bytes/s "
+		    "and %llu files/s; give less, or none for no limit",
+		    STATE_MOVE_MAX_BYTES_PER_SECOND,
+		    STATE_MOVE_MAX_FILES_PER_SECOND);
 	if (state_account_get(st, r->user, &a, cause) != 0)
 		return -1;
 	memset(&t, 0, sizeof t);
@@ -327,8 +336,8 @@ state_move_create(struct state *st, const struct state_move_request *r,
 	if ((stmt = st_prepare(st, "INSERT INTO moves (account_id, "
 	    "source_slice, source_path, target_slice, target_path, hold, "
 	    "complete_after, priority, bytes_total, files_total, created, "
-	    "updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", cause))
-	    == NULL)
+	    "updated, bytes_per_second, files_per_second) VALUES (?, ?, ?, "
+	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", cause)) == NULL)
 		goto bad_tx;
 	sqlite3_bind_int64(stmt, 1, a.id);
 	sqlite3_bind_int64(stmt, 2, a.slice_id);
@@ -342,6 +351,8 @@ state_move_create(struct state *st, const struct state_move_request *r,
 	sqlite3_bind_int64(stmt, 10, (int64_t)a.files);
 	sqlite3_bind_int64(stmt, 11, now);
 	sqlite3_bind_int64(stmt, 12, now);
+	sqlite3_bind_int64(stmt, 13, (int64_t)r->bytes_per_second);
+	sqlite3_bind_int64(stmt, 14, (int64_t)r->files_per_second);
 	if (st_exec_stmt(st, stmt, cause, "queueing move") != 0)
 		goto bad_tx;
 	*id = sqlite3_last_insert_rowid(st->db);

@@ -87,7 +87,13 @@ struct state_move {
 					   after the settle check, those of
 					   the retired tree then */
 	int64_t	 settled_at;		/* retired source looked at again */
+	uint64_t bytes_per_second;	/* the move's own rates (the daemon */
+	uint64_t files_per_second;	/* caps its own by them), 0 = none */
 };
+
+/* The largest rates a move may carry (state_move_create refuses more). */
+#define STATE_MOVE_MAX_BYTES_PER_SECOND	(1ULL << 50)	/* 1P */
+#define STATE_MOVE_MAX_FILES_PER_SECOND	1000000000ULL
 
 /* What state_move_create queues. */
 struct state_move_request {
@@ -97,6 +103,8 @@ struct state_move_request {
 	int		 hold;		/* no cutover until released */
 	int64_t		 complete_after; /* no cutover before, 0 = any time */
 	int64_t		 priority;	/* higher runs first */
+	uint64_t	 bytes_per_second; /* its own rates, 0 = none */
+	uint64_t	 files_per_second;
 };
 
 /*
@@ -104,8 +112,8 @@ struct state_move_request {
  * move's. Refused when the account is unknown, not active or already
  * moving, when the target is unknown, the account's slice, not active, or
  * lacks room in the catalog (capacity minus what it holds and what is on
- * its way in), or when target_path on the target belongs to another
- * account.
+ * its way in), when target_path on the target belongs to another
+ * account, or when a rate is above its STATE_MOVE_MAX_*.
  */
 int state_move_create(struct state *, const struct state_move_request *,
     int64_t *id, char **cause);

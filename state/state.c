@@ -202,6 +202,18 @@ static const char *const migrations[] = {
 	"  FROM accounts a"
 	"  JOIN slices s ON s.id = a.slice_id"
 	"  JOIN servers sv ON sv.id = s.server_id;",
+
+	/* 8 -> 9: the one-daemon lock; a queued move's own rates. */
+	"CREATE TABLE daemon_lock ("
+	"  id       INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  host     TEXT NOT NULL,"
+	"  pid      INTEGER NOT NULL,"
+	"  identity TEXT,"
+	"  taken    INTEGER NOT NULL);"
+	"ALTER TABLE moves ADD COLUMN bytes_per_second INTEGER NOT NULL"
+	"  DEFAULT 0 CHECK (bytes_per_second >= 0);"
+	"ALTER TABLE moves ADD COLUMN files_per_second INTEGER NOT NULL"
+	"  DEFAULT 0 CHECK (files_per_second >= 0);",
 };
 
 sqlite3_stmt *
@@ -409,6 +421,15 @@ open_at(const char *path, int create, int target, char **cause)
 		flags |= SQLITE_OPEN_CREATE;
 	} else if (!S_ISREG(sb.st_mode)) {
 		fail(cause, "catalog %s is not a regular file", path);
+		return NULL;
+	} else if (sb.st_nlink > 1) {
+		/* SQLite names the WAL after the name it was given: two
+		 * names would mean two logs for one database. */
+		fail(cause, "catalog %s has %ju hard links; SQLite keeps its "
+		    "log beside each name, so using two names would corrupt "
+		    "it: remove the other link ('find / -xdev -samefile %s' "
+		    "shows it) and use a symlink if another name is needed",
+		    path, (uintmax_t)sb.st_nlink, path);
 		return NULL;
 	}
 

@@ -76,6 +76,10 @@
  *            settled); view access (what Dovecot's userdb and passdb
  *            read: user, home, mail, uid, gid, host, server, slice,
  *            locked, unavailable, generation)
+ *   9        table daemon_lock (one row: host, pid, boot and start time of
+ *            the daemon that runs on the catalog, when it took it);
+ *            moves.bytes_per_second, files_per_second (the move's own
+ *            rates, 0 = none: the daemon caps its rates by them)
  */
 #ifndef MAILSHIFT_STATE_H
 #define MAILSHIFT_STATE_H
@@ -84,7 +88,7 @@
 #include <stdint.h>
 
 #define STATE_APPLICATION_ID 0x4d534846
-#define STATE_SCHEMA_VERSION 8
+#define STATE_SCHEMA_VERSION 9
 
 /* An open catalog: one SQLite connection. */
 struct state;
@@ -93,8 +97,9 @@ struct state;
  * Open the catalog at path. With create, a missing or empty file becomes a
  * new catalog (its directory must exist). A file that is not a mailshift
  * catalog, or one from a newer mailshift, is refused and left untouched; an
- * older one is upgraded in one transaction. Returns the handle, or NULL
- * with *cause set.
+ * older one is upgraded in one transaction. A file with more than one hard
+ * link is refused (SQLite's log is named after the path: two names of one
+ * file would corrupt it). Returns the handle, or NULL with *cause set.
  */
 struct state *state_open(const char *path, int create, char **cause);
 /* Close the catalog; NULL is fine. */

@@ -126,6 +126,24 @@ t_hold_waits() {
 	stop_daemon
 }
 
+# move --files-per-second without --wait: the daemon runs the move no
+# faster than that.
+t_queued_move_rates() {
+	fleet
+	daemon_conf
+	mkbox "$D/s1/example.com/alice" 12
+	ok discover
+	ok move alice@example.com --to s2 --files-per-second 2
+	expect_out "within its --bwlimit / --files-per-second"
+	start_daemon
+	sleep 3
+	[ "$(state_of 1)" != done ] ||
+	    fail "12 files at 2 files/s took under 3 s"
+	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 1')\" = done ]" 30 ||
+	    fail "the move did not finish: $(tail -3 "$D/daemon.log")"
+	stop_daemon
+}
+
 # A held move has its delta pass every ready_pass, not at every catalog
 # change; a release is still seen at once.
 t_hold_ignores_churn() {
@@ -265,6 +283,50 @@ PY
 	stop_daemon
 	ok status --json
 	json_check 'j["daemon"] == "not running"'
+}
+
+# SIGHUP with a new [daemon] listen rebinds /status there, keeps the old
+# address when the new one cannot be bound; a new [catalog] path is said
+# to need a restart, and the catalog in use stays.
+t_sighup_listen_and_catalog() {
+	fleet
+	daemon_conf
+	old=$PORT
+	start_daemon
+	curl -sf "http://127.0.0.1:$old/status" >/dev/null || fail "no /status"
+	new=$(free_port)
+	move_conf "daemon.listen=127.0.0.1:$new" presence.idle=0s
+	kill -HUP "$DPID"
+	wait_for "grep -q 'status now on 127.0.0.1:$new (was 127.0.0.1:$old)' '$D/daemon.log'" 5 ||
+	    fail "no rebind logged: $(cat "$D/daemon.log")"
+	curl -sf "http://127.0.0.1:$new/status" >"$D/out" ||
+	    fail "nothing on the new port"
+	json_check 'j["state"] == "running"'
+	! curl -sf "http://127.0.0.1:$old/status" >/dev/null 2>&1 ||
+	    fail "the old port is still served"
+	# An address that is not this host's cannot be bound: the old stays.
+	move_conf "daemon.listen=192.0.2.1:$new" presence.idle=0s
+	kill -HUP "$DPID"
+	wait_for "grep -q 'still serving on 127.0.0.1:$new' '$D/daemon.log'" 5 ||
+	    fail "a failed bind not logged: $(cat "$D/daemon.log")"
+	curl -sf "http://127.0.0.1:$new/status" >/dev/null ||
+	    fail "the old address went away"
+	# Another catalog: logged as needing a restart, this one stays.
+	move_conf "daemon.listen=127.0.0.1:$new" presence.idle=0s \
+	    "catalog.path=$D/other.db"
+	kill -HUP "$DPID"
+	wait_for "grep -q 'restart it to use the new one' '$D/daemon.log'" 5 ||
+	    fail "the catalog change not logged: $(cat "$D/daemon.log")"
+	grep -q "keeps running on catalog $MAILSHIFT_DB" "$D/daemon.log" ||
+	    fail "the catalog in use not named"
+	grep -q 'catalog\] path waits for a restart' "$D/daemon.log" ||
+	    fail "the reload line does not say what waits"
+	mkbox "$D/s1/example.com/alice" 3
+	ok discover
+	ok move alice@example.com --to s2
+	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 1')\" = done ]" 20 ||
+	    fail "the daemon left its catalog: $(tail -3 "$D/daemon.log")"
+	stop_daemon
 }
 
 t_retries() {
@@ -425,9 +487,13 @@ t "20 moves over 4 slices: every one done, caps 4/1/1 held" t_twenty_moves_caps
 t "a held move waits at ready until released" t_hold_waits
 t "a held move ignores catalog churn, sees its release at once" \
     t_hold_ignores_churn
+t "a queued move's own --files-per-second holds in the daemon" \
+    t_queued_move_rates
 t "pause, resume and cancel take effect within 2 s" t_pause_resume_cancel
 t "kill -9 mid-moves, restart: every move done, mailboxes identical" t_kill9_restart
 t "one daemon per catalog; /status, /metrics, 404; SIGHUP keeps a good config" t_sighup_and_http
+t "SIGHUP: a new listen address is bound (the old kept if it cannot be), a \
+new catalog path waits for a restart" t_sighup_listen_and_catalog
 t "failed moves retry with back-off, then stay failed; resume retries" t_retries
 t "presence from the catalog: online waits, offline plus idle cuts over" t_presence_catalog
 t "presence from a command, and a window without cutovers" t_presence_command_and_window

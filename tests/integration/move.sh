@@ -93,6 +93,26 @@ t_refusals() {
 	same_tree "$D/original" "$SRC"
 }
 
+# move without --wait keeps --bwlimit and --files-per-second with the
+# move; numbers out of range are usage errors that change nothing.
+t_queued_rates() {
+	one_account
+	before=$(catalog_sum)
+	for bad in "--files-per-second 99999999999999999999" \
+	    "--files-per-second 1000000001" "--bwlimit 2P" \
+	    "--bwlimit 99999999999999999999"; do
+		# shellcheck disable=SC2086
+		ms move "$U" --to s2 $bad
+		expect_rc 2
+	done
+	expect_err "--bwlimit"
+	[ "$(catalog_sum)" = "$before" ] || fail "a refused move changed the catalog"
+	ok move "$U" --to s2 --bwlimit 1K --files-per-second 1
+	expect_out "queued"
+	[ "$(q 'SELECT bytes_per_second, files_per_second FROM moves')" = \
+	    "1024|1" ] || fail "rates not kept: $(q 'SELECT * FROM moves')"
+}
+
 t_second_move_refused() {
 	one_account
 	ok move "$U" --to s2 --wait --hold
@@ -387,6 +407,8 @@ t_moves_run_settle() {
 t "move --wait: byte-identical target, catalog switched, source retired" t_move_basic
 t "move without --wait queues; --json result" t_move_json_and_queue
 t "refused before copying: same slice, readonly, draining, no room, stray dir" t_refusals
+t "move without --wait keeps its rates; out-of-range rates are refused" \
+    t_queued_rates
 t "a second move of a moving account is refused; held move waits" t_second_move_refused
 t "symlinks copied as symlinks, never followed; odd but valid names" t_symlink_and_names
 t "a file name with a newline fails the move, nothing changes" t_control_name_refused

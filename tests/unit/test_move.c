@@ -187,7 +187,7 @@ queue(struct fixture *f, int hold)
 {
 	int64_t id;
 
-	assert_ok(move_queue(f->st, f->layout, USER, "s2", hold, 0, &id,
+	assert_ok(move_queue(f->st, f->layout, USER, "s2", hold, 0, NULL, &id,
 	    &cause));
 	return id;
 }
