@@ -18,7 +18,7 @@ t_sql() { check sql; }
 t_one_home() { check one-home; }
 t_sizes() { check sizes; }
 
-t "includes point one way: cli -> migrator, planner -> state -> common" \
+t "includes point one way: cli -> migrator, planner, state -> common" \
     t_direction
 t "no include circles between modules" t_cycles
 t "only state/ includes sqlite3.h" t_sql
