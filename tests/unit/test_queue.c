@@ -38,7 +38,7 @@ static int
 setup(void **arg)
 {
 	struct fixture *f = calloc(1, sizeof *f);
-	char user[16];
+	char user[32];
 	int i;
 
 	f->dir = test_tmpdir();
