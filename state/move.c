@@ -125,6 +125,24 @@ state_move_free(struct state_move *m)
 	memset(m, 0, sizeof *m);
 }
 
+/* Step a prepared query for one move and finalize it; 0 found (m
+ * filled), 1 none, -1 error. */
+static int
+move_one(struct state *st, sqlite3_stmt *stmt, struct state_move *m,
+    char **cause)
+{
+	int rc = sqlite3_step(stmt);
+
+	if (rc == SQLITE_ROW)
+		move_from_row(stmt, m);
+	sqlite3_finalize(stmt);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return 1;
+	return st_fail(st, cause, "reading moves");
+}
+
 /* Run a query for one move; 0 found, 1 none, -1 error. */
 static int
 move_query(struct state *st, const char *where, const char *text,
@@ -132,7 +150,6 @@ move_query(struct state *st, const char *where, const char *text,
 {
 	sqlite3_stmt *stmt;
 	char *sql = xasprintf(MOVE_SELECT "%s", where);
-	int rc;
 
 	memset(m, 0, sizeof *m);
 	stmt = st_prepare(st, sql, cause);
@@ -143,15 +160,7 @@ move_query(struct state *st, const char *where, const char *text,
 		st_bind_text(stmt, 1, text);
 	else
 		sqlite3_bind_int64(stmt, 1, num);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		move_from_row(stmt, m);
-	sqlite3_finalize(stmt);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc == SQLITE_DONE)
-		return 1;
-	return st_fail(st, cause, "reading moves");
+	return move_one(st, stmt, m, cause);
 }
 
 int
@@ -187,7 +196,6 @@ state_move_find_last_at(struct state *st, const char *user, int64_t slice_id,
     const char *path, struct state_move *m, char **cause)
 {
 	sqlite3_stmt *stmt;
-	int rc;
 
 	memset(m, 0, sizeof *m);
 	if ((stmt = st_prepare(st, MOVE_SELECT "WHERE a.user = ?1 AND "
@@ -198,15 +206,7 @@ state_move_find_last_at(struct state *st, const char *user, int64_t slice_id,
 	st_bind_text(stmt, 1, user);
 	sqlite3_bind_int64(stmt, 2, slice_id);
 	st_bind_text(stmt, 3, path);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		move_from_row(stmt, m);
-	sqlite3_finalize(stmt);
-	if (rc == SQLITE_ROW)
-		return 0;
-	if (rc == SQLITE_DONE)
-		return 1;
-	return st_fail(st, cause, "reading moves");
+	return move_one(st, stmt, m, cause);
 }
 
 int

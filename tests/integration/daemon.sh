@@ -2,37 +2,15 @@
 # only through the CLI, signals and its HTTP port.
 . "$(dirname "$0")/lib.sh"
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # A config for the daemon: no lock grace, a free port, extra settings.
 daemon_conf() {
 	PORT=$(free_port)
 	move_conf "daemon.listen=127.0.0.1:$PORT" presence.idle=0s "$@"
 }
 
-start_daemon() {
-	"$MS" daemon >>"$D/daemon.log" 2>&1 &
-	DPID=$!
-	wait_for "grep -q 'daemon started' '$D/daemon.log'" 10 ||
-	    fail "daemon did not start: $(cat "$D/daemon.log")"
-}
-
 stop_daemon() {
 	kill -TERM "$DPID" 2>/dev/null
 	wait "$DPID" 2>/dev/null
-}
-
-# Wait up to $2 seconds for shell condition $1.
-wait_for() {
-	n=0
-	while [ "$n" -lt $(($2 * 10)) ]; do
-		sh -c "$1" >/dev/null 2>&1 && return 0
-		sleep 0.1
-		n=$((n + 1))
-	done
-	return 1
 }
 
 state_of() {

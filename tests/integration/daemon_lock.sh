@@ -4,17 +4,6 @@
 # next.
 . "$(dirname "$0")/lib.sh"
 
-# Wait up to $2 seconds for shell condition $1.
-wait_for() {
-	n=0
-	while [ "$n" -lt $(($2 * 10)) ]; do
-		sh -c "$1" >/dev/null 2>&1 && return 0
-		sleep 0.1
-		n=$((n + 1))
-	done
-	return 1
-}
-
 # Daemons a test started, killed when it ends however it ends (each test
 # runs in a subshell of its own: call this first).
 reap_daemons() {

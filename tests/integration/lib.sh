@@ -133,3 +133,28 @@ move_conf() {
 q() {
 	sqlite3 "$MAILSHIFT_DB" "$1"
 }
+
+# A free TCP port on loopback (for a daemon's status endpoint).
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Wait up to $2 seconds for shell condition $1.
+wait_for() {
+	n=0
+	while [ "$n" -lt $(($2 * 10)) ]; do
+		sh -c "$1" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		n=$((n + 1))
+	done
+	return 1
+}
+
+# Start the daemon in the background (its pid in $DPID, its log in
+# $D/daemon.log) and wait until it says it started.
+start_daemon() {
+	"$MS" daemon >>"$D/daemon.log" 2>&1 &
+	DPID=$!
+	wait_for "grep -q 'daemon started' '$D/daemon.log'" 10 ||
+	    fail "daemon did not start: $(cat "$D/daemon.log")"
+}

@@ -3,21 +3,6 @@
 # make the daemon do nothing (or lock for ever) are refused.
 . "$(dirname "$0")/lib.sh"
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-# Wait up to $2 seconds for shell condition $1.
-wait_for() {
-	n=0
-	while [ "$n" -lt $(($2 * 10)) ]; do
-		sh -c "$1" >/dev/null 2>&1 && return 0
-		sleep 0.1
-		n=$((n + 1))
-	done
-	return 1
-}
-
 # bob@example.com on s1, and a daemon config with extra settings.
 bob_conf() {
 	fleet
@@ -26,13 +11,6 @@ bob_conf() {
 	mkbox "$B" 20
 	ok discover
 	cp -a "$B" "$D/original"
-}
-
-start_daemon() {
-	"$MS" daemon >>"$D/daemon.log" 2>&1 &
-	DPID=$!
-	wait_for "grep -q 'daemon started' '$D/daemon.log'" 10 ||
-	    fail "daemon did not start: $(cat "$D/daemon.log")"
 }
 
 unlocks() {
