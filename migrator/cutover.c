@@ -23,7 +23,9 @@
 #include <string.h>
 #include <unistd.h>
 
-int
+/* Run the [hooks] command `which` for the move's user: 0 when it exited
+ * 0 (or there is none), else -1 with *why. Every run is an event. */
+static int
 cutover_hook(struct move *mv, const char *which, const char *command,
     char **why)
 {

@@ -258,12 +258,6 @@ move_give_up(struct move *mv, const char *why, char **cause)
 	    mv->m.user, why);
 }
 
-int
-move_stopped(const struct move *mv)
-{
-	return mv->stop || (mv->sync != NULL && sync_stopped(mv->sync));
-}
-
 /* Add the changes of one part of a pass to another's (what was seen is
  * counted by the part that ends the pass). */
 static void

@@ -59,8 +59,6 @@ int64_t move_now_ms(void);
 int move_reload(struct move *, char **cause);
 /* End the move as failed with why: always -1, with the cause set. */
 int move_give_up(struct move *, const char *why, char **cause);
-/* Have the stop flag or a budget ended the last pass early? */
-int move_stopped(const struct move *);
 
 /* cutover.c: take the lock (ready -> cutover) and start the grace.
  * 0, or -1 with a cause (the move stays ready). */
@@ -71,10 +69,6 @@ int cutover_finish(struct move *, char **cause);
 /* cutover.c: give the lock back (a stop, a close under the lock).
  * why is recorded. 0, or -1 with a cause. */
 int cutover_abandon(struct move *, const char *why, char **cause);
-/* cutover.c: run the [hooks] command `which` for the move's user.
- * 0 when it exited 0 (or there is none), else -1 with *why. */
-int cutover_hook(struct move *, const char *which, const char *command,
-    char **why);
 
 /* retire.c: one step of the retirement of a done move. Returns
  * MOVE_STEP_MORE after a piece of it, MOVE_STEP_DONE when nothing is left
