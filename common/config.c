@@ -49,6 +49,8 @@ config_defaults(struct config *c)
 	c->presence_interval = 60;
 	c->presence_timeout = 10;
 	c->settle = 30;
+	c->quiet_ms = 500;
+	c->late_dovecot = 1;
 	c->hook_timeout = 10;
 }
 
@@ -96,8 +98,8 @@ set_str(char **dst, const char *v)
 	*dst = xstrdup(v);
 }
 
-enum key_type { K_PATH, K_LAYOUT, K_CHOICE, K_DURATION, K_SIZE, K_COUNT,
-    K_LISTEN, K_SOURCES, K_COMMAND };
+enum key_type { K_PATH, K_LAYOUT, K_CHOICE, K_DURATION, K_MILLIS, K_SIZE,
+    K_COUNT, K_LISTEN, K_SOURCES, K_COMMAND };
 
 /* One configuration key: where it lives and how to read it. */
 struct key {
@@ -126,6 +128,9 @@ static const struct key keys[] = {
 	{ "move", "verify", K_CHOICE, OFF(verify_content),
 	    { "listing", "content", NULL } },
 	{ "move", "settle", K_DURATION, OFF(settle), { NULL } },
+	{ "move", "quiet", K_MILLIS, OFF(quiet_ms), { NULL } },
+	{ "move", "late_mail", K_CHOICE, OFF(late_dovecot),
+	    { "all", "dovecot", NULL } },
 	{ "hooks", "after_lock", K_COMMAND, OFF(hook_after_lock), { NULL } },
 	{ "hooks", "after_switch", K_COMMAND, OFF(hook_after_switch),
 	    { NULL } },
@@ -336,6 +341,13 @@ handler(void *arg, const char *section, const char *name, const char *value)
 		else if (k->off == OFF(lock_timeout))
 			p->timeout_line = p->line;
 		break;
+	case K_MILLIS:
+		if (millis_parse(value, &v, &why) != 0) {
+			parse_error(p, "%s: %s", name, why);
+			free(why);
+		} else
+			*(uint64_t *)(base + k->off) = v;
+		break;
 	case K_SIZE:
 		if (size_parse(value, &v, &why) != 0) {
 			parse_error(p, "%s: %s", name, why);
@@ -472,6 +484,17 @@ config_load(const char *file, int required, struct config *c, char **cause)
 		parse_error(&p, "%s%s", why, "");
 		free(why);
 	}
+	/* The quiet wait is under the lock too. */
+	if (n.lock_timeout > 0 && n.quiet_ms >= n.lock_timeout * 1000) {
+		char *why = xasprintf("quiet (%llums) must be shorter than "
+		    "lock_timeout (%llus); shorten quiet or raise "
+		    "lock_timeout", (unsigned long long)n.quiet_ms,
+		    (unsigned long long)n.lock_timeout);
+
+		p.line = 0;
+		parse_error(&p, "%s%s", why, "");
+		free(why);
+	}
 	if ((n.presence_sources & PRESENCE_COMMAND) &&
 	    n.presence_command == NULL) {
 		p.line = 0;
@@ -518,7 +541,7 @@ config_print(FILE *f, const struct config *c)
 	fprintf(f, "[move]\nlock_grace = %llus\nlock_timeout = %llus\n"
 	    "max_passes = %llu\nsmall_pass_files = %llu\n"
 	    "small_pass_bytes = %llu\ndurability = %s\nverify = %s\n"
-	    "settle = %llus\n\n",
+	    "settle = %llus\nquiet = %llums\nlate_mail = %s\n\n",
 	    (unsigned long long)c->lock_grace,
 	    (unsigned long long)c->lock_timeout,
 	    (unsigned long long)c->max_passes,
@@ -526,7 +549,9 @@ config_print(FILE *f, const struct config *c)
 	    (unsigned long long)c->small_pass_bytes,
 	    c->durability_fsync ? "fsync" : "syncfs",
 	    c->verify_content ? "content" : "listing",
-	    (unsigned long long)c->settle);
+	    (unsigned long long)c->settle,
+	    (unsigned long long)c->quiet_ms,
+	    c->late_dovecot ? "dovecot" : "all");
 	fprintf(f, "[throttle]\nbytes_per_second = %llu\n"
 	    "files_per_second = %llu\n\n",
 	    (unsigned long long)c->bytes_per_second,

@@ -23,6 +23,12 @@
  *   settle = 30s                 ; after the switch, look at the retired
  *                                ; source once more this much later and
  *                                ; carry late deliveries to the target
+ *   quiet = 500ms                ; locked, after the after_lock hook: the
+ *                                ; source must stay this long unchanged
+ *                                ; (no fresh file in tmp/) before the
+ *                                ; final pass
+ *   late_mail = dovecot          ; or all: which late files the settle
+ *                                ; check carries (see settle.h)
  *
  *   [hooks]                      ; shell commands; %u is the user
  *   after_lock = doveadm kick -- %u || [ $? -eq 68 ]
@@ -109,6 +115,8 @@ struct config {
 	int	 durability_fsync;	/* [move] durability = fsync */
 	int	 verify_content;	/* [move] verify = content */
 	uint64_t settle;		/* [move] seconds */
+	uint64_t quiet_ms;		/* [move] quiet, milliseconds */
+	int	 late_dovecot;		/* [move] late_mail = dovecot */
 	char	*hook_after_lock;	/* [hooks] or NULL */
 	char	*hook_after_switch;	/* [hooks] or NULL */
 	uint64_t hook_timeout;		/* [hooks] timeout, seconds */

@@ -261,6 +261,32 @@ duration_parse(const char *s, uint64_t *out, char **cause)
 }
 
 int
+millis_parse(const char *s, uint64_t *out, char **cause)
+{
+	size_t n = strlen(s);
+	char *end;
+	unsigned long long v;
+	uint64_t secs;
+
+	if (n > 2 && strcmp(s + n - 2, "ms") == 0 &&
+	    isdigit((unsigned char)*s)) {
+		errno = 0;
+		v = strtoull(s, &end, 10);
+		if (errno != 0 || end != s + n - 2)
+			return fail(cause, "bad duration '%s': use e.g. 500ms "
+			    "or 2s", s);
+		*out = v;
+		return 0;
+	}
+	if (duration_parse(s, &secs, cause) != 0)
+		return -1;
+	if (secs > UINT64_MAX / 1000)
+		return fail(cause, "duration '%s' is too large", s);
+	*out = secs * 1000;
+	return 0;
+}
+
+int
 percent_parse(const char *s, double *fraction)
 {
 	size_t n = strlen(s), digits = strspn(s, "0123456789");

@@ -56,6 +56,8 @@ const char *size_format(uint64_t, char *buf, size_t len);
 
 /* Parse a duration such as "30s", "15m", "2h", "7d" or plain seconds. */
 int duration_parse(const char *, uint64_t *seconds, char **cause);
+/* A duration in milliseconds: "250ms", or anything duration_parse reads. */
+int millis_parse(const char *, uint64_t *ms, char **cause);
 
 /*
  * Parse a percentage: a number from 0 to 100, digits with at most one '.',

@@ -12,6 +12,7 @@
 #include "common/command.h"
 #include "common/config.h"
 #include "common/util.h"
+#include "migrator/quiet.h"
 #include "migrator/settle.h"
 #include "migrator/sync.h"
 #include "state/state.h"
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Run the [hooks] command `which` for the move's user: 0 when it exited
@@ -156,6 +158,7 @@ int
 cutover_finish(struct move *mv, char **cause)
 {
 	struct sync_stats stats;
+	struct quiet_result q;
 	int64_t elapsed;
 	char *why = NULL, *msg;
 	int enospc = 0, rc;
@@ -171,6 +174,26 @@ cutover_finish(struct move *mv, char **cause)
 		msg = xasprintf("%s; the cutover is retried later", why);
 		goto abandon;
 	}
+	/* Deliveries that passed their recipient check before the lock and
+	 * the sessions the hook ended may still be writing: the final pass
+	 * starts once the source has been still for [move] quiet, so each
+	 * such write is either finished on the source and carried, or
+	 * refused; never both. A file in tmp/ modified since lock_timeout
+	 * before the lock is a delivery in flight. */
+	if (quiet_wait(mv->src, (double)mv->cfg->quiet_ms / 1000,
+	    (time_t)(mv->lock_t0 / 1000 - (int64_t)mv->cfg->lock_timeout),
+	    monotonic_now() + (double)mv->cfg->lock_timeout -
+	    (double)(move_now_ms() - mv->lock_t0) / 1000, &mv->stop, &q,
+	    &why) != 0) {
+		if (mv->stop)
+			mv->res.stopped = 1;
+		msg = xasprintf("%s; the cutover is retried later", why);
+		goto abandon;
+	}
+	mv->res.quiet_ms = (int64_t)(q.waited * 1000);
+	state_move_event(mv->st, &mv->m, "move.quiet", "the source was quiet "
+	    "after %.0f ms under the lock (%d looks, %d changes seen)",
+	    q.waited * 1000, q.looks, q.changes);
 	/* Where the source stood before the final pass: what the settle
 	 * check compares the retired source with. */
 	free(mv->marks);

@@ -86,6 +86,28 @@ alone(struct state *st, int64_t slice_id, const char *name, const char *path,
 	return -1;
 }
 
+/* Is path below root the placeholder an earlier move left? */
+static int
+placeholder_at(int root, const char *path)
+{
+	char *dir = xstrdup(path), *base = strrchr(dir, '/');
+	int fd, rc = 0;
+
+	if (base == NULL) {
+		base = dir;
+		fd = dup(root);
+	} else {
+		*base++ = '\0';
+		fd = tree_open_below(root, dir, NULL);
+	}
+	if (fd >= 0) {
+		rc = retire_placeholder_is(fd, base, 0);
+		close(fd);
+	}
+	free(dir);
+	return rc;
+}
+
 /* The source is a Maildir (cur/ and new/), fd open on it. */
 static int
 source_is_maildir(int fd, const char *root, const char *path,
@@ -152,7 +174,8 @@ move_queue(struct state *st, const struct layout *layout, const char *user,
 	}
 	if (alone(st, dst.id, dst.name, path, user, "target", cause) != 0)
 		goto out;
-	if (tree_exists_below(droot, path)) {
+	if (tree_exists_below(droot, path) &&
+	    !placeholder_at(droot, path)) {
 		/* Only a copy an earlier move of this account left is ours:
 		 * the last move that had this directory as its target or
 		 * its source ended as failed or cancelled, with it as the
@@ -446,6 +469,12 @@ open_trees(struct move *mv, char **cause)
 		    strerror(errno));
 	}
 	close(fd);
+	/* Back to where an earlier move left a placeholder: the mailbox
+	 * takes its place again. */
+	if (retire_placeholder_clear(mv->droot, mv->m.target_path, 0))
+		state_move_event(mv->st, &mv->m, "move.placeholder", "removed "
+		    "the placeholder an earlier move left at %s/%s",
+		    mv->m.target_root, mv->m.target_path);
 	if ((mv->dst = tree_make_below(mv->droot, mv->m.target_path, &like,
 	    &mv->created, cause)) < 0)
 		return -1;

@@ -70,6 +70,7 @@ struct move_result {
 	int		 passes;	/* by this handle */
 	double		 copy_seconds;	/* copy and delta passes */
 	int64_t		 lock_ms;	/* -1 when no cutover committed */
+	int64_t		 quiet_ms;	/* of it, the quiet wait */
 	double		 throttle_wait;	/* seconds slept by the throttle */
 	char		 retired[4096];	/* where the source went */
 	int		 stopped;	/* ended early on request */

@@ -83,4 +83,11 @@ void retire_snapshot(struct move *);
 int retire_source_parent(struct move *, char **dir, char **base,
     char **cause);
 
+/* retire.c: is name in dir the placeholder a move (id, or any move for
+ * 0) left at the old path of its source? 1 or 0. */
+int retire_placeholder_is(int dir, const char *name, int64_t id);
+/* retire.c: remove the placeholder at path below root (of move id, or
+ * of any move for 0): 1 when one was removed. */
+int retire_placeholder_clear(int root, const char *path, int64_t id);
+
 #endif

@@ -66,6 +66,95 @@ retire_source_parent(struct move *mv, char **dir, char **base, char **cause)
 	return tree_open_below(mv->sroot, *dir, cause);
 }
 
+/*
+ * The placeholder: after the source is renamed aside, a small read-only
+ * file takes its place, so that a delivery which resolved the old path
+ * before the switch cannot recreate the mailbox there. Dovecot then
+ * fails the save with "Not a directory" and answers 451 4.2.0: the MTA
+ * retries, and the retry finds the new home. (Without it, Dovecot makes
+ * a new empty mailbox at the old path and answers 250 for mail nobody
+ * sees.) It stays until the retired source is purged.
+ */
+#define PLACEHOLDER_MAGIC	"mailshift-moved move="
+
+static void
+placeholder_make(struct move *mv, int parent, const char *base)
+{
+	char *text;
+	int fd;
+
+	if ((fd = openat(parent, base, O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0444)) < 0) {
+		if (errno != EEXIST || !retire_placeholder_is(parent, base, 0))
+			state_move_event(mv->st, &mv->m, "move.placeholder",
+			    "cannot leave a placeholder at %s/%s: %s; a late "
+			    "delivery may recreate the mailbox there (the "
+			    "settle check carries what it finds)",
+			    mv->m.source_root, mv->m.source_path,
+			    strerror(errno));
+		return;
+	}
+	text = xasprintf(PLACEHOLDER_MAGIC "%lld user=%s to=%s:%s at=%lld\n"
+	    "This mailbox moved to slice %s. This file keeps a late delivery "
+	    "from recreating it here: the delivery fails with a temporary "
+	    "error and is retried to the new home. It goes when the retired "
+	    "source is purged.\n", (long long)mv->m.id, mv->m.user,
+	    mv->m.target, mv->m.target_path, (long long)now_unix(),
+	    mv->m.target);
+	if (write(fd, text, strlen(text)) < 0) {
+		/* the file alone does the work */
+	}
+	fsync(fd);
+	close(fd);
+	free(text);
+}
+
+int
+retire_placeholder_is(int dir, const char *name, int64_t id)
+{
+	char buf[128], want[64];
+	struct stat sb;
+	ssize_t n;
+	int fd;
+
+	if ((fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) < 0)
+		return 0;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > 4096 ||
+	    (n = read(fd, buf, sizeof buf - 1)) <= 0) {
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	buf[n] = '\0';
+	if (id == 0)
+		return strncmp(buf, PLACEHOLDER_MAGIC,
+		    strlen(PLACEHOLDER_MAGIC)) == 0;
+	snprintf(want, sizeof want, PLACEHOLDER_MAGIC "%lld ", (long long)id);
+	return strncmp(buf, want, strlen(want)) == 0;
+}
+
+int
+retire_placeholder_clear(int root, const char *path, int64_t id)
+{
+	char *dir = xstrdup(path), *base = strrchr(dir, '/');
+	int fd, rc = 0;
+
+	if (base == NULL) {
+		base = dir;
+		fd = dup(root);
+	} else {
+		*base++ = '\0';
+		fd = tree_open_below(root, dir, NULL);
+	}
+	if (fd >= 0 && retire_placeholder_is(fd, base, id))
+		rc = unlinkat(fd, base, 0) == 0;
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return rc;
+}
+
 /* Open (creating it) the source slice's retired directory, never
  * following it as a path. */
 static int
@@ -108,7 +197,8 @@ retire(struct move *mv, char **cause)
 	 * EEXIST with the retired tree there: a run renamed it and died
 	 * before recording it, and a late delivery recreated the old path,
 	 * which the settle check carries and retires. */
-	if (renameat(parent, base, rd, name) != 0 && errno != ENOENT &&
+	if (!retire_placeholder_is(parent, base, mv->m.id) &&
+	    renameat(parent, base, rd, name) != 0 && errno != ENOENT &&
 	    !((errno == ENOTEMPTY || errno == EEXIST) && faccessat(rd, name,
 	    F_OK, AT_SYMLINK_NOFOLLOW) == 0)) {
 		fail(cause, "cannot retire %s/%s: %s", mv->m.source_root,
@@ -118,6 +208,7 @@ retire(struct move *mv, char **cause)
 		goto out;
 	}
 	close(rd);
+	placeholder_make(mv, parent, base);
 	close(parent);
 	move_crash_point("retire-renamed", 0);
 	path = xasprintf("%s/%s/%s", mv->m.source_root, RETIRED_DIR, name);
@@ -143,9 +234,18 @@ settle_report(void *arg, const char *from, const char *to)
 {
 	struct settle_log *l = arg;
 
-	state_move_event(l->r->st, &l->r->m, "move.late-mail", "%s %s arrived "
-	    "after the final pass; carried to the target as %s", l->where,
-	    from, to);
+	if (to == NULL)
+		state_move_event(l->r->st, &l->r->m, "move.late-unsaved", "%s "
+		    "%s arrived after the final pass but is not in its "
+		    "folder's dovecot-uidlist: a save Dovecot failed and "
+		    "answered with a temporary error, so its sender retries "
+		    "it; not carried (it stays in the retired source; "
+		    "[move] late_mail = all carries such files)", l->where,
+		    from);
+	else
+		state_move_event(l->r->st, &l->r->m, "move.late-mail", "%s %s "
+		    "arrived after the final pass; carried to the target as "
+		    "%s", l->where, from, to);
 }
 
 /* Is the account still where this move put it, with no move open? Else
@@ -237,7 +337,7 @@ settle(struct move *mv, char **cause)
 	if (tree >= 0) {
 		l.where = "retired source:";
 		if (settle_tree(tree, mv->m.settle_marks, rd, snap, dst,
-		    geteuid() == 0, settle_report, &l, &a, cause) != 0)
+		    geteuid() == 0, mv->cfg->late_dovecot, settle_report, &l, &a, cause) != 0)
 			goto out;
 	}
 	if ((again = tree_open_below(mv->sroot, mv->m.source_path, NULL)) >= 0) {
@@ -256,6 +356,7 @@ settle(struct move *mv, char **cause)
 			    strerror(errno));
 			goto out;
 		}
+		placeholder_make(mv, parent, base);
 		state_move_event(mv->st, &mv->m, "move.late-mailbox", "%s/%s was "
 		    "recreated after the switch (a late delivery); retired to "
 		    "%s/%s/%s", mv->m.source_root, mv->m.source_path,
@@ -268,16 +369,18 @@ settle(struct move *mv, char **cause)
 		}
 		l.where = "recreated source:";
 		if (settle_tree(again, NULL, -1, NULL, dst, geteuid() == 0,
-		    settle_report, &l, &b, cause) != 0)
+		    mv->cfg->late_dovecot, settle_report, &l, &b, cause) != 0)
 			goto out;
 	}
 	if (tree >= 0)
 		marks = settle_marks(tree, NULL);
 	summary = xasprintf("settle check (by %s): %llu late message(s) "
 	    "carried to the target, %llu late change(s) to messages the "
-	    "target already has left on the retired source%s", a.rule ?
+	    "target already has left on the retired source, %llu failed "
+	    "save(s) left there%s", a.rule ?
 	    a.rule : "nothing to look at", (unsigned long long)(a.carried +
 	    b.carried), (unsigned long long)(a.on_target + b.on_target),
+	    (unsigned long long)(a.unsaved + b.unsaved),
 	    again >= 0 ? "; the old path had been recreated" : "");
 record:
 	rc = state_move_settled(mv->st, mv->m.id, now_unix(), marks, summary,
@@ -393,6 +496,8 @@ struct purge {
 	int64_t	*ids;
 	char   **marks;		/* the retired tree at its settle check */
 	char   **paths;
+	char   **roots;		/* the source slices */
+	char   **olds;		/* the old paths in them */
 	size_t	 n;
 };
 
@@ -411,6 +516,10 @@ purge_cb(const struct state_move *m, void *arg)
 	p->ids[p->n] = m->id;
 	p->marks[p->n] = m->settle_marks ? xstrdup(m->settle_marks) : NULL;
 	p->paths[p->n] = xstrdup(m->retired_path);
+	p->roots = xrealloc(p->roots, (p->n + 1) * sizeof *p->roots);
+	p->olds = xrealloc(p->olds, (p->n + 1) * sizeof *p->olds);
+	p->roots[p->n] = xstrdup(m->source_root);
+	p->olds[p->n] = xstrdup(m->source_path);
 	p->n++;
 	return 0;
 }
@@ -448,6 +557,18 @@ remove_snapshot(int dir, const char *base)
 	unlinkat(dir, name, 0);
 }
 
+/* With its retired source, the placeholder at the old path goes. */
+static void
+placeholder_purge(const char *root, const char *path, int64_t id)
+{
+	int fd;
+
+	if ((fd = open(root, TREE_DIR_FLAGS)) < 0)
+		return;
+	retire_placeholder_clear(fd, path, id);
+	close(fd);
+}
+
 int
 move_purge(struct state *st, int64_t older_than, uint64_t *purged,
     char **cause)
@@ -474,6 +595,8 @@ move_purge(struct state *st, int64_t older_than, uint64_t *purged,
 					free(dir);
 					free(p.paths[i]);
 					free(p.marks[i]);
+					free(p.roots[i]);
+					free(p.olds[i]);
 					continue;
 				}
 				rc = tree_remove(fd, base, cause);
@@ -486,15 +609,22 @@ move_purge(struct state *st, int64_t older_than, uint64_t *purged,
 			if (rc == 0)
 				rc = state_move_purged(st, p.ids[i],
 				    now_unix(), cause);
-			if (rc == 0)
+			if (rc == 0) {
 				(*purged)++;
+				placeholder_purge(p.roots[i], p.olds[i],
+				    p.ids[i]);
+			}
 		}
 		free(dir);
 		free(p.paths[i]);
 		free(p.marks[i]);
+		free(p.roots[i]);
+		free(p.olds[i]);
 	}
 	free(p.ids);
 	free(p.marks);
 	free(p.paths);
+	free(p.roots);
+	free(p.olds);
 	return rc;
 }

@@ -557,6 +557,9 @@ struct settle_ctx {
 	void		(*report)(void *, const char *, const char *);
 	void		*arg;
 	struct settle_result *res;
+	int		 dovecot;	/* trust a folder's dovecot-uidlist */
+	int		 uidlist;	/* the folder's: -1 unread, 0 none, 1 */
+	struct keys	 listed;	/* the unique names it lists */
 	/* The directory being read. */
 	const char	*folder;
 	const char	*rel;
@@ -569,6 +572,46 @@ struct settle_ctx {
 	const char	*sub;		/* "cur" or "new", being read */
 	char		**cause;
 };
+
+/*
+ * The unique names Dovecot's dovecot-uidlist of folder lists ("UID
+ * [ext...] :name" lines after a header). Dovecot adds a message there
+ * before it answers a delivery or an APPEND; a file in new/ it does not
+ * list is a save that failed, answered with a temporary error and
+ * retried by its sender. 1 with the names, 0 when the folder has none.
+ */
+static int
+uidlist_load(int tree, const char *folder, struct keys *out)
+{
+	char *line = NULL, *p;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+	int dir, fd;
+
+	if ((dir = *folder ? openat(tree, folder, TREE_DIR_FLAGS) :
+	    dup(tree)) < 0)
+		return 0;
+	fd = openat(dir, "dovecot-uidlist", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	close(dir);
+	if (fd < 0 || (f = fdopen(fd, "r")) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] == '\n')
+			line[--n] = '\0';
+		if ((p = strstr(line, " :")) == NULL)
+			continue;
+		p += 2;
+		keys_add(out, key_of("", p, unique_len(p)));
+	}
+	free(line);
+	fclose(f);
+	keys_sort(out);
+	return 1;
+}
 
 /* One entry of the cur/ or new/ being read: late? then carry it. */
 static int
@@ -616,6 +659,17 @@ settle_entry(const char *name, void *arg)
 	k = key_of("", name, unique_len(name));
 	if (keys_has(&c->uniques, k)) {
 		c->res->on_target++;
+		return 0;
+	}
+	if (c->dovecot && c->uidlist < 0)
+		c->uidlist = uidlist_load(c->tree, c->folder, &c->listed);
+	if (c->dovecot && c->uidlist == 1 && !keys_has(&c->listed, k)) {
+		/* A save the mail server did not complete: left where it
+		 * is, never resurrected. */
+		c->res->unsaved++;
+		snprintf(from, sizeof from, "%s/%s", c->rel, name);
+		if (c->report != NULL)
+			c->report(c->arg, from, NULL);
 		return 0;
 	}
 	unique = xstrndup(name, unique_len(name));
@@ -679,12 +733,13 @@ out:
 
 int
 settle_tree(int tree, const char *marks, int snapdir, const char *snapfile,
-    int dst, int preserve_owner, void (*report)(void *, const char *,
-    const char *), void *arg, struct settle_result *res, char **cause)
+    int dst, int preserve_owner, int dovecot, void (*report)(void *,
+    const char *, const char *), void *arg, struct settle_result *res,
+    char **cause)
 {
 	struct settle_ctx c = { .tree = tree, .dst = dst, .preserve_owner =
 	    preserve_owner, .marks = marks, .report = report, .arg = arg,
-	    .res = res, .sdir = -1, .dfolder = -1 };
+	    .res = res, .sdir = -1, .dfolder = -1, .dovecot = dovecot };
 	struct names f = { 0 };
 	size_t i, k;
 	int rc;
@@ -702,6 +757,7 @@ settle_tree(int tree, const char *marks, int snapdir, const char *snapfile,
 		return -1;
 	}
 	for (i = 0; i < f.n && rc == 0; i++) {
+		c.uidlist = -1;
 		for (k = 0; k < 2 && rc == 0; k++)
 			rc = settle_dir(&c, f.v[i], subdirs[k], cause);
 		/* The target folder's messages, per folder. */
@@ -710,6 +766,7 @@ settle_tree(int tree, const char *marks, int snapdir, const char *snapfile,
 		c.dfolder = -1;
 		keys_free(&c.uniques);
 		keys_free(&c.exact);
+		keys_free(&c.listed);
 	}
 	names_free(&f);
 	keys_free(&c.snap);

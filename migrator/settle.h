@@ -29,6 +29,8 @@ struct settle_result {
 	uint64_t	carried;	/* late messages copied to the target */
 	uint64_t	on_target;	/* late changes to messages the target
 					   already has (flag changes, renames) */
+	uint64_t	unsaved;	/* late files the folder's
+					   dovecot-uidlist does not list */
 	const char	*rule;		/* "snapshot", "marks" or "all" */
 };
 
@@ -44,11 +46,16 @@ int settle_snapshot(int mailbox, int dir, const char *file, char **cause);
  * old path) with the target mailbox dst and carry late messages. Late is
  * a name the snapshot (snapdir/snapfile) does not have; without a
  * snapshot, a file whose ctime is at or after its directory's mark; with
- * neither (marks NULL), every message. report(arg, from, to) is called
- * for every message carried, with paths relative to the mailboxes.
+ * neither (marks NULL), every message. With dovecot set, a late file in
+ * a folder that has a dovecot-uidlist is carried only when that list
+ * names it: Dovecot lists a message before it answers its delivery, so
+ * one it does not list is a save it failed (answered 4xx, retried by the
+ * sender); it is left in the tree and counted as unsaved. report(arg,
+ * from, to) is called for every message carried, with paths relative to
+ * the mailboxes, and with to NULL for every one left as unsaved.
  */
 int settle_tree(int tree, const char *marks, int snapdir,
-    const char *snapfile, int dst, int preserve_owner,
+    const char *snapfile, int dst, int preserve_owner, int dovecot,
     void (*report)(void *, const char *from, const char *to), void *arg,
     struct settle_result *, char **cause);
 
