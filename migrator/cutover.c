@@ -174,6 +174,14 @@ cutover_finish(struct move *mv, char **cause)
 		msg = xasprintf("%s; the cutover is retried later", why);
 		goto abandon;
 	}
+	if ((elapsed = move_now_ms() - mv->lock_t0) >
+	    (int64_t)mv->cfg->lock_timeout * 1000) {
+		why = NULL;
+		msg = xasprintf("the lock lasted %lld ms, over lock_timeout "
+		    "(%llu s)", (long long)elapsed,
+		    (unsigned long long)mv->cfg->lock_timeout);
+		goto abandon;
+	}
 	/* Deliveries that passed their recipient check before the lock and
 	 * the sessions the hook ended may still be writing: the final pass
 	 * starts once the source has been still for [move] quiet, so each

@@ -94,6 +94,8 @@ t_settle_carries_late_mail() {
 printf 'Message-ID: <late@x>\n\nlate\n' >"$SRC/tmp/1700000000.late.host"
 chown 4321:4322 "$SRC/tmp/1700000000.late.host"
 mv "$SRC/tmp/1700000000.late.host" "$SRC/new/1700000000.late.host"
+echo "99999 :1700000000.late.host" >>"$SRC/dovecot-uidlist"
+printf 'Message-ID: <failed@x>\n\nfailed\n' >"$SRC/new/1700000009.failed.host"
 ln "$SRC/cur/$linked" "$D/hardlink"
 rm "$DST/cur/$victim" "$DST/cur/$linked"
 EOF
@@ -113,6 +115,13 @@ EOF
 	expect_out "move.late-mail"
 	expect_out "new/1700000000.late.host arrived after the final pass"
 	expect_out "settle check (by snapshot): 1 late message(s) carried"
+	# A file Dovecot's uidlist does not name is a save Dovecot failed
+	# (and answered 4xx): left in the retired source, not resurrected.
+	[ ! -e "$DST/new/1700000009.failed.host" ] || fail "failed save carried"
+	[ -f "$D/s1/.mailshift-retired/1-$U/new/1700000009.failed.host" ] ||
+	    fail "failed save not kept in the retired source"
+	expect_out "move.late-unsaved"
+	expect_out "1 failed save(s) left there"
 }
 
 # A late delivery that recreates the old path after the retirement: its
@@ -126,6 +135,10 @@ t_settle_recreated_source() {
 			sleep 0.05
 			i=$((i + 1))
 		done
+		# The placeholder at the old path removed by hand: a late
+		# delivery can recreate the mailbox.
+		grep -q '^mailshift-moved move=1 ' "$SRC" || exit 1
+		rm -f "$SRC"
 		mkdir -p "$SRC/new" "$SRC/cur" "$SRC/tmp"
 		echo recreated >"$SRC/new/1700000001.again.host"
 	) &
@@ -133,7 +146,8 @@ t_settle_recreated_source() {
 	wait
 	expect_out "settle check: 1 late message carried"
 	[ -f "$DST/new/1700000001.again.host" ] || fail "not carried"
-	[ ! -e "$SRC" ] || fail "recreated mailbox left at the old path"
+	[ ! -d "$SRC" ] || fail "recreated mailbox left at the old path"
+	grep -q '^mailshift-moved move=1 ' "$SRC" || fail "no placeholder"
 	ls -d "$D/s1/.mailshift-retired/1-$U.late-"* >/dev/null ||
 	    fail "recreated mailbox not retired"
 	ok moves show 1
@@ -244,12 +258,14 @@ t_retire_crash_then_recreated() {
 	MAILSHIFT_CRASH_AT=retire-renamed "$MS" move "$U" --to s2 --wait \
 	    >/dev/null 2>&1
 	[ -d "$D/s1/.mailshift-retired/1-$U" ] || fail "not renamed"
+	rm -f "$SRC"
 	mkdir -p "$SRC/new" "$SRC/cur" "$SRC/tmp"
 	echo late >"$SRC/new/1700000004.late.host"
 	ok move "$U" --to s2 --wait
 	expect_out "settle check: 1 late message carried"
 	[ -f "$DST/new/1700000004.late.host" ] || fail "not carried"
-	[ ! -e "$SRC" ] || fail "recreated path left"
+	[ ! -d "$SRC" ] || fail "recreated path left"
+	grep -q '^mailshift-moved move=1 ' "$SRC" || fail "no placeholder"
 }
 
 # Bad hook templates are refused with file:line.

@@ -92,7 +92,9 @@ t_listing_survives_move() {
 	[ "$(doveadm -c "$CONF" user -f home "$U")" = "$DST" ] ||
 	    fail "userdb home after: $(doveadm -c "$CONF" user "$U" 2>&1)"
 	# The source is gone from its old place: the listing came from s2.
-	[ ! -e "$SRC" ] || fail "source still in place"
+	[ ! -d "$SRC" ] || fail "source still in place"
+	grep -q '^mailshift-moved move=1 ' "$SRC" || fail "no placeholder at \
+the old path: $(cat "$SRC" 2>&1)"
 	[ -e "$DST/dovecot-uidlist" ] || fail "no uidlist on the target"
 	dovecot_stop
 }

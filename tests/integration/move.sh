@@ -24,7 +24,9 @@ t_move_basic() {
 	same_tree "$D/original" "$DST"
 	# The source was only renamed aside, never changed.
 	same_tree "$D/original" "$D/s1/.mailshift-retired/1-$U"
-	[ ! -e "$SRC" ] || fail "source still in place"
+	[ ! -d "$SRC" ] || fail "source still in place"
+	grep -q '^mailshift-moved move=1 ' "$SRC" || fail "no placeholder at \
+the old path: $(cat "$SRC" 2>&1)"
 	ok route "$U" --json
 	json_check 'j["slice"] == "s2" and j["host"] == "10.0.0.2" and j["generation"] == 2 and j["locked"] is False'
 	ok moves list --json

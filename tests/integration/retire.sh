@@ -57,7 +57,7 @@ t_retire_source_full() {
 	expect_out "source retired to $D/s1/.mailshift-retired/1-bob@example.com"
 	expect_out "settle check: 0 late messages carried"
 	same_tree "$D/original" "$D/s1/.mailshift-retired/1-bob@example.com"
-	[ ! -e "$B" ] || fail "source still in place"
+	[ ! -d "$B" ] || fail "source still in place"
 	ok moves show 1
 	expect_out "0 late message(s) carried to the target, 0 late change(s)"
 	ok moves run
