@@ -43,7 +43,8 @@ MIGRATOR_SRC = migrator/slice.c migrator/maildir.c migrator/discover.c migrator/
 	migrator/tree.c migrator/sync.c migrator/copy.c migrator/sync_maildir.c \
 	migrator/verify.c migrator/settle.c migrator/quiet.c migrator/move.c migrator/cutover.c \
 	migrator/retire.c migrator/zarchive.c migrator/restore.c \
-	migrator/health.c migrator/presence.c migrator/scheduler.c migrator/http.c \
+	migrator/health.c migrator/presence.c migrator/scheduler.c \
+	migrator/sched_gate.c migrator/http.c \
 	migrator/daemon.c
 CLI_SRC = cli/main.c cli/cmd_init.c cli/cmd_server.c \
 	cli/cmd_slice.c cli/cmd_discover.c cli/cmd_account.c cli/cmd_route.c \

@@ -50,7 +50,7 @@
  *   per_target = 1               ; moves into one slice at once    caps)
  *   max_retries = 5              ; then a failed move stays failed
  *   retry_base = 30s             ; back-off: 30s, 2m, 8m, ...
- *   ready_pass = 5m              ; delta pass interval of held moves
+ *   ready_pass = 5m              ; delta pass interval of waiting moves
  *   health_window = 30s          ; latency 5x its baseline this long:
  *                                ; slow down, then pause the slice's moves
  *

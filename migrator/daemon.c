@@ -139,16 +139,18 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	sched_apply_health(s);
 	v = state_data_version(d->st);
 	if (v != d->data_version) {
-		/* Something changed (a release, presence, a new move): look
-		 * at waiting moves again now. */
+		/* Something changed (a release, presence, a new move): pick
+		 * now. Waiting moves only have their gates judged again; a
+		 * change runs no delta pass. */
 		log_debug("the catalog changed (data_version %lld)",
 		    (long long)v);
-		sched_data_changed(s);
 		d->data_version = v;
 		sched_check_paused(s);
 		sched_run(s, now);
 	} else if (now - s->last_run >= DAEMON_RESCHEDULE ||
-	    (s->next_wake != 0 && now >= s->next_wake))
+	    s->nwaiting > 0 || (s->next_wake != 0 && now >= s->next_wake))
+		/* While moves wait at ready, every tick: a user going idle
+		 * or a window opening changes no catalog row. */
 		sched_run(s, now);
 	if (now - d->last_heartbeat >= DAEMON_HEARTBEAT)
 		heartbeat(d, 0);

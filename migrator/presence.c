@@ -22,6 +22,7 @@ catalog_online(void *data, const struct presence_query *q, char *why,
     size_t len)
 {
 	struct state_account a;
+	char at[32], until[32];
 	int online = 0;
 
 	(void)data;
@@ -32,9 +33,13 @@ catalog_online(void *data, const struct presence_query *q, char *why,
 		snprintf(why, len, "the user is online (catalog)");
 		online = 1;
 	} else if (q->now - a.last_activity < q->idle) {
-		snprintf(why, len, "the user was active %llds ago (catalog; "
-		    "idle is %llds)", (long long)(q->now - a.last_activity),
-		    (long long)q->idle);
+		/* Times, not "n seconds ago": the reason stays the same
+		 * while the user stays away (it is logged when it changes). */
+		snprintf(why, len, "the user was active at %s (catalog; idle "
+		    "is %llds: not before %s)", time_format(a.last_activity,
+		    at, sizeof at), (long long)q->idle,
+		    time_format(a.last_activity + q->idle, until,
+		    sizeof until));
 		online = 1;
 	}
 	state_account_free(&a);
@@ -53,12 +58,15 @@ mailbox_online(void *data, const struct presence_query *q, char *why,
     size_t len)
 {
 	int64_t changed = q->move->last_change;
+	char at[32], until[32];
 
 	(void)data;
 	if (changed == 0 || q->now - changed >= q->idle)
 		return 0;
-	snprintf(why, len, "the mailbox changed %llds ago (idle is %llds)",
-	    (long long)(q->now - changed), (long long)q->idle);
+	snprintf(why, len, "the mailbox changed at %s (idle is %llds: not "
+	    "before %s)", time_format(changed, at, sizeof at),
+	    (long long)q->idle, time_format(changed + q->idle, until,
+	    sizeof until));
 	return 1;
 }
 

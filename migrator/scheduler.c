@@ -71,9 +71,10 @@ worker_nap(struct worker *w, double t)
  * A worker drives one move in steps on its own catalog connection: the
  * rates in force reach the handle (worker_limits), a stop reaches it at
  * once (worker_stop), the lock grace is waited out here, and a ready move
- * asks the gate. A ready move the gate holds back ends the worker, which
- * frees its slot; the scheduler comes back for it (SCHED_READY_LOOK, or
- * ready_pass while held).
+ * asks the gate again after its pass. A ready move the gate holds back
+ * ends the worker, which frees its slot; the loop judges its gate from
+ * then on and starts a worker again for the cutover, or for a delta pass
+ * after ready_pass (sched_ready_judge).
  */
 static void *
 worker_main(void *arg)
@@ -106,12 +107,7 @@ worker_main(void *arg)
 			break;
 		if (!sched_gate(&w->cfg, w->s->presence, st, move_info(mv),
 		    now_unix(), w->why, sizeof w->why)) {
-			/* A held move only gets its delta pass; a reason is
-			 * logged for the others. */
-			if (!move_info(mv)->hold &&
-			    move_info(mv)->complete_after <= now_unix())
-				snprintf(w->waiting, sizeof w->waiting, "%s",
-				    w->why);
+			snprintf(w->waiting, sizeof w->waiting, "%s", w->why);
 			break;
 		}
 		move_allow_cutover(mv);
@@ -203,23 +199,6 @@ running(const struct sched *s, int64_t id)
 	return 0;
 }
 
-/* The record of a ready move (created unseen). */
-static struct sched_seen *
-ready_seen(struct sched *s, int64_t id)
-{
-	size_t i;
-
-	for (i = 0; i < s->nready; i++) {
-		if (s->ready[i].id == id)
-			return &s->ready[i];
-	}
-	s->ready = xrealloc(s->ready, (s->nready + 1) * sizeof *s->ready);
-	s->ready[s->nready].id = id;
-	s->ready[s->nready].when = 0;
-	s->ready[s->nready].held = -1;
-	return &s->ready[s->nready++];
-}
-
 void
 sched_cool_down(struct sched *s, int64_t id, int64_t until)
 {
@@ -249,13 +228,6 @@ cooling(const struct sched *s, int64_t id, int64_t now)
 	return 0;
 }
 
-static int
-slice_paused(const struct sched *s, int64_t slice)
-{
-	return s->health != NULL &&
-	    health_state_of(s->health, slice) == HEALTH_PAUSED;
-}
-
 /* One pick in progress. */
 struct pick_ctx {
 	struct sched		*s;
@@ -278,13 +250,25 @@ load(const struct pick_ctx *c, int64_t slice, int as_source)
 	return n;
 }
 
+/* Note why ready move id waits, for sched_run to log. */
+static void
+pick_wait(struct sched_pick *p, int64_t id, const char *why)
+{
+	p->wait = xrealloc(p->wait, (size_t)(p->nwait + 1) * sizeof *p->wait);
+	p->why = xrealloc(p->why, (size_t)(p->nwait + 1) * sizeof *p->why);
+	p->wait[p->nwait] = id;
+	p->why[p->nwait] = xstrdup(why);
+	p->nwait++;
+}
+
 static int
 pick_cb(const struct state_runnable *r, void *arg)
 {
 	struct pick_ctx *c = arg;
 	struct sched *s = c->s;
 	struct sched_pick *p = c->p;
-	struct sched_seen *seen = NULL;
+	int kind = SCHED_READY_RUN;
+	char why[512];
 
 	if (running(s, r->id) || cooling(s, r->id, c->now))
 		return 0;
@@ -298,25 +282,19 @@ pick_cb(const struct state_runnable *r, void *arg)
 	} else if (r->paused)
 		return 0;
 	if (r->state == MOVE_READY) {
-		/* Held (or before its complete-after time): a delta pass
-		 * every ready_pass, whatever else changes in the catalog (a
-		 * release is seen at once: the hold changed). Waiting for
-		 * presence or a window: a fresh look every few seconds, and
-		 * at once when the catalog changed. */
-		int held = r->hold || r->complete_after > c->now;
-
-		seen = ready_seen(s, r->id);
-		if (seen->held != held)
-			seen->when = 0;
-		seen->held = held;
-		if (c->now - seen->when < (held ?
-		    (int64_t)s->cfg->ready_pass : SCHED_READY_LOOK))
+		/* The gate is judged here, from the catalog, without a
+		 * worker: a worker starts for the cutover once it is open,
+		 * and for a delta pass every ready_pass while it is shut. */
+		kind = sched_ready_judge(s, r, c->now, why, sizeof why);
+		if (*why != '\0')
+			pick_wait(p, r->id, why);
+		if (kind == SCHED_READY_WAIT)
 			return 0;
 	}
 	if (c->room <= 0)
 		return 1;
-	if (slice_paused(s, r->source_slice) ||
-	    slice_paused(s, r->target_slice))
+	if (sched_slice_paused(s, r->source_slice) ||
+	    sched_slice_paused(s, r->target_slice))
 		return 0;
 	if (load(c, r->source_slice, 1) >= (int)s->cfg->per_source ||
 	    load(c, r->target_slice, 0) >= (int)s->cfg->per_target)
@@ -324,11 +302,13 @@ pick_cb(const struct state_runnable *r, void *arg)
 	p->start = xrealloc(p->start, (size_t)(p->n + 1) * sizeof *p->start);
 	p->src = xrealloc(p->src, (size_t)(p->n + 1) * sizeof *p->src);
 	p->dst = xrealloc(p->dst, (size_t)(p->n + 1) * sizeof *p->dst);
-	if (seen != NULL)
-		seen->when = c->now;	/* only once it really starts */
+	p->kind = xrealloc(p->kind, (size_t)(p->n + 1) * sizeof *p->kind);
+	if (r->state == MOVE_READY)	/* only once it really starts */
+		sched_ready_seen(s, r->id)->when = c->now;
 	p->start[p->n] = r->id;
 	p->src[p->n] = r->source_slice;
 	p->dst[p->n] = r->target_slice;
+	p->kind[p->n] = kind;
 	p->n++;
 	c->room--;
 	return 0;
@@ -355,45 +335,23 @@ sched_pick(struct sched *s, int64_t now, struct sched_pick *p,
 void
 sched_pick_free(struct sched_pick *p)
 {
+	int i;
+
 	free(p->start);
 	free(p->src);
 	free(p->dst);
+	free(p->kind);
 	free(p->cancel);
+	for (i = 0; i < p->nwait; i++)
+		free(p->why[i]);
+	free(p->wait);
+	free(p->why);
 	memset(p, 0, sizeof *p);
 }
 
-int
-sched_gate(const struct config *cfg, struct presence *presence,
-    struct state *st, const struct state_move *m, int64_t now, char *why,
-    size_t len)
-{
-	const struct config_window *win;
-	struct presence_query q = { .st = st, .user = m->user, .move = m,
-	    .now = now, .idle = (int64_t)cfg->presence_idle };
-	char when[32];
-
-	if (m->hold) {
-		snprintf(why, len, "the move is held ('mailshift moves "
-		    "complete %lld' releases it)", (long long)m->id);
-		return 0;
-	}
-	if (m->complete_after > now) {
-		snprintf(why, len, "held until %s (complete-after)",
-		    time_format(m->complete_after, when, sizeof when));
-		return 0;
-	}
-	win = config_window_at(cfg, now);
-	if (win != NULL && !win->cutover) {
-		snprintf(why, len, "window '%s' allows no cutovers",
-		    win->name);
-		return 0;
-	}
-	return !presence_online(presence, cfg->presence_sources, &q, why,
-	    len);
-}
-
 static void
-start_worker(struct sched *s, int64_t id, int64_t src, int64_t dst)
+start_worker(struct sched *s, int64_t id, int64_t src, int64_t dst,
+    int kind)
 {
 	struct worker *w = xcalloc(1, sizeof *w);
 	struct state_move m;
@@ -404,6 +362,7 @@ start_worker(struct sched *s, int64_t id, int64_t src, int64_t dst)
 	w->id = id;
 	w->source = src;
 	w->target = dst;
+	w->kind = kind;
 	config_numbers(&w->cfg, s->cfg);
 	if ((known = state_move_get(s->st, id, &m, NULL) == 0)) {
 		w->own[0] = m.bytes_per_second;
@@ -420,16 +379,26 @@ start_worker(struct sched *s, int64_t id, int64_t src, int64_t dst)
 		return;
 	}
 	s->w[s->nw++] = w;
-	if (known) {
+	if (kind == SCHED_READY_PASS)
+		/* The move waits: its periodic pass is no news. */
+		log_debug("move %lld: delta pass while the cutover waits "
+		    "(slice %lld -> %lld), %d in flight", (long long)id,
+		    (long long)src, (long long)dst, s->nw);
+	else if (known)
 		log_info("move %lld: started (slice %lld -> %lld), %d in "
-		    "flight: %s from %s to %s, %s", (long long)id,
+		    "flight: %s from %s to %s, %s%s", (long long)id,
 		    (long long)src, (long long)dst, s->nw, m.user, m.source,
-		    m.target, state_move_state_name(m.state));
-		state_move_free(&m);
-	} else
+		    m.target, state_move_state_name(m.state),
+		    kind == SCHED_READY_CUTOVER ? ", cutover allowed" : "");
+	else
 		log_info("move %lld: started (slice %lld -> %lld), %d in "
 		    "flight", (long long)id, (long long)src, (long long)dst,
 		    s->nw);
+	if (known)
+		state_move_free(&m);
+	/* A wait after this cutover (abandoned, say) is news again. */
+	if (kind == SCHED_READY_CUTOVER)
+		sched_forget_waiting(s, id);
 }
 
 void
@@ -459,8 +428,11 @@ sched_run(struct sched *s, int64_t now)
 			cause = NULL;
 		}
 	}
+	for (i = 0; i < p.nwait; i++)
+		sched_log_waiting(s, p.wait[i], p.why[i]);
+	s->nwaiting = p.nwait;
 	for (i = 0; i < p.n; i++)
-		start_worker(s, p.start[i], p.src[i], p.dst[i]);
+		start_worker(s, p.start[i], p.src[i], p.dst[i], p.kind[i]);
 	/* Wake up again when the next retry falls due. */
 	s->next_wake = state_queue_next_try(s->st, now);
 	sched_pick_free(&p);
@@ -577,34 +549,6 @@ defer_or_fail(struct sched *s, struct worker *w)
 	state_move_free(&m);
 }
 
-/* Log why a ready move waits, when the reason is new. */
-static void
-log_waiting(struct sched *s, int64_t id, const char *why)
-{
-	char *line = xasprintf("%lld %s", (long long)id, why);
-	size_t i, n = strlen(line) - strlen(why);
-
-	for (i = 0; i < s->nwaits; i++) {
-		if (strncmp(s->waits[i], line, n) == 0) {
-			if (strcmp(s->waits[i], line) == 0) {
-				free(line);
-				return;
-			}
-			free(s->waits[i]);
-			s->waits[i] = line;
-			goto log;
-		}
-	}
-	s->waits = xrealloc(s->waits, (s->nwaits + 1) * sizeof *s->waits);
-	s->waits[s->nwaits++] = line;
-log:
-	log_info("move %lld: ready, cutover waits: %s", (long long)id, why);
-	if (state_event(s->st, "move.waiting", NULL, NULL, "move %lld: "
-	    "cutover waits: %s", (long long)id, why) != 0) {
-		/* best effort */
-	}
-}
-
 /* Log what became of a move whose worker ended. */
 static void
 worker_ended(struct sched *s, struct worker *w)
@@ -621,8 +565,20 @@ worker_ended(struct sched *s, struct worker *w)
 		log_info("move %lld: done, settle check of the retired "
 		    "source: %llu late message(s) carried to the target%s",
 		    (long long)w->id, (unsigned long long)r->carried, see);
-	else if (w->rc == 0 && *w->waiting)
-		log_waiting(s, w->id, w->waiting);
+	else if (w->rc == 0 && *w->waiting) {
+		/* Its pass is the last one: the next after ready_pass. A
+		 * cutover worker that found the gate shut after all does not
+		 * start again at once. */
+		struct sched_seen *seen = sched_ready_seen(s, w->id);
+
+		seen->when = now_unix();
+		if (w->kind == SCHED_READY_CUTOVER)
+			seen->refused = seen->when;
+		sched_log_waiting(s, w->id, w->waiting);
+		log_debug("move %lld: delta pass done, %llu files copied; "
+		    "the cutover waits", (long long)w->id,
+		    (unsigned long long)r->files_copied);
+	}
 	else if (w->rc == 0 && r->lock_ms >= 0)
 		log_info("move %lld: %s after %d passes, %llu files copied, "
 		    "lock %lld ms", (long long)w->id,
@@ -756,17 +712,6 @@ sched_check_paused(struct sched *s)
 }
 
 void
-sched_data_changed(struct sched *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->nready; i++) {
-		if (!s->ready[i].held)
-			s->ready[i].when = 0;
-	}
-}
-
-void
 sched_apply_health(struct sched *s)
 {
 	struct worker *w;
@@ -775,7 +720,7 @@ sched_apply_health(struct sched *s)
 	for (i = 0; i < s->nw; i++) {
 		w = s->w[i];
 		worker_limits(s, w);
-		if (slice_paused(s, w->source) || slice_paused(s, w->target))
+		if (sched_slice_paused(s, w->source) || sched_slice_paused(s, w->target))
 			worker_stop(w);
 	}
 }

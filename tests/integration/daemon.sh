@@ -451,6 +451,76 @@ stderr: $(cat "$D/daemon.log")"
 	    "$D/daemon.log")"
 }
 
+# Eight moves waiting at ready for their users (online, idle long) cost
+# a delta pass every ready_pass each and no more, whatever changes in the
+# catalog meanwhile; why they wait is logged once. A counter test: passes
+# and log lines per move over 60 s of catalog churn.
+t_waiting_moves_bounded() {
+	fleet
+	daemon_conf presence.idle=1h daemon.ready_pass=20s
+	for u in 1 2 3 4 5 6 7 8; do
+		mkbox "$D/s1/example.com/u$u" 5
+	done
+	mkbox "$D/s1/example.com/churn" 1
+	ok discover
+	for u in 1 2 3 4 5 6 7 8; do
+		ok presence "u$u@example.com" online
+		ok move "u$u@example.com" --to s2
+	done
+	start_daemon
+	wait_for "[ \$(sqlite3 '$MAILSHIFT_DB' \"SELECT count(*) FROM moves WHERE state = 'ready'\") -eq 8 ]" 60 ||
+	    fail "not all ready: $(tail -5 "$D/daemon.log")"
+	# Every worker that brought a move to ready has ended (and said why
+	# it waits); then count.
+	wait_for "[ \$(grep -c 'ready, cutover waits' '$D/daemon.log') -ge 8 ]" 10 ||
+	    fail "not every wait logged: $(tail -5 "$D/daemon.log")"
+	sleep 1
+	q "SELECT id, passes FROM moves ORDER BY id" >"$D/passes0"
+	lines0=$(wc -l <"$D/daemon.log")
+	# A minute of churn: presence pushed for the waiting users and for
+	# one that moves nowhere, every second.
+	end=$(($(date +%s) + 60))
+	n=0
+	while [ "$(date +%s)" -lt "$end" ]; do
+		n=$((n + 1))
+		ok presence "u$((n % 8 + 1))@example.com" online
+		if [ $((n % 2)) -eq 0 ]; then
+			ok presence churn@example.com online
+		else
+			ok presence churn@example.com offline
+		fi
+		sleep 1
+	done
+	q "SELECT id, passes FROM moves ORDER BY id" >"$D/passes1"
+	tail -n +"$((lines0 + 1))" "$D/daemon.log" >"$D/minute.log"
+	python3 - "$D" <<'PY' || fail "waiting moves cost more than their ready_pass"
+import re, sys
+d = sys.argv[1]
+def passes(f):
+    return dict(map(int, l.split("|")) for l in open(f"{d}/{f}"))
+p0, p1 = passes("passes0"), passes("passes1")
+log, minute = open(f"{d}/daemon.log").read(), open(f"{d}/minute.log").read()
+for m in sorted(p0):
+    pat = re.compile(rf"move {m}:")
+    total, during = len(pat.findall(log)), len(pat.findall(minute))
+    print(f"move {m}: passes {p0[m]} at ready, {p1[m] - p0[m]} in 60 s; "
+          f"log lines {total}, {during} in 60 s")
+    assert p1[m] - p0[m] <= 60 // 20 + 1, ("passes", m)
+    assert during <= 2, ("log lines in the minute", m)
+    assert total <= 4 + p1[m], ("log lines", m)
+PY
+	cat "$D/minute.log"
+	# Idle asked for no more: every move cuts over and is done.
+	for u in 1 2 3 4 5 6 7 8; do
+		ok presence "u$u@example.com" offline
+	done
+	sed -i 's/^idle=1h$/idle=0s/' "$MAILSHIFT_CONFIG"
+	kill -HUP "$DPID"
+	wait_for "[ \$(sqlite3 '$MAILSHIFT_DB' \"SELECT count(*) FROM moves WHERE state = 'done'\") -eq 8 ]" 60 ||
+	    fail "not all done once idle: $(tail -5 "$D/daemon.log")"
+	stop_daemon
+}
+
 t_catalog_removed() {
 	fleet
 	daemon_conf
@@ -477,5 +547,7 @@ t "presence from the catalog: online waits, offline plus idle cuts over" t_prese
 t "presence from a command, and a window without cutovers" t_presence_command_and_window
 t "a slow target slice: slow down, pause, recover by itself" t_health_backoff
 t "the daemon stops when its catalog is removed or replaced" t_catalog_removed
+t "8 waiting moves: passes and log lines per move stay bounded over 60 s" \
+    t_waiting_moves_bounded
 t "log = syslog: lines go to syslog, facility mail" t_syslog
 done_testing

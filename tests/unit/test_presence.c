@@ -193,6 +193,7 @@ test_catalog_mailbox(void **arg)
 	struct state_move m;
 	struct state *st;
 	char *dir = test_tmpdir(), *db, *cause = NULL, why[256];
+	char at[32], until[32], want[256];
 	struct presence_query q = { .user = "alice@x.org", .move = &m,
 	    .idle = 900 };
 	int64_t t;
@@ -229,8 +230,11 @@ test_catalog_mailbox(void **arg)
 	q.now = t + 60;
 	assert_int_equal(presence_catalog.online(NULL, &q, why, sizeof why),
 	    1);
-	assert_string_equal(why, "the user was active 60s ago (catalog; "
-	    "idle is 900s)");
+	time_format(t, at, sizeof at);
+	time_format(t + 900, until, sizeof until);
+	snprintf(want, sizeof want, "the user was active at %s (catalog; "
+	    "idle is 900s: not before %s)", at, until);
+	assert_string_equal(why, want);
 	q.now = t + 900;
 	assert_int_equal(presence_catalog.online(NULL, &q, why, sizeof why),
 	    0);
@@ -245,8 +249,11 @@ test_catalog_mailbox(void **arg)
 	m.last_change = q.now - 899;
 	assert_int_equal(presence_mailbox.online(NULL, &q, why, sizeof why),
 	    1);
-	assert_string_equal(why, "the mailbox changed 899s ago (idle is "
-	    "900s)");
+	time_format(q.now - 899, at, sizeof at);
+	time_format(q.now + 1, until, sizeof until);
+	snprintf(want, sizeof want, "the mailbox changed at %s (idle is "
+	    "900s: not before %s)", at, until);
+	assert_string_equal(why, want);
 	m.last_change = q.now - 900;
 	assert_int_equal(presence_mailbox.online(NULL, &q, why, sizeof why),
 	    0);

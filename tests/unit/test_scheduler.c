@@ -135,6 +135,12 @@ in_flight(struct fixture *f, int64_t id, int64_t src, int64_t dst)
 	return w;
 }
 
+/* What the last expect_pick started each move for ('r' run, 'p' a delta
+ * pass at ready, 'c' a cutover), in order; why the first waiting ready
+ * move waits, or "". */
+static char picked_for[16];
+static char wait_why[512];
+
 /* Pick at now and compare the started moves (by number 1..6) with want,
  * a string such as "13" (in order). */
 static void
@@ -145,12 +151,17 @@ expect_pick(struct fixture *f, int64_t now, const char *want)
 	int i, k;
 
 	assert_ok(sched_pick(&f->s, now, &p, &cause));
+	memset(picked_for, 0, sizeof picked_for);
 	for (i = 0; i < p.n; i++) {
 		for (k = 1; k <= 6; k++) {
 			if (f->move[k] == p.start[i])
 				got[strlen(got)] = (char)('0' + k);
 		}
+		picked_for[i] = p.kind[i] == SCHED_READY_PASS ? 'p' :
+		    p.kind[i] == SCHED_READY_CUTOVER ? 'c' : 'r';
 	}
+	snprintf(wait_why, sizeof wait_why, "%s", p.nwait > 0 ? p.why[0] :
+	    "");
 	sched_pick_free(&p);
 	if (strcmp(got, want) != 0)
 		fail_msg("picked moves \"%s\", want \"%s\"", got, want);
@@ -297,39 +308,113 @@ test_paused(void **arg)
 	expect_pick(f, now, "25");
 }
 
-/* A ready move is looked at again every few seconds, and at once when
- * the catalog changed; a held one every ready_pass, and at once when its
- * hold flag changes. */
+/* Move id queued -> copying -> syncing -> ready. */
 static void
-test_ready(void **arg)
+make_ready(struct fixture *f, int64_t id)
 {
-	struct fixture *f = *arg;
-	int64_t now = now_unix(), id = f->move[1];
-
-	set_caps(f, 4, 9, 9);
 	assert_ok(state_move_set_state(f->st, id, MOVE_QUEUED, MOVE_COPYING,
 	    &cause));
 	assert_ok(state_move_set_state(f->st, id, MOVE_COPYING, MOVE_SYNCING,
 	    &cause));
 	assert_ok(state_move_set_state(f->st, id, MOVE_SYNCING, MOVE_READY,
 	    &cause));
+}
+
+#define assert_waits(text) do {						\
+	if (strstr(wait_why, (text)) == NULL)				\
+		fail_msg("waits for '%s', want '%s'", wait_why, (text));\
+} while (0)
+
+/* Catalog churn that concerns no waiting move: another user's presence
+ * flips, as access servers push it. */
+static void
+churn(struct fixture *f)
+{
+	assert_ok(state_account_set_presence(f->st, "b1@x.org", 1, &cause));
+	assert_ok(state_account_set_presence(f->st, "b1@x.org", 0, &cause));
+}
+
+/* A ready move whose gate is open starts at once, for its cutover. One
+ * whose gate is shut takes no slot and starts for a delta pass only every
+ * ready_pass, whatever changes in the catalog; once the gate opens (the
+ * hold released) it starts at once. */
+static void
+test_ready(void **arg)
+{
+	struct fixture *f = *arg;
+	int64_t now = now_unix(), id = f->move[1];
+
+	make_ready(f, id);
+	f->cfg.ready_pass = 300;
+	set_caps(f, 1, 9, 9);
+	expect_pick(f, now, "1");
+	assert_string_equal(picked_for, "c");
+	assert_string_equal(wait_why, "");
+	/* Its worker did not run here: open still, picked again. */
+	expect_pick(f, now + 1, "1");
+
+	/* Held: the slot goes to move 2; no pass before ready_pass since
+	 * the last start (now + 1). */
+	assert_ok(state_move_set_hold(f->st, id, 1, &cause));
+	expect_pick(f, now + 2, "2");
+	assert_waits("the move is held");
+	churn(f);
+	expect_pick(f, now + 3, "2");
+	churn(f);
+	expect_pick(f, now + 1 + 299, "2");
+	expect_pick(f, now + 1 + 300, "1");	/* its delta pass */
+	assert_string_equal(picked_for, "p");
+	churn(f);
+	expect_pick(f, now + 1 + 301, "2");
+	/* Released: the cutover at once, not after ready_pass. */
+	assert_ok(state_move_set_hold(f->st, id, 0, &cause));
+	expect_pick(f, now + 1 + 302, "1");
+	assert_string_equal(picked_for, "c");
+}
+
+/* A ready move the daemon has not looked at since it started gets one
+ * delta pass at once; then none before ready_pass, catalog churn or not;
+ * presence and a window shut the gate as a hold does. */
+static void
+test_ready_waits(void **arg)
+{
+	struct fixture *f = *arg;
+	int64_t now = now_unix(), id = f->move[1];
+	struct config_window *w = &f->cfg.windows[0];
+
+	make_ready(f, id);
+	f->cfg.ready_pass = 20;
+	set_caps(f, 4, 9, 9);
+	assert_ok(state_account_set_presence(f->st, "a1@x.org", 1, &cause));
 	expect_pick(f, now, "1234");
+	assert_string_equal(picked_for, "prrr");
+	assert_waits("the user is online (catalog)");
 	set_caps(f, 1, 9, 9);
 	expect_pick(f, now + 1, "2");
-	expect_pick(f, now + SCHED_READY_LOOK - 1, "2");
-	expect_pick(f, now + SCHED_READY_LOOK, "1");
-	sched_data_changed(&f->s);
-	expect_pick(f, now + SCHED_READY_LOOK + 1, "1");
-
-	f->cfg.ready_pass = 300;
-	assert_ok(state_move_set_hold(f->st, id, 1, &cause));
-	expect_pick(f, now + 10, "1");		/* the hold is new */
-	expect_pick(f, now + 20, "2");
-	sched_data_changed(&f->s);		/* churn: still held */
+	churn(f);
+	expect_pick(f, now + 2, "2");
+	expect_pick(f, now + 19, "2");
+	expect_pick(f, now + 20, "1");
+	assert_string_equal(picked_for, "p");
+	/* Offline, but active within idle: still shut, no pass for it. */
+	assert_ok(state_account_set_presence(f->st, "a1@x.org", 0, &cause));
 	expect_pick(f, now + 21, "2");
-	expect_pick(f, now + 10 + 300, "1");
-	assert_ok(state_move_set_hold(f->st, id, 0, &cause));
-	expect_pick(f, now + 10 + 301, "1");	/* released: at once */
+	assert_waits("the user was active at ");
+	/* No idle time asked for: open, picked at once. */
+	f->cfg.presence_idle = 0;
+	expect_pick(f, now + 22, "1");
+	assert_string_equal(picked_for, "c");
+	/* A window without cutovers shuts it again; its pass is due at
+	 * now + 42. */
+	memset(w, 0, sizeof *w);
+	snprintf(w->name, sizeof w->name, "allday");
+	w->to = 1440;
+	f->cfg.nwindows = 1;
+	expect_pick(f, now + 23, "2");
+	assert_waits("window 'allday' allows no cutovers");
+	expect_pick(f, now + 41, "2");
+	expect_pick(f, now + 42, "1");
+	assert_string_equal(picked_for, "p");
 }
 
 static void *
@@ -348,6 +433,41 @@ ended(struct fixture *f, int64_t id, int rc, const char *cause)
 	w->cause = cause ? strdup(cause) : NULL;
 	w->done = 1;
 	assert_int_equal(pthread_create(&w->th, NULL, nothing, NULL), 0);
+}
+
+/* A cutover worker whose own gate said no after its pass (the loop saw
+ * it open): not started again for SCHED_READY_LOOK seconds; a worker
+ * that ended its delta pass puts the next one off by ready_pass. */
+static void
+test_ready_refused(void **arg)
+{
+	struct fixture *f = *arg;
+	int64_t now, id = f->move[1];
+	struct worker *w;
+
+	make_ready(f, id);
+	f->cfg.ready_pass = 60;
+	set_caps(f, 1, 9, 9);
+	ended(f, id, 0, NULL);
+	w = f->s.w[f->s.nw - 1];
+	w->kind = SCHED_READY_CUTOVER;
+	snprintf(w->waiting, sizeof w->waiting, "the mailbox changed");
+	sched_reap(&f->s);
+	now = now_unix();
+	expect_pick(f, now + 1, "2");
+	expect_pick(f, now + SCHED_READY_LOOK, "1");
+	assert_string_equal(picked_for, "c");
+
+	assert_ok(state_move_set_hold(f->st, id, 1, &cause));
+	ended(f, id, 0, NULL);
+	w = f->s.w[f->s.nw - 1];
+	w->kind = SCHED_READY_PASS;
+	snprintf(w->waiting, sizeof w->waiting, "held");
+	sched_reap(&f->s);
+	now = now_unix();
+	expect_pick(f, now + 59, "2");
+	expect_pick(f, now + 60, "1");
+	assert_string_equal(picked_for, "p");
 }
 
 /* A failed move is queued again after retry_base, four times longer each
@@ -558,8 +678,8 @@ test_gate(void **arg)
 	t = a.last_activity;
 	state_account_free(&a);
 	assert_true(t >= now);
-	assert_refused(f, &m, t + 10, "the user was active 10s ago (catalog; "
-	    "idle is 900s)");
+	assert_refused(f, &m, t + 10, "the user was active at ");
+	assert_refused(f, &m, t + 10, "(catalog; idle is 900s: not before ");
 	assert_refused(f, &m, t + 899, "the user was active");
 	assert_int_equal(gate(f, &m, t + 900, why), 1);
 	/* Not asked when not configured; idle 0 asks for no quiet time. */
@@ -572,8 +692,7 @@ test_gate(void **arg)
 
 	/* The mailbox changed recently. */
 	m.last_change = t + 2000 - 30;
-	assert_refused(f, &m, t + 2000, "the mailbox changed 30s ago (idle "
-	    "is 900s)");
+	assert_refused(f, &m, t + 2000, "the mailbox changed at ");
 	m.last_change = t + 2000 - 900;
 	assert_int_equal(gate(f, &m, t + 2000, why), 1);
 
@@ -635,6 +754,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_paused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ready, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ready_waits, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ready_refused, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_retry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abandon_backoff, setup,
 		    teardown),
