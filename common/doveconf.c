@@ -384,6 +384,15 @@ check_gate(const struct conf *c, const char *catalog,
 			else
 				finding(r, 1, "lock gate", "%s reads this "
 				    "catalog", g->args);
+			if (strcasestr(sf.query, "nodelay") == NULL)
+				finding(r, 0, "lock gate", "the lock gate's "
+				    "password_query in %s has no nodelay: each "
+				    "refused login of a locked account waits "
+				    "auth_failure_delay and raises the auth "
+				    "penalty for the client's IP, so its "
+				    "retries and its login after the switch "
+				    "wait seconds; add 'Y' AS nodelay to the "
+				    "SELECT", g->args);
 		}
 		sqlfile_free(&sf);
 	}

@@ -1,10 +1,11 @@
 /*
  * Checks of a Dovecot configuration against what mailshift needs, from
- * the output of `doveconf -n`: the lock gate passdb last and the passdbs
- * before it ending with continue-ok, a userdb on the access view of this
- * catalog, lmtp_proxy for LMTP, and auth caching no longer than the lock
- * grace (a cached "not locked" answer would let a login through during a
- * cutover).
+ * the output of `doveconf -n`: the lock gate passdb last, answering
+ * temp_fail with nodelay (no auth penalty for a refused locked login), and
+ * the passdbs before it ending with continue-ok, a userdb on the access
+ * view of this catalog, lmtp_proxy for LMTP, and auth caching no longer
+ * than the lock grace (a cached "not locked" answer would let a login
+ * through during a cutover).
  */
 #ifndef MAILSHIFT_DOVECONF_H
 #define MAILSHIFT_DOVECONF_H

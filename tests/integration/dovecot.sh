@@ -181,6 +181,72 @@ EOF
 	dovecot_stop
 }
 
+# Each "SECS ANSWER" line of $1 has an answer that starts with $2 and
+# took less than $3 s: a bound well under Dovecot's failure delay (2 s)
+# and auth penalty (2-15 s), which are timers of whole seconds.
+answered_within() {
+	[ -s "$1" ] || fail "no answer in $1"
+	awk -v want="$2" -v max="$3" 'index(substr($0, index($0, " ") + 1),
+	    want) != 1 || $1 + 0 >= max + 0 { bad = 1 } END { exit bad }' \
+	    "$1" || fail "expected '$2' within $3 s each: $(cat "$1")"
+}
+
+# 3b. A locked account's login fails at once and raises no auth penalty
+# for the next login from the same IP: the gate answers with nodelay.
+# Three refused logins while mailshift holds the lock (from the
+# after_lock hook), then one after the switch.
+t_locked_login_no_penalty() {
+	mail_fleet 10
+	cat >"$D/timed.sh" <<EOF
+$CLIENT timed-login $IMAP "\$1" $PASS 3 >$D/refused
+EOF
+	move_conf "hooks.after_lock=sh $D/timed.sh %u"
+	ok move "$U" --to s2 --wait
+	cat "$D/refused"
+	[ "$(wc -l <"$D/refused")" -eq 3 ] || fail "refused: $(cat \
+	    "$D/refused")"
+	answered_within "$D/refused" "NO [UNAVAILABLE]" 1
+	$CLIENT timed-login "$IMAP" "$U" "$PASS" >"$D/after"
+	cat "$D/after"
+	answered_within "$D/after" OK 1
+	dovecot_stop
+}
+
+# The lock gate's query of this Dovecot as it was before nodelay.
+gate_without_nodelay() {
+	sed -i '/^password_query/,$d' "$DV/dovecot-sql-mailshift-passdb.conf.ext"
+	cat >>"$DV/dovecot-sql-mailshift-passdb.conf.ext" <<'EOF'
+password_query = SELECT NULL AS password, 'temp_fail' AS code \
+  FROM access WHERE user = '%u' AND unavailable
+EOF
+	! grep -v "^#" "$DV/dovecot-sql-mailshift-passdb.conf.ext" |
+	    grep -q nodelay ||
+	    fail "nodelay still in the gate"
+}
+
+# 3c. The contrast, with the gate's query as it was before nodelay: the
+# refusal waits out Dovecot's failure delay, and the login after the
+# switch the penalty that refusal raised.
+t_gate_without_nodelay_delays() {
+	mail_fleet 10
+	gate_without_nodelay
+	doveadm -c "$CONF" reload || fail "doveadm reload failed"
+	sleep 1
+	cat >"$D/timed.sh" <<EOF
+$CLIENT timed-login $IMAP "\$1" $PASS 1 >$D/refused
+EOF
+	move_conf "hooks.after_lock=sh $D/timed.sh %u"
+	ok move "$U" --to s2 --wait
+	$CLIENT timed-login "$IMAP" "$U" "$PASS" >"$D/after"
+	cat "$D/refused" "$D/after"
+	grep -q "^[0-9.]* NO \[UNAVAILABLE\]" "$D/refused" || fail "not refused"
+	grep -q "^[0-9.]* OK" "$D/after" || fail "no login after the move"
+	awk '$1 + 0 < 1.5 { bad = 1 } END { exit bad }' "$D/refused" \
+	    "$D/after" || fail "no delay without nodelay: $(cat \
+	    "$D/refused" "$D/after")"
+	dovecot_stop
+}
+
 # 4. The doveadm kick hook ends an open IMAP session at the cutover; the
 # client logs in again and sees its mail, now on s2.
 t_kick_hook() {
@@ -248,8 +314,8 @@ t_presence_doveadm_who() {
 }
 
 # 6. mailshift dovecot check: this setup passes; an auth cache longer
-# than the grace, LMTP without the gate and a passdb that stops the chain
-# are each named.
+# than the grace, LMTP without the gate, a passdb that stops the chain and
+# a gate without nodelay are each named.
 t_dovecot_check() {
 	mail_fleet 5
 	ms dovecot check --doveconf "doveconf -c $CONF"
@@ -262,12 +328,15 @@ t_dovecot_check() {
 	    "$CONF"
 	sed -i 's/^lmtp_proxy = yes/lmtp_proxy = no/' "$DV/95-mailshift.conf"
 	printf 'auth_cache_size = 1M\nauth_cache_ttl = 1 hour\n' >>"$CONF"
+	gate_without_nodelay
 	ms dovecot check --doveconf "doveconf -c $CONF"
 	expect_rc 1
 	expect_out "PROBLEM  passdb order: passdb 1 (passwd-file"
 	expect_out "PROBLEM  lmtp: lmtp_proxy is not yes"
 	expect_out "PROBLEM  auth cache: auth_cache_ttl = 1 hour"
-	expect_out "3 problems"
+	expect_out "PROBLEM  lock gate: the lock gate's password_query in"
+	expect_out "has no nodelay"
+	expect_out "4 problems"
 	ms dovecot check --doveconf "doveconf -c $D/nonexistent.conf"
 	expect_rc 1
 	expect_err "--doveconf"
@@ -279,6 +348,10 @@ t "APPEND and LMTP during the move: 4xx at the lock, nothing lost" \
     t_no_mail_lost_at_cutover
 t "locked: right password [UNAVAILABLE], wrong one fails, LMTP 451" \
     t_locked_account_answers
+t "a locked account's login fails at once, no penalty for the next login" \
+    t_locked_login_no_penalty
+t "without nodelay the refusal and the next login wait seconds" \
+    t_gate_without_nodelay_delays
 t "the doveadm kick hook ends a session; the client comes back" \
     t_kick_hook
 t "presence from doveadm who -1 holds the cutover" t_presence_doveadm_who

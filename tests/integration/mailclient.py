@@ -3,6 +3,12 @@
     mailclient.py list PORT USER PASS         every message: folder,
                                               UIDVALIDITY, UID, Message-ID
     mailclient.py login PORT USER PASS        the server's answer to LOGIN
+    mailclient.py timed-login PORT USER PASS [N]
+                                              N logins in a row (default
+                                              1), each on a new
+                                              connection: "SECS ANSWER"
+                                              per login, SECS from
+                                              connect to LOGIN's answer
     mailclient.py create PORT USER PASS NAME  a folder (NAME in modified
                                               UTF-7) with one message
     mailclient.py lmtp PORT USER ID           one delivery: its reply code
@@ -76,6 +82,22 @@ def cmd_login(port, user, password):
         return
     print("OK")
     m.logout()
+
+
+def cmd_timed_login(port, user, password, count="1"):
+    for _ in range(int(count)):
+        t0 = time.monotonic()
+        try:
+            m = connect(int(port), user, password)
+            answer = "OK"
+        except imaplib.IMAP4.error as e:
+            m = None
+            answer = "NO " + (e.args[0].decode() if isinstance(
+                e.args[0], bytes) else e.args[0])
+        secs = time.monotonic() - t0
+        print("%.3f %s" % (secs, answer), flush=True)
+        if m is not None:
+            m.logout()
 
 
 def cmd_create(port, user, password, name):
@@ -223,7 +245,8 @@ def cmd_wait_kick(port, user, password, logfile):
 def main():
     socket.setdefaulttimeout(10)
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"list": cmd_list, "login": cmd_login, "lmtp": cmd_lmtp,
+    {"list": cmd_list, "login": cmd_login, "timed-login": cmd_timed_login,
+     "lmtp": cmd_lmtp,
      "create": cmd_create,
      "append-loop": cmd_append_loop, "lmtp-loop": cmd_lmtp_loop,
      "wait-kick": cmd_wait_kick}[cmd](*args)

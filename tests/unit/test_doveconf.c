@@ -40,6 +40,20 @@ write_file(const char *path, const char *text)
 	fclose(f);
 }
 
+/* The lock gate's SQL file, its query answering code=temp_fail and the
+ * given extra column ("'Y' AS nodelay"), or none. */
+static void
+write_gate(const struct fx *f, const char *extra)
+{
+	char *t = xasprintf("driver = sqlite\nconnect = file:%s?mode=ro\n"
+	    "password_query = SELECT NULL AS password, 'temp_fail' AS code%s%s "
+	    "\\\n  FROM access WHERE user = '%%u' AND unavailable\n",
+	    f->catalog, extra ? ", " : "", extra ? extra : "");
+
+	write_file(f->gate, t);
+	free(t);
+}
+
 static int
 setup(void **state)
 {
@@ -51,11 +65,7 @@ setup(void **state)
 	f->gate = xasprintf("%s/gate.conf.ext", f->dir);
 	f->userdb = xasprintf("%s/userdb.conf.ext", f->dir);
 	write_file(f->catalog, "");
-	t = xasprintf("driver = sqlite\nconnect = file:%s?mode=ro\n"
-	    "password_query = SELECT NULL AS password, 'temp_fail' AS code \\\n"
-	    "  FROM access WHERE user = '%%u' AND unavailable\n", f->catalog);
-	write_file(f->gate, t);
-	free(t);
+	write_gate(f, "'Y' AS nodelay");
 	t = xasprintf("driver = sqlite\nconnect = %s\nuser_query = SELECT "
 	    "home, mail, uid, gid FROM access WHERE user = '%%u'\n",
 	    f->catalog);
@@ -170,6 +180,34 @@ test_gate_details(void **state)
 	free(c);
 }
 
+/* A gate without nodelay is named: each refusal would raise the auth
+ * penalty of the client's IP. */
+static void
+test_gate_nodelay(void **state)
+{
+	struct fx *f = *state;
+	struct doveconf_report r;
+	char *c = conf(f, "continue-ok", "lmtp_proxy = yes\n");
+	int i, named = 0;
+
+	write_gate(f, NULL);
+	doveconf_check(c, f->catalog, 5, &r);
+	assert_int_equal(problems_with(&r, "lock gate"), 1);
+	assert_int_equal(r.problems, 1);
+	for (i = 0; i < r.n; i++)
+		named += !r.f[i].ok && strstr(r.f[i].text, "no nodelay") !=
+		    NULL && strstr(r.f[i].text, "auth penalty") != NULL &&
+		    strstr(r.f[i].text, "'Y' AS nodelay") != NULL;
+	assert_int_equal(named, 1);
+	doveconf_report_free(&r);
+	/* Any case, as SQL allows. */
+	write_gate(f, "'Y' AS NoDelay");
+	doveconf_check(c, f->catalog, 5, &r);
+	assert_int_equal(r.problems, 0);
+	doveconf_report_free(&r);
+	free(c);
+}
+
 static void
 test_other_catalog(void **state)
 {
@@ -212,6 +250,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_each_problem_named, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_gate_details, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_gate_nodelay, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_other_catalog, setup,
 		    teardown),
