@@ -146,6 +146,67 @@ deliver: $(cat "$D/imap.err" "$D/lmtp.err" "$DV/dovecot.log" | tail)"; }
 	dovecot_stop
 }
 
+# 2b. Slow MTAs across cutovers: deliveries that pause between an accepted
+# RCPT and DATA for less than, as long as and longer than lock_grace, and
+# longer than settle, while the account moves s1 -> s2 -> s3 -> s1 (back
+# onto the placeholder of the first move). Every message answered 250 is
+# in the mailbox exactly once (the senders retry every 4xx until a 250, as
+# MTAs do); no old home comes back as a directory.
+t_slow_senders_across_cutovers() {
+	mail_fleet 200 move.lock_grace=1s move.settle=2s move.quiet=500ms
+	SLOW="python3 $TESTLIB/slowlmtp.py"
+	STOP="$D/stop"
+	pids=""
+	for pause in 0.5 1 1.5 3; do
+		$SLOW "$LMTP" "$U" $pause "$STOP" "$D/slow-$pause.log" \
+		    "p$pause" 2>"$D/slow-$pause.err" &
+		pids="$pids $!"
+	done
+	$CLIENT lmtp-loop "$LMTP" "$U" "$STOP" "$D/lmtp.log" \
+	    2>"$D/lmtp.err" &
+	pids="$pids $!"
+	echo $pids | tr ' ' '\n' >>"$CLIENTS"
+	sleep 2
+	for to in s2 s3 s1 s2; do
+		ok move "$U" --to $to --wait
+	done
+	# The longest transaction in flight at the last switch ends, and its
+	# retry (if it got a 4xx) reaches the new home.
+	sleep 4
+	touch "$STOP"
+	for p in $pids; do
+		wait $p || fail "a sender failed: $(cat "$D"/slow-*.err \
+		    "$D/lmtp.err" | tail)"
+	done
+	! grep -q "permfail" "$D"/slow-*.log "$D/lmtp.log" || fail "a bounce"
+	imap_list "$D/after"
+	cat "$D"/slow-*.log | awk '$2 == "ack" { print $3 }' >"$D/acked"
+	grep -h '^ack' "$D/lmtp.log" | cut -d' ' -f2 >>"$D/acked"
+	[ "$(wc -l <"$D/acked")" -ge 10 ] || fail "too few deliveries: $(cat \
+	    "$D"/slow-*.log)"
+	while read -r mid; do
+		c=$(grep -c " <$mid>\$" "$D/after")
+		[ "$c" -eq 1 ] || fail "$mid is in the mailbox $c times: $(grep \
+		    -h "$mid" "$D"/slow-*.log "$D/lmtp.log")"
+	done <"$D/acked"
+	# A 4xx after DATA was a refusal, retried: it is there once, from
+	# the retry, never also from the refused try.
+	data451=$(cat "$D"/slow-*.log | grep -c "tempfail .* data 4" || true)
+	for s in s1 s3; do
+		[ ! -d "$D/$s/example.net/user0001" ] ||
+		    fail "old home on $s is a directory again: $(ls -la \
+		    "$D/$s/example.net/user0001")"
+	done
+	[ "$(q "SELECT slice FROM access")" = s2 ] || fail "not on s2"
+	echo "acked: $(wc -l <"$D/acked"); 4xx after DATA: $data451;" \
+	    "4xx at RCPT: $(cat "$D"/slow-*.log | grep -c "tempfail .* rcpt" \
+	    || true); unsaved left in retired sources: $(q "SELECT count(*) \
+	    FROM events WHERE kind = 'move.late-unsaved'"); locks (ms): $(q \
+	    "SELECT group_concat(lock_ms, ' ') FROM moves")" \
+	    >>"${MAILSHIFT_TEST_STATS:-/dev/null}"
+	dovecot_stop
+}
+
 # 3. A locked account: the right password gets [UNAVAILABLE], a wrong one
 # the usual failure, and LMTP a 4xx. Checked from the after_lock hook,
 # while mailshift really holds the lock.
@@ -346,6 +407,8 @@ t "IMAP listing (UIDs, UIDVALIDITY) identical after the move" \
     t_listing_survives_move
 t "APPEND and LMTP during the move: 4xx at the lock, nothing lost" \
     t_no_mail_lost_at_cutover
+t "slow MTAs (RCPT, pause, DATA) across four cutovers: each 250 once" \
+    t_slow_senders_across_cutovers
 t "locked: right password [UNAVAILABLE], wrong one fails, LMTP 451" \
     t_locked_account_answers
 t "a locked account's login fails at once, no penalty for the next login" \

@@ -284,6 +284,54 @@ t_lock_timeout() {
 	same_tree "$D/original" "$DST"
 }
 
+# Under the lock, after the after_lock hook, the final pass waits until
+# the source is quiet: a session still writing (a delivery through tmp/
+# into new/ every 0.2 s for 1.6 s) finishes first and all of it is on the
+# target; one that never stops makes the cutover give up at lock_timeout,
+# unlocked, the source untouched.
+t_quiet_wait() {
+	cat >"$D/writer.sh" <<'EOF'
+i=0
+while [ $i -lt "$2" ] && [ ! -e "$1.stop" ]; do
+	i=$((i + 1))
+	printf 'Message-ID: <w%d@x>\n\nw\n' $i >"$1/tmp/180000000$i.w$i.host"
+	mv "$1/tmp/180000000$i.w$i.host" "$1/new/180000000$i.w$i.host"
+	sleep 0.2
+done
+EOF
+	one_account move.quiet=500ms move.lock_grace=1s \
+	    "hooks.after_lock=setsid sh $D/writer.sh $D/s1/example.net/user0001 8 >/dev/null 2>&1 </dev/null &"
+	ok move "$U" --to s2 --wait
+	for i in 1 2 3 4 5 6 7 8; do
+		[ -f "$DST/new/180000000$i.w$i.host" ] ||
+		    fail "w$i not on the target: $(ls "$DST/new")"
+	done
+	ok moves show 1
+	expect_out "the source was quiet after"
+	ms_quiet=$(q "SELECT message FROM events WHERE kind = 'move.quiet'" |
+	    sed 's/.*after \([0-9]*\) ms.*/\1/')
+	[ "$ms_quiet" -ge 1400 ] || fail "quiet after $ms_quiet ms only"
+}
+
+t_quiet_never() {
+	cat >"$D/writer.sh" <<'EOF'
+while [ ! -e "$1.stop" ]; do
+	printf 'w\n' >"$1/tmp/1800000000.w.host"
+	mv "$1/tmp/1800000000.w.host" "$1/new/1800000000.w.host"
+	sleep 0.2
+done
+EOF
+	one_account move.quiet=500ms move.lock_grace=1s move.lock_timeout=3s \
+	    "hooks.after_lock=setsid sh $D/writer.sh $D/s1/example.net/user0001 >/dev/null 2>&1 </dev/null &"
+	ms move "$U" --to s2 --wait
+	touch "$SRC.stop"
+	expect_rc 1
+	expect_err "did not go quiet"
+	ok route "$U" --json
+	json_check 'j["slice"] == "s1" and j["locked"] is False'
+	[ -d "$SRC/cur" ] || fail "source touched"
+}
+
 t_disk_full_refused() {
 	[ "$(id -u)" -eq 0 ] || { echo "skip: needs root for tmpfs"; return 0; }
 	one_account
@@ -425,5 +473,7 @@ t "a lock whose run died expires by itself in the route view" t_lock_expires
 t "SIGTERM stops a move at a safe point; a reused pid owns nothing" t_sigterm_and_stale_owner
 t "an unmounted slice is refused: nothing copied, nothing retired" t_unmounted_slice
 t "a lock over lock_timeout is abandoned and unlocked, retry works" t_lock_timeout
+t "the final pass waits for a quiet source" t_quiet_wait
+t "a source never quiet: the cutover gives up, unlocked" t_quiet_never
 t "a target without room on disk is refused before copying" t_disk_full_refused
 done_testing

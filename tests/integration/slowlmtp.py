@@ -7,10 +7,11 @@ Delivers one message after another until STOPFILE exists: LHLO, MAIL,
 RCPT, then PAUSE seconds, then DATA. Logs "ack ID" for every message
 answered 250 after DATA, "tempfail ID WHERE CODE TEXT" for every 4xx (at
 RCPT or after DATA) and then retries the same message, as an MTA does,
-after 0.2 s; "permfail ..." for a 5xx, and stops. It gives up retrying
+after 0.1 to 0.5 s; between messages it waits 0 to 1 s; "permfail ..." for a 5xx, and stops. It gives up retrying
 (logs "gaveup ID", exits 1) once STOPFILE.giveup exists.
 """
 import os
+import random
 import smtplib
 import socket
 import sys
@@ -73,8 +74,12 @@ def main():
     port, user, pause, stopfile, logfile = sys.argv[1:6]
     prefix = sys.argv[6] if len(sys.argv) > 6 else "slow"
     n = 0
+    # Random gaps, so that the senders do not fall into step with the
+    # locks and their transactions straddle every part of a cutover.
+    rnd = random.Random(prefix)
     with open(logfile, "a") as log:
         while not os.path.exists(stopfile):
+            time.sleep(rnd.uniform(0, 1))
             n += 1
             mid = "%s-%d@slow" % (prefix, n)
             while True:
@@ -86,7 +91,7 @@ def main():
                 if os.path.exists(stopfile + ".giveup"):
                     log_line(log, "gaveup %s" % mid)
                     sys.exit(1)
-                time.sleep(0.2)
+                time.sleep(rnd.uniform(0.1, 0.5))
 
 
 if __name__ == "__main__":
