@@ -491,6 +491,56 @@ test_grace_under_timeout(void **state)
 	tmp_done(&t);
 }
 
+/* [move] quiet in milliseconds or seconds; shorter than lock_timeout;
+ * late_mail dovecot (the default) or all. */
+static void
+test_quiet_and_late_mail(void **state)
+{
+	struct config c;
+	struct tmp t;
+	char *cause = NULL;
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(c.quiet_ms, 500);
+	assert_int_equal(c.late_dovecot, 1);
+	config_free(&c);
+
+	tmp_file(&t, "q.conf", "[move]\nquiet = 250ms\nlate_mail = all\n");
+	assert_int_equal(config_load(t.file, 1, &c, &cause), 0);
+	assert_int_equal(c.quiet_ms, 250);
+	assert_int_equal(c.late_dovecot, 0);
+	config_free(&c);
+	tmp_done(&t);
+
+	tmp_file(&t, "q.conf", "[move]\nquiet = 2s\n");
+	assert_int_equal(config_load(t.file, 1, &c, &cause), 0);
+	assert_int_equal(c.quiet_ms, 2000);
+	config_free(&c);
+	tmp_done(&t);
+
+	tmp_file(&t, "q.conf", "[move]\nquiet = 5x\n");
+	assert_int_equal(config_load(t.file, 1, &c, &cause), -1);
+	assert_non_null(strstr(cause, "q.conf:2: quiet"));
+	free(cause);
+	cause = NULL;
+	tmp_done(&t);
+
+	tmp_file(&t, "q.conf", "[move]\nquiet = 30s\n");
+	assert_int_equal(config_load(t.file, 1, &c, &cause), -1);
+	assert_non_null(strstr(cause, "quiet (30000ms) must be shorter than "
+	    "lock_timeout (30s)"));
+	free(cause);
+	cause = NULL;
+	tmp_done(&t);
+
+	tmp_file(&t, "q.conf", "[move]\nlate_mail = some\n");
+	assert_int_equal(config_load(t.file, 1, &c, &cause), -1);
+	assert_non_null(strstr(cause, "use 'all' or 'dovecot'"));
+	free(cause);
+	tmp_done(&t);
+}
+
 int
 main(void)
 {
@@ -508,6 +558,7 @@ main(void)
 		cmocka_unit_test(test_log_level),
 		cmocka_unit_test(test_zero_refused),
 		cmocka_unit_test(test_grace_under_timeout),
+		cmocka_unit_test(test_quiet_and_late_mail),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
