@@ -56,7 +56,9 @@ look_dir(struct look *l, int dfd, const char *rel, int files, int tmp,
 	DIR *d;
 	int fd;
 
-	if ((fd = dup(dfd)) < 0)
+	/* A new open file description: a dup would share (and use up)
+	 * the caller's directory offset. */
+	if ((fd = openat(dfd, ".", TREE_DIR_FLAGS)) < 0)
 		return;
 	if (fstat(fd, &sb) == 0)
 		mix_stat(l, rel, &sb);
