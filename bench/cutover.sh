@@ -106,5 +106,5 @@ run 500ms "$N"
 run 0ms $(( (N + 4) / 5 ))
 echo "abandoned cutovers (retried at once by the next run): $(sqlite3 \
     "$MAILSHIFT_DB" "SELECT count(*) FROM events WHERE kind = \
-    'move.unlocked'" 2>/dev/null || echo '?')"
+    'move.unlock'" 2>/dev/null || echo '?')"
 rm -rf "$sl"
