@@ -287,6 +287,10 @@ t_stray_copy_not_taken_up() {
 	mkbox "$D/s1/example.com/alice" 5
 	ok discover
 	ok move alice@example.com --to s2 --wait
+	# The placeholder the move left, replaced by hand with a mailbox.
+	grep -q '^mailshift-moved move=1 ' "$D/s1/example.com/alice" ||
+	    fail "no placeholder at the old path"
+	rm "$D/s1/example.com/alice"
 	mkbox "$D/s1/example.com/alice" 1
 	refused "already exists on slice 's1' and is not a copy of an earlier move" \
 	    move alice@example.com --to s1 --wait
