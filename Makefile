@@ -41,7 +41,7 @@ STATE_SRC = state/state.c state/server.c state/pair.c state/slice.c \
 	state/daemon.c state/report.c
 MIGRATOR_SRC = migrator/slice.c migrator/maildir.c migrator/discover.c migrator/throttle.c \
 	migrator/tree.c migrator/sync.c migrator/copy.c migrator/sync_maildir.c \
-	migrator/verify.c migrator/settle.c migrator/quiet.c migrator/move.c migrator/cutover.c \
+	migrator/verify.c migrator/settle.c migrator/carry.c migrator/quiet.c migrator/move.c migrator/cutover.c \
 	migrator/retire.c migrator/zarchive.c migrator/restore.c \
 	migrator/health.c migrator/presence.c migrator/scheduler.c \
 	migrator/sched_gate.c migrator/http.c \

@@ -47,6 +47,7 @@ extern const struct cmd_entry cmd_account_show_entry;
 extern const struct cmd_entry cmd_account_import_entry;
 extern const struct cmd_entry cmd_account_restore_entry;
 extern const struct cmd_entry cmd_account_pin_entry;
+extern const struct cmd_entry cmd_account_carry_entry;
 extern const struct cmd_entry cmd_account_unpin_entry;
 extern const struct cmd_entry cmd_route_entry;
 extern const struct cmd_entry cmd_move_entry;

@@ -1,6 +1,7 @@
 /* mailshift account list|show|import: the accounts and where they live. */
 #define _GNU_SOURCE
 #include "cli/cli.h"
+#include "migrator/carry.h"
 #include "common/csv.h"
 #include "common/json.h"
 #include "cli/output.h"
@@ -459,6 +460,46 @@ cmd_account_pin(struct cli *c, const struct cmd_entry *e, int argc,
 	return EXIT_OK;
 }
 
+static void
+carried(void *arg, const char *from, const char *to)
+{
+	struct cli *c = arg;
+
+	if (!c->json && to != NULL)
+		printf("carried %s as %s\n", from, to);
+}
+
+static int
+cmd_account_carry(struct cli *c, const struct cmd_entry *e, int argc,
+    char **argv)
+{
+	struct state *st;
+	char *cause = NULL;
+	uint64_t n;
+
+	if (cli_operands(e, &argc, &argv) != 0)
+		return EXIT_USAGE;
+	if (argc != 4)
+		return cli_usage(e, "give the user, the slice and the path of "
+		    "the stray copy in it");
+	if ((st = cli_state(c, 0)) == NULL)
+		return EXIT_FAIL;
+	if (carry_from(st, argv[1], argv[2], argv[3], carried, c, &n,
+	    &cause) != 0)
+		return cli_fail(cause);
+	if (!c->json)
+		printf("%llu message(s) carried to the home of %s; %s on slice "
+		    "%s is left as it is: remove it once you have checked\n",
+		    (unsigned long long)n, argv[1], argv[3], argv[2]);
+	return EXIT_OK;
+}
+
+const struct cmd_entry cmd_account_carry_entry = {
+	"account", "carry", "USER SLICE PATH",
+	"copy into the account's home the messages a stray copy (SLICE's "
+	"PATH) holds that the home lacks; the copy is only read",
+	cmd_account_carry
+};
 const struct cmd_entry cmd_account_pin_entry = {
 	"account", "pin", "USER", "keep an account where it is: plans never "
 	"move it", cmd_account_pin

@@ -28,6 +28,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_account_import_entry,
 	&cmd_account_restore_entry,
 	&cmd_account_pin_entry,
+	&cmd_account_carry_entry,
 	&cmd_account_unpin_entry,
 	&cmd_route_entry,
 	&cmd_move_entry,

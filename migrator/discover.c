@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "migrator/discover.h"
 #include "common/layout.h"
+#include "migrator/carry.h"
 #include "migrator/slice.h"
 #include "migrator/tree.h"
 #include "state/state.h"
@@ -334,7 +335,10 @@ stray(struct state *st, struct walk *w, const struct found *f,
 {
 	struct state_slice *s = &w->slices[f->slice];
 	struct state_move m;
+	uint64_t lack = 0;
+	char *why = NULL;
 	int rc;
+
 
 	if ((rc = state_move_find_last_at(st, f->user, s->id, f->path, &m,
 	    cause)) < 0)
@@ -349,12 +353,42 @@ stray(struct state *st, struct walk *w, const struct found *f,
 		    "rm -rf '%s/%s'", f->user, (long long)m.id,
 		    state_move_state_name(m.state), a->slice, f->user, s->name,
 		    s->path, f->path);
-	} else
+	} else {
+		state_move_free(&m);
+		/* Never advise removing a copy that holds mail the home lacks. */
+		if (carry_from(st, f->user, s->name, f->path, NULL, NULL, &lack,
+		    &why) != 0) {
+			free(why);
+			why = NULL;
+			lack = UINT64_MAX;	/* cannot tell */
+		}
+		if (lack == UINT64_MAX) {
+			problem(w, f->slice, "conflict", f->path, "account %s "
+			    "is also here, but the catalog places it on slice "
+			    "'%s' at '%s'; catalog left as it is: compare it "
+			    "with the home before you remove anything "
+			    "('mailshift account carry %s %s %s' copies what "
+			    "the home lacks)", f->user, a->slice, a->path,
+			    f->user, s->name, f->path);
+			return 0;
+		}
+		if (lack > 0) {
+			problem(w, f->slice, "conflict", f->path, "account %s is also "
+			    "here, but the catalog places it on slice '%s' at '%s'; "
+			    "this copy holds %llu message(s) that home lacks: carry "
+			    "them with 'mailshift account carry %s %s %s' before you "
+			    "remove it", f->user, a->slice, a->path,
+			    (unsigned long long)lack, f->user, s->name, f->path);
+			return 0;
+		}
 		problem(w, f->slice, "conflict", f->path, "account %s is also "
 		    "here, but the catalog places it on slice '%s' at '%s'; "
-		    "catalog left as it is: remove the stray copy, or fix the "
-		    "placement with 'mailshift account import --replace'",
-		    f->user, a->slice, a->path);
+		    "catalog left as it is: it holds no message that home "
+		    "lacks: remove the stray copy, or fix the placement with "
+		    "'mailshift account import --replace'", f->user, a->slice,
+		    a->path);
+		return 0;
+	}
 	state_move_free(&m);
 	return 0;
 }

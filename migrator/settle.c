@@ -558,6 +558,7 @@ struct settle_ctx {
 	void		*arg;
 	struct settle_result *res;
 	int		 dovecot;	/* trust a folder's dovecot-uidlist */
+	int		 dry;		/* count what would be carried */
 	int		 uidlist;	/* the folder's: -1 unread, 0 none, 1 */
 	struct keys	 listed;	/* the unique names it lists */
 	/* The directory being read. */
@@ -672,6 +673,12 @@ settle_entry(const char *name, void *arg)
 			c->report(c->arg, from, NULL);
 		return 0;
 	}
+	if (c->dry) {
+		c->res->carried++;
+		keys_add(&c->uniques, k);
+		keys_sort(&c->uniques);
+		return 0;
+	}
 	unique = xstrndup(name, unique_len(name));
 	if (carry(c->sdir, name, c->dfolder, unique, c->preserve_owner,
 	    c->cause) != 0) {
@@ -731,15 +738,12 @@ out:
 	return rc;
 }
 
-int
-settle_tree(int tree, const char *marks, int snapdir, const char *snapfile,
-    int dst, int preserve_owner, int dovecot, void (*report)(void *,
-    const char *, const char *), void *arg, struct settle_result *res,
-    char **cause)
+/* settle_tree and settle_missing: one look at every folder of c->tree. */
+static int
+settle_run(struct settle_ctx *c0, int snapdir, const char *snapfile,
+    const char *marks, struct settle_result *res, char **cause)
 {
-	struct settle_ctx c = { .tree = tree, .dst = dst, .preserve_owner =
-	    preserve_owner, .marks = marks, .report = report, .arg = arg,
-	    .res = res, .sdir = -1, .dfolder = -1, .dovecot = dovecot };
+	struct settle_ctx c = *c0;
 	struct names f = { 0 };
 	size_t i, k;
 	int rc;
@@ -752,7 +756,7 @@ settle_tree(int tree, const char *marks, int snapdir, const char *snapfile,
 	res->rule = c.rule == LATE_SNAPSHOT ? "snapshot" : c.rule ==
 	    LATE_MARKS ? "marks" : "all";
 	rc = 0;
-	if (folders(tree, &f, cause) != 0) {
+	if (folders(c.tree, &f, cause) != 0) {
 		keys_free(&c.snap);
 		return -1;
 	}
@@ -770,5 +774,32 @@ settle_tree(int tree, const char *marks, int snapdir, const char *snapfile,
 	}
 	names_free(&f);
 	keys_free(&c.snap);
+	return rc;
+}
+
+int
+settle_tree(int tree, const char *marks, int snapdir, const char *snapfile,
+    int dst, int preserve_owner, int dovecot, void (*report)(void *,
+    const char *, const char *), void *arg, struct settle_result *res,
+    char **cause)
+{
+	struct settle_ctx c = { .tree = tree, .dst = dst, .preserve_owner =
+	    preserve_owner, .marks = marks, .report = report, .arg = arg,
+	    .res = res, .sdir = -1, .dfolder = -1, .dovecot = dovecot };
+
+	return settle_run(&c, snapdir, snapfile, marks, res, cause);
+}
+
+int
+settle_missing(int tree, int dst, uint64_t *n, char **cause)
+{
+	struct settle_ctx c = { .tree = tree, .dst = dst, .sdir = -1,
+	    .dfolder = -1, .dry = 1 };
+	struct settle_result res;
+	int rc;
+
+	c.res = &res;
+	rc = settle_run(&c, -1, NULL, NULL, &res, cause);
+	*n = res.carried;
 	return rc;
 }

@@ -59,6 +59,11 @@ int settle_tree(int tree, const char *marks, int snapdir,
     void (*report)(void *, const char *from, const char *to), void *arg,
     struct settle_result *, char **cause);
 
+/* How many messages of the tree at fd the mailbox dst lacks (by unique
+ * name, folder by folder, as settle_tree with neither snapshot nor marks
+ * would carry them): *n. Nothing is written. 0, or -1 with a cause. */
+int settle_missing(int tree, int dst, uint64_t *n, char **cause);
+
 /* Do the tree's directory marks differ from marks (or can they not be
  * read)? Purging checks this against the marks taken at the settle check:
  * mail that reaches a retired source later is never deleted unseen. Same

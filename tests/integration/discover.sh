@@ -137,7 +137,54 @@ t_control_char_names() {
 
 t "discover 100 accounts x 2000 messages: exact totals" t_exact_totals
 t "a second discover updates, adds nothing" t_incremental
+# A stray copy of an account (a mailbox a late delivery made at an old
+# path) holding a message its home lacks: discover never advises removing
+# it, it names the carry command; that command copies the message into
+# the home and leaves the copy as it is; then the advice is the usual one.
+t_stray_copy_carried() {
+	fleet
+	"$GEN" --accounts 1 --messages 5 --seed 5 --max-size 2048 "$D/s1" \
+	    >/dev/null || fail "generator failed"
+	ok discover
+	H="$D/s1/example.net/user0001"
+	X="$D/s2/example.net/user0001"
+	mkdir -p "$X/cur" "$X/new" "$X/tmp"
+	cp -a "$H/cur/." "$X/cur/"
+	printf 'Message-ID: <stray@x>\n\nstray\n' >"$X/new/1800000000.M1P1.stray"
+	ms discover s2
+	expect_err "holds 1 message(s) that home lacks"
+	expect_err "mailshift account carry user0001@example.net s2 example.net/user0001"
+	! grep -qF "remove the stray copy" "$D/err" || fail "advises removing it: $(cat "$D/err")"
+	find "$X" -printf '%P %s %T@\n' | sort >"$D/before"
+	ok account carry user0001@example.net s2 example.net/user0001
+	expect_out "carried new/1800000000.M1P1.stray as new/1800000000.M1P1.stray"
+	expect_out "1 message(s) carried to the home of user0001@example.net"
+	grep -q '^stray$' "$H/new/1800000000.M1P1.stray" || fail "not carried"
+	find "$X" -printf '%P %s %T@\n' | sort >"$D/after"
+	cmp -s "$D/before" "$D/after" || fail "the stray copy changed"
+	[ "$(q "SELECT count(*) FROM events WHERE kind = 'account.carry'")" = 1 ] ||
+	    fail "no event"
+	ms discover s2
+	expect_err "it holds no message that home lacks"
+	# Wrong input changes nothing.
+	ms account carry nobody@example.net s2 example.net/user0001
+	expect_rc 1
+	ms account carry user0001@example.net s9 example.net/user0001
+	expect_rc 1
+	ms account carry user0001@example.net s2 ../s1/example.net/user0001
+	expect_rc 1
+	ms account carry user0001@example.net s1 example.net/user0001
+	expect_rc 1
+	expect_err "is the home of 'user0001@example.net' itself"
+	ms account carry user0001@example.net s2
+	expect_rc 2
+	[ "$(q "SELECT count(*) FROM events WHERE kind = 'account.carry'")" = 1 ] ||
+	    fail "a refused carry recorded something"
+}
+
 t "an account on two slices is a conflict, not a guess" t_conflict_two_slices
+t "a stray copy with mail the home lacks: discover names the carry; carry copies it" \
+    t_stray_copy_carried
 t "import the generator's CSV; discover agrees" t_import_csv
 t "import is all or nothing and names the line" t_import_all_or_nothing
 t "names with control characters are refused and reported" t_control_char_names
