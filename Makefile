@@ -18,7 +18,7 @@ CC ?= cc
 OPT ?= -O2 -g
 SANITIZE ?=
 
-PKGS = sqlite3 inih libarchive libevent
+PKGS = sqlite3 libpq inih libarchive libevent
 TEST_PKGS = cmocka
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
@@ -35,7 +35,8 @@ LDFLAGS_ALL = $(SANITIZE) $(LDFLAGS)
 COMMON_SRC = common/util.c common/layout.c common/config.c common/json.c \
 	common/csv.c common/stats.c common/command.c \
 	common/doveconf.c common/log.c
-STATE_SRC = state/state.c state/server.c state/pair.c state/slice.c \
+STATE_SRC = state/db.c state/db_sqlite.c state/db_pgsql.c state/schema.c \
+	state/state.c state/server.c state/pair.c state/slice.c \
 	state/account.c state/route.c state/snapshot.c state/import.c \
 	state/move.c state/queue.c state/metrics.c state/fleet.c state/plan.c \
 	state/daemon.c state/report.c

@@ -8,30 +8,30 @@
 #include <string.h>
 
 #define ACCOUNT_SELECT \
-	"SELECT a.id, a.user, s.name, a.slice_id, a.path, a.state, " \
+	"SELECT a.id, a.\"user\", s.name, a.slice_id, a.path, a.state, " \
 	"a.size_source, a.bytes, a.files, a.last_activity, a.generation, " \
 	"a.pinned, a.created, a.updated, a.online FROM accounts a " \
 	"JOIN slices s ON s.id = a.slice_id "
 
 /* Fill an account from a row of ACCOUNT_SELECT; strings are copied. */
 static void
-account_from_row(sqlite3_stmt *stmt, struct state_account *a)
+account_from_row(struct db_stmt *stmt, struct state_account *a)
 {
-	a->id = sqlite3_column_int64(stmt, 0);
+	a->id = db_column_int64(stmt, 0);
 	a->user = st_text(stmt, 1);
 	a->slice = st_text(stmt, 2);
-	a->slice_id = sqlite3_column_int64(stmt, 3);
+	a->slice_id = db_column_int64(stmt, 3);
 	a->path = st_text(stmt, 4);
 	a->state = st_text(stmt, 5);
 	a->size_source = st_text(stmt, 6);
-	a->bytes = (uint64_t)sqlite3_column_int64(stmt, 7);
-	a->files = (uint64_t)sqlite3_column_int64(stmt, 8);
-	a->last_activity = sqlite3_column_int64(stmt, 9);
-	a->generation = sqlite3_column_int64(stmt, 10);
-	a->pinned = sqlite3_column_int(stmt, 11);
-	a->created = sqlite3_column_int64(stmt, 12);
-	a->updated = sqlite3_column_int64(stmt, 13);
-	a->online = sqlite3_column_int(stmt, 14);
+	a->bytes = (uint64_t)db_column_int64(stmt, 7);
+	a->files = (uint64_t)db_column_int64(stmt, 8);
+	a->last_activity = db_column_int64(stmt, 9);
+	a->generation = db_column_int64(stmt, 10);
+	a->pinned = db_column_int(stmt, 11);
+	a->created = db_column_int64(stmt, 12);
+	a->updated = db_column_int64(stmt, 13);
+	a->online = db_column_int(stmt, 14);
 }
 
 void
@@ -49,21 +49,21 @@ int
 state_account_find(struct state *st, const char *user,
     struct state_account *a, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int rc;
 
 	memset(a, 0, sizeof *a);
-	if ((stmt = st_prepare(st, ACCOUNT_SELECT "WHERE a.user = ?", cause))
+	if ((stmt = st_prepare(st, ACCOUNT_SELECT "WHERE a.\"user\" = ?", cause))
 	    == NULL)
 		return -1;
 	st_bind_text(stmt, 1, user);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
+	rc = db_step(stmt);
+	if (rc == DB_ROW)
 		account_from_row(stmt, a);
-	sqlite3_finalize(stmt);
-	if (rc == SQLITE_ROW)
+	db_finalize(stmt);
+	if (rc == DB_ROW)
 		return 0;
-	if (rc == SQLITE_DONE)
+	if (rc == DB_DONE)
 		return 1;
 	return st_fail(st, cause, "reading account");
 }
@@ -84,22 +84,22 @@ int
 state_account_list(struct state *st, int64_t slice_id,
     int (*cb)(const struct state_account *, void *), void *arg, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	struct state_account a;
 	int rc, stop = 0;
 
 	if ((stmt = st_prepare(st, ACCOUNT_SELECT "WHERE ? = 0 OR "
-	    "a.slice_id = ? ORDER BY a.user", cause)) == NULL)
+	    "a.slice_id = ? ORDER BY a.\"user\"", cause)) == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, slice_id);
-	sqlite3_bind_int64(stmt, 2, slice_id);
-	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	db_bind_int64(stmt, 1, slice_id);
+	db_bind_int64(stmt, 2, slice_id);
+	while (!stop && (rc = db_step(stmt)) == DB_ROW) {
 		account_from_row(stmt, &a);
 		stop = cb(&a, arg);
 		state_account_free(&a);
 	}
-	sqlite3_finalize(stmt);
-	if (!stop && rc != SQLITE_DONE)
+	db_finalize(stmt);
+	if (!stop && rc != DB_DONE)
 		return st_fail(st, cause, "listing accounts");
 	return 0;
 }
@@ -109,22 +109,22 @@ state_account_insert(struct state *st, const char *user, int64_t slice_id,
     const char *path, uint64_t bytes, uint64_t files, int64_t last_activity,
     const char *size_source, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int64_t now = now_unix();
 
-	if ((stmt = st_prepare(st, "INSERT INTO accounts (user, slice_id, "
+	if ((stmt = st_prepare(st, "INSERT INTO accounts (\"user\", slice_id, "
 	    "path, bytes, files, last_activity, size_source, created, "
 	    "updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", cause)) == NULL)
 		return -1;
 	st_bind_text(stmt, 1, user);
-	sqlite3_bind_int64(stmt, 2, slice_id);
+	db_bind_int64(stmt, 2, slice_id);
 	st_bind_text(stmt, 3, path);
-	sqlite3_bind_int64(stmt, 4, (int64_t)bytes);
-	sqlite3_bind_int64(stmt, 5, (int64_t)files);
-	sqlite3_bind_int64(stmt, 6, last_activity);
+	db_bind_int64(stmt, 4, (int64_t)bytes);
+	db_bind_int64(stmt, 5, (int64_t)files);
+	db_bind_int64(stmt, 6, last_activity);
 	st_bind_text(stmt, 7, size_source);
-	sqlite3_bind_int64(stmt, 8, now);
-	sqlite3_bind_int64(stmt, 9, now);
+	db_bind_int64(stmt, 8, now);
+	db_bind_int64(stmt, 9, now);
 	return st_exec_stmt(st, stmt, cause, "adding account");
 }
 
@@ -133,19 +133,19 @@ state_account_update_usage(struct state *st, int64_t id, uint64_t bytes,
     uint64_t files, int64_t last_activity, const char *size_source,
     char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 
 	if ((stmt = st_prepare(st, "UPDATE accounts SET bytes = ?, files = ?, "
 	    "last_activity = max(last_activity, ?), size_source = ?, "
 	    "updated = ?, state = CASE state WHEN 'missing' THEN 'active' "
 	    "ELSE state END WHERE id = ?", cause)) == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, (int64_t)bytes);
-	sqlite3_bind_int64(stmt, 2, (int64_t)files);
-	sqlite3_bind_int64(stmt, 3, last_activity);
+	db_bind_int64(stmt, 1, (int64_t)bytes);
+	db_bind_int64(stmt, 2, (int64_t)files);
+	db_bind_int64(stmt, 3, last_activity);
 	st_bind_text(stmt, 4, size_source);
-	sqlite3_bind_int64(stmt, 5, now_unix());
-	sqlite3_bind_int64(stmt, 6, id);
+	db_bind_int64(stmt, 5, now_unix());
+	db_bind_int64(stmt, 6, id);
 	return st_exec_stmt(st, stmt, cause, "updating account");
 }
 
@@ -153,30 +153,30 @@ int
 state_account_set_owner(struct state *st, const char *user, int64_t uid,
     int64_t gid, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 
 	if ((stmt = st_prepare(st, "UPDATE accounts SET uid = ?, gid = ? "
-	    "WHERE user = ? AND (uid IS NOT ? OR gid IS NOT ?)", cause)) ==
+	    "WHERE \"user\" = ? AND (uid IS DISTINCT FROM ? OR gid IS DISTINCT FROM ?)", cause)) ==
 	    NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, uid);
-	sqlite3_bind_int64(stmt, 2, gid);
+	db_bind_int64(stmt, 1, uid);
+	db_bind_int64(stmt, 2, gid);
 	st_bind_text(stmt, 3, user);
-	sqlite3_bind_int64(stmt, 4, uid);
-	sqlite3_bind_int64(stmt, 5, gid);
+	db_bind_int64(stmt, 4, uid);
+	db_bind_int64(stmt, 5, gid);
 	return st_exec_stmt(st, stmt, cause, "recording the mailbox owner");
 }
 
 int
 state_account_set_missing(struct state *st, int64_t id, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 
 	if ((stmt = st_prepare(st, "UPDATE accounts SET state = 'missing', "
 	    "updated = ? WHERE id = ? AND state = 'active'", cause)) == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, now_unix());
-	sqlite3_bind_int64(stmt, 2, id);
+	db_bind_int64(stmt, 1, now_unix());
+	db_bind_int64(stmt, 2, id);
 	return st_exec_stmt(st, stmt, cause, "marking account missing");
 }
 
@@ -184,7 +184,7 @@ int
 state_account_nesting(struct state *st, int64_t slice_id, const char *path,
     const char *except, char **user, char **other, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int rc;
 
 	*user = *other = NULL;
@@ -198,26 +198,26 @@ state_account_nesting(struct state *st, int64_t slice_id, const char *path,
 	if ((stmt = st_prepare(st, "WITH RECURSIVE up(n) AS (SELECT "
 	    "instr(?2, '/') UNION ALL SELECT n + instr(substr(?2, n + 1), "
 	    "'/') FROM up WHERE instr(substr(?2, n + 1), '/') > 0) "
-	    "SELECT user, path FROM (SELECT user, path FROM accounts WHERE "
-	    "slice_id = ?1 AND path = ?2 UNION ALL SELECT user, path FROM "
+	    "SELECT \"user\", path FROM (SELECT \"user\", path FROM accounts WHERE "
+	    "slice_id = ?1 AND path = ?2 UNION ALL SELECT \"user\", path FROM "
 	    "accounts WHERE slice_id = ?1 AND path >= ?2 || '/' AND path < "
-	    "?2 || '0' UNION ALL SELECT a.user, a.path FROM up JOIN accounts "
+	    "?2 || '0' UNION ALL SELECT a.\"user\", a.path FROM up JOIN accounts "
 	    "a ON a.slice_id = ?1 AND a.path = substr(?2, 1, up.n - 1) WHERE "
-	    "up.n > 0) WHERE ?3 IS NULL OR user <> ?3 ORDER BY length(path), "
+	    "up.n > 0) WHERE ?3 IS NULL OR \"user\" <> ?3 ORDER BY length(path), "
 	    "path LIMIT 1", cause)) == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, slice_id);
+	db_bind_int64(stmt, 1, slice_id);
 	st_bind_text(stmt, 2, path);
 	st_bind_text(stmt, 3, except);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
+	rc = db_step(stmt);
+	if (rc == DB_ROW) {
 		*user = st_text(stmt, 0);
 		*other = st_text(stmt, 1);
 	}
-	sqlite3_finalize(stmt);
-	if (rc == SQLITE_ROW)
+	db_finalize(stmt);
+	if (rc == DB_ROW)
 		return 1;
-	if (rc == SQLITE_DONE)
+	if (rc == DB_DONE)
 		return 0;
 	return st_fail(st, cause, "reading accounts");
 }
@@ -226,18 +226,18 @@ int
 state_account_moving_to(struct state *st, int64_t account_id,
     int64_t *slice_id, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int rc;
 
 	if ((stmt = st_prepare(st, "SELECT target_slice FROM moves WHERE "
 	    "account_id = ? AND state NOT IN ('done','failed','cancelled')",
 	    cause)) == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, account_id);
-	rc = sqlite3_step(stmt);
-	*slice_id = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	db_bind_int64(stmt, 1, account_id);
+	rc = db_step(stmt);
+	*slice_id = rc == DB_ROW ? db_column_int64(stmt, 0) : 0;
+	db_finalize(stmt);
+	if (rc != DB_ROW && rc != DB_DONE)
 		return st_fail(st, cause, "reading moves");
 	return 0;
 }
@@ -246,19 +246,19 @@ int
 state_account_set_pinned(struct state *st, const char *user, int pinned,
     char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 
 	if (state_begin(st, cause) != 0)
 		return -1;
 	if ((stmt = st_prepare(st, "UPDATE accounts SET pinned = ?, "
-	    "updated = ? WHERE user = ?", cause)) == NULL)
+	    "updated = ? WHERE \"user\" = ?", cause)) == NULL)
 		goto bad;
-	sqlite3_bind_int(stmt, 1, pinned != 0);
-	sqlite3_bind_int64(stmt, 2, now_unix());
+	db_bind_int(stmt, 1, pinned != 0);
+	db_bind_int64(stmt, 2, now_unix());
 	st_bind_text(stmt, 3, user);
 	if (st_exec_stmt(st, stmt, cause, "pinning account") != 0)
 		goto bad;
-	if (sqlite3_changes(st->db) != 1) {
+	if (db_changes(st->db) != 1) {
 		fail(cause, "account '%s' not found; see 'mailshift account "
 		    "list'", user);
 		goto bad;
@@ -276,17 +276,17 @@ int
 state_account_set_presence(struct state *st, const char *user, int online,
     char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 
 	if ((stmt = st_prepare(st, "UPDATE accounts SET online = ?, "
-	    "last_activity = ? WHERE user = ?", cause)) == NULL)
+	    "last_activity = ? WHERE \"user\" = ?", cause)) == NULL)
 		return -1;
-	sqlite3_bind_int(stmt, 1, online != 0);
-	sqlite3_bind_int64(stmt, 2, now_unix());
+	db_bind_int(stmt, 1, online != 0);
+	db_bind_int64(stmt, 2, now_unix());
 	st_bind_text(stmt, 3, user);
 	if (st_exec_stmt(st, stmt, cause, "recording presence") != 0)
 		return -1;
-	if (sqlite3_changes(st->db) != 1)
+	if (db_changes(st->db) != 1)
 		return fail(cause, "account '%s' not found; see 'mailshift "
 		    "account list'", user);
 	return 0;

@@ -16,7 +16,7 @@ int
 state_daemon_update(struct state *st, const struct state_daemon *d,
     char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 
 	if ((stmt = st_prepare(st, "INSERT INTO daemon (id, pid, started, "
 	    "heartbeat, stopped, running, bytes, files, listen) VALUES "
@@ -26,16 +26,16 @@ state_daemon_update(struct state *st, const struct state_daemon *d,
 	    "excluded.running, bytes = excluded.bytes, files = "
 	    "excluded.files, listen = excluded.listen", cause)) == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, d->pid);
-	sqlite3_bind_int64(stmt, 2, d->started);
-	sqlite3_bind_int64(stmt, 3, d->heartbeat);
+	db_bind_int64(stmt, 1, d->pid);
+	db_bind_int64(stmt, 2, d->started);
+	db_bind_int64(stmt, 3, d->heartbeat);
 	if (d->stopped)
-		sqlite3_bind_int64(stmt, 4, d->stopped);
+		db_bind_int64(stmt, 4, d->stopped);
 	else
-		sqlite3_bind_null(stmt, 4);
-	sqlite3_bind_int64(stmt, 5, d->running);
-	sqlite3_bind_int64(stmt, 6, (int64_t)d->bytes);
-	sqlite3_bind_int64(stmt, 7, (int64_t)d->files);
+		db_bind_null(stmt, 4);
+	db_bind_int64(stmt, 5, d->running);
+	db_bind_int64(stmt, 6, (int64_t)d->bytes);
+	db_bind_int64(stmt, 7, (int64_t)d->files);
 	st_bind_text(stmt, 8, d->listen);
 	return st_exec_stmt(st, stmt, cause, "recording daemon status");
 }
@@ -43,7 +43,7 @@ state_daemon_update(struct state *st, const struct state_daemon *d,
 int
 state_daemon_get(struct state *st, struct state_daemon *d, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int rc;
 
 	memset(d, 0, sizeof *d);
@@ -51,21 +51,21 @@ state_daemon_get(struct state *st, struct state_daemon *d, char **cause)
 	    "coalesce(stopped, 0), running, bytes, files, listen FROM daemon "
 	    "WHERE id = 1", cause)) == NULL)
 		return -1;
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		d->pid = sqlite3_column_int64(stmt, 0);
-		d->started = sqlite3_column_int64(stmt, 1);
-		d->heartbeat = sqlite3_column_int64(stmt, 2);
-		d->stopped = sqlite3_column_int64(stmt, 3);
-		d->running = sqlite3_column_int64(stmt, 4);
-		d->bytes = (uint64_t)sqlite3_column_int64(stmt, 5);
-		d->files = (uint64_t)sqlite3_column_int64(stmt, 6);
+	rc = db_step(stmt);
+	if (rc == DB_ROW) {
+		d->pid = db_column_int64(stmt, 0);
+		d->started = db_column_int64(stmt, 1);
+		d->heartbeat = db_column_int64(stmt, 2);
+		d->stopped = db_column_int64(stmt, 3);
+		d->running = db_column_int64(stmt, 4);
+		d->bytes = (uint64_t)db_column_int64(stmt, 5);
+		d->files = (uint64_t)db_column_int64(stmt, 6);
 		d->listen = st_text(stmt, 7);
 	}
-	sqlite3_finalize(stmt);
-	if (rc == SQLITE_DONE)
+	db_finalize(stmt);
+	if (rc == DB_DONE)
 		return 1;
-	if (rc != SQLITE_ROW)
+	if (rc != DB_ROW)
 		return st_fail(st, cause, "reading daemon status");
 	return 0;
 }
@@ -82,7 +82,7 @@ host_name(char *buf, size_t len)
 int
 state_daemon_lock(struct state *st, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	char host[256], since[32], *mine, *stored = NULL, *theirs = NULL;
 	char *their_host = NULL;
 	int64_t pid = getpid(), their_pid = 0, taken = 0, beat = 0;
@@ -97,15 +97,15 @@ state_daemon_lock(struct state *st, char **cause)
 	    "daemon d ON d.id = 1 AND d.stopped IS NULL WHERE l.id = 1",
 	    cause)) == NULL)
 		goto bad;
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	if ((rc = db_step(stmt)) == DB_ROW) {
 		their_host = st_text(stmt, 0);
-		their_pid = sqlite3_column_int64(stmt, 1);
+		their_pid = db_column_int64(stmt, 1);
 		stored = st_text(stmt, 2);
-		taken = sqlite3_column_int64(stmt, 3);
-		beat = sqlite3_column_int64(stmt, 4);
+		taken = db_column_int64(stmt, 3);
+		beat = db_column_int64(stmt, 4);
 	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	db_finalize(stmt);
+	if (rc != DB_ROW && rc != DB_DONE) {
 		st_fail(st, cause, "reading the daemon lock");
 		goto bad;
 	}
@@ -143,9 +143,9 @@ state_daemon_lock(struct state *st, char **cause)
 	    NULL)
 		goto bad;
 	st_bind_text(stmt, 1, host);
-	sqlite3_bind_int64(stmt, 2, pid);
+	db_bind_int64(stmt, 2, pid);
 	st_bind_text(stmt, 3, mine);
-	sqlite3_bind_int64(stmt, 4, now_unix());
+	db_bind_int64(stmt, 4, now_unix());
 	if (st_exec_stmt(st, stmt, cause, "taking the daemon lock") != 0)
 		goto bad;
 	if (their_host != NULL)
@@ -168,7 +168,7 @@ out:
 void
 state_daemon_unlock(struct state *st)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	char host[256];
 
 	host_name(host, sizeof host);
@@ -176,6 +176,6 @@ state_daemon_unlock(struct state *st)
 	    "host = ? AND pid = ?", NULL)) == NULL)
 		return;
 	st_bind_text(stmt, 1, host);
-	sqlite3_bind_int64(stmt, 2, getpid());
+	db_bind_int64(stmt, 2, getpid());
 	st_exec_stmt(st, stmt, NULL, "giving up the daemon lock");
 }

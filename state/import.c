@@ -15,7 +15,7 @@ struct import_slice {
 struct state_import {
 	struct state		*st;
 	int			 replace;
-	sqlite3_stmt		*ins;
+	struct db_stmt		*ins;
 	struct import_slice	*slices;
 	int			 nslices;
 	int64_t			 rows;
@@ -28,10 +28,9 @@ state_import_abort(struct state_import *im)
 
 	if (im == NULL)
 		return;
-	sqlite3_finalize(im->ins);
+	db_finalize(im->ins);
 	state_rollback(im->st);
-	sqlite3_exec(im->st->db, "DROP TABLE IF EXISTS temp.import_rows",
-	    NULL, NULL, NULL);
+	db_exec(im->st->db, "DROP TABLE IF EXISTS import_rows");
 	for (i = 0; i < im->nslices; i++)
 		free(im->slices[i].name);
 	free(im->slices);
@@ -42,7 +41,7 @@ struct state_import *
 state_import_begin(struct state *st, int replace, char **cause)
 {
 	struct state_import *im;
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int rc;
 
 	im = xcalloc(1, sizeof *im);
@@ -51,29 +50,29 @@ state_import_begin(struct state *st, int replace, char **cause)
 	if ((stmt = st_prepare(st, "SELECT name, id FROM slices", cause))
 	    == NULL)
 		goto bad;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	while ((rc = db_step(stmt)) == DB_ROW) {
 		im->slices = xrealloc(im->slices, (size_t)(im->nslices + 1) *
 		    sizeof *im->slices);
 		im->slices[im->nslices].name = st_text(stmt, 0);
-		im->slices[im->nslices].id = sqlite3_column_int64(stmt, 1);
+		im->slices[im->nslices].id = db_column_int64(stmt, 1);
 		im->nslices++;
 	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
+	db_finalize(stmt);
+	if (rc != DB_DONE) {
 		st_fail(st, cause, "reading slices");
 		goto bad;
 	}
-	if (sqlite3_exec(st->db, "DROP TABLE IF EXISTS temp.import_rows; "
-	    "CREATE TEMP TABLE import_rows (line INTEGER NOT NULL, "
-	    "user TEXT NOT NULL, slice_id INTEGER NOT NULL, path TEXT NOT "
-	    "NULL, bytes INTEGER NOT NULL, files INTEGER NOT NULL)",
-	    NULL, NULL, NULL) != SQLITE_OK) {
+	if (db_exec(st->db, "DROP TABLE IF EXISTS import_rows; "
+	    "CREATE TEMP TABLE import_rows (line BIGINT NOT NULL, "
+	    "\"user\" TEXT COLLATE \"C\" NOT NULL, slice_id BIGINT NOT NULL, "
+	    "path TEXT COLLATE \"C\" NOT NULL, bytes BIGINT NOT NULL, "
+	    "files BIGINT NOT NULL)") != 0) {
 		st_fail(st, cause, "preparing import");
 		goto bad;
 	}
 	if (state_begin(st, cause) != 0)
 		goto bad;
-	if ((im->ins = st_prepare(st, "INSERT INTO temp.import_rows VALUES "
+	if ((im->ins = st_prepare(st, "INSERT INTO import_rows VALUES "
 	    "(?, ?, ?, ?, ?, ?)", cause)) == NULL)
 		goto bad;
 	return im;
@@ -102,14 +101,14 @@ state_import_row(struct state_import *im, int64_t line, const char *user,
 	if (bytes > INT64_MAX || files > INT64_MAX)
 		return fail(cause, "line %lld: size out of range",
 		    (long long)line);
-	sqlite3_reset(im->ins);
-	sqlite3_bind_int64(im->ins, 1, line);
+	db_reset(im->ins);
+	db_bind_int64(im->ins, 1, line);
 	st_bind_text(im->ins, 2, user);
-	sqlite3_bind_int64(im->ins, 3, sid);
+	db_bind_int64(im->ins, 3, sid);
 	st_bind_text(im->ins, 4, path);
-	sqlite3_bind_int64(im->ins, 5, (int64_t)bytes);
-	sqlite3_bind_int64(im->ins, 6, (int64_t)files);
-	if (sqlite3_step(im->ins) != SQLITE_DONE)
+	db_bind_int64(im->ins, 5, (int64_t)bytes);
+	db_bind_int64(im->ins, 6, (int64_t)files);
+	if (db_step(im->ins) != DB_DONE)
 		return st_fail(im->st, cause, "staging import row");
 	im->rows++;
 	return 0;
@@ -123,25 +122,25 @@ static int
 import_check(struct state_import *im, const char *sql, const char *fmt,
     char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int rc;
 
 	if ((stmt = st_prepare(im->st, sql, cause)) == NULL)
 		return -1;
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		fail(cause, fmt, (long long)sqlite3_column_int64(stmt, 0),
-		    (const char *)sqlite3_column_text(stmt, 1),
-		    (const char *)sqlite3_column_text(stmt, 2),
-		    (const char *)sqlite3_column_text(stmt, 3),
-		    (const char *)sqlite3_column_text(stmt, 4),
-		    (const char *)sqlite3_column_text(stmt, 5),
-		    (const char *)sqlite3_column_text(stmt, 6));
-		sqlite3_finalize(stmt);
+	rc = db_step(stmt);
+	if (rc == DB_ROW) {
+		fail(cause, fmt, (long long)db_column_int64(stmt, 0),
+		    (const char *)db_column_text(stmt, 1),
+		    (const char *)db_column_text(stmt, 2),
+		    (const char *)db_column_text(stmt, 3),
+		    (const char *)db_column_text(stmt, 4),
+		    (const char *)db_column_text(stmt, 5),
+		    (const char *)db_column_text(stmt, 6));
+		db_finalize(stmt);
 		return -1;
 	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
+	db_finalize(stmt);
+	if (rc != DB_DONE)
 		return st_fail(im->st, cause, "checking import");
 	return 0;
 }
@@ -150,14 +149,14 @@ import_check(struct state_import *im, const char *sql, const char *fmt,
 static int64_t
 import_count(struct state_import *im, const char *sql)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int64_t n = 0;
 
 	if ((stmt = st_prepare(im->st, sql, NULL)) == NULL)
 		return 0;
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		n = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
+	if (db_step(stmt) == DB_ROW)
+		n = db_column_int64(stmt, 0);
+	db_finalize(stmt);
 	return n;
 }
 
@@ -181,37 +180,37 @@ import_nesting(struct state_import *im, char **cause)
 	/* Two rows: the later line is the one named. */
 	if (import_check(im, "SELECT max(c.line, p.line), CASE WHEN c.line > "
 	    "p.line THEN c.path ELSE p.path END, CASE WHEN c.line > p.line "
-	    "THEN c.user ELSE p.user END, s.name, CASE WHEN c.line > p.line "
-	    "THEN 'lies inside' ELSE 'contains' END, printf('''%s'' for "
+	    "THEN c.\"user\" ELSE p.\"user\" END, s.name, CASE WHEN c.line > p.line "
+	    "THEN 'lies inside' ELSE 'contains' END, format('''%s'' for "
 	    "account ''%s'' (line %d)', CASE WHEN c.line > p.line THEN "
-	    "p.path ELSE c.path END, CASE WHEN c.line > p.line THEN p.user "
-	    "ELSE c.user END, min(c.line, p.line)), '' FROM import_rows p "
+	    "p.path ELSE c.path END, CASE WHEN c.line > p.line THEN p.\"user\" "
+	    "ELSE c.\"user\" END, min(c.line, p.line)), '' FROM import_rows p "
 	    "JOIN import_rows c ON c.slice_id = p.slice_id AND c.path >= "
 	    "p.path || '/' AND c.path < p.path || '0' JOIN slices s ON "
 	    "s.id = p.slice_id ORDER BY 1 LIMIT 1", NEST_FMT, cause) != 0)
 		return -1;
 	/* A row that would contain a catalog account. */
-	if (import_check(im, "SELECT r.line, r.path, r.user, s.name, "
-	    "'contains', printf('the mailbox of account ''%s'' (''%s'')', "
-	    "a.user, a.path), '" NEST_HINT "' FROM import_rows r JOIN "
+	if (import_check(im, "SELECT r.line, r.path, r.\"user\", s.name, "
+	    "'contains', format('the mailbox of account ''%s'' (''%s'')', "
+	    "a.\"user\", a.path), '" NEST_HINT "' FROM import_rows r JOIN "
 	    "accounts a ON a.slice_id = r.slice_id AND a.path >= r.path || "
 	    "'/' AND a.path < r.path || '0' JOIN slices s ON s.id = "
 	    "r.slice_id WHERE NOT EXISTS (SELECT 1 FROM import_rows x WHERE "
-	    "x.user = a.user) ORDER BY r.line LIMIT 1", NEST_FMT, cause) != 0)
+	    "x.\"user\" = a.\"user\") ORDER BY r.line LIMIT 1", NEST_FMT, cause) != 0)
 		return -1;
 	/* A row inside a catalog account: each directory above the row's
 	 * path (n is the position of a '/') looked up by the index. */
-	return import_check(im, "WITH RECURSIVE up(line, slice_id, user, "
-	    "path, n) AS (SELECT line, slice_id, user, path, instr(path, '/') "
+	return import_check(im, "WITH RECURSIVE up(line, slice_id, \"user\", "
+	    "path, n) AS (SELECT line, slice_id, \"user\", path, instr(path, '/') "
 	    "FROM import_rows WHERE instr(path, '/') > 0 UNION ALL SELECT "
-	    "line, slice_id, user, path, n + instr(substr(path, n + 1), '/') "
+	    "line, slice_id, \"user\", path, n + instr(substr(path, n + 1), '/') "
 	    "FROM up WHERE instr(substr(path, n + 1), '/') > 0) "
-	    "SELECT u.line, u.path, u.user, s.name, 'lies inside', "
-	    "printf('the mailbox of account ''%s'' (''%s'')', a.user, "
+	    "SELECT u.line, u.path, u.\"user\", s.name, 'lies inside', "
+	    "format('the mailbox of account ''%s'' (''%s'')', a.\"user\", "
 	    "a.path), '" NEST_HINT "' FROM up u JOIN accounts a ON "
 	    "a.slice_id = u.slice_id AND a.path = substr(u.path, 1, u.n - 1) "
 	    "JOIN slices s ON s.id = u.slice_id WHERE NOT EXISTS (SELECT 1 "
-	    "FROM import_rows x WHERE x.user = a.user) ORDER BY u.line "
+	    "FROM import_rows x WHERE x.\"user\" = a.\"user\") ORDER BY u.line "
 	    "LIMIT 1", NEST_FMT, cause);
 }
 
@@ -221,16 +220,16 @@ state_import_finish(struct state_import *im, struct state_import_stats *out,
 {
 	struct state *st = im->st;
 	struct state_import_stats stats = { .rows = im->rows };
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 
-	if (sqlite3_exec(st->db, "CREATE INDEX temp.import_user ON "
-	    "import_rows(user); CREATE INDEX temp.import_path ON "
-	    "import_rows(slice_id, path)", NULL, NULL, NULL) != SQLITE_OK) {
+	if (db_exec(st->db, "CREATE INDEX import_user ON import_rows "
+	    "(\"user\"); CREATE INDEX import_path ON import_rows(slice_id, "
+	    "path)") != 0) {
 		st_fail(st, cause, "indexing import");
 		goto bad;
 	}
-	if (import_check(im, "SELECT max(line), user, min(line), '' FROM "
-	    "import_rows GROUP BY user HAVING count(*) > 1 "
+	if (import_check(im, "SELECT max(line), \"user\", min(line), '' FROM "
+	    "import_rows GROUP BY \"user\" HAVING count(*) > 1 "
 	    "ORDER BY max(line) LIMIT 1",
 	    "line %lld: account '%s' appears again (first on line %s); "
 	    "list each account once%s", cause) != 0)
@@ -242,25 +241,25 @@ state_import_finish(struct state_import *im, struct state_import_stats *out,
 	    "line %lld: path '%s' on slice '%s' is given twice (first on "
 	    "line %s); each account needs its own directory", cause) != 0)
 		goto bad;
-	if (import_check(im, "SELECT r.line, a.user, s.name, a.path FROM "
+	if (import_check(im, "SELECT r.line, a.\"user\", s.name, a.path FROM "
 	    "import_rows r JOIN accounts a ON a.slice_id = r.slice_id AND "
-	    "a.path = r.path AND a.user <> r.user JOIN slices s ON s.id = "
+	    "a.path = r.path AND a.\"user\" <> r.\"user\" JOIN slices s ON s.id = "
 	    "a.slice_id ORDER BY r.line LIMIT 1",
 	    "line %lld: that directory already belongs to account '%s' "
 	    "(slice '%s', path '%s'); fix the file", cause) != 0)
 		goto bad;
 	if (import_nesting(im, cause) != 0)
 		goto bad;
-	if (import_check(im, "SELECT r.line, r.user, '', '' FROM "
-	    "import_rows r JOIN accounts a ON a.user = r.user JOIN moves m "
+	if (import_check(im, "SELECT r.line, r.\"user\", '', '' FROM "
+	    "import_rows r JOIN accounts a ON a.\"user\" = r.\"user\" JOIN moves m "
 	    "ON m.account_id = a.id AND m.state NOT IN "
 	    "('done','failed','cancelled') WHERE a.slice_id <> r.slice_id OR "
 	    "a.path <> r.path ORDER BY r.line LIMIT 1",
 	    "line %lld: account '%s' is being moved; wait for the move or "
 	    "cancel it%s%s", cause) != 0)
 		goto bad;
-	if (!im->replace && import_check(im, "SELECT r.line, r.user, s.name, "
-	    "a.path FROM import_rows r JOIN accounts a ON a.user = r.user "
+	if (!im->replace && import_check(im, "SELECT r.line, r.\"user\", s.name, "
+	    "a.path FROM import_rows r JOIN accounts a ON a.\"user\" = r.\"user\" "
 	    "JOIN slices s ON s.id = a.slice_id WHERE a.slice_id <> "
 	    "r.slice_id OR a.path <> r.path ORDER BY r.line LIMIT 1",
 	    "line %lld: account '%s' is already placed on slice '%s' at "
@@ -268,18 +267,18 @@ state_import_finish(struct state_import *im, struct state_import_stats *out,
 		goto bad;
 
 	stats.unchanged = import_count(im, "SELECT count(*) FROM import_rows "
-	    "r JOIN accounts a ON a.user = r.user AND a.slice_id = "
+	    "r JOIN accounts a ON a.\"user\" = r.\"user\" AND a.slice_id = "
 	    "r.slice_id AND a.path = r.path AND a.bytes = r.bytes AND "
 	    "a.files = r.files");
 	stats.added = import_count(im, "SELECT count(*) FROM import_rows r "
-	    "WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.user = "
-	    "r.user)");
+	    "WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.\"user\" = "
+	    "r.\"user\")");
 	stats.updated = stats.rows - stats.added - stats.unchanged;
 
-	if ((stmt = st_prepare(st, "INSERT INTO accounts (user, slice_id, "
-	    "path, bytes, files, size_source, created, updated) SELECT user, "
+	if ((stmt = st_prepare(st, "INSERT INTO accounts (\"user\", slice_id, "
+	    "path, bytes, files, size_source, created, updated) SELECT \"user\", "
 	    "slice_id, path, bytes, files, 'import', ?1, ?1 FROM import_rows "
-	    "WHERE true ORDER BY line ON CONFLICT (user) DO UPDATE SET "
+	    "WHERE true ORDER BY line ON CONFLICT (\"user\") DO UPDATE SET "
 	    "generation = generation + (slice_id <> excluded.slice_id OR "
 	    "path <> excluded.path), slice_id = excluded.slice_id, "
 	    "path = excluded.path, bytes = excluded.bytes, "
@@ -288,14 +287,14 @@ state_import_finish(struct state_import *im, struct state_import_stats *out,
 	    "OR path <> excluded.path OR bytes <> excluded.bytes OR "
 	    "files <> excluded.files", cause)) == NULL)
 		goto bad;
-	sqlite3_bind_int64(stmt, 1, now_unix());
+	db_bind_int64(stmt, 1, now_unix());
 	if (st_exec_stmt(st, stmt, cause, "importing accounts") != 0)
 		goto bad;
 	state_event(st, "account.import", NULL, NULL, "imported %lld rows: "
 	    "%lld added, %lld updated, %lld unchanged", (long long)stats.rows,
 	    (long long)stats.added, (long long)stats.updated,
 	    (long long)stats.unchanged);
-	sqlite3_finalize(im->ins);
+	db_finalize(im->ins);
 	im->ins = NULL;
 	if (state_commit(st, cause) != 0)
 		goto bad;

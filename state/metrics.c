@@ -10,7 +10,7 @@
 int
 state_metrics_move_counts(struct state *st, int64_t *counts, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	enum move_state ms;
 	int i, rc;
 
@@ -19,13 +19,13 @@ state_metrics_move_counts(struct state *st, int64_t *counts, char **cause)
 	if ((stmt = st_prepare(st, "SELECT state, count(*) FROM moves GROUP "
 	    "BY state", cause)) == NULL)
 		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	while ((rc = db_step(stmt)) == DB_ROW) {
 		if (state_move_state_parse((const char *)
-		    sqlite3_column_text(stmt, 0), &ms) == 0)
-			counts[ms] = sqlite3_column_int64(stmt, 1);
+		    db_column_text(stmt, 0), &ms) == 0)
+			counts[ms] = db_column_int64(stmt, 1);
 	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
+	db_finalize(stmt);
+	if (rc != DB_DONE)
 		return st_fail(st, cause, "counting moves");
 	return 0;
 }
@@ -34,7 +34,7 @@ int
 state_metrics_lock_histogram(struct state *st, const int64_t *bounds,
     int n, int64_t *counts, int64_t *sum_ms, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int64_t v;
 	int i, rc;
 
@@ -44,15 +44,15 @@ state_metrics_lock_histogram(struct state *st, const int64_t *bounds,
 	if ((stmt = st_prepare(st, "SELECT lock_ms FROM moves WHERE state = "
 	    "'done' AND lock_ms IS NOT NULL", cause)) == NULL)
 		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		v = sqlite3_column_int64(stmt, 0);
+	while ((rc = db_step(stmt)) == DB_ROW) {
+		v = db_column_int64(stmt, 0);
 		*sum_ms += v;
 		for (i = 0; i < n && v > bounds[i]; i++)
 			;
 		counts[i]++;
 	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
+	db_finalize(stmt);
+	if (rc != DB_DONE)
 		return st_fail(st, cause, "reading lock times");
 	return 0;
 }

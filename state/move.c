@@ -44,7 +44,7 @@ state_move_state_open(enum move_state s)
 }
 
 #define MOVE_SELECT \
-	"SELECT m.id, m.account_id, a.user, m.source_slice, ss.name, " \
+	"SELECT m.id, m.account_id, a.\"user\", m.source_slice, ss.name, " \
 	"ss.path, m.source_path, m.target_slice, ts.name, ts.path, " \
 	"m.target_path, m.state, m.hold, m.paused, m.priority, " \
 	"m.complete_after, m.bytes_total, m.files_total, m.bytes_done, " \
@@ -62,51 +62,51 @@ state_move_state_open(enum move_state s)
 	"JOIN slices ts ON ts.id = m.target_slice "
 
 static void
-move_from_row(sqlite3_stmt *s, struct state_move *m)
+move_from_row(struct db_stmt *s, struct state_move *m)
 {
-	m->id = sqlite3_column_int64(s, 0);
-	m->account_id = sqlite3_column_int64(s, 1);
+	m->id = db_column_int64(s, 0);
+	m->account_id = db_column_int64(s, 1);
 	m->user = st_text(s, 2);
-	m->source_slice = sqlite3_column_int64(s, 3);
+	m->source_slice = db_column_int64(s, 3);
 	m->source = st_text(s, 4);
 	m->source_root = st_text(s, 5);
 	m->source_path = st_text(s, 6);
-	m->target_slice = sqlite3_column_int64(s, 7);
+	m->target_slice = db_column_int64(s, 7);
 	m->target = st_text(s, 8);
 	m->target_root = st_text(s, 9);
 	m->target_path = st_text(s, 10);
-	if (state_move_state_parse((const char *)sqlite3_column_text(s, 11),
+	if (state_move_state_parse((const char *)db_column_text(s, 11),
 	    &m->state) != 0)
 		m->state = MOVE_FAILED;	/* the CHECK constraint forbids it */
-	m->hold = sqlite3_column_int(s, 12);
-	m->paused = sqlite3_column_int(s, 13);
-	m->priority = sqlite3_column_int64(s, 14);
-	m->complete_after = sqlite3_column_int64(s, 15);
-	m->bytes_total = (uint64_t)sqlite3_column_int64(s, 16);
-	m->files_total = (uint64_t)sqlite3_column_int64(s, 17);
-	m->bytes_done = (uint64_t)sqlite3_column_int64(s, 18);
-	m->files_done = (uint64_t)sqlite3_column_int64(s, 19);
-	m->passes = sqlite3_column_int64(s, 20);
-	m->attempts = sqlite3_column_int64(s, 21);
-	m->lock_ms = sqlite3_column_int64(s, 22);
-	m->lock_started = sqlite3_column_int64(s, 23);
-	m->copy_ms = sqlite3_column_int64(s, 24);
-	m->owner_pid = sqlite3_column_int64(s, 25);
+	m->hold = db_column_int(s, 12);
+	m->paused = db_column_int(s, 13);
+	m->priority = db_column_int64(s, 14);
+	m->complete_after = db_column_int64(s, 15);
+	m->bytes_total = (uint64_t)db_column_int64(s, 16);
+	m->files_total = (uint64_t)db_column_int64(s, 17);
+	m->bytes_done = (uint64_t)db_column_int64(s, 18);
+	m->files_done = (uint64_t)db_column_int64(s, 19);
+	m->passes = db_column_int64(s, 20);
+	m->attempts = db_column_int64(s, 21);
+	m->lock_ms = db_column_int64(s, 22);
+	m->lock_started = db_column_int64(s, 23);
+	m->copy_ms = db_column_int64(s, 24);
+	m->owner_pid = db_column_int64(s, 25);
 	m->error = st_text(s, 26);
 	m->retired_path = st_text(s, 27);
-	m->retired_at = sqlite3_column_int64(s, 28);
-	m->purged_at = sqlite3_column_int64(s, 29);
-	m->created = sqlite3_column_int64(s, 30);
-	m->updated = sqlite3_column_int64(s, 31);
-	m->started = sqlite3_column_int64(s, 32);
-	m->finished = sqlite3_column_int64(s, 33);
-	m->after_move = sqlite3_column_int64(s, 34);
-	m->plan_id = sqlite3_column_int64(s, 35);
-	m->last_change = sqlite3_column_int64(s, 36);
+	m->retired_at = db_column_int64(s, 28);
+	m->purged_at = db_column_int64(s, 29);
+	m->created = db_column_int64(s, 30);
+	m->updated = db_column_int64(s, 31);
+	m->started = db_column_int64(s, 32);
+	m->finished = db_column_int64(s, 33);
+	m->after_move = db_column_int64(s, 34);
+	m->plan_id = db_column_int64(s, 35);
+	m->last_change = db_column_int64(s, 36);
 	m->settle_marks = st_text(s, 37);
-	m->settled_at = sqlite3_column_int64(s, 38);
-	m->bytes_per_second = (uint64_t)sqlite3_column_int64(s, 39);
-	m->files_per_second = (uint64_t)sqlite3_column_int64(s, 40);
+	m->settled_at = db_column_int64(s, 38);
+	m->bytes_per_second = (uint64_t)db_column_int64(s, 39);
+	m->files_per_second = (uint64_t)db_column_int64(s, 40);
 }
 
 void
@@ -128,17 +128,17 @@ state_move_free(struct state_move *m)
 /* Step a prepared query for one move and finalize it; 0 found (m
  * filled), 1 none, -1 error. */
 static int
-move_one(struct state *st, sqlite3_stmt *stmt, struct state_move *m,
+move_one(struct state *st, struct db_stmt *stmt, struct state_move *m,
     char **cause)
 {
-	int rc = sqlite3_step(stmt);
+	int rc = db_step(stmt);
 
-	if (rc == SQLITE_ROW)
+	if (rc == DB_ROW)
 		move_from_row(stmt, m);
-	sqlite3_finalize(stmt);
-	if (rc == SQLITE_ROW)
+	db_finalize(stmt);
+	if (rc == DB_ROW)
 		return 0;
-	if (rc == SQLITE_DONE)
+	if (rc == DB_DONE)
 		return 1;
 	return st_fail(st, cause, "reading moves");
 }
@@ -148,7 +148,7 @@ static int
 move_query(struct state *st, const char *where, const char *text,
     int64_t num, struct state_move *m, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	char *sql = xasprintf(MOVE_SELECT "%s", where);
 
 	memset(m, 0, sizeof *m);
@@ -159,7 +159,7 @@ move_query(struct state *st, const char *where, const char *text,
 	if (text != NULL)
 		st_bind_text(stmt, 1, text);
 	else
-		sqlite3_bind_int64(stmt, 1, num);
+		db_bind_int64(stmt, 1, num);
 	return move_one(st, stmt, m, cause);
 }
 
@@ -179,7 +179,7 @@ int
 state_move_find_open(struct state *st, const char *user,
     struct state_move *m, char **cause)
 {
-	return move_query(st, "WHERE a.user = ? AND m.state IN " OPEN_STATES,
+	return move_query(st, "WHERE a.\"user\" = ? AND m.state IN " OPEN_STATES,
 	    user, 0, m, cause);
 }
 
@@ -187,7 +187,7 @@ int
 state_move_find_last(struct state *st, const char *user,
     struct state_move *m, char **cause)
 {
-	return move_query(st, "WHERE a.user = ? ORDER BY m.id DESC LIMIT 1",
+	return move_query(st, "WHERE a.\"user\" = ? ORDER BY m.id DESC LIMIT 1",
 	    user, 0, m, cause);
 }
 
@@ -195,16 +195,16 @@ int
 state_move_find_last_at(struct state *st, const char *user, int64_t slice_id,
     const char *path, struct state_move *m, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 
 	memset(m, 0, sizeof *m);
-	if ((stmt = st_prepare(st, MOVE_SELECT "WHERE a.user = ?1 AND "
+	if ((stmt = st_prepare(st, MOVE_SELECT "WHERE a.\"user\" = ?1 AND "
 	    "((m.target_slice = ?2 AND m.target_path = ?3) OR "
 	    "(m.source_slice = ?2 AND m.source_path = ?3)) "
 	    "ORDER BY m.id DESC LIMIT 1", cause)) == NULL)
 		return -1;
 	st_bind_text(stmt, 1, user);
-	sqlite3_bind_int64(stmt, 2, slice_id);
+	db_bind_int64(stmt, 2, slice_id);
 	st_bind_text(stmt, 3, path);
 	return move_one(st, stmt, m, cause);
 }
@@ -213,7 +213,7 @@ int
 state_move_list(struct state *st, int state,
     int (*cb)(const struct state_move *, void *), void *arg, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	struct state_move m;
 	int rc, stop = 0;
 
@@ -222,13 +222,13 @@ state_move_list(struct state *st, int state,
 		return -1;
 	st_bind_text(stmt, 1, state < 0 ? NULL :
 	    state_move_state_name((enum move_state)state));
-	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	while (!stop && (rc = db_step(stmt)) == DB_ROW) {
 		move_from_row(stmt, &m);
 		stop = cb(&m, arg);
 		state_move_free(&m);
 	}
-	sqlite3_finalize(stmt);
-	if (!stop && rc != SQLITE_DONE)
+	db_finalize(stmt);
+	if (!stop && rc != DB_DONE)
 		return st_fail(st, cause, "listing moves");
 	return 0;
 }
@@ -238,16 +238,16 @@ static int
 query_int1(struct state *st, const char *sql, int64_t a, int64_t *out,
     char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int rc;
 
 	if ((stmt = st_prepare(st, sql, cause)) == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, a);
-	rc = sqlite3_step(stmt);
-	*out = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	db_bind_int64(stmt, 1, a);
+	rc = db_step(stmt);
+	*out = rc == DB_ROW ? db_column_int64(stmt, 0) : 0;
+	db_finalize(stmt);
+	if (rc != DB_ROW && rc != DB_DONE)
 		return st_fail(st, cause, "reading the catalog");
 	return 0;
 }
@@ -259,7 +259,7 @@ state_move_create(struct state *st, const struct state_move_request *r,
 	struct state_account a;
 	struct state_slice t;
 	struct state_move open;
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int64_t incoming, now = now_unix();
 	char *other, *opath;
 	int rc;
@@ -337,31 +337,30 @@ state_move_create(struct state *st, const struct state_move_request *r,
 	    "source_slice, source_path, target_slice, target_path, hold, "
 	    "complete_after, priority, bytes_total, files_total, created, "
 	    "updated, bytes_per_second, files_per_second) VALUES (?, ?, ?, "
-	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", cause)) == NULL)
+	    "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id", cause)) == NULL)
 		goto bad_tx;
-	sqlite3_bind_int64(stmt, 1, a.id);
-	sqlite3_bind_int64(stmt, 2, a.slice_id);
+	db_bind_int64(stmt, 1, a.id);
+	db_bind_int64(stmt, 2, a.slice_id);
 	st_bind_text(stmt, 3, a.path);
-	sqlite3_bind_int64(stmt, 4, t.id);
+	db_bind_int64(stmt, 4, t.id);
 	st_bind_text(stmt, 5, r->target_path);
-	sqlite3_bind_int(stmt, 6, r->hold);
-	sqlite3_bind_int64(stmt, 7, r->complete_after);
-	sqlite3_bind_int64(stmt, 8, r->priority);
-	sqlite3_bind_int64(stmt, 9, (int64_t)a.bytes);
-	sqlite3_bind_int64(stmt, 10, (int64_t)a.files);
-	sqlite3_bind_int64(stmt, 11, now);
-	sqlite3_bind_int64(stmt, 12, now);
-	sqlite3_bind_int64(stmt, 13, (int64_t)r->bytes_per_second);
-	sqlite3_bind_int64(stmt, 14, (int64_t)r->files_per_second);
-	if (st_exec_stmt(st, stmt, cause, "queueing move") != 0)
+	db_bind_int(stmt, 6, r->hold);
+	db_bind_int64(stmt, 7, r->complete_after);
+	db_bind_int64(stmt, 8, r->priority);
+	db_bind_int64(stmt, 9, (int64_t)a.bytes);
+	db_bind_int64(stmt, 10, (int64_t)a.files);
+	db_bind_int64(stmt, 11, now);
+	db_bind_int64(stmt, 12, now);
+	db_bind_int64(stmt, 13, (int64_t)r->bytes_per_second);
+	db_bind_int64(stmt, 14, (int64_t)r->files_per_second);
+	if (st_insert_id(st, stmt, id, cause, "queueing move") != 0)
 		goto bad_tx;
-	*id = sqlite3_last_insert_rowid(st->db);
 	if ((stmt = st_prepare(st, "INSERT INTO events (ts, kind, move_id, "
-	    "user, slice, message) VALUES (?, 'move.queued', ?, ?, ?, ?)",
+	    "\"user\", slice, message) VALUES (?, 'move.queued', ?, ?, ?, ?)",
 	    cause)) == NULL)
 		goto bad_tx;
-	sqlite3_bind_int64(stmt, 1, now);
-	sqlite3_bind_int64(stmt, 2, *id);
+	db_bind_int64(stmt, 1, now);
+	db_bind_int64(stmt, 2, *id);
 	st_bind_text(stmt, 3, r->user);
 	st_bind_text(stmt, 4, t.name);
 	{
@@ -388,7 +387,7 @@ int
 state_move_claim(struct state *st, int64_t id, int64_t pid, char **cause)
 {
 	struct state_move m;
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	char *mine = proc_identity((long)pid), *theirs = NULL, *stored = NULL;
 	int busy;
 
@@ -401,10 +400,10 @@ state_move_claim(struct state *st, int64_t id, int64_t pid, char **cause)
 		state_move_free(&m);
 		goto bad;
 	}
-	sqlite3_bind_int64(stmt, 1, id);
-	if (sqlite3_step(stmt) == SQLITE_ROW)
+	db_bind_int64(stmt, 1, id);
+	if (db_step(stmt) == DB_ROW)
 		stored = st_text(stmt, 0);
-	sqlite3_finalize(stmt);
+	db_finalize(stmt);
 	/* The owner is busy only if that very process still runs. */
 	busy = m.owner_pid != 0 && m.owner_pid != pid &&
 	    (theirs = proc_identity((long)m.owner_pid)) != NULL &&
@@ -420,9 +419,9 @@ state_move_claim(struct state *st, int64_t id, int64_t pid, char **cause)
 	if ((stmt = st_prepare(st, "UPDATE moves SET owner_pid = ?, "
 	    "owner_start = ? WHERE id = ?", cause)) == NULL)
 		goto bad;
-	sqlite3_bind_int64(stmt, 1, pid);
+	db_bind_int64(stmt, 1, pid);
 	st_bind_text(stmt, 2, mine);
-	sqlite3_bind_int64(stmt, 3, id);
+	db_bind_int64(stmt, 3, id);
 	if (st_exec_stmt(st, stmt, cause, "claiming move") != 0)
 		goto bad;
 	free(mine);
@@ -441,27 +440,27 @@ out:
 void
 state_move_release(struct state *st, int64_t id)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 
 	if ((stmt = st_prepare(st, "UPDATE moves SET owner_pid = NULL, "
 	    "owner_start = NULL WHERE id = ?", NULL)) == NULL)
 		return;
-	sqlite3_bind_int64(stmt, 1, id);
+	db_bind_int64(stmt, 1, id);
 	st_exec_stmt(st, stmt, NULL, "releasing move");
 }
 
 /* Run an UPDATE that must change exactly one row. */
 static int
-exec_one(struct state *st, sqlite3_stmt *stmt, char **cause,
+exec_one(struct state *st, struct db_stmt *stmt, char **cause,
     const char *what, const char *unchanged)
 {
-	if (sqlite3_step(stmt) != SQLITE_DONE) {
+	if (db_step(stmt) != DB_DONE) {
 		st_fail(st, cause, what);
-		sqlite3_finalize(stmt);
+		db_finalize(stmt);
 		return -1;
 	}
-	sqlite3_finalize(stmt);
-	if (sqlite3_changes(st->db) != 1)
+	db_finalize(stmt);
+	if (db_changes(st->db) != 1)
 		return fail(cause, "%s", unchanged);
 	return 0;
 }
@@ -470,7 +469,7 @@ int
 state_move_set_state(struct state *st, int64_t id, enum move_state from,
     enum move_state to, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int64_t now = now_unix();
 
 	if ((stmt = st_prepare(st, "UPDATE moves SET state = ?, updated = ?, "
@@ -478,9 +477,9 @@ state_move_set_state(struct state *st, int64_t id, enum move_state from,
 	    cause)) == NULL)
 		return -1;
 	st_bind_text(stmt, 1, state_move_state_name(to));
-	sqlite3_bind_int64(stmt, 2, now);
-	sqlite3_bind_int64(stmt, 3, now);
-	sqlite3_bind_int64(stmt, 4, id);
+	db_bind_int64(stmt, 2, now);
+	db_bind_int64(stmt, 3, now);
+	db_bind_int64(stmt, 4, id);
 	st_bind_text(stmt, 5, state_move_state_name(from));
 	return exec_one(st, stmt, cause, "changing move state",
 	    "the move changed state meanwhile (paused or cancelled?)");
@@ -491,20 +490,20 @@ state_move_progress(struct state *st, int64_t id, uint64_t bytes_done,
     uint64_t files_done, uint64_t bytes_total, uint64_t files_total,
     int64_t passes, int64_t copy_ms, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 
 	if ((stmt = st_prepare(st, "UPDATE moves SET bytes_done = ?, "
 	    "files_done = ?, bytes_total = ?, files_total = ?, passes = ?, "
 	    "copy_ms = ?, updated = ? WHERE id = ?", cause)) == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, (int64_t)bytes_done);
-	sqlite3_bind_int64(stmt, 2, (int64_t)files_done);
-	sqlite3_bind_int64(stmt, 3, (int64_t)bytes_total);
-	sqlite3_bind_int64(stmt, 4, (int64_t)files_total);
-	sqlite3_bind_int64(stmt, 5, passes);
-	sqlite3_bind_int64(stmt, 6, copy_ms);
-	sqlite3_bind_int64(stmt, 7, now_unix());
-	sqlite3_bind_int64(stmt, 8, id);
+	db_bind_int64(stmt, 1, (int64_t)bytes_done);
+	db_bind_int64(stmt, 2, (int64_t)files_done);
+	db_bind_int64(stmt, 3, (int64_t)bytes_total);
+	db_bind_int64(stmt, 4, (int64_t)files_total);
+	db_bind_int64(stmt, 5, passes);
+	db_bind_int64(stmt, 6, copy_ms);
+	db_bind_int64(stmt, 7, now_unix());
+	db_bind_int64(stmt, 8, id);
 	return st_exec_stmt(st, stmt, cause, "recording progress");
 }
 
@@ -513,28 +512,28 @@ static int
 move_event_v(struct state *st, const struct state_move *m, const char *kind,
     const char *fmt, va_list ap)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	char *msg;
 	int rc;
 
 	if (vasprintf(&msg, fmt, ap) < 0)
 		fatalx("out of memory");
 	if ((stmt = st_prepare(st, "INSERT INTO events (ts, kind, move_id, "
-	    "user, slice, message) VALUES (?, ?, ?, ?, ?, ?)", NULL)) ==
+	    "\"user\", slice, message) VALUES (?, ?, ?, ?, ?, ?)", NULL)) ==
 	    NULL) {
 		free(msg);
 		return -1;
 	}
-	sqlite3_bind_int64(stmt, 1, now_unix());
+	db_bind_int64(stmt, 1, now_unix());
 	st_bind_text(stmt, 2, kind);
-	sqlite3_bind_int64(stmt, 3, m->id);
+	db_bind_int64(stmt, 3, m->id);
 	st_bind_text(stmt, 4, m->user);
 	st_bind_text(stmt, 5, m->target);
 	st_bind_text(stmt, 6, msg);
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
+	rc = db_step(stmt);
+	db_finalize(stmt);
 	free(msg);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return rc == DB_DONE ? 0 : -1;
 }
 
 int
@@ -576,7 +575,7 @@ int
 state_move_lock(struct state *st, int64_t id, int64_t now_ms, int64_t until,
     char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 
 	if (state_begin(st, cause) != 0)
 		return -1;
@@ -584,9 +583,9 @@ state_move_lock(struct state *st, int64_t id, int64_t now_ms, int64_t until,
 	    "lock_started = ?, updated = ? WHERE id = ? AND state = 'ready'",
 	    cause)) == NULL)
 		goto bad;
-	sqlite3_bind_int64(stmt, 1, now_ms);
-	sqlite3_bind_int64(stmt, 2, now_ms / 1000);
-	sqlite3_bind_int64(stmt, 3, id);
+	db_bind_int64(stmt, 1, now_ms);
+	db_bind_int64(stmt, 2, now_ms / 1000);
+	db_bind_int64(stmt, 3, id);
 	if (exec_one(st, stmt, cause, "locking", "the move is not ready for "
 	    "cutover") != 0)
 		goto bad;
@@ -597,11 +596,11 @@ state_move_lock(struct state *st, int64_t id, int64_t now_ms, int64_t until,
 	    "1 FROM slices t JOIN moves m ON m.target_slice = t.id WHERE "
 	    "m.id = ? AND t.state = 'active')", cause)) == NULL)
 		goto bad;
-	sqlite3_bind_int64(stmt, 1, until);
-	sqlite3_bind_int64(stmt, 2, now_ms / 1000);
-	sqlite3_bind_int64(stmt, 3, id);
-	sqlite3_bind_int64(stmt, 4, id);
-	sqlite3_bind_int64(stmt, 5, id);
+	db_bind_int64(stmt, 1, until);
+	db_bind_int64(stmt, 2, now_ms / 1000);
+	db_bind_int64(stmt, 3, id);
+	db_bind_int64(stmt, 4, id);
+	db_bind_int64(stmt, 5, id);
 	if (exec_one(st, stmt, cause, "locking account", "the account is "
 	    "not active on the move's source slice, or the target slice is "
 	    "no longer active") != 0)
@@ -617,7 +616,7 @@ int
 state_move_unlock(struct state *st, int64_t id, const char *why,
     char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 
 	if (state_begin(st, cause) != 0)
 		return -1;
@@ -625,8 +624,8 @@ state_move_unlock(struct state *st, int64_t id, const char *why,
 	    "locked_until = NULL, updated = ? WHERE state = 'locked' AND id = "
 	    "(SELECT account_id FROM moves WHERE id = ?)", cause)) == NULL)
 		goto bad;
-	sqlite3_bind_int64(stmt, 1, now_unix());
-	sqlite3_bind_int64(stmt, 2, id);
+	db_bind_int64(stmt, 1, now_unix());
+	db_bind_int64(stmt, 2, id);
 	if (st_exec_stmt(st, stmt, cause, "unlocking account") != 0)
 		goto bad;
 	if ((stmt = st_prepare(st, "UPDATE moves SET state = 'syncing', "
@@ -634,8 +633,8 @@ state_move_unlock(struct state *st, int64_t id, const char *why,
 	    "updated = ? WHERE id = ? AND state = 'cutover'", cause)) == NULL)
 		goto bad;
 	st_bind_text(stmt, 1, why);
-	sqlite3_bind_int64(stmt, 2, now_unix());
-	sqlite3_bind_int64(stmt, 3, id);
+	db_bind_int64(stmt, 2, now_unix());
+	db_bind_int64(stmt, 3, id);
 	if (exec_one(st, stmt, cause, "unlocking", "the move is not in "
 	    "cutover") != 0)
 		goto bad;
@@ -651,7 +650,7 @@ int
 state_move_commit(struct state *st, int64_t id, int64_t lock_ms,
     const char *settle_marks, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int64_t now = now_unix();
 
 	if (state_begin(st, cause) != 0)
@@ -665,9 +664,9 @@ state_move_commit(struct state *st, int64_t id, int64_t lock_ms,
 	    "accounts.state = 'locked' AND accounts.locked_until > ?", cause))
 	    == NULL)
 		goto bad;
-	sqlite3_bind_int64(stmt, 1, now);
-	sqlite3_bind_int64(stmt, 2, id);
-	sqlite3_bind_int64(stmt, 3, now);
+	db_bind_int64(stmt, 1, now);
+	db_bind_int64(stmt, 2, id);
+	db_bind_int64(stmt, 3, now);
 	if (exec_one(st, stmt, cause, "switching account", "the account is "
 	    "not locked on the move's source any more (the lock expired, or "
 	    "the move was interrupted)") != 0)
@@ -680,11 +679,11 @@ state_move_commit(struct state *st, int64_t id, int64_t lock_ms,
 	    "state = 'cutover'",
 	    cause)) == NULL)
 		goto bad;
-	sqlite3_bind_int64(stmt, 1, lock_ms);
-	sqlite3_bind_int64(stmt, 2, now);
-	sqlite3_bind_int64(stmt, 3, now);
+	db_bind_int64(stmt, 1, lock_ms);
+	db_bind_int64(stmt, 2, now);
+	db_bind_int64(stmt, 3, now);
 	st_bind_text(stmt, 4, settle_marks);
-	sqlite3_bind_int64(stmt, 5, id);
+	db_bind_int64(stmt, 5, id);
 	if (exec_one(st, stmt, cause, "finishing move", "the move is not in "
 	    "cutover") != 0)
 		goto bad;
@@ -700,7 +699,7 @@ int
 state_move_fail(struct state *st, int64_t id, enum move_state to,
     const char *why, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int64_t now = now_unix();
 
 	if (to != MOVE_FAILED && to != MOVE_CANCELLED)
@@ -713,8 +712,8 @@ state_move_fail(struct state *st, int64_t id, enum move_state to,
 	    "(SELECT account_id FROM moves WHERE id = ? AND state = "
 	    "'cutover')", cause)) == NULL)
 		goto bad;
-	sqlite3_bind_int64(stmt, 1, now);
-	sqlite3_bind_int64(stmt, 2, id);
+	db_bind_int64(stmt, 1, now);
+	db_bind_int64(stmt, 2, id);
 	if (st_exec_stmt(st, stmt, cause, "unlocking account") != 0)
 		goto bad;
 	if ((stmt = st_prepare(st, "UPDATE moves SET state = ?, error = "
@@ -724,9 +723,9 @@ state_move_fail(struct state *st, int64_t id, enum move_state to,
 		goto bad;
 	st_bind_text(stmt, 1, state_move_state_name(to));
 	st_bind_text(stmt, 2, why);
-	sqlite3_bind_int64(stmt, 3, now);
-	sqlite3_bind_int64(stmt, 4, now);
-	sqlite3_bind_int64(stmt, 5, id);
+	db_bind_int64(stmt, 3, now);
+	db_bind_int64(stmt, 4, now);
+	db_bind_int64(stmt, 5, id);
 	if (exec_one(st, stmt, cause, "ending move", "the move is no longer "
 	    "open") != 0)
 		goto bad;
@@ -744,7 +743,7 @@ int
 state_move_retired(struct state *st, int64_t id, const char *path,
     int64_t when, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 
 	if (state_begin(st, cause) != 0)
 		return -1;
@@ -753,9 +752,9 @@ state_move_retired(struct state *st, int64_t id, const char *path,
 	    cause)) == NULL)
 		goto bad;
 	st_bind_text(stmt, 1, path);
-	sqlite3_bind_int64(stmt, 2, when);
-	sqlite3_bind_int64(stmt, 3, now_unix());
-	sqlite3_bind_int64(stmt, 4, id);
+	db_bind_int64(stmt, 2, when);
+	db_bind_int64(stmt, 3, now_unix());
+	db_bind_int64(stmt, 4, id);
 	if (exec_one(st, stmt, cause, "recording retirement", "the move is "
 	    "not done") != 0)
 		goto bad;
@@ -770,7 +769,7 @@ int
 state_move_settled(struct state *st, int64_t id, int64_t when,
     const char *marks, const char *summary, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 
 	if (state_begin(st, cause) != 0)
 		return -1;
@@ -778,10 +777,10 @@ state_move_settled(struct state *st, int64_t id, int64_t when,
 	    "settle_marks = ?, updated = ? WHERE id = ? AND state = 'done'",
 	    cause)) == NULL)
 		goto bad;
-	sqlite3_bind_int64(stmt, 1, when);
+	db_bind_int64(stmt, 1, when);
 	st_bind_text(stmt, 2, marks);
-	sqlite3_bind_int64(stmt, 3, now_unix());
-	sqlite3_bind_int64(stmt, 4, id);
+	db_bind_int64(stmt, 3, now_unix());
+	db_bind_int64(stmt, 4, id);
 	if (exec_one(st, stmt, cause, "recording the settle check", "the move "
 	    "is not done") != 0)
 		goto bad;
@@ -795,7 +794,7 @@ bad:
 int
 state_move_purged(struct state *st, int64_t id, int64_t when, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 
 	if (state_begin(st, cause) != 0)
 		return -1;
@@ -803,9 +802,9 @@ state_move_purged(struct state *st, int64_t id, int64_t when, char **cause)
 	    "updated = ? WHERE id = ? AND retired_path IS NOT NULL", cause))
 	    == NULL)
 		goto bad;
-	sqlite3_bind_int64(stmt, 1, when);
-	sqlite3_bind_int64(stmt, 2, now_unix());
-	sqlite3_bind_int64(stmt, 3, id);
+	db_bind_int64(stmt, 1, when);
+	db_bind_int64(stmt, 2, now_unix());
+	db_bind_int64(stmt, 3, id);
 	if (exec_one(st, stmt, cause, "recording purge", "the move has no "
 	    "retired source") != 0)
 		goto bad;
@@ -822,19 +821,19 @@ state_move_events(struct state *st, int64_t id,
     int (*cb)(int64_t, const char *, const char *, void *), void *arg,
     char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int rc, stop = 0;
 
 	if ((stmt = st_prepare(st, "SELECT ts, kind, message FROM events "
 	    "WHERE move_id = ? ORDER BY id", cause)) == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, id);
-	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
-		stop = cb(sqlite3_column_int64(stmt, 0),
-		    (const char *)sqlite3_column_text(stmt, 1),
-		    (const char *)sqlite3_column_text(stmt, 2), arg);
-	sqlite3_finalize(stmt);
-	if (!stop && rc != SQLITE_DONE)
+	db_bind_int64(stmt, 1, id);
+	while (!stop && (rc = db_step(stmt)) == DB_ROW)
+		stop = cb(db_column_int64(stmt, 0),
+		    (const char *)db_column_text(stmt, 1),
+		    (const char *)db_column_text(stmt, 2), arg);
+	db_finalize(stmt);
+	if (!stop && rc != DB_DONE)
 		return st_fail(st, cause, "reading events");
 	return 0;
 }
@@ -842,7 +841,7 @@ state_move_events(struct state *st, int64_t id,
 int
 state_move_set_hold(struct state *st, int64_t id, int hold, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 
 	if (state_begin(st, cause) != 0)
 		return -1;
@@ -851,10 +850,10 @@ state_move_set_hold(struct state *st, int64_t id, int hold, char **cause)
 	    "updated = ? WHERE id = ? AND state IN " OPEN_STATES, cause)) ==
 	    NULL)
 		goto bad;
-	sqlite3_bind_int(stmt, 1, hold);
-	sqlite3_bind_int(stmt, 2, hold);
-	sqlite3_bind_int64(stmt, 3, now_unix());
-	sqlite3_bind_int64(stmt, 4, id);
+	db_bind_int(stmt, 1, hold);
+	db_bind_int(stmt, 2, hold);
+	db_bind_int64(stmt, 3, now_unix());
+	db_bind_int64(stmt, 4, id);
 	if (exec_one(st, stmt, cause, "changing hold", "the move is not open")
 	    != 0)
 		goto bad;
@@ -870,12 +869,12 @@ bad:
 int
 state_move_changed(struct state *st, int64_t id, int64_t when, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 
 	if ((stmt = st_prepare(st, "UPDATE moves SET last_change = max("
 	    "last_change, ?) WHERE id = ?", cause)) == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, when);
-	sqlite3_bind_int64(stmt, 2, id);
+	db_bind_int64(stmt, 1, when);
+	db_bind_int64(stmt, 2, id);
 	return st_exec_stmt(st, stmt, cause, "recording activity");
 }

@@ -23,7 +23,7 @@ int
 state_pair_add(struct state *st, const char *name, const char *a,
     const char *b, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int64_t id, ida, idb, other;
 
 	if (strcmp(a, b) == 0)
@@ -56,9 +56,9 @@ state_pair_add(struct state *st, const char *name, const char *a,
 	    "server_b, created) VALUES (?, ?, ?, ?)", cause)) == NULL)
 		goto bad;
 	st_bind_text(stmt, 1, name);
-	sqlite3_bind_int64(stmt, 2, ida);
-	sqlite3_bind_int64(stmt, 3, idb);
-	sqlite3_bind_int64(stmt, 4, now_unix());
+	db_bind_int64(stmt, 2, ida);
+	db_bind_int64(stmt, 3, idb);
+	db_bind_int64(stmt, 4, now_unix());
 	if (st_exec_stmt(st, stmt, cause, "adding pair") != 0)
 		goto bad;
 	state_event(st, "pair.add", NULL, NULL, "pair %s of %s and %s added",
@@ -73,7 +73,7 @@ int
 state_pair_list(struct state *st,
     int (*cb)(const struct state_pair *, void *), void *arg, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	struct state_pair p;
 	int rc;
 
@@ -83,18 +83,18 @@ state_pair_list(struct state *st,
 	    "JOIN servers b ON b.id = p.server_b ORDER BY p.name", cause))
 	    == NULL)
 		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		p.id = sqlite3_column_int64(stmt, 0);
-		p.name = (char *)sqlite3_column_text(stmt, 1);
-		p.server_a = (char *)sqlite3_column_text(stmt, 2);
-		p.server_b = (char *)sqlite3_column_text(stmt, 3);
-		p.slices = sqlite3_column_int64(stmt, 4);
-		p.created = sqlite3_column_int64(stmt, 5);
+	while ((rc = db_step(stmt)) == DB_ROW) {
+		p.id = db_column_int64(stmt, 0);
+		p.name = (char *)db_column_text(stmt, 1);
+		p.server_a = (char *)db_column_text(stmt, 2);
+		p.server_b = (char *)db_column_text(stmt, 3);
+		p.slices = db_column_int64(stmt, 4);
+		p.created = db_column_int64(stmt, 5);
 		if (cb(&p, arg) != 0)
 			break;
 	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	db_finalize(stmt);
+	if (rc != DB_ROW && rc != DB_DONE)
 		return st_fail(st, cause, "listing pairs");
 	return 0;
 }

@@ -14,7 +14,7 @@ state_queue_runnable(struct state *st, int64_t now, int64_t settle,
     int archive, int (*cb)(const struct state_runnable *, void *), void *arg,
     char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	struct state_runnable r;
 	int rc, stop = 0;
 
@@ -30,29 +30,29 @@ state_queue_runnable(struct state *st, int64_t now, int64_t settle,
 	    "w.id = m.after_move) IN ('done','cancelled'))) OR "
 	    "(m.state = 'done' AND m.settled_at IS NULL AND m.purged_at IS "
 	    "NULL AND (m.retired_at IS NULL OR m.retired_at <= ?1 - ?2)) OR "
-	    "(?3 AND m.state = 'done' AND m.settled_at IS NOT NULL AND "
+	    "(?3 <> 0 AND m.state = 'done' AND m.settled_at IS NOT NULL AND "
 	    "m.purged_at IS NULL AND m.retired_path IS NOT NULL AND "
 	    "m.retired_path NOT LIKE '%.tar.zst') "
 	    "ORDER BY m.priority DESC, m.id", cause)) == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, now);
-	sqlite3_bind_int64(stmt, 2, settle);
-	sqlite3_bind_int(stmt, 3, archive);
-	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	db_bind_int64(stmt, 1, now);
+	db_bind_int64(stmt, 2, settle);
+	db_bind_int(stmt, 3, archive);
+	while (!stop && (rc = db_step(stmt)) == DB_ROW) {
 		memset(&r, 0, sizeof r);
-		r.id = sqlite3_column_int64(stmt, 0);
-		r.source_slice = sqlite3_column_int64(stmt, 1);
-		r.target_slice = sqlite3_column_int64(stmt, 2);
-		r.paused = sqlite3_column_int(stmt, 3);
-		r.hold = sqlite3_column_int(stmt, 4);
-		r.complete_after = sqlite3_column_int64(stmt, 6);
+		r.id = db_column_int64(stmt, 0);
+		r.source_slice = db_column_int64(stmt, 1);
+		r.target_slice = db_column_int64(stmt, 2);
+		r.paused = db_column_int(stmt, 3);
+		r.hold = db_column_int(stmt, 4);
+		r.complete_after = db_column_int64(stmt, 6);
 		if (state_move_state_parse((const char *)
-		    sqlite3_column_text(stmt, 5), &r.state) != 0)
+		    db_column_text(stmt, 5), &r.state) != 0)
 			r.state = MOVE_FAILED;
 		stop = cb(&r, arg);
 	}
-	sqlite3_finalize(stmt);
-	if (!stop && rc != SQLITE_DONE)
+	db_finalize(stmt);
+	if (!stop && rc != DB_DONE)
 		return st_fail(st, cause, "reading moves");
 	return 0;
 }
@@ -60,17 +60,17 @@ state_queue_runnable(struct state *st, int64_t now, int64_t settle,
 int64_t
 state_queue_next_try(struct state *st, int64_t now)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int64_t v = 0;
 
 	if ((stmt = st_prepare(st, "SELECT coalesce(min(next_try), 0) FROM "
 	    "moves WHERE state IN " OPEN_STATES " AND next_try > ?", NULL)) ==
 	    NULL)
 		return 0;
-	sqlite3_bind_int64(stmt, 1, now);
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		v = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
+	db_bind_int64(stmt, 1, now);
+	if (db_step(stmt) == DB_ROW)
+		v = db_column_int64(stmt, 0);
+	db_finalize(stmt);
 	return v;
 }
 
@@ -78,7 +78,7 @@ int
 state_queue_set_paused(struct state *st, int64_t id, int paused,
     char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	static const char *const kind[] = { "move.resume", "move.pause",
 	    "move.cancel-requested" };
 
@@ -92,7 +92,7 @@ state_queue_set_paused(struct state *st, int64_t id, int paused,
 	    "'failed' AND NOT EXISTS (SELECT 1 FROM moves o WHERE "
 	    "o.account_id = moves.account_id AND o.state IN " OPEN_STATES ")",
 	    cause)) != NULL) {
-		sqlite3_bind_int64(stmt, 1, id);
+		db_bind_int64(stmt, 1, id);
 		if (st_exec_stmt(st, stmt, cause, "resuming move") != 0)
 			goto bad;
 	}
@@ -100,22 +100,22 @@ state_queue_set_paused(struct state *st, int64_t id, int paused,
 	    "CASE WHEN ? = 0 THEN 0 ELSE next_try END, updated = ? WHERE "
 	    "id = ? AND state IN " OPEN_STATES, cause)) == NULL)
 		goto bad;
-	sqlite3_bind_int(stmt, 1, paused);
-	sqlite3_bind_int(stmt, 2, paused);
-	sqlite3_bind_int64(stmt, 3, now_unix());
-	sqlite3_bind_int64(stmt, 4, id);
+	db_bind_int(stmt, 1, paused);
+	db_bind_int(stmt, 2, paused);
+	db_bind_int64(stmt, 3, now_unix());
+	db_bind_int64(stmt, 4, id);
 	if (st_exec_stmt(st, stmt, cause, "pausing move") != 0)
 		goto bad;
-	if (sqlite3_changes(st->db) != 1) {
+	if (db_changes(st->db) != 1) {
 		fail(cause, "move %lld is not open (see 'mailshift moves show "
 		    "%lld')", (long long)id, (long long)id);
 		goto bad;
 	}
 	if ((stmt = st_prepare(st, "INSERT INTO events (ts, kind, move_id, "
 	    "message) VALUES (?, ?, ?, ?)", cause)) != NULL) {
-		sqlite3_bind_int64(stmt, 1, now_unix());
+		db_bind_int64(stmt, 1, now_unix());
 		st_bind_text(stmt, 2, kind[paused]);
-		sqlite3_bind_int64(stmt, 3, id);
+		db_bind_int64(stmt, 3, id);
 		st_bind_text(stmt, 4, paused == 0 ? "resumed by the admin" :
 		    paused == 1 ? "paused by the admin" : "cancel requested by "
 		    "the admin");
@@ -131,7 +131,7 @@ int
 state_queue_retry(struct state *st, int64_t id, int64_t next_try,
     char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 
 	if ((stmt = st_prepare(st, "UPDATE moves SET state = 'queued', "
 	    "attempts = attempts + 1, next_try = ?, updated = ? WHERE id = ? "
@@ -139,9 +139,9 @@ state_queue_retry(struct state *st, int64_t id, int64_t next_try,
 	    "WHERE o.account_id = moves.account_id AND o.state IN "
 	    OPEN_STATES ")", cause)) == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, next_try);
-	sqlite3_bind_int64(stmt, 2, now_unix());
-	sqlite3_bind_int64(stmt, 3, id);
+	db_bind_int64(stmt, 1, next_try);
+	db_bind_int64(stmt, 2, now_unix());
+	db_bind_int64(stmt, 3, id);
 	return st_exec_stmt(st, stmt, cause, "queueing a retry");
 }
 
@@ -149,14 +149,14 @@ int
 state_queue_defer(struct state *st, int64_t id, int64_t next_try,
     char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 
 	if ((stmt = st_prepare(st, "UPDATE moves SET next_try = ?, updated = "
 	    "? WHERE id = ? AND state IN " OPEN_STATES " AND state <> "
 	    "'cutover'", cause)) == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, next_try);
-	sqlite3_bind_int64(stmt, 2, now_unix());
-	sqlite3_bind_int64(stmt, 3, id);
+	db_bind_int64(stmt, 1, next_try);
+	db_bind_int64(stmt, 2, now_unix());
+	db_bind_int64(stmt, 3, id);
 	return st_exec_stmt(st, stmt, cause, "putting off a move");
 }

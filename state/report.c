@@ -13,7 +13,7 @@ state_report_snapshots(struct state *st, int64_t since, int64_t until,
 {
 	struct state_report_series *v = NULL, *cur = NULL;
 	struct state_report_point *p;
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	size_t nv = 0, capv = 0, capp = 0;
 	int64_t slice;
 	int rc;
@@ -29,10 +29,10 @@ state_report_snapshots(struct state *st, int64_t since, int64_t until,
 	    "accounts, capacity FROM snapshots NOT INDEXED WHERE ts >= ? AND "
 	    "ts <= ? ORDER BY slice_id, ts, id", cause)) == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, since);
-	sqlite3_bind_int64(stmt, 2, until);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		slice = sqlite3_column_int64(stmt, 0);
+	db_bind_int64(stmt, 1, since);
+	db_bind_int64(stmt, 2, until);
+	while ((rc = db_step(stmt)) == DB_ROW) {
+		slice = db_column_int64(stmt, 0);
 		if (cur == NULL || cur->slice_id != slice) {
 			if (nv == capv) {
 				capv = capv ? capv * 2 : 16;
@@ -48,14 +48,14 @@ state_report_snapshots(struct state *st, int64_t since, int64_t until,
 			cur->p = xrealloc(cur->p, capp * sizeof *cur->p);
 		}
 		p = &cur->p[cur->n++];
-		p->ts = sqlite3_column_int64(stmt, 1);
-		p->bytes = (uint64_t)sqlite3_column_int64(stmt, 2);
-		p->files = (uint64_t)sqlite3_column_int64(stmt, 3);
-		p->accounts = sqlite3_column_int64(stmt, 4);
-		p->capacity = (uint64_t)sqlite3_column_int64(stmt, 5);
+		p->ts = db_column_int64(stmt, 1);
+		p->bytes = (uint64_t)db_column_int64(stmt, 2);
+		p->files = (uint64_t)db_column_int64(stmt, 3);
+		p->accounts = db_column_int64(stmt, 4);
+		p->capacity = (uint64_t)db_column_int64(stmt, 5);
 	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
+	db_finalize(stmt);
+	if (rc != DB_DONE) {
 		state_report_series_free(v, nv);
 		return st_fail(st, cause, "reading usage snapshots");
 	}
@@ -98,13 +98,13 @@ state_report_moves(struct state *st, int64_t since, int64_t until,
     struct state_report_move **out, size_t *n, char **cause)
 {
 	struct state_report_move *v = NULL, *m;
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	size_t nv = 0, cap = 0;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
-	if ((stmt = st_prepare(st, "SELECT m.id, a.user, ss.name, ts.name, "
+	if ((stmt = st_prepare(st, "SELECT m.id, a.\"user\", ss.name, ts.name, "
 	    "m.state, m.bytes_total, m.files_total, m.passes, m.attempts, "
 	    "coalesce(m.lock_ms, -1), m.copy_ms, m.error, m.created, "
 	    "coalesce(m.started, 0), coalesce(m.finished, 0) FROM moves m "
@@ -114,34 +114,34 @@ state_report_moves(struct state *st, int64_t since, int64_t until,
 	    "WHERE m.created >= ? AND m.created <= ? "
 	    "ORDER BY m.created, m.id", cause)) == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, since);
-	sqlite3_bind_int64(stmt, 2, until);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	db_bind_int64(stmt, 1, since);
+	db_bind_int64(stmt, 2, until);
+	while ((rc = db_step(stmt)) == DB_ROW) {
 		if (nv == cap) {
 			cap = cap ? cap * 2 : 64;
 			v = xrealloc(v, cap * sizeof *v);
 		}
 		m = &v[nv++];
-		m->id = sqlite3_column_int64(stmt, 0);
+		m->id = db_column_int64(stmt, 0);
 		m->user = st_text(stmt, 1);
 		m->source = st_text(stmt, 2);
 		m->target = st_text(stmt, 3);
 		if (state_move_state_parse((const char *)
-		    sqlite3_column_text(stmt, 4), &m->state) != 0)
+		    db_column_text(stmt, 4), &m->state) != 0)
 			m->state = MOVE_FAILED;
-		m->bytes = (uint64_t)sqlite3_column_int64(stmt, 5);
-		m->files = (uint64_t)sqlite3_column_int64(stmt, 6);
-		m->passes = sqlite3_column_int64(stmt, 7);
-		m->attempts = sqlite3_column_int64(stmt, 8);
-		m->lock_ms = sqlite3_column_int64(stmt, 9);
-		m->copy_ms = sqlite3_column_int64(stmt, 10);
+		m->bytes = (uint64_t)db_column_int64(stmt, 5);
+		m->files = (uint64_t)db_column_int64(stmt, 6);
+		m->passes = db_column_int64(stmt, 7);
+		m->attempts = db_column_int64(stmt, 8);
+		m->lock_ms = db_column_int64(stmt, 9);
+		m->copy_ms = db_column_int64(stmt, 10);
 		m->error = st_text(stmt, 11);
-		m->created = sqlite3_column_int64(stmt, 12);
-		m->started = sqlite3_column_int64(stmt, 13);
-		m->finished = sqlite3_column_int64(stmt, 14);
+		m->created = db_column_int64(stmt, 12);
+		m->started = db_column_int64(stmt, 13);
+		m->finished = db_column_int64(stmt, 14);
 	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
+	db_finalize(stmt);
+	if (rc != DB_DONE) {
 		state_report_moves_free(v, nv);
 		return st_fail(st, cause, "reading moves");
 	}

@@ -23,7 +23,7 @@ int
 state_server_add(struct state *st, const char *name, const char *address,
     char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int64_t id;
 
 	if (st_lookup_id(st, "SELECT id FROM servers WHERE name = ?", name, &id,
@@ -39,7 +39,7 @@ state_server_add(struct state *st, const char *name, const char *address,
 		goto bad;
 	st_bind_text(stmt, 1, name);
 	st_bind_text(stmt, 2, address);
-	sqlite3_bind_int64(stmt, 3, now_unix());
+	db_bind_int64(stmt, 3, now_unix());
 	if (st_exec_stmt(st, stmt, cause, "adding server") != 0)
 		goto bad;
 	state_event(st, "server.add", NULL, NULL, "server %s added at %s",
@@ -54,7 +54,7 @@ int
 state_server_list(struct state *st,
     int (*cb)(const struct state_server *, void *), void *arg, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	struct state_server s;
 	int rc;
 
@@ -62,17 +62,17 @@ state_server_list(struct state *st,
 	    "s.created FROM servers s LEFT JOIN pairs p ON s.id IN "
 	    "(p.server_a, p.server_b) ORDER BY s.name", cause)) == NULL)
 		return -1;
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		s.id = sqlite3_column_int64(stmt, 0);
-		s.name = (char *)sqlite3_column_text(stmt, 1);
-		s.address = (char *)sqlite3_column_text(stmt, 2);
-		s.pair = (char *)sqlite3_column_text(stmt, 3);
-		s.created = sqlite3_column_int64(stmt, 4);
+	while ((rc = db_step(stmt)) == DB_ROW) {
+		s.id = db_column_int64(stmt, 0);
+		s.name = (char *)db_column_text(stmt, 1);
+		s.address = (char *)db_column_text(stmt, 2);
+		s.pair = (char *)db_column_text(stmt, 3);
+		s.created = db_column_int64(stmt, 4);
 		if (cb(&s, arg) != 0)
 			break;
 	}
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	db_finalize(stmt);
+	if (rc != DB_ROW && rc != DB_DONE)
 		return st_fail(st, cause, "listing servers");
 	return 0;
 }

@@ -27,7 +27,7 @@ int
 state_slice_add(struct state *st, const char *name, const char *pair,
     const char *server, const char *path, uint64_t capacity, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int64_t id, pid, sid, member;
 	char *other = NULL;
 	int rc;
@@ -47,11 +47,11 @@ state_slice_add(struct state *st, const char *name, const char *pair,
 	if ((stmt = st_prepare(st, "SELECT count(*) FROM pairs WHERE id = ? "
 	    "AND ? IN (server_a, server_b)", cause)) == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, pid);
-	sqlite3_bind_int64(stmt, 2, sid);
-	member = sqlite3_step(stmt) == SQLITE_ROW ?
-	    sqlite3_column_int64(stmt, 0) : 0;
-	sqlite3_finalize(stmt);
+	db_bind_int64(stmt, 1, pid);
+	db_bind_int64(stmt, 2, sid);
+	member = db_step(stmt) == DB_ROW ?
+	    db_column_int64(stmt, 0) : 0;
+	db_finalize(stmt);
 	if (!member)
 		return fail(cause, "server '%s' is not in pair '%s'; a slice is "
 		    "served by one server of its pair", server, pair);
@@ -59,9 +59,9 @@ state_slice_add(struct state *st, const char *name, const char *pair,
 	    cause)) == NULL)
 		return -1;
 	st_bind_text(stmt, 1, path);
-	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+	if ((rc = db_step(stmt)) == DB_ROW)
 		other = st_text(stmt, 0);
-	sqlite3_finalize(stmt);
+	db_finalize(stmt);
 	if (other != NULL) {
 		fail(cause, "path %s is already slice '%s'", path, other);
 		free(other);
@@ -74,11 +74,11 @@ state_slice_add(struct state *st, const char *name, const char *pair,
 	    cause)) == NULL)
 		goto bad;
 	st_bind_text(stmt, 1, name);
-	sqlite3_bind_int64(stmt, 2, pid);
-	sqlite3_bind_int64(stmt, 3, sid);
+	db_bind_int64(stmt, 2, pid);
+	db_bind_int64(stmt, 3, sid);
 	st_bind_text(stmt, 4, path);
-	sqlite3_bind_int64(stmt, 5, (int64_t)capacity);
-	sqlite3_bind_int64(stmt, 6, now_unix());
+	db_bind_int64(stmt, 5, (int64_t)capacity);
+	db_bind_int64(stmt, 6, now_unix());
 	if (st_exec_stmt(st, stmt, cause, "adding slice") != 0)
 		goto bad;
 	state_event(st, "slice.add", NULL, name, "slice %s added at %s on %s "
@@ -100,21 +100,21 @@ bad:
 
 /* Fill a slice from a row of SLICE_SELECT; strings are copied. */
 static void
-slice_from_row(sqlite3_stmt *stmt, struct state_slice *s)
+slice_from_row(struct db_stmt *stmt, struct state_slice *s)
 {
-	s->id = sqlite3_column_int64(stmt, 0);
+	s->id = db_column_int64(stmt, 0);
 	s->name = st_text(stmt, 1);
 	s->pair = st_text(stmt, 2);
 	s->server = st_text(stmt, 3);
 	s->address = st_text(stmt, 4);
 	s->path = st_text(stmt, 5);
 	s->state = st_text(stmt, 6);
-	s->capacity = (uint64_t)sqlite3_column_int64(stmt, 7);
-	s->used = (uint64_t)sqlite3_column_int64(stmt, 8);
-	s->files = (uint64_t)sqlite3_column_int64(stmt, 9);
-	s->accounts = sqlite3_column_int64(stmt, 10);
-	s->created = sqlite3_column_int64(stmt, 11);
-	s->scanned = sqlite3_column_int64(stmt, 12);
+	s->capacity = (uint64_t)db_column_int64(stmt, 7);
+	s->used = (uint64_t)db_column_int64(stmt, 8);
+	s->files = (uint64_t)db_column_int64(stmt, 9);
+	s->accounts = db_column_int64(stmt, 10);
+	s->created = db_column_int64(stmt, 11);
+	s->scanned = db_column_int64(stmt, 12);
 }
 
 void
@@ -133,7 +133,7 @@ int
 state_slice_get(struct state *st, const char *name, struct state_slice *s,
     char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	int rc;
 
 	memset(s, 0, sizeof *s);
@@ -141,14 +141,14 @@ state_slice_get(struct state *st, const char *name, struct state_slice *s,
 	    "GROUP BY s.id", cause)) == NULL)
 		return -1;
 	st_bind_text(stmt, 1, name);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
+	rc = db_step(stmt);
+	if (rc == DB_ROW)
 		slice_from_row(stmt, s);
-	sqlite3_finalize(stmt);
-	if (rc == SQLITE_DONE)
+	db_finalize(stmt);
+	if (rc == DB_DONE)
 		return fail(cause, "slice '%s' not found; see 'mailshift slice "
 		    "list'", name);
-	if (rc != SQLITE_ROW)
+	if (rc != DB_ROW)
 		return st_fail(st, cause, "reading slice");
 	return 0;
 }
@@ -157,20 +157,20 @@ int
 state_slice_list(struct state *st,
     int (*cb)(const struct state_slice *, void *), void *arg, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 	struct state_slice s;
 	int rc, stop = 0;
 
 	if ((stmt = st_prepare(st, SLICE_SELECT "GROUP BY s.id "
 	    "ORDER BY s.name", cause)) == NULL)
 		return -1;
-	while (!stop && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+	while (!stop && (rc = db_step(stmt)) == DB_ROW) {
 		slice_from_row(stmt, &s);
 		stop = cb(&s, arg);
 		state_slice_free(&s);
 	}
-	sqlite3_finalize(stmt);
-	if (!stop && rc != SQLITE_DONE)
+	db_finalize(stmt);
+	if (!stop && rc != DB_DONE)
 		return st_fail(st, cause, "listing slices");
 	return 0;
 }
@@ -180,7 +180,7 @@ state_slice_set_state(struct state *st, const char *name, const char *to,
     char **cause)
 {
 	struct state_slice s;
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 
 	if (!state_slice_state_valid(to))
 		return fail(cause, "unknown slice state '%s'; use active, "
@@ -200,7 +200,7 @@ state_slice_set_state(struct state *st, const char *name, const char *to,
 	    cause)) == NULL)
 		goto bad;
 	st_bind_text(stmt, 1, to);
-	sqlite3_bind_int64(stmt, 2, s.id);
+	db_bind_int64(stmt, 2, s.id);
 	if (st_exec_stmt(st, stmt, cause, "changing slice state") != 0)
 		goto bad;
 	state_event(st, "slice.state", NULL, name, "slice %s: %s -> %s", name,
@@ -218,7 +218,7 @@ state_slice_set_capacity(struct state *st, const char *name, uint64_t cap,
     char **cause)
 {
 	struct state_slice s;
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 
 	if (cap == 0 || cap > INT64_MAX)
 		return fail(cause, "capacity must be more than 0");
@@ -229,8 +229,8 @@ state_slice_set_capacity(struct state *st, const char *name, uint64_t cap,
 	if ((stmt = st_prepare(st, "UPDATE slices SET capacity = ? WHERE "
 	    "id = ?", cause)) == NULL)
 		goto bad;
-	sqlite3_bind_int64(stmt, 1, (int64_t)cap);
-	sqlite3_bind_int64(stmt, 2, s.id);
+	db_bind_int64(stmt, 1, (int64_t)cap);
+	db_bind_int64(stmt, 2, s.id);
 	if (st_exec_stmt(st, stmt, cause, "changing slice capacity") != 0)
 		goto bad;
 	state_event(st, "slice.capacity", NULL, name, "slice %s: capacity "
@@ -247,20 +247,20 @@ bad:
 int
 state_slice_scanned(struct state *st, int64_t id, int64_t when, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 
 	if ((stmt = st_prepare(st, "UPDATE slices SET scanned = ? WHERE "
 	    "id = ?", cause)) == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, when);
-	sqlite3_bind_int64(stmt, 2, id);
+	db_bind_int64(stmt, 1, when);
+	db_bind_int64(stmt, 2, id);
 	return st_exec_stmt(st, stmt, cause, "recording scan time");
 }
 
 int
 state_slice_forget(struct state *st, const char *name, char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 
 	if ((stmt = st_prepare(st, "DELETE FROM slices WHERE name = ? AND "
 	    "NOT EXISTS (SELECT 1 FROM accounts a WHERE a.slice_id = "

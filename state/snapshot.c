@@ -8,7 +8,7 @@ int
 state_snapshot_take(struct state *st, int64_t slice_id, int64_t when,
     char **cause)
 {
-	sqlite3_stmt *stmt;
+	struct db_stmt *stmt;
 
 	if ((stmt = st_prepare(st, "INSERT INTO snapshots (ts, slice_id, "
 	    "bytes, files, accounts, capacity) SELECT ?, s.id, "
@@ -17,7 +17,7 @@ state_snapshot_take(struct state *st, int64_t slice_id, int64_t when,
 	    "ON a.slice_id = s.id WHERE s.id = ? GROUP BY s.id", cause))
 	    == NULL)
 		return -1;
-	sqlite3_bind_int64(stmt, 1, when);
-	sqlite3_bind_int64(stmt, 2, slice_id);
+	db_bind_int64(stmt, 1, when);
+	db_bind_int64(stmt, 2, slice_id);
 	return st_exec_stmt(st, stmt, cause, "recording usage snapshot");
 }

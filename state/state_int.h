@@ -2,7 +2,7 @@
 #ifndef MAILSHIFT_STATE_INT_H
 #define MAILSHIFT_STATE_INT_H
 
-#include <sqlite3.h>
+#include "state/db.h"
 
 #include "state/state.h"
 
@@ -11,23 +11,33 @@
 #define OPEN_STATES "('queued','copying','syncing','ready','cutover')"
 
 struct state {
-	sqlite3	*db;
-	char	*path;
-	int	 version_found;		/* user_version before upgrade */
-	int	 in_tx;			/* inside state_begin/commit */
+	struct db	*db;
+	enum db_engine	 engine;
+	char		*path;		/* as given: file or conninfo */
+	char		*name;		/* as messages show it */
+	int		 version_found;	/* schema version before upgrade */
+	int		 in_tx;		/* inside state_begin/commit */
 };
 
+/* Each engine's schema history (state/schema.c). */
+extern const char *const st_sqlite_migrations[STATE_SCHEMA_VERSION];
+extern const char *const st_pgsql_migrations[STATE_SCHEMA_VERSION];
+
 /* Prepare sql or set *cause; returns NULL on failure. */
-sqlite3_stmt *st_prepare(struct state *, const char *sql, char **cause);
+struct db_stmt *st_prepare(struct state *, const char *sql, char **cause);
 /* Fail with the database's message about what was being done. */
 int st_fail(struct state *, char **cause, const char *what);
 /* Copy a text column (NULL stays NULL). */
-char *st_text(sqlite3_stmt *, int col);
+char *st_text(struct db_stmt *, int col);
 /* Bind text, NULL allowed. */
-void st_bind_text(sqlite3_stmt *, int idx, const char *);
+void st_bind_text(struct db_stmt *, int idx, const char *);
 /* Run a statement that returns no rows; finalizes it. */
-int st_exec_stmt(struct state *, sqlite3_stmt *, char **cause,
+int st_exec_stmt(struct state *, struct db_stmt *, char **cause,
     const char *what);
+/* Run an INSERT ... RETURNING id; finalizes it. 0 and *id set, or -1
+ * (also when no row was inserted). */
+int st_insert_id(struct state *, struct db_stmt *, int64_t *id,
+    char **cause, const char *what);
 /* The id of the row sql selects for one bound name: 0 and *id set (0 when
  * there is no such row), or -1. */
 int st_lookup_id(struct state *, const char *sql, const char *name,
