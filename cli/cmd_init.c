@@ -25,17 +25,17 @@ cmd_init(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 	if (c->json) {
 		json_init(&j, stdout);
 		json_object_open(&j, NULL);
-		json_string(&j, "catalog", c->db);
+		json_string(&j, "catalog", state_name(st));
 		json_int(&j, "schema_version", STATE_SCHEMA_VERSION);
 		json_bool(&j, "created", found == 0);
 		json_object_close(&j);
 		json_end(&j);
 	} else if (found == 0)
-		printf("created catalog %s (schema version %d)\n", c->db,
-		    STATE_SCHEMA_VERSION);
+		printf("created catalog %s (schema version %d)\n",
+		    state_name(st), STATE_SCHEMA_VERSION);
 	else
-		printf("catalog %s is ready (schema version %d)\n", c->db,
-		    STATE_SCHEMA_VERSION);
+		printf("catalog %s is ready (schema version %d)\n",
+		    state_name(st), STATE_SCHEMA_VERSION);
 	return EXIT_OK;
 }
 

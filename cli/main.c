@@ -200,7 +200,8 @@ cli_state(struct cli *c, int create)
 	found = state_version_found(c->state);
 	if (found > 0 && found < STATE_SCHEMA_VERSION)
 		fprintf(stderr, "mailshift: upgraded catalog %s from schema "
-		    "version %d to %d\n", c->db, found, STATE_SCHEMA_VERSION);
+		    "version %d to %d\n", state_name(c->state), found,
+		    STATE_SCHEMA_VERSION);
 	return c->state;
 }
 
@@ -231,7 +232,8 @@ help(FILE *f)
 	}
 	fprintf(f, "\nglobal options:\n"
 	    "  --config FILE    config file (default %s, env MAILSHIFT_CONFIG)\n"
-	    "  --db FILE        catalog file (env MAILSHIFT_DB; default from "
+	    "  --db CATALOG     catalog: an SQLite file, or a PostgreSQL URL\n"
+	    "                   or conninfo (env MAILSHIFT_DB; default from "
 	    "the config)\n"
 	    "  --json           print listings as JSON\n"
 	    "  --help, --version\n\n"

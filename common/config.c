@@ -67,6 +67,19 @@ config_free(struct config *c)
 	memset(c, 0, sizeof *c);
 }
 
+int
+config_is_url(const char *s)
+{
+	const char *p = s;
+
+	if (strncmp(s, "postgresql://", 13) == 0 ||
+	    strncmp(s, "postgres://", 11) == 0)
+		return 1;
+	while ((*p >= 'a' && *p <= 'z') || *p == '_')
+		p++;
+	return p > s && *p == '=';
+}
+
 static void
 parse_error(struct parse *p, const char *fmt, const char *a, const char *b)
 {
@@ -98,7 +111,7 @@ set_str(char **dst, const char *v)
 	*dst = xstrdup(v);
 }
 
-enum key_type { K_PATH, K_LAYOUT, K_CHOICE, K_DURATION, K_MILLIS, K_SIZE,
+enum key_type { K_PATH, K_URL, K_LAYOUT, K_CHOICE, K_DURATION, K_MILLIS, K_SIZE,
     K_COUNT, K_LISTEN, K_SOURCES, K_COMMAND };
 
 /* One configuration key: where it lives and how to read it. */
@@ -113,6 +126,7 @@ struct key {
 #define OFF(f) offsetof(struct config, f)
 static const struct key keys[] = {
 	{ "catalog", "path", K_PATH, OFF(catalog), { NULL } },
+	{ "catalog", "url", K_URL, OFF(catalog), { NULL } },
 	{ "layout", "template", K_LAYOUT, OFF(layout), { NULL } },
 	{ "discover", "maildirsize", K_CHOICE, OFF(trust_maildirsize),
 	    { "ignore", "trust", NULL } },
@@ -302,8 +316,22 @@ handler(void *arg, const char *section, const char *name, const char *value)
 		return 1;
 	}
 	switch (k->type) {
+	case K_URL:
+		if (!config_is_url(value))
+			parse_error(p, "catalog url '%s' is neither a "
+			    "postgresql:// URL nor a libpq conninfo "
+			    "(key=value ...)%s", value, "");
+		else if (++p->c->catalog_keys > 1)
+			parse_error(p, "give [catalog] path or url, not "
+			    "both%s%s", "", "");
+		else
+			set_str((char **)(base + k->off), value);
+		break;
 	case K_PATH:
-		if (*value != '/')
+		if (k->off == OFF(catalog) && ++p->c->catalog_keys > 1)
+			parse_error(p, "give [catalog] path or url, not "
+			    "both%s%s", "", "");
+		else if (*value != '/')
 			parse_error(p, "%s path '%s' must be absolute",
 			    section, value);
 		else
@@ -534,7 +562,8 @@ void
 config_print(FILE *f, const struct config *c)
 {
 	fprintf(f, "# %s\n", c->file ? c->file : "built-in defaults");
-	fprintf(f, "[catalog]\npath = %s\n\n", c->catalog);
+	fprintf(f, "[catalog]\n%s = %s\n\n", config_is_url(c->catalog) ?
+	    "url" : "path", c->catalog);
 	fprintf(f, "[layout]\ntemplate = %s\n\n", c->layout);
 	fprintf(f, "[discover]\nmaildirsize = %s\n\n",
 	    c->trust_maildirsize ? "trust" : "ignore");

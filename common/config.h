@@ -2,7 +2,10 @@
  * The configuration file (INI, read with inih):
  *
  *   [catalog]
- *   path = /var/lib/mailshift/catalog.db
+ *   path = /var/lib/mailshift/catalog.db   ; SQLite: one host
+ *   url = postgresql://mailshift@db1,db2/mail?target_session_attrs=read-write
+ *                                ; PostgreSQL (or a libpq conninfo):
+ *                                ; give path or url, not both
  *
  *   [layout]
  *   template = %d/%n
@@ -104,7 +107,8 @@ struct config_window {
 
 struct config {
 	char	*file;			/* file read, NULL for built-in defaults */
-	char	*catalog;		/* [catalog] path */
+	char	*catalog;		/* [catalog] path or url */
+	int	 catalog_keys;		/* how many of the two were given */
 	char	*layout;		/* [layout] template */
 	int	 trust_maildirsize;	/* [discover] maildirsize = trust */
 	uint64_t lock_grace;		/* [move] seconds */
@@ -158,5 +162,8 @@ const struct config_window *config_window_at(const struct config *,
 /* Write the configuration in normalized form. */
 void config_print(FILE *, const struct config *);
 void config_free(struct config *);
+
+/* Is a catalog name a PostgreSQL URL or libpq conninfo (not a file)? */
+int config_is_url(const char *);
 
 #endif

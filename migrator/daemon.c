@@ -102,14 +102,65 @@ begin_stop(struct daemon *d)
 	maybe_exit(d);
 }
 
-/* Is the catalog file still the one we opened? */
+/* Is the catalog file still the one we opened? (A server's catalog has
+ * no file: its session and its lock say it.) */
 static int
 catalog_same(struct daemon *d)
 {
 	struct stat sb;
 
+	if (!d->is_file)
+		return 1;
 	return stat(d->db, &sb) == 0 && sb.st_dev == d->db_dev &&
 	    sb.st_ino == d->db_ino;
+}
+
+/* Something changed in the catalog: pick now. Waiting moves only have
+ * their gates judged again; a change runs no delta pass. */
+static void
+catalog_changed(struct daemon *d, int64_t v)
+{
+	log_debug("the catalog changed (data_version %lld)", (long long)v);
+	d->data_version = v;
+	sched_check_paused(&d->sched);
+	sched_run(&d->sched, now_unix());
+}
+
+/* The catalog server's notification (LISTEN/NOTIFY): another session
+ * committed a change. */
+static void
+on_changed(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	int64_t v;
+
+	(void)fd;
+	(void)what;
+	if (d->sched.stopping)
+		return;
+	v = state_data_version(d->st);
+	if (v >= 0 && v != d->data_version)
+		catalog_changed(d, v);
+}
+
+/* Watch the catalog server's socket; again when a reconnect changed it. */
+static void
+watch_catalog(struct daemon *d)
+{
+	int fd = state_notify_fd(d->st);
+
+	if (fd == d->changed_fd)
+		return;
+	if (d->changed != NULL) {
+		event_free(d->changed);
+		d->changed = NULL;
+	}
+	d->changed_fd = fd;
+	if (fd < 0)
+		return;
+	if ((d->changed = event_new(d->base, fd, EV_READ | EV_PERSIST,
+	    on_changed, d)) != NULL)
+		event_add(d->changed, NULL);
 }
 
 static void
@@ -132,21 +183,35 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		begin_stop(d);
 		return;
 	}
+	if (state_daemon_lock_lost(d->st)) {
+		log_warnx("lost the daemon lock of catalog %s while it was "
+		    "unreachable, and another daemon holds it now; stopping",
+		    state_name(d->st));
+		begin_stop(d);
+		return;
+	}
 	apply_window(d);
 	presence_poll(d->presence, d->cfg.presence_sources, now);
 	health_check(d->health, monotonic_now(),
 	    (double)d->cfg.health_window);
 	sched_apply_health(s);
 	v = state_data_version(d->st);
-	if (v != d->data_version) {
-		/* Something changed (a release, presence, a new move): pick
-		 * now. Waiting moves only have their gates judged again; a
-		 * change runs no delta pass. */
-		log_debug("the catalog changed (data_version %lld)",
-		    (long long)v);
-		d->data_version = v;
-		sched_check_paused(s);
-		sched_run(s, now);
+	watch_catalog(d);
+	if (v < 0) {
+		/* The catalog server is unreachable: moves stay where they
+		 * are (every worker stops at its next catalog write); the
+		 * next tick tries again. */
+		if (!d->catalog_down)
+			log_warnx("catalog %s unreachable; retrying every "
+			    "second", state_name(d->st));
+		d->catalog_down = 1;
+	} else if (d->catalog_down) {
+		log_info("catalog %s reachable again", state_name(d->st));
+		d->catalog_down = 0;
+		catalog_changed(d, v);
+	} else if (v != d->data_version) {
+		/* Something changed (a release, presence, a new move). */
+		catalog_changed(d, v);
 	} else if (now - s->last_run >= DAEMON_RESCHEDULE ||
 	    s->nwaiting > 0 || (s->next_wake != 0 && now >= s->next_wake))
 		/* While moves wait at ready, every tick: a user going idle
@@ -311,6 +376,10 @@ daemon_setup(struct daemon *d, char **cause)
 	}
 	if (http_start(d, cause) != 0)
 		return -1;
+	d->changed_fd = -1;
+	watch_catalog(d);
+	if (!(d->is_file = strcmp(state_engine(d->st), "sqlite") == 0))
+		return 0;
 	if (stat(d->db, &sb) != 0)
 		return fail(cause, "catalog %s: %s", d->db, strerror(errno));
 	d->db_dev = sb.st_dev;
@@ -346,6 +415,8 @@ daemon_teardown(struct daemon *d)
 		event_free(d->tick);
 	if (d->notify != NULL)
 		event_free(d->notify);
+	if (d->changed != NULL)
+		event_free(d->changed);
 	if (d->base != NULL)
 		event_base_free(d->base);
 	/* A straggler keeps the lock until the process is gone. */
@@ -395,7 +466,7 @@ daemon_run(const char *db, const char *config_file, int required,
 	d->last_purge = d->started;
 	heartbeat(d, 0);
 	log_info("daemon started on catalog %s (moves: %llu at once, %llu "
-	    "per source, %llu per target; status on %s)", db,
+	    "per source, %llu per target; status on %s)", state_name(d->st),
 	    (unsigned long long)d->cfg.max_moves,
 	    (unsigned long long)d->cfg.per_source,
 	    (unsigned long long)d->cfg.per_target, d->cfg.listen);

@@ -29,6 +29,8 @@ struct daemon {
 	struct event_base	*base;
 	struct event		*tick;		/* once a second */
 	struct event		*notify;	/* a thread ended */
+	struct event		*changed;	/* the catalog server notified */
+	int			 changed_fd;	/* its socket, or -1 */
 	struct event		*sig[3];	/* SIGTERM, SIGINT, SIGHUP */
 	struct evhttp		*http;		/* NULL with listen = off */
 	struct state		*st;		/* the loop thread's catalog */
@@ -47,6 +49,8 @@ struct daemon {
 	int64_t			 last_heartbeat;
 	int64_t			 last_purge;
 	const char		*window;	/* name of the window in force */
+	int			 is_file;	/* an SQLite catalog */
+	int			 catalog_down;	/* its server unreachable */
 	dev_t			 db_dev;	/* the catalog file we opened */
 	ino_t			 db_ino;
 };

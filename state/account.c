@@ -198,13 +198,14 @@ state_account_nesting(struct state *st, int64_t slice_id, const char *path,
 	if ((stmt = st_prepare(st, "WITH RECURSIVE up(n) AS (SELECT "
 	    "instr(?2, '/') UNION ALL SELECT n + instr(substr(?2, n + 1), "
 	    "'/') FROM up WHERE instr(substr(?2, n + 1), '/') > 0) "
-	    "SELECT \"user\", path FROM (SELECT \"user\", path FROM accounts WHERE "
-	    "slice_id = ?1 AND path = ?2 UNION ALL SELECT \"user\", path FROM "
-	    "accounts WHERE slice_id = ?1 AND path >= ?2 || '/' AND path < "
-	    "?2 || '0' UNION ALL SELECT a.\"user\", a.path FROM up JOIN accounts "
-	    "a ON a.slice_id = ?1 AND a.path = substr(?2, 1, up.n - 1) WHERE "
-	    "up.n > 0) WHERE ?3 IS NULL OR \"user\" <> ?3 ORDER BY length(path), "
-	    "path LIMIT 1", cause)) == NULL)
+	    "SELECT \"user\", path FROM (SELECT \"user\", path FROM "
+	    "accounts WHERE slice_id = ?1 AND path = ?2 UNION ALL SELECT "
+	    "\"user\", path FROM accounts WHERE slice_id = ?1 AND path >= "
+	    "?2 || '/' AND path < ?2 || '0' UNION ALL SELECT a.\"user\", "
+	    "a.path FROM up JOIN accounts a ON a.slice_id = ?1 AND a.path = "
+	    "substr(?2, 1, up.n - 1) WHERE up.n > 0) AS nest WHERE ?3 IS NULL "
+	    "OR \"user\" <> ?3 ORDER BY length(path), path LIMIT 1", cause))
+	    == NULL)
 		return -1;
 	db_bind_int64(stmt, 1, slice_id);
 	st_bind_text(stmt, 2, path);

@@ -86,10 +86,16 @@ state_daemon_lock(struct state *st, char **cause)
 	char host[256], since[32], *mine, *stored = NULL, *theirs = NULL;
 	char *their_host = NULL;
 	int64_t pid = getpid(), their_pid = 0, taken = 0, beat = 0;
-	int rc = -1, live;
+	int rc = -1, live, got = 0;
 
 	host_name(host, sizeof host);
 	mine = proc_identity((long)pid);
+	/* On a server the lock is the session's advisory lock; the row
+	 * only says who holds it. */
+	if (st->db->drv->session_lock(st->db, &got) != 0) {
+		st_fail(st, cause, "taking the daemon lock");
+		goto out;
+	}
 	if (state_begin(st, cause) != 0)
 		goto out;
 	if ((stmt = st_prepare(st, "SELECT l.host, l.pid, l.identity, "
@@ -109,7 +115,13 @@ state_daemon_lock(struct state *st, char **cause)
 		st_fail(st, cause, "reading the daemon lock");
 		goto bad;
 	}
-	if (their_host == NULL)
+	if (!got)
+		live = 1;
+	else if (st->engine == DB_PGSQL)
+		/* The advisory lock was free: whoever the row names is gone
+		 * (or lost its session). */
+		live = 0;
+	else if (their_host == NULL)
 		live = 0;
 	else if (strcmp(their_host, host) != 0)
 		/* Another host: only its heartbeat tells. */
@@ -132,15 +144,16 @@ state_daemon_lock(struct state *st, char **cause)
 		fail(cause, "another daemon (pid %lld) runs on catalog %s "
 		    "(on host %s since %s; the same database under any "
 		    "name); stop it first", (long long)their_pid,
-		    st->path, their_host, time_format(taken, since,
-		    sizeof since));
+		    st->name, their_host ? their_host : "?",
+		    time_format(taken, since, sizeof since));
 		rc = 1;
 		state_rollback(st);
 		goto out;
 	}
-	if ((stmt = st_prepare(st, "INSERT OR REPLACE INTO daemon_lock (id, "
-	    "host, pid, identity, taken) VALUES (1, ?, ?, ?, ?)", cause)) ==
-	    NULL)
+	if ((stmt = st_prepare(st, "INSERT INTO daemon_lock (id, host, pid, "
+	    "identity, taken) VALUES (1, ?, ?, ?, ?) ON CONFLICT (id) DO "
+	    "UPDATE SET host = excluded.host, pid = excluded.pid, identity = "
+	    "excluded.identity, taken = excluded.taken", cause)) == NULL)
 		goto bad;
 	st_bind_text(stmt, 1, host);
 	db_bind_int64(stmt, 2, pid);
@@ -178,4 +191,16 @@ state_daemon_unlock(struct state *st)
 	st_bind_text(stmt, 1, host);
 	db_bind_int64(stmt, 2, getpid());
 	st_exec_stmt(st, stmt, NULL, "giving up the daemon lock");
+}
+
+int
+state_daemon_lock_lost(struct state *st)
+{
+	return st->db->drv->session_lock_lost(st->db);
+}
+
+int
+state_notify_fd(struct state *st)
+{
+	return st->db->drv->notify_fd(st->db);
 }

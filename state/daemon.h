@@ -39,11 +39,21 @@ int state_daemon_get(struct state *, struct state_daemon *d, char **cause);
  * owner no longer runs (no such pid on this host, or the pid now belongs
  * to another process: another boot or start time) is taken over; so is
  * one held on another host whose daemon has not written its status for
- * STATE_DAEMON_STALE seconds.
+ * STATE_DAEMON_STALE seconds. On PostgreSQL the lock is a session-level
+ * advisory lock of the catalog's schema, so it ends with the daemon's
+ * session whatever happens to the process or its host; the row then only
+ * names the holder.
  */
 #define STATE_DAEMON_STALE 60
 int state_daemon_lock(struct state *, char **cause);
 /* Give up the lock if this process holds it; errors are ignored. */
 void state_daemon_unlock(struct state *);
+/* On PostgreSQL the lock is the session's: after a reconnect it is taken
+ * again, and this says it could not be (another daemon has it now). */
+int state_daemon_lock_lost(struct state *);
+/* A descriptor that is readable when another session changed the
+ * catalog (PostgreSQL's LISTEN/NOTIFY), or -1 (SQLite: poll
+ * state_data_version). It may change after a reconnect. */
+int state_notify_fd(struct state *);
 
 #endif

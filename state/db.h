@@ -76,6 +76,15 @@ struct db_driver {
 	int64_t		 (*data_version)(struct db *);
 	/* Is the connection usable (a server may have gone away)? */
 	int		 (*alive)(struct db *);
+	/* The one-daemon lock a server holds for a session: *got says
+	 * whether it was free (SQLite: always, the daemon_lock row decides
+	 * there). Taken again after a reconnect; lost says it could not
+	 * be, because another session took it meanwhile. */
+	int		 (*session_lock)(struct db *, int *got);
+	int		 (*session_lock_lost)(struct db *);
+	/* A descriptor that becomes readable when another session commits
+	 * (PostgreSQL's notifications), or -1. */
+	int		 (*notify_fd)(struct db *);
 };
 
 /* Every connection and statement starts with its driver. */

@@ -32,11 +32,13 @@
 #include <string.h>
 
 #define INT8OID	20
+#define TEXTOID	25
 
 /* The two keys of the catalog's advisory locks: the first is the
  * application id ("MSHF"), the second tells the locks apart; both are
  * taken per schema (hashtext(current_schema())). */
 #define PG_LOCK_WRITER	"pg_advisory_xact_lock(1297303622, hashtext(current_schema()))"
+#define PG_LOCK_DAEMON	"pg_try_advisory_lock(1297303623, hashtext(current_schema()))"
 
 struct pg_stmt;
 
@@ -49,6 +51,8 @@ struct pg_db {
 	struct pg_stmt	*active;	/* being read from the connection */
 	int64_t		 notified;	/* other sessions' commits seen */
 	char		*schema;	/* current_schema(), notify payload */
+	int		 daemon_lock;	/* this session holds it */
+	int		 lock_lost;	/* and could not take it again */
 };
 
 enum pg_stmt_state {
@@ -190,8 +194,26 @@ pg_close(struct db *base)
 	free(db);
 }
 
+/* Try the one-daemon lock: a session-level advisory lock, so it goes
+ * with the session (a daemon that dies or loses its connection). */
+static int
+pg_take_lock(struct pg_db *db, int *got)
+{
+	PGresult *r = PQexec(db->conn, "SELECT " PG_LOCK_DAEMON);
+
+	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		pg_err(db, r != NULL ? PQresultErrorMessage(r) :
+		    PQerrorMessage(db->conn));
+		PQclear(r);
+		return -1;
+	}
+	*got = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	return 0;
+}
+
 /* Make a lost connection again; only outside a transaction. Missed
- * notifications count as one. */
+ * notifications count as one; a daemon lock held is taken again. */
 static int
 pg_ensure(struct pg_db *db)
 {
@@ -208,7 +230,15 @@ pg_ensure(struct pg_db *db)
 		return -1;
 	}
 	db->notified++;
-	return pg_session(db);
+	if (pg_session(db) != 0)
+		return -1;
+	if (db->daemon_lock && !db->lock_lost) {
+		int got = 0;
+
+		if (pg_take_lock(db, &got) != 0 || !got)
+			db->lock_lost = 1;
+	}
+	return 0;
 }
 
 /* Rewrite '?' and '?N' outside quotes as $N; *nparams is the highest. */
@@ -304,7 +334,8 @@ pg_bind_int64(struct db_stmt *base, int i, int64_t v)
 static void
 pg_bind_text(struct db_stmt *base, int i, const char *v)
 {
-	pg_bind((struct pg_stmt *)base, i, v != NULL ? xstrdup(v) : NULL, 0);
+	pg_bind((struct pg_stmt *)base, i, v != NULL ? xstrdup(v) : NULL,
+	    TEXTOID);
 }
 
 static void
@@ -703,6 +734,33 @@ pg_alive(struct db *base)
 	return PQstatus(((struct pg_db *)base)->conn) == CONNECTION_OK;
 }
 
+static int
+pg_session_lock(struct db *base, int *got)
+{
+	struct pg_db *db = (struct pg_db *)base;
+
+	pg_park(db);
+	if (pg_ensure(db) != 0 || pg_take_lock(db, got) != 0)
+		return -1;
+	if (*got)
+		db->daemon_lock = 1;
+	return 0;
+}
+
+static int
+pg_session_lock_lost(struct db *base)
+{
+	return ((struct pg_db *)base)->lock_lost;
+}
+
+static int
+pg_notify_fd(struct db *base)
+{
+	struct pg_db *db = (struct pg_db *)base;
+
+	return PQstatus(db->conn) == CONNECTION_OK ? PQsocket(db->conn) : -1;
+}
+
 const struct db_driver db_pgsql_driver = {
 	.name = "pgsql",
 	.open = pg_open,
@@ -728,6 +786,9 @@ const struct db_driver db_pgsql_driver = {
 	.setup = pg_setup,
 	.data_version = pg_data_version,
 	.alive = pg_alive,
+	.session_lock = pg_session_lock,
+	.session_lock_lost = pg_session_lock_lost,
+	.notify_fd = pg_notify_fd,
 };
 
 /* target without its password, for messages: the keys a reader needs to

@@ -294,6 +294,28 @@ sq_alive(struct db *db)
 	return 1;
 }
 
+static int
+sq_session_lock(struct db *db, int *got)
+{
+	(void)db;
+	*got = 1;
+	return 0;
+}
+
+static int
+sq_session_lock_lost(struct db *db)
+{
+	(void)db;
+	return 0;
+}
+
+static int
+sq_notify_fd(struct db *db)
+{
+	(void)db;
+	return -1;
+}
+
 const struct db_driver db_sqlite_driver = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -319,4 +341,7 @@ const struct db_driver db_sqlite_driver = {
 	.setup = sq_setup,
 	.data_version = sq_data_version,
 	.alive = sq_alive,
+	.session_lock = sq_session_lock,
+	.session_lock_lost = sq_session_lock_lost,
+	.notify_fd = sq_notify_fd,
 };

@@ -38,8 +38,9 @@ state_fleet_pending(struct state *st, int64_t slice_id, uint64_t *in,
 	int rc;
 
 	if ((stmt = st_prepare(st, "SELECT "
-	    "coalesce(sum(CASE WHEN m.target_slice = ?1 THEN a.bytes END), 0),"
-	    "coalesce(sum(CASE WHEN m.source_slice = ?1 THEN a.bytes END), 0) "
+	    "CAST(coalesce(sum(CASE WHEN m.target_slice = ?1 THEN a.bytes "
+	    "END), 0) AS BIGINT), CAST(coalesce(sum(CASE WHEN "
+	    "m.source_slice = ?1 THEN a.bytes END), 0) AS BIGINT) "
 	    "FROM moves m JOIN accounts a ON a.id = m.account_id WHERE "
 	    "m.state IN " OPEN_STATES, cause)) == NULL)
 		return -1;

@@ -182,7 +182,7 @@ import_nesting(struct state_import *im, char **cause)
 	    "p.line THEN c.path ELSE p.path END, CASE WHEN c.line > p.line "
 	    "THEN c.\"user\" ELSE p.\"user\" END, s.name, CASE WHEN c.line > p.line "
 	    "THEN 'lies inside' ELSE 'contains' END, format('''%s'' for "
-	    "account ''%s'' (line %d)', CASE WHEN c.line > p.line THEN "
+	    "account ''%s'' (line %s)', CASE WHEN c.line > p.line THEN "
 	    "p.path ELSE c.path END, CASE WHEN c.line > p.line THEN p.\"user\" "
 	    "ELSE c.\"user\" END, min(c.line, p.line)), '' FROM import_rows p "
 	    "JOIN import_rows c ON c.slice_id = p.slice_id AND c.path >= "
@@ -236,7 +236,7 @@ state_import_finish(struct state_import *im, struct state_import_stats *out,
 		goto bad;
 	if (import_check(im, "SELECT max(r.line), r.path, s.name, "
 	    "min(r.line) FROM import_rows r JOIN slices s ON s.id = "
-	    "r.slice_id GROUP BY r.slice_id, r.path HAVING count(*) > 1 "
+	    "r.slice_id GROUP BY r.slice_id, r.path, s.name HAVING count(*) > 1 "
 	    "ORDER BY max(r.line) LIMIT 1",
 	    "line %lld: path '%s' on slice '%s' is given twice (first on "
 	    "line %s); each account needs its own directory", cause) != 0)
@@ -275,17 +275,19 @@ state_import_finish(struct state_import *im, struct state_import_stats *out,
 	    "r.\"user\")");
 	stats.updated = stats.rows - stats.added - stats.unchanged;
 
-	if ((stmt = st_prepare(st, "INSERT INTO accounts (\"user\", slice_id, "
-	    "path, bytes, files, size_source, created, updated) SELECT \"user\", "
-	    "slice_id, path, bytes, files, 'import', ?1, ?1 FROM import_rows "
-	    "WHERE true ORDER BY line ON CONFLICT (\"user\") DO UPDATE SET "
-	    "generation = generation + (slice_id <> excluded.slice_id OR "
-	    "path <> excluded.path), slice_id = excluded.slice_id, "
+	if ((stmt = st_prepare(st, "INSERT INTO accounts (\"user\", "
+	    "slice_id, path, bytes, files, size_source, created, updated) "
+	    "SELECT \"user\", slice_id, path, bytes, files, 'import', ?1, ?1 "
+	    "FROM import_rows WHERE true ORDER BY line ON CONFLICT (\"user\") "
+	    "DO UPDATE SET generation = accounts.generation + "
+	    "CAST(accounts.slice_id <> excluded.slice_id OR accounts.path <> "
+	    "excluded.path AS INTEGER), slice_id = excluded.slice_id, "
 	    "path = excluded.path, bytes = excluded.bytes, "
 	    "files = excluded.files, size_source = 'import', "
-	    "updated = excluded.updated WHERE slice_id <> excluded.slice_id "
-	    "OR path <> excluded.path OR bytes <> excluded.bytes OR "
-	    "files <> excluded.files", cause)) == NULL)
+	    "updated = excluded.updated WHERE accounts.slice_id <> "
+	    "excluded.slice_id OR accounts.path <> excluded.path OR "
+	    "accounts.bytes <> excluded.bytes OR accounts.files <> "
+	    "excluded.files", cause)) == NULL)
 		goto bad;
 	db_bind_int64(stmt, 1, now_unix());
 	if (st_exec_stmt(st, stmt, cause, "importing accounts") != 0)

@@ -302,7 +302,8 @@ state_move_create(struct state *st, const struct state_move_request *r,
 		    t.state);
 		goto bad;
 	}
-	if (query_int1(st, "SELECT coalesce(sum(a.bytes), 0) FROM moves m "
+	if (query_int1(st, "SELECT CAST(coalesce(sum(a.bytes), 0) AS BIGINT) "
+	    "FROM moves m "
 	    "JOIN accounts a ON a.id = m.account_id WHERE m.target_slice = ? "
 	    "AND m.state IN " OPEN_STATES, t.id, &incoming, cause) != 0)
 		goto bad;
@@ -846,7 +847,8 @@ state_move_set_hold(struct state *st, int64_t id, int hold, char **cause)
 	if (state_begin(st, cause) != 0)
 		return -1;
 	if ((stmt = st_prepare(st, "UPDATE moves SET hold = ?, "
-	    "complete_after = CASE WHEN ? THEN complete_after ELSE 0 END, "
+	    "complete_after = CASE WHEN ? <> 0 THEN complete_after ELSE 0 "
+	    "END, "
 	    "updated = ? WHERE id = ? AND state IN " OPEN_STATES, cause)) ==
 	    NULL)
 		goto bad;

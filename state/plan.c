@@ -62,8 +62,8 @@ bad:
 #define PLAN_SELECT \
 	"SELECT p.id, p.created, p.strategy, p.params, p.summary, p.state, " \
 	"(SELECT count(*) FROM plan_moves m WHERE m.plan_id = p.id), " \
-	"(SELECT coalesce(sum(bytes), 0) FROM plan_moves m WHERE " \
-	"m.plan_id = p.id) FROM plans p "
+	"(SELECT CAST(coalesce(sum(bytes), 0) AS BIGINT) FROM plan_moves m " \
+	"WHERE m.plan_id = p.id) FROM plans p "
 
 static void
 plan_from_row(struct db_stmt *s, struct state_plan *p)
@@ -260,14 +260,15 @@ state_plan_apply(struct state *st, int64_t id, char *const *paths,
 			goto bad;
 		}
 		/* Room: capacity less what it holds and what is coming. */
-		if (ask(st, "SELECT s.capacity - (SELECT coalesce(sum(bytes),"
-		    " 0) FROM accounts WHERE slice_id = s.id) - (SELECT "
-		    "coalesce(sum(a.bytes), 0) FROM moves mv JOIN accounts a ON "
-		    "a.id = mv.account_id WHERE mv.target_slice = s.id AND "
-		    "mv.state IN " OPEN_STATES ") + (SELECT "
-		    "coalesce(sum(a.bytes), 0) FROM moves mv JOIN accounts a ON "
-		    "a.id = mv.account_id WHERE mv.source_slice = s.id AND "
-		    "mv.state IN " OPEN_STATES ") FROM slices s WHERE s.id = ?",
+		if (ask(st, "SELECT CAST(s.capacity - (SELECT "
+		    "coalesce(sum(bytes), 0) FROM accounts WHERE slice_id = "
+		    "s.id) - (SELECT coalesce(sum(a.bytes), 0) FROM moves mv "
+		    "JOIN accounts a ON a.id = mv.account_id WHERE "
+		    "mv.target_slice = s.id AND mv.state IN " OPEN_STATES ") + "
+		    "(SELECT coalesce(sum(a.bytes), 0) FROM moves mv JOIN "
+		    "accounts a ON a.id = mv.account_id WHERE mv.source_slice = "
+		    "s.id AND mv.state IN " OPEN_STATES ") AS BIGINT) FROM "
+		    "slices s WHERE s.id = ?",
 		    m[i].to_slice, 0, &room, cause) != 0)
 			goto bad;
 		if (room < (int64_t)m[i].bytes) {

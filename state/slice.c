@@ -92,7 +92,8 @@ bad:
 
 #define SLICE_SELECT \
 	"SELECT s.id, s.name, p.name, sv.name, sv.address, s.path, s.state, " \
-	"s.capacity, coalesce(sum(a.bytes), 0), coalesce(sum(a.files), 0), " \
+	"s.capacity, CAST(coalesce(sum(a.bytes), 0) AS BIGINT), " \
+	"CAST(coalesce(sum(a.files), 0) AS BIGINT), " \
 	"count(a.id), s.created, s.scanned FROM slices s " \
 	"JOIN pairs p ON p.id = s.pair_id " \
 	"JOIN servers sv ON sv.id = s.server_id " \
@@ -138,7 +139,7 @@ state_slice_get(struct state *st, const char *name, struct state_slice *s,
 
 	memset(s, 0, sizeof *s);
 	if ((stmt = st_prepare(st, SLICE_SELECT "WHERE s.name = ? "
-	    "GROUP BY s.id", cause)) == NULL)
+	    "GROUP BY s.id, p.id, sv.id", cause)) == NULL)
 		return -1;
 	st_bind_text(stmt, 1, name);
 	rc = db_step(stmt);
@@ -161,7 +162,7 @@ state_slice_list(struct state *st,
 	struct state_slice s;
 	int rc, stop = 0;
 
-	if ((stmt = st_prepare(st, SLICE_SELECT "GROUP BY s.id "
+	if ((stmt = st_prepare(st, SLICE_SELECT "GROUP BY s.id, p.id, sv.id "
 	    "ORDER BY s.name", cause)) == NULL)
 		return -1;
 	while (!stop && (rc = db_step(stmt)) == DB_ROW) {

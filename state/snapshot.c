@@ -12,7 +12,8 @@ state_snapshot_take(struct state *st, int64_t slice_id, int64_t when,
 
 	if ((stmt = st_prepare(st, "INSERT INTO snapshots (ts, slice_id, "
 	    "bytes, files, accounts, capacity) SELECT ?, s.id, "
-	    "coalesce(sum(a.bytes), 0), coalesce(sum(a.files), 0), "
+	    "CAST(coalesce(sum(a.bytes), 0) AS BIGINT), "
+	    "CAST(coalesce(sum(a.files), 0) AS BIGINT), "
 	    "count(a.id), s.capacity FROM slices s LEFT JOIN accounts a "
 	    "ON a.slice_id = s.id WHERE s.id = ? GROUP BY s.id", cause))
 	    == NULL)

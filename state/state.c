@@ -318,3 +318,15 @@ state_path(const struct state *st)
 {
 	return st->path;
 }
+
+const char *
+state_name(const struct state *st)
+{
+	return st->name;
+}
+
+const char *
+state_engine(const struct state *st)
+{
+	return st->db->drv->name;
+}

@@ -110,8 +110,15 @@ int state_version_found(const struct state *);
 /* Test hook: open (creating it if need be) and migrate a new file only up
  * to version, 1 to STATE_SCHEMA_VERSION. NULL with *cause on failure. */
 struct state *state_open_version(const char *path, int version, char **cause);
-/* The catalog file's path. */
+/* The catalog as it was given: a file's path, or a PostgreSQL URL or
+ * conninfo (with its password, if it has one: for the hooks' environment,
+ * not for messages). */
 const char *state_path(const struct state *);
+/* The catalog as messages show it: the path, or the conninfo without a
+ * password. */
+const char *state_name(const struct state *);
+/* Which engine holds the catalog: "sqlite" or "pgsql". */
+const char *state_engine(const struct state *);
 
 /*
  * Begin a write transaction (BEGIN IMMEDIATE: the write lock is taken now,

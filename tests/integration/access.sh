@@ -17,7 +17,7 @@ one_account() {
 
 t_access_view() {
 	one_account
-	q "SELECT user, home, mail, uid, gid, host, slice, locked, unavailable
+	q "SELECT \"user\", home, mail, uid, gid, host, slice, locked, unavailable
 	    FROM access" >"$D/view"
 	grep -qxF "$U|$SRC|maildir:$SRC|4321|4322|10.0.0.1|s1|0|0" "$D/view" ||
 	    fail "access view: $(cat "$D/view")"
@@ -35,8 +35,8 @@ t_access_view() {
 
 # The after_lock hook runs with the account locked, the user as one word.
 t_hooks_run_in_order() {
-	one_account "hooks.after_lock=sqlite3 $MAILSHIFT_DB 'SELECT locked FROM access' >$D/at-lock; echo %u >$D/lock-user" \
-	    "hooks.after_switch=sqlite3 $MAILSHIFT_DB 'SELECT slice, locked FROM access' >$D/at-switch"
+	one_account "hooks.after_lock=$CATQ 'SELECT locked FROM access' >$D/at-lock; echo %u >$D/lock-user" \
+	    "hooks.after_switch=$CATQ 'SELECT slice, locked FROM access' >$D/at-switch"
 	ok move "$U" --to s2 --wait
 	[ "$(cat "$D/at-lock")" = 1 ] || fail "not locked in after_lock"
 	[ "$(cat "$D/lock-user")" = "$U" ] || fail "user: $(cat "$D/lock-user")"
@@ -162,14 +162,14 @@ t_daemon_settles_later() {
 	"$MS" daemon >"$D/daemon.log" 2>&1 &
 	pid=$!
 	i=0
-	until [ "$(q "SELECT settled_at IS NOT NULL FROM moves")" = 1 ] ||
+	until [ "$(q "SELECT CAST(settled_at IS NOT NULL AS INTEGER) FROM moves")" = 1 ] ||
 	    [ $i -ge 150 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
 	kill -TERM $pid
 	wait $pid
-	[ "$(q "SELECT settled_at IS NOT NULL FROM moves")" = 1 ] ||
+	[ "$(q "SELECT CAST(settled_at IS NOT NULL AS INTEGER) FROM moves")" = 1 ] ||
 	    fail "never settled: $(cat "$D/daemon.log")"
 	grep -q "done, settle check of the retired source: 0 late" "$D/daemon.log" ||
 	    fail "no settle log line: $(cat "$D/daemon.log")"
@@ -201,7 +201,7 @@ t_settle_after_moving_back() {
 	cp -a "$SRC" "$D/original"
 	MAILSHIFT_CRASH_AT=after-retire "$MS" move "$U" --to s2 --wait \
 	    >/dev/null 2>&1
-	[ "$(q "SELECT state, settled_at IS NULL FROM moves")" = "done|1" ] ||
+	[ "$(q "SELECT state, CAST(settled_at IS NULL AS INTEGER) FROM moves")" = "done|1" ] ||
 	    fail "$(q "SELECT * FROM moves")"
 	ok move "$U" --to s1 --wait
 	# A late delivery recreates the path of move 1's target.
@@ -211,7 +211,7 @@ t_settle_after_moving_back() {
 	"$MS" daemon >"$D/daemon.log" 2>&1 &
 	pid=$!
 	i=0
-	until [ "$(q "SELECT settled_at IS NOT NULL FROM moves WHERE id = 1")" \
+	until [ "$(q "SELECT CAST(settled_at IS NOT NULL AS INTEGER) FROM moves WHERE id = 1")" \
 	    = 1 ] || [ $i -ge 100 ]; do
 		sleep 0.1
 		i=$((i + 1))
@@ -230,20 +230,20 @@ t_archive_after_settle_crash() {
 	one_account retention.archive=zstd
 	MAILSHIFT_CRASH_AT=after-settle "$MS" move "$U" --to s2 --wait \
 	    >/dev/null 2>&1
-	[ "$(q "SELECT settled_at IS NOT NULL, retired_path LIKE '%.tar.zst'
-	    FROM moves")" = "1|0" ] || fail "$(q "SELECT * FROM moves")"
+	[ "$(q "SELECT CAST(settled_at IS NOT NULL AS INTEGER),
+	    CAST(retired_path LIKE '%.tar.zst' AS INTEGER) FROM moves")" = "1|0" ] || fail "$(q "SELECT * FROM moves")"
 	move_conf retention.archive=zstd daemon.listen=off presence.idle=0s
 	"$MS" daemon >"$D/daemon.log" 2>&1 &
 	pid=$!
 	i=0
-	until [ "$(q "SELECT retired_path LIKE '%.tar.zst' FROM moves")" = 1 ] ||
+	until [ "$(q "SELECT CAST(retired_path LIKE '%.tar.zst' AS INTEGER) FROM moves")" = 1 ] ||
 	    [ $i -ge 100 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
 	kill -TERM $pid
 	wait $pid
-	[ "$(q "SELECT retired_path LIKE '%.tar.zst' FROM moves")" = 1 ] ||
+	[ "$(q "SELECT CAST(retired_path LIKE '%.tar.zst' AS INTEGER) FROM moves")" = 1 ] ||
 	    fail "not archived: $(cat "$D/daemon.log")"
 	grep -q "retired source archived" "$D/daemon.log" ||
 	    fail "$(cat "$D/daemon.log")"

@@ -3,13 +3,22 @@
 
 t_init() {
 	ok init
-	expect_out "created catalog $D/catalog.db"
-	[ -f "$D/catalog.db" ] || fail "no catalog file"
+	if [ "$ENGINE" = pgsql ]; then
+		expect_out "created catalog "
+		expect_out "search_path=$PG_SCHEMA (schema version"
+		[ "$(q 'SELECT application_id, schema_version FROM
+		    mailshift_catalog')" = "1297303622|9" ] ||
+		    fail "no catalog mark: $(q 'TABLE mailshift_catalog')"
+	else
+		expect_out "created catalog $D/catalog.db"
+		[ -f "$D/catalog.db" ] || fail "no catalog file"
+	fi
 	ok init
 	expect_out "is ready"
 	ok --json init
 	json_check 'j["created"] is False and j["schema_version"] >= 1'
-	[ "$(sqlite3 "$D/catalog.db" 'PRAGMA journal_mode')" = wal ] ||
+	[ "$ENGINE" = pgsql ] ||
+	    [ "$(sqlite3 "$D/catalog.db" 'PRAGMA journal_mode')" = wal ] ||
 	    fail "catalog is not in WAL mode"
 }
 
@@ -73,7 +82,7 @@ t_discover_route_account() {
 	ok route bob@example.org --json
 	json_check 'j["host"] == "10.0.0.2" and j["locked"] is False and j["home"].endswith("/s2/example.org/bob")'
 	# The view the access layer reads says the same.
-	[ "$(sqlite3 "$MAILSHIFT_DB" "SELECT host || ' ' || locked FROM route WHERE user = 'bob@example.org'")" = "10.0.0.2 0" ] ||
+	[ "$(q "SELECT host || ' ' || locked FROM route WHERE \"user\" = 'bob@example.org'")" = "10.0.0.2 0" ] ||
 	    fail "route view disagrees"
 }
 

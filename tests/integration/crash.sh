@@ -30,7 +30,7 @@ crash_at() {
 	    >"$D/out" 2>"$D/err" || RC=$?
 	[ "$RC" -eq 137 ] || fail "no crash at $step (status $RC): $(cat "$D/err")"
 	expect_err "crashing at $step"
-	slice=$(q "SELECT s.name FROM accounts a JOIN slices s ON s.id = a.slice_id WHERE a.user = '$U'")
+	slice=$(q "SELECT s.name FROM accounts a JOIN slices s ON s.id = a.slice_id WHERE a.\"user\" = '$U'")
 	if committed "$step"; then
 		[ "$slice" = s2 ] || fail "after $step the catalog says $slice"
 		same_tree "$D/original" "$D/s2/example.net/user0001"

@@ -31,7 +31,7 @@ twenty_moves() {
 	cp -a "$D/s1" "$D/orig1"
 	cp -a "$D/s2" "$D/orig2"
 	i=0
-	for u in $(q "SELECT user FROM accounts ORDER BY user"); do
+	for u in $(q "SELECT \"user\" FROM accounts ORDER BY \"user\""); do
 		i=$((i + 1))
 		ok move "$u" --to "s$((i % 2 + 3))"
 	done
@@ -42,14 +42,17 @@ twenty_moves() {
 t_twenty_moves_caps() {
 	twenty_moves
 	start_daemon
-	wait_for "[ \$(sqlite3 '$MAILSHIFT_DB' \"SELECT count(*) FROM moves WHERE state = 'done'\") -eq 20 ]" 120 ||
+	wait_for "[ \$($CATQ \"SELECT count(*) FROM moves WHERE state = 'done'\") -eq 20 ]" 120 ||
 	    fail "not all done: $(tail -5 "$D/daemon.log")"
 	stop_daemon
 	# Caps as observed in the daemon's own log, in order.
-	python3 - "$D/daemon.log" "$MAILSHIFT_DB" <<'PY' || fail "caps exceeded"
-import re, sqlite3, sys
-db = sqlite3.connect(sys.argv[2])
-slices = {r[0]: (r[1], r[2]) for r in db.execute("SELECT id, source_slice, target_slice FROM moves")}
+	q "SELECT id, source_slice, target_slice FROM moves" >"$D/slices"
+	python3 - "$D/daemon.log" "$D/slices" <<'PY' || fail "caps exceeded"
+import re, sys
+slices = {}
+for line in open(sys.argv[2]):
+    i, s, t = (int(x) for x in line.split("|"))
+    slices[i] = (s, t)
 running, peak, src, dst = set(), 0, {}, {}
 for line in open(sys.argv[1]):
     m = re.search(r"move (\d+): (started|done|failed|stopped)", line)
@@ -72,7 +75,7 @@ for line in open(sys.argv[1]):
 assert peak >= 2, "never ran two moves at once"
 print("peak in flight", peak)
 PY
-	for u in $(q "SELECT a.user || ':' || s.path || '/' || a.path FROM accounts a JOIN slices s ON s.id = a.slice_id"); do
+	for u in $(q "SELECT a.\"user\" || ':' || s.path || '/' || a.path FROM accounts a JOIN slices s ON s.id = a.slice_id"); do
 		user=${u%%:*}
 		home=${u#*:}
 		local_part=${user%@*}
@@ -92,14 +95,14 @@ t_hold_waits() {
 	ok discover
 	ok move alice@example.com --to s2 --hold
 	start_daemon
-	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 1')\" = ready ]" 20 ||
+	wait_for "[ \"\$($CATQ 'SELECT state FROM moves WHERE id = 1')\" = ready ]" 20 ||
 	    fail "never got ready"
 	sleep 3
 	[ "$(state_of 1)" = ready ] || fail "a held move went on: $(state_of 1)"
 	ok route alice@example.com --json
 	json_check 'j["slice"] == "s1"'
 	ok moves complete 1
-	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 1')\" = done ]" 10 ||
+	wait_for "[ \"\$($CATQ 'SELECT state FROM moves WHERE id = 1')\" = done ]" 10 ||
 	    fail "released move not done: $(tail -3 "$D/daemon.log")"
 	stop_daemon
 }
@@ -117,7 +120,7 @@ t_queued_move_rates() {
 	sleep 3
 	[ "$(state_of 1)" != done ] ||
 	    fail "12 files at 2 files/s took under 3 s"
-	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 1')\" = done ]" 30 ||
+	wait_for "[ \"\$($CATQ 'SELECT state FROM moves WHERE id = 1')\" = done ]" 30 ||
 	    fail "the move did not finish: $(tail -3 "$D/daemon.log")"
 	stop_daemon
 }
@@ -132,7 +135,7 @@ t_hold_ignores_churn() {
 	ok discover
 	ok move alice@example.com --to s2 --hold
 	start_daemon
-	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 1')\" = ready ]" 20 ||
+	wait_for "[ \"\$($CATQ 'SELECT state FROM moves WHERE id = 1')\" = ready ]" 20 ||
 	    fail "never got ready"
 	sleep 1
 	passes=$(q "SELECT passes FROM moves WHERE id = 1")
@@ -146,7 +149,7 @@ t_hold_ignores_churn() {
 	    fail "catalog changes ran delta passes: $passes -> $(q \
 	    "SELECT passes FROM moves WHERE id = 1")"
 	ok moves complete 1
-	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 1')\" = done ]" 10 ||
+	wait_for "[ \"\$($CATQ 'SELECT state FROM moves WHERE id = 1')\" = done ]" 10 ||
 	    fail "released move not done: $(tail -3 "$D/daemon.log")"
 	stop_daemon
 }
@@ -162,7 +165,7 @@ t_pause_resume_cancel() {
 	ok move user0001@example.net --to s2
 	ok move user0002@example.org --to s3
 	start_daemon
-	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 1')\" = copying ]" 10 ||
+	wait_for "[ \"\$($CATQ 'SELECT state FROM moves WHERE id = 1')\" = copying ]" 10 ||
 	    fail "not copying"
 	sleep 1
 	ok moves pause 1
@@ -177,9 +180,9 @@ t_pause_resume_cancel() {
 	    fail "resume took more than 2 s"
 	ok moves cancel 2
 	expect_out "cancellation requested"
-	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 2')\" = cancelled ]" 2 ||
+	wait_for "[ \"\$($CATQ 'SELECT state FROM moves WHERE id = 2')\" = cancelled ]" 2 ||
 	    fail "cancel took more than 2 s: $(state_of 2)"
-	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 1')\" = done ]" 60 ||
+	wait_for "[ \"\$($CATQ 'SELECT state FROM moves WHERE id = 1')\" = done ]" 60 ||
 	    fail "resumed move not done"
 	stop_daemon
 	ok route user0002@example.org --json
@@ -190,19 +193,19 @@ t_pause_resume_cancel() {
 t_kill9_restart() {
 	twenty_moves move.lock_grace=0s throttle.files_per_second=400
 	start_daemon
-	wait_for "[ \$(sqlite3 '$MAILSHIFT_DB' \"SELECT count(*) FROM moves WHERE state = 'done'\") -ge 3 ]" 60 ||
+	wait_for "[ \$($CATQ \"SELECT count(*) FROM moves WHERE state = 'done'\") -ge 3 ]" 60 ||
 	    fail "no progress"
 	kill -9 "$DPID"
 	wait "$DPID" 2>/dev/null
 	open=$(q "SELECT count(*) FROM moves WHERE state NOT IN ('done','queued')")
 	echo "killed with $open moves under way"
 	start_daemon
-	wait_for "[ \$(sqlite3 '$MAILSHIFT_DB' \"SELECT count(*) FROM moves WHERE state = 'done'\") -eq 20 ]" 120 ||
+	wait_for "[ \$($CATQ \"SELECT count(*) FROM moves WHERE state = 'done'\") -eq 20 ]" 120 ||
 	    fail "not all done after restart: $(tail -5 "$D/daemon.log")"
 	stop_daemon
 	[ "$(q "SELECT count(*) FROM accounts WHERE state <> 'active'")" -eq 0 ] ||
 	    fail "an account was left locked"
-	for u in $(q "SELECT a.user || ':' || s.path || '/' || a.path FROM accounts a JOIN slices s ON s.id = a.slice_id"); do
+	for u in $(q "SELECT a.\"user\" || ':' || s.path || '/' || a.path FROM accounts a JOIN slices s ON s.id = a.slice_id"); do
 		user=${u%%:*}
 		home=${u#*:}
 		l=${user%@*}
@@ -302,7 +305,7 @@ t_sighup_listen_and_catalog() {
 	mkbox "$D/s1/example.com/alice" 3
 	ok discover
 	ok move alice@example.com --to s2
-	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 1')\" = done ]" 20 ||
+	wait_for "[ \"\$($CATQ 'SELECT state FROM moves WHERE id = 1')\" = done ]" 20 ||
 	    fail "the daemon left its catalog: $(tail -3 "$D/daemon.log")"
 	stop_daemon
 }
@@ -325,7 +328,7 @@ name:2,S"
 	rm "$B/cur/bad
 name:2,S"
 	ok moves resume 1
-	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 1')\" = done ]" 10 ||
+	wait_for "[ \"\$($CATQ 'SELECT state FROM moves WHERE id = 1')\" = done ]" 10 ||
 	    fail "resume did not retry: $(tail -3 "$D/daemon.log")"
 	stop_daemon
 }
@@ -346,7 +349,7 @@ t_presence_catalog() {
 	ok presence alice@example.com offline
 	wait_for "grep -q 'the user was active' '$D/daemon.log'" 10 ||
 	    fail "idle time not honoured: $(tail -3 "$D/daemon.log")"
-	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 1')\" = done ]" 20 ||
+	wait_for "[ \"\$($CATQ 'SELECT state FROM moves WHERE id = 1')\" = done ]" 20 ||
 	    fail "not done after the user went offline: $(tail -3 "$D/daemon.log")"
 	stop_daemon
 	ms presence alice@example.com away
@@ -376,7 +379,7 @@ t_presence_command_and_window() {
 	[ "$(state_of 1)" = ready ] || fail "cut over in a no-cutover window"
 	sed -i 's/cutover = no/cutover = yes/' "$MAILSHIFT_CONFIG"
 	kill -HUP "$DPID"
-	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 1')\" = done ]" 20 ||
+	wait_for "[ \"\$($CATQ 'SELECT state FROM moves WHERE id = 1')\" = done ]" 20 ||
 	    fail "not done once allowed: $(tail -3 "$D/daemon.log")"
 	grep -q "window: allday" "$D/daemon.log" || fail "window not logged"
 	stop_daemon
@@ -409,7 +412,7 @@ t_health_backoff() {
 	rm "$D/s2/.mailshift-test-slow"
 	wait_for "grep -q 'slice 2: recovered' '$D/daemon.log'" 20 ||
 	    fail "no recovery: $(tail -5 "$D/daemon.log")"
-	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' 'SELECT state FROM moves WHERE id = 1')\" = done ]" 30 ||
+	wait_for "[ \"\$($CATQ 'SELECT state FROM moves WHERE id = 1')\" = done ]" 30 ||
 	    fail "not done after recovery: $(tail -5 "$D/daemon.log")"
 	stop_daemon
 	unset MAILSHIFT_TEST_HOOKS
@@ -468,7 +471,7 @@ t_waiting_moves_bounded() {
 		ok move "u$u@example.com" --to s2
 	done
 	start_daemon
-	wait_for "[ \$(sqlite3 '$MAILSHIFT_DB' \"SELECT count(*) FROM moves WHERE state = 'ready'\") -eq 8 ]" 60 ||
+	wait_for "[ \$($CATQ \"SELECT count(*) FROM moves WHERE state = 'ready'\") -eq 8 ]" 60 ||
 	    fail "not all ready: $(tail -5 "$D/daemon.log")"
 	# Every worker that brought a move to ready has ended (and said why
 	# it waits); then count.
@@ -516,12 +519,13 @@ PY
 	done
 	sed -i 's/^idle=1h$/idle=0s/' "$MAILSHIFT_CONFIG"
 	kill -HUP "$DPID"
-	wait_for "[ \$(sqlite3 '$MAILSHIFT_DB' \"SELECT count(*) FROM moves WHERE state = 'done'\") -eq 8 ]" 60 ||
+	wait_for "[ \$($CATQ \"SELECT count(*) FROM moves WHERE state = 'done'\") -eq 8 ]" 60 ||
 	    fail "not all done once idle: $(tail -5 "$D/daemon.log")"
 	stop_daemon
 }
 
 t_catalog_removed() {
+	sqlite_only "a catalog file removed or replaced"
 	fleet
 	daemon_conf
 	start_daemon

@@ -29,6 +29,7 @@ start_daemon_on() {
 }
 
 t_symlink_refused() {
+	sqlite_only "catalog file names (tests/integration/pgsql.sh: the advisory lock)"
 	reap_daemons
 	fleet
 	move_conf daemon.listen=off
@@ -54,6 +55,7 @@ t_symlink_refused() {
 }
 
 t_hard_link_refused() {
+	sqlite_only "catalog file names (tests/integration/pgsql.sh: the advisory lock)"
 	reap_daemons
 	fleet
 	move_conf daemon.listen=off
@@ -80,6 +82,7 @@ t_hard_link_refused() {
 # other exits 1; kill -9 the winner, and a new daemon starts (and is
 # killed -9 too, so that the next race starts over a dead owner's lock).
 t_race() {
+	sqlite_only "catalog file names (tests/integration/pgsql.sh: the advisory lock)"
 	reap_daemons
 	fleet
 	move_conf daemon.listen=off

@@ -42,7 +42,7 @@ t_incremental() {
 	json_check 'sum(s["added"] for s in j["slices"]) == 0 and sum(s["updated"] for s in j["slices"]) == 17'
 	ok account list --json
 	json_check 'len(j) == 17'
-	[ "$(sqlite3 "$MAILSHIFT_DB" 'SELECT count(*) FROM snapshots')" -eq 6 ] ||
+	[ "$(q 'SELECT count(*) FROM snapshots')" -eq 6 ] ||
 	    fail "expected one usage snapshot per slice and run"
 }
 

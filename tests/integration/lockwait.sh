@@ -24,7 +24,7 @@ t_abandon_backs_off() {
 	    'hooks.after_lock=sleep 1.2'
 	ok move bob@example.com --to s2
 	start_daemon
-	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' \"SELECT state FROM moves WHERE id = 1\")\" = failed ]" 40 ||
+	wait_for "[ \"\$($CATQ \"SELECT state FROM moves WHERE id = 1\")\" = failed ]" 40 ||
 	    fail "not failed after 40 s ($(unlocks) unlocks): $(tail -5 "$D/daemon.log")"
 	[ "$(unlocks)" -eq 3 ] || fail "$(unlocks) abandoned cutovers, not 3"
 	# The third lock came at least 4 s after the second unlock.
@@ -45,7 +45,7 @@ t_abandon_backs_off() {
 	wait_for "grep -q 'configuration reloaded' '$D/daemon.log'" 5 ||
 	    fail "config not reloaded"
 	ok moves resume 1
-	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' \"SELECT state FROM moves WHERE id = 1\")\" = done ]" 20 ||
+	wait_for "[ \"\$($CATQ \"SELECT state FROM moves WHERE id = 1\")\" = done ]" 20 ||
 	    fail "not done after resume: $(tail -5 "$D/daemon.log")"
 	kill -TERM "$DPID"
 	wait "$DPID"
@@ -57,7 +57,7 @@ t_hook_failure_backs_off() {
 	bob_conf daemon.retry_base=1s daemon.max_retries=1 'hooks.after_lock=exit 3'
 	ok move bob@example.com --to s2
 	start_daemon
-	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' \"SELECT state FROM moves WHERE id = 1\")\" = failed ]" 30 ||
+	wait_for "[ \"\$($CATQ \"SELECT state FROM moves WHERE id = 1\")\" = failed ]" 30 ||
 	    fail "not failed after 30 s ($(unlocks) unlocks)"
 	sleep 2
 	kill -TERM "$DPID"
@@ -74,7 +74,7 @@ t_daemon_sigterm_in_grace() {
 	bob_conf move.lock_grace=99999999d move.lock_timeout=999999999d
 	ok move bob@example.com --to s2
 	start_daemon
-	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' \"SELECT state FROM moves WHERE id = 1\")\" = cutover ]" 20 ||
+	wait_for "[ \"\$($CATQ \"SELECT state FROM moves WHERE id = 1\")\" = cutover ]" 20 ||
 	    fail "no cutover: $(tail -5 "$D/daemon.log")"
 	ok route bob@example.com --json
 	json_check 'j["locked"] is True'
@@ -98,7 +98,7 @@ t_move_wait_sigterm_in_grace() {
 	bob_conf move.lock_grace=20s move.lock_timeout=30s
 	"$MS" move bob@example.com --to s2 --wait >"$D/out" 2>"$D/err" &
 	pid=$!
-	wait_for "[ \"\$(sqlite3 '$MAILSHIFT_DB' \"SELECT state FROM moves WHERE id = 1\")\" = cutover ]" 20 ||
+	wait_for "[ \"\$($CATQ \"SELECT state FROM moves WHERE id = 1\")\" = cutover ]" 20 ||
 	    fail "no cutover: $(cat "$D/err")"
 	kill -TERM "$pid"
 	wait_for "! kill -0 $pid" 2 || fail "move --wait still running 2 s after SIGTERM"

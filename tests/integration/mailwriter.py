@@ -13,6 +13,7 @@ SECONDS. Prints the number of operations of each kind.
 import os
 import random
 import sqlite3
+import subprocess
 import sys
 import time
 
@@ -22,14 +23,33 @@ counts = {"deliver": 0, "seen": 0, "flag": 0, "expunge": 0, "uidlist": 0,
           "index": 0}
 folders = [""] + [f for f in os.listdir(box) if f.startswith(".") and
                   os.path.isdir(os.path.join(box, f, "cur"))]
-db = sqlite3.connect(catalog, timeout=10)
 seq = 0
 
+if "=" in catalog or catalog.startswith("postgres"):
+    # PostgreSQL: one psql session for the whole run, asked through a
+    # pipe (the user name is quoted as an SQL literal).
+    psql = subprocess.Popen(["psql", "-XqAt", catalog], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True, bufsize=1)
+    literal = "'" + user.replace("'", "''") + "'"
 
-def locked():
-    row = db.execute("SELECT locked FROM route WHERE user = ?",
-                     (user,)).fetchone()
-    return row is None or row[0] == 1
+    def locked():
+        psql.stdin.write('SELECT locked FROM route WHERE "user" = %s;\n'
+                         "\\echo END\n" % literal)
+        psql.stdin.flush()
+        rows = []
+        while True:
+            line = psql.stdout.readline().strip()
+            if line == "END" or line == "":
+                break
+            rows.append(line)
+        return not rows or rows[0] == "1"
+else:
+    db = sqlite3.connect(catalog, timeout=10)
+
+    def locked():
+        row = db.execute("SELECT locked FROM route WHERE user = ?",
+                         (user,)).fetchone()
+        return row is None or row[0] == 1
 
 
 def pick(folder, sub):

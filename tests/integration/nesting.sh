@@ -107,7 +107,7 @@ t_import_replace() {
 	alice@example.com,s2,example.com,0,0
 	bob@example.com,s1,example.com,0,0
 	CSV
-	[ "$(q "SELECT path FROM accounts WHERE user = 'bob@example.com'")" = example.com ] ||
+	[ "$(q "SELECT path FROM accounts WHERE \"user\" = 'bob@example.com'")" = example.com ] ||
 	    fail "bob not re-placed"
 }
 
@@ -139,7 +139,7 @@ t_move_source_checked_at_start() {
 	ok move alice@example.com --to s2
 	# A catalog from before the checks: an account inside alice's.
 	now=$(date +%s)
-	q "INSERT INTO accounts (user, slice_id, path, created, updated)
+	q "INSERT INTO accounts (\"user\", slice_id, path, created, updated)
 	    SELECT 'sub@example.com', id, 'example.com/alice/.Real', $now,
 	    $now FROM slices WHERE name = 's1'"
 	ms moves run
@@ -149,7 +149,7 @@ t_move_source_checked_at_start() {
 	    fail "move not failed"
 	same_tree "$D/orig" "$D/s1/example.com"
 	# A source that stopped being a Maildir after it was queued.
-	q "DELETE FROM accounts WHERE user = 'sub@example.com'"
+	q "DELETE FROM accounts WHERE \"user\" = 'sub@example.com'"
 	ok move bob@example.com --to s2
 	rm -r "$D/s1/example.com/bob/cur"
 	ms moves run
@@ -190,7 +190,7 @@ t_discover_nesting() {
 	ms discover s1
 	expect_rc 1
 	expect_err "conflict: slice s1: example.com/alice: account alice@example.com not recorded: its mailbox lies inside the mailbox of account dom@example.com ('example.com')"
-	[ -z "$(q "SELECT id FROM accounts WHERE user = 'alice@example.com'")" ] ||
+	[ -z "$(q "SELECT id FROM accounts WHERE \"user\" = 'alice@example.com'")" ] ||
 	    fail "alice recorded"
 }
 
@@ -215,7 +215,7 @@ t_nesting_race() {
 			wait
 		fi
 		n=$(q "SELECT count(*) FROM accounts")
-		[ "$n" = 1 ] || fail "round $i: $n accounts: $(q 'SELECT user, path FROM accounts')"
+		[ "$n" = 1 ] || fail "round $i: $n accounts: $(q 'SELECT "user", path FROM accounts')"
 		i=$((i + 1))
 	done
 	i=0

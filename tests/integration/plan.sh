@@ -120,7 +120,7 @@ t_empty_fleet() {
 
 t_pinned_stay() {
 	unbalanced
-	for u in $(q "SELECT user FROM accounts a JOIN slices s ON s.id = a.slice_id WHERE s.name = 's1'"); do
+	for u in $(q "SELECT \"user\" FROM accounts a JOIN slices s ON s.id = a.slice_id WHERE s.name = 's1'"); do
 		ok account pin "$u"
 	done
 	ok --json plan balance
@@ -128,8 +128,8 @@ t_pinned_stay() {
 	ms account pin nobody@example.com
 	expect_rc 1
 	expect_err "account 'nobody@example.com' not found"
-	ok account unpin "$(q "SELECT user FROM accounts a JOIN slices s ON s.id = a.slice_id WHERE s.name = 's1' LIMIT 1")"
-	ok account show --json "$(q "SELECT user FROM accounts a JOIN slices s ON s.id = a.slice_id WHERE s.name = 's1' LIMIT 1")"
+	ok account unpin "$(q "SELECT \"user\" FROM accounts a JOIN slices s ON s.id = a.slice_id WHERE s.name = 's1' LIMIT 1")"
+	ok account show --json "$(q "SELECT \"user\" FROM accounts a JOIN slices s ON s.id = a.slice_id WHERE s.name = 's1' LIMIT 1")"
 	json_check 'j["pinned"] is False'
 }
 

@@ -41,11 +41,11 @@ known_snapshots() {
 	    WHERE i < 10)
 	  INSERT INTO snapshots (ts, slice_id, bytes, files, accounts, capacity)
 	  SELECT $now - i * 86400, (SELECT id FROM slices WHERE name = 's1'),
-	    $((6 * GIB)) - i * $((256 * MIB)) + (i = 10) * $((5 * GIB)),
+	    $((6 * GIB)) - i * $((256 * MIB)) + CAST(i = 10 AS INTEGER) * $((5 * GIB)),
 	    6000, 1, $((10 * GIB)) FROM k;
 	  INSERT INTO snapshots (ts, slice_id, bytes, files, accounts, capacity)
 	  SELECT $now - d, id, $((2 * GIB)), 2000, 1, capacity FROM slices,
-	    (SELECT 5 * 86400 + 3600 AS d UNION ALL SELECT 86400 + 3600)
+	    (SELECT 5 * 86400 + 3600 AS d UNION ALL SELECT 86400 + 3600) AS ago
 	  WHERE name = 's2';
 	  INSERT INTO snapshots (ts, slice_id, bytes, files, accounts, capacity)
 	  SELECT $now - 3600, id, $GIB, 1000, 1, capacity FROM slices
@@ -66,7 +66,7 @@ known_moves() {
 	    name = 's3'), a.path || '.' || i, 'done', $((100 * MIB)), 1000,
 	    3, i % 2, i * 10, $now - (30 - i) * 3600, $now,
 	    $now - (30 - i) * 3600, $now - (30 - i) * 3600 + 100
-	  FROM k, accounts a WHERE a.user = 'alice@example.com';
+	  FROM k, accounts a WHERE a.\"user\" = 'alice@example.com';
 	  INSERT INTO moves (account_id, source_slice, source_path,
 	    target_slice, target_path, state, bytes_total, files_total,
 	    passes, attempts, error, created, updated, started, finished)
@@ -74,17 +74,17 @@ known_moves() {
 	    path, 'failed', $GIB, 10, 2, 3,
 	    'target s3 full, \"no space left\" after 3 tries',
 	    $now - 3 * 3600, $now, $now - 3 * 3600, $now - 3 * 3600 + 20
-	  FROM accounts WHERE user = 'bob@example.com';
+	  FROM accounts WHERE \"user\" = 'bob@example.com';
 	  INSERT INTO moves (account_id, source_slice, source_path,
 	    target_slice, target_path, state, created, updated)
 	  SELECT id, slice_id, path, (SELECT id FROM slices WHERE name = 's1'),
 	    path, 'cancelled', $now - 2 * 3600, $now
-	  FROM accounts WHERE user = 'carol@example.com';
+	  FROM accounts WHERE \"user\" = 'carol@example.com';
 	  INSERT INTO moves (account_id, source_slice, source_path,
 	    target_slice, target_path, state, created, updated, started)
 	  SELECT id, slice_id, path, (SELECT id FROM slices WHERE name = 's2'),
 	    path || '.x', 'copying', $now - 3600, $now, $now - 3600
-	  FROM accounts WHERE user = 'carol@example.com';"
+	  FROM accounts WHERE \"user\" = 'carol@example.com';"
 }
 
 # The value of a table line's column n (1-based) for the row named $1.

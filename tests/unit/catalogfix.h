@@ -57,8 +57,7 @@ test_catalog_fleet(const char *dir, char **db, int n, int64_t *ids)
 	char *cause = NULL, path[PATH_MAX], name[16];
 	int i;
 
-	if (asprintf(db, "%s/catalog.db", dir) < 0)
-		abort();
+	*db = test_catalog_name(dir);
 	if ((st = state_open(*db, 1, &cause)) == NULL) {
 		fprintf(stderr, "%s\n", cause);
 		free(cause);

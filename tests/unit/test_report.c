@@ -56,8 +56,8 @@ setup(void **arg)
 	char *cause = NULL, *p1, *p2;
 
 	f->dir = test_tmpdir();
-	if (asprintf(&f->db, "%s/catalog.db", f->dir) < 0 ||
-	    asprintf(&p1, "%s/s1", f->dir) < 0 ||
+	f->db = test_catalog_name(f->dir);
+	if (asprintf(&p1, "%s/s1", f->dir) < 0 ||
 	    asprintf(&p2, "%s/s2", f->dir) < 0)
 		abort();
 	if ((f->st = state_open(f->db, 1, &cause)) == NULL) {

@@ -65,8 +65,7 @@ setup(void **arg)
 	size_t i;
 
 	f->dir = test_tmpdir();
-	if (asprintf(&f->db, "%s/catalog.db", f->dir) < 0)
-		abort();
+	f->db = test_catalog_name(f->dir);
 	if ((f->st = state_open(f->db, 1, &cause)) == NULL ||
 	    state_server_add(f->st, "mx1", "10.0.0.1", &cause) != 0 ||
 	    state_server_add(f->st, "mx2", "10.0.0.2", &cause) != 0 ||

@@ -32,8 +32,7 @@ setup(void **arg)
 	char *cause = NULL;
 
 	f->dir = test_tmpdir();
-	if (asprintf(&f->db, "%s/catalog.db", f->dir) < 0)
-		abort();
+	f->db = test_catalog_name(f->dir);
 	f->st = state_open(f->db, 1, &cause);
 	if (f->st == NULL) {
 		fprintf(stderr, "%s\n", cause);

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <libpq-fe.h>
+#include <unistd.h>
 
 /* A fresh directory under $TMPDIR (or /tmp); free the result with rm_rf. */
 static inline char *
@@ -29,6 +31,52 @@ test_tmpdir(void)
 	if (mkdtemp(p) == NULL)
 		abort();
 	return p;
+}
+
+/*
+ * The catalog a test opens: dir/catalog.db, or, when tests/run gives a
+ * PostgreSQL server (MAILSHIFT_TEST_PG, a conninfo), a new schema of its
+ * own on that server and the conninfo that selects it. Free the result.
+ */
+static inline char *
+test_catalog_name(const char *dir)
+{
+	const char *pg = getenv("MAILSHIFT_TEST_PG");
+	static unsigned serial;
+	char *p, *sql;
+	PGconn *conn;
+	PGresult *r;
+
+	if (pg == NULL || *pg == '\0') {
+		if (asprintf(&p, "%s/catalog.db", dir) < 0)
+			abort();
+		return p;
+	}
+	if (asprintf(&sql, "CREATE SCHEMA u%d_%u", (int)getpid(),
+	    ++serial) < 0)
+		abort();
+	conn = PQconnectdb(pg);
+	r = PQexec(conn, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "test catalog: %s", PQerrorMessage(conn));
+		abort();
+	}
+	PQclear(r);
+	PQfinish(conn);
+	free(sql);
+	if (asprintf(&p, "%s options='-c search_path=u%d_%u'", pg,
+	    (int)getpid(), serial) < 0)
+		abort();
+	return p;
+}
+
+/* Is the test running on PostgreSQL (see test_catalog_name)? */
+static inline int
+test_on_pgsql(void)
+{
+	const char *pg = getenv("MAILSHIFT_TEST_PG");
+
+	return pg != NULL && *pg != '\0';
 }
 
 /* Remove a directory tree made by a test and free its name. */
