@@ -36,6 +36,7 @@ COMMON_SRC = common/util.c common/layout.c common/config.c common/json.c \
 	common/csv.c common/stats.c common/command.c \
 	common/doveconf.c common/log.c
 STATE_SRC = state/db.c state/db_sqlite.c state/db_pgsql.c state/schema.c \
+	state/copy.c \
 	state/state.c state/server.c state/pair.c state/slice.c \
 	state/account.c state/route.c state/snapshot.c state/import.c \
 	state/move.c state/queue.c state/metrics.c state/fleet.c state/plan.c \
@@ -47,7 +48,7 @@ MIGRATOR_SRC = migrator/slice.c migrator/maildir.c migrator/discover.c migrator/
 	migrator/health.c migrator/presence.c migrator/scheduler.c \
 	migrator/sched_gate.c migrator/http.c \
 	migrator/daemon.c
-CLI_SRC = cli/main.c cli/cmd_init.c cli/cmd_server.c \
+CLI_SRC = cli/main.c cli/cmd_init.c cli/cmd_catalog.c cli/cmd_server.c \
 	cli/cmd_slice.c cli/cmd_discover.c cli/cmd_account.c cli/cmd_route.c \
 	cli/cmd_move.c cli/cmd_plan.c cli/cmd_daemon.c cli/cmd_report.c \
 	cli/cmd_dovecot.c

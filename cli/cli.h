@@ -32,6 +32,7 @@ struct cmd_entry {
 };
 
 extern const struct cmd_entry cmd_init_entry;
+extern const struct cmd_entry cmd_catalog_copy_entry;
 extern const struct cmd_entry cmd_dovecot_check_entry;
 extern const struct cmd_entry cmd_server_add_entry;
 extern const struct cmd_entry cmd_server_list_entry;

@@ -154,6 +154,33 @@ cutover_abandon(struct move *mv, const char *msg, char **cause)
 	return -1;
 }
 
+/*
+ * The switch's commit failed. When its answer was lost (a catalog server
+ * gone mid-commit) it may have been made all the same: the catalog, read
+ * again once it answers, says which; nothing is guessed. True when the
+ * move is done there (*cause is then cleared).
+ */
+static int
+switch_committed(struct move *mv, char **cause)
+{
+	struct state_move m;
+	int done;
+
+	if (state_move_get(mv->st, mv->m.id, &m, NULL) != 0)
+		return 0;
+	done = m.state == MOVE_DONE;
+	state_move_free(&m);
+	if (done) {
+		state_event(mv->st, "move.commit-resolved", mv->m.user, NULL,
+		    "move %lld: the switch's commit was answered by an error "
+		    "(%s), but the catalog shows it committed",
+		    (long long)mv->m.id, *cause);
+		free(*cause);
+		*cause = NULL;
+	}
+	return done;
+}
+
 int
 cutover_finish(struct move *mv, char **cause)
 {
@@ -249,7 +276,7 @@ cutover_finish(struct move *mv, char **cause)
 		goto abandon_cause;
 	elapsed = move_now_ms() - mv->lock_t0;
 	if (state_move_commit(mv->st, mv->m.id, elapsed, mv->marks, cause) !=
-	    0)
+	    0 && !switch_committed(mv, cause))
 		goto abandon_cause;
 	mv->res.lock_ms = elapsed;
 	mv->res.files = files;

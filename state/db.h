@@ -31,6 +31,10 @@ enum db_engine {
 #define DB_DONE		0
 #define DB_ROW		1
 
+#define DB_NULL		0
+#define DB_INTEGER	1
+#define DB_TEXT		2
+
 struct db;
 struct db_stmt;
 
@@ -56,6 +60,10 @@ struct db_driver {
 	int64_t		 (*column_int64)(struct db_stmt *, int);
 	const char	*(*column_text)(struct db_stmt *, int);
 	int		 (*column_count)(struct db_stmt *);
+	/* DB_INTEGER, DB_TEXT or DB_NULL: what the value of a column of
+	 * the current row is. */
+	int		 (*column_type)(struct db_stmt *, int);
+	const char	*(*column_name)(struct db_stmt *, int);
 	void		 (*reset)(struct db_stmt *);
 	void		 (*finalize)(struct db_stmt *);
 	int		 (*exec)(struct db *, const char *sql);
@@ -128,6 +136,10 @@ static inline const char *db_column_text(struct db_stmt *s, int c)
 	{ return s->drv->column_text(s, c); }
 static inline int db_column_count(struct db_stmt *s)
 	{ return s->drv->column_count(s); }
+static inline int db_column_type(struct db_stmt *s, int c)
+	{ return s->drv->column_type(s, c); }
+static inline const char *db_column_name(struct db_stmt *s, int c)
+	{ return s->drv->column_name(s, c); }
 static inline void db_reset(struct db_stmt *s)
 	{ s->drv->reset(s); }
 static inline void db_finalize(struct db_stmt *s)

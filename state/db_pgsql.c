@@ -514,6 +514,29 @@ pg_column_count(struct db_stmt *base)
 	return s->row != NULL ? PQnfields(s->row) : 0;
 }
 
+static int
+pg_column_type(struct db_stmt *base, int c)
+{
+	struct pg_stmt *s = (struct pg_stmt *)base;
+	Oid t;
+
+	if (s->row == NULL || c >= PQnfields(s->row) ||
+	    PQgetisnull(s->row, 0, c))
+		return DB_NULL;
+	t = PQftype(s->row, c);
+	/* int8, int2, int4 */
+	return t == INT8OID || t == 21 || t == 23 ? DB_INTEGER : DB_TEXT;
+}
+
+static const char *
+pg_column_name(struct db_stmt *base, int c)
+{
+	struct pg_stmt *s = (struct pg_stmt *)base;
+
+	return s->row != NULL && c < PQnfields(s->row) ? PQfname(s->row, c) :
+	    NULL;
+}
+
 /* Forget the statement's results (its parameters stay). */
 static void
 pg_stmt_clear(struct pg_stmt *s)
@@ -773,6 +796,8 @@ const struct db_driver db_pgsql_driver = {
 	.column_int64 = pg_column_int64,
 	.column_text = pg_column_text,
 	.column_count = pg_column_count,
+	.column_type = pg_column_type,
+	.column_name = pg_column_name,
 	.reset = pg_reset,
 	.finalize = pg_finalize,
 	.exec = pg_exec,

@@ -171,6 +171,25 @@ sq_column_count(struct db_stmt *s)
 	return sqlite3_column_count(SQ(s));
 }
 
+static int
+sq_column_type(struct db_stmt *s, int c)
+{
+	switch (sqlite3_column_type(SQ(s), c)) {
+	case SQLITE_NULL:
+		return DB_NULL;
+	case SQLITE_INTEGER:
+		return DB_INTEGER;
+	default:
+		return DB_TEXT;
+	}
+}
+
+static const char *
+sq_column_name(struct db_stmt *s, int c)
+{
+	return sqlite3_column_name(SQ(s), c);
+}
+
 static void
 sq_reset(struct db_stmt *s)
 {
@@ -328,6 +347,8 @@ const struct db_driver db_sqlite_driver = {
 	.column_int64 = sq_column_int64,
 	.column_text = sq_column_text,
 	.column_count = sq_column_count,
+	.column_type = sq_column_type,
+	.column_name = sq_column_name,
 	.reset = sq_reset,
 	.finalize = sq_finalize,
 	.exec = sq_exec,

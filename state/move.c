@@ -591,13 +591,16 @@ state_move_lock(struct state *st, int64_t id, int64_t now_ms, int64_t until,
 	    "cutover") != 0)
 		goto bad;
 	if ((stmt = st_prepare(st, "UPDATE accounts SET state = 'locked', "
-	    "locked_until = ?, updated = ? WHERE state = 'active' AND id = "
+	    "locked_until = unixepoch() + ?, updated = ? WHERE state = "
+	    "'active' AND id = "
 	    "(SELECT account_id FROM moves WHERE id = ?) AND slice_id = "
 	    "(SELECT source_slice FROM moves WHERE id = ?) AND EXISTS (SELECT "
 	    "1 FROM slices t JOIN moves m ON m.target_slice = t.id WHERE "
 	    "m.id = ? AND t.state = 'active')", cause)) == NULL)
 		goto bad;
-	db_bind_int64(stmt, 1, until);
+	/* The lock's end is set, and judged, by the catalog's clock (on a
+	 * server: the server's), so access servers' clocks never matter. */
+	db_bind_int64(stmt, 1, until - now_ms / 1000);
 	db_bind_int64(stmt, 2, now_ms / 1000);
 	db_bind_int64(stmt, 3, id);
 	db_bind_int64(stmt, 4, id);
@@ -662,12 +665,11 @@ state_move_commit(struct state *st, int64_t id, int64_t lock_ms,
 	    "(SELECT account_id, source_slice, target_slice, target_path FROM "
 	    "moves WHERE id = ? AND state = 'cutover') AS m WHERE accounts.id "
 	    "= m.account_id AND accounts.slice_id = m.source_slice AND "
-	    "accounts.state = 'locked' AND accounts.locked_until > ?", cause))
-	    == NULL)
+	    "accounts.state = 'locked' AND accounts.locked_until > "
+	    "unixepoch()", cause)) == NULL)
 		goto bad;
 	db_bind_int64(stmt, 1, now);
 	db_bind_int64(stmt, 2, id);
-	db_bind_int64(stmt, 3, now);
 	if (exec_one(st, stmt, cause, "switching account", "the account is "
 	    "not locked on the move's source any more (the lock expired, or "
 	    "the move was interrupted)") != 0)

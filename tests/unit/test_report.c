@@ -295,18 +295,8 @@ move_run(struct fixture *f, const char *user, int64_t lock_ms,
 static void
 move_created(struct fixture *f, int64_t id, int64_t when)
 {
-	sqlite3_stmt *stmt;
-	sqlite3 *db;
-
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE moves SET created = ? "
-	    "WHERE id = ?", -1, &stmt, NULL), SQLITE_OK);
-	sqlite3_bind_int64(stmt, 1, when);
-	sqlite3_bind_int64(stmt, 2, id);
-	assert_int_equal(sqlite3_step(stmt), SQLITE_DONE);
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
+	test_exec(f->db, "UPDATE moves SET created = %lld WHERE id = %lld",
+	    (long long)when, (long long)id);
 }
 
 /*

@@ -462,22 +462,11 @@ static void
 move_times(struct fixture *f, int64_t id, int64_t created, int64_t started,
     int64_t finished)
 {
-	sqlite3_stmt *stmt;
-	sqlite3 *db;
-
-	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE moves SET created = ?, "
-	    "started = CASE WHEN ?2 < 0 THEN started ELSE ?2 END, "
-	    "finished = CASE WHEN ?3 < 0 THEN finished ELSE ?3 END "
-	    "WHERE id = ?4", -1, &stmt, NULL), SQLITE_OK);
-	sqlite3_bind_int64(stmt, 1, created);
-	sqlite3_bind_int64(stmt, 2, started);
-	sqlite3_bind_int64(stmt, 3, finished);
-	sqlite3_bind_int64(stmt, 4, id);
-	assert_int_equal(sqlite3_step(stmt), SQLITE_DONE);
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
+	test_exec(f->db, "UPDATE moves SET created = %lld, started = CASE "
+	    "WHEN %lld < 0 THEN started ELSE %lld END, finished = CASE WHEN "
+	    "%lld < 0 THEN finished ELSE %lld END WHERE id = %lld",
+	    (long long)created, (long long)started, (long long)started,
+	    (long long)finished, (long long)finished, (long long)id);
 }
 
 enum end { END_DONE, END_RETRIED, END_FAILED, END_CANCELLED, END_OPEN };

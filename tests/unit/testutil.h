@@ -15,6 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <libpq-fe.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 /* A fresh directory under $TMPDIR (or /tmp); free the result with rm_rf. */
@@ -68,6 +69,44 @@ test_catalog_name(const char *dir)
 	    (int)getpid(), serial) < 0)
 		abort();
 	return p;
+}
+
+/* Run SQL (no parameters: numbers are formatted in) on the test's
+ * catalog, whichever engine holds it, as another session would. */
+static inline void
+test_exec(const char *catalog, const char *fmt, ...)
+{
+	va_list ap;
+	char *sql;
+	int ok;
+
+	va_start(ap, fmt);
+	if (vasprintf(&sql, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	if (strchr(catalog, '=') != NULL) {
+		PGconn *conn = PQconnectdb(catalog);
+		PGresult *r = PQexec(conn, sql);
+
+		ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
+		    PQresultStatus(r) == PGRES_TUPLES_OK;
+		if (!ok)
+			fprintf(stderr, "%s: %s", sql, PQerrorMessage(conn));
+		PQclear(r);
+		PQfinish(conn);
+	} else {
+		sqlite3 *db;
+
+		ok = sqlite3_open(catalog, &db) == SQLITE_OK;
+		sqlite3_busy_timeout(db, 5000);
+		ok = ok && sqlite3_exec(db, sql, NULL, NULL, NULL) ==
+		    SQLITE_OK;
+		if (!ok)
+			fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(db));
+		sqlite3_close(db);
+	}
+	free(sql);
+	assert_true(ok);
 }
 
 /* Is the test running on PostgreSQL (see test_catalog_name)? */
