@@ -93,6 +93,12 @@ struct db_driver {
 	/* A descriptor that becomes readable when another session commits
 	 * (PostgreSQL's notifications), or -1. */
 	int		 (*notify_fd)(struct db *);
+	/* Bulk load (PostgreSQL's COPY ... FROM STDIN, text format): begin
+	 * with the COPY statement, send whole lines, end. NULL where the
+	 * engine has none (SQLite: prepared INSERTs are as fast). */
+	int		 (*copy_begin)(struct db *, const char *sql);
+	int		 (*copy_line)(struct db *, const char *line, size_t);
+	int		 (*copy_end)(struct db *);
 };
 
 /* Every connection and statement starts with its driver. */

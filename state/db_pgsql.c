@@ -784,6 +784,59 @@ pg_notify_fd(struct db *base)
 	return PQstatus(db->conn) == CONNECTION_OK ? PQsocket(db->conn) : -1;
 }
 
+static int
+pg_copy_begin(struct db *base, const char *sql)
+{
+	struct pg_db *db = (struct pg_db *)base;
+	PGresult *r;
+
+	pg_park(db);
+	if (pg_ensure(db) != 0)
+		return -1;
+	r = PQexec(db->conn, sql);
+	if (r == NULL || PQresultStatus(r) != PGRES_COPY_IN) {
+		pg_err(db, r != NULL ? PQresultErrorMessage(r) :
+		    PQerrorMessage(db->conn));
+		PQclear(r);
+		return -1;
+	}
+	PQclear(r);
+	return 0;
+}
+
+static int
+pg_copy_line(struct db *base, const char *line, size_t len)
+{
+	struct pg_db *db = (struct pg_db *)base;
+
+	if (PQputCopyData(db->conn, line, (int)len) != 1) {
+		pg_conn_err(db);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+pg_copy_end(struct db *base)
+{
+	struct pg_db *db = (struct pg_db *)base;
+	PGresult *r;
+	int rc = 0;
+
+	if (PQputCopyEnd(db->conn, NULL) != 1) {
+		pg_conn_err(db);
+		return -1;
+	}
+	while ((r = PQgetResult(db->conn)) != NULL) {
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			pg_err(db, PQresultErrorMessage(r));
+			rc = -1;
+		}
+		PQclear(r);
+	}
+	return rc;
+}
+
 const struct db_driver db_pgsql_driver = {
 	.name = "pgsql",
 	.open = pg_open,
@@ -814,6 +867,9 @@ const struct db_driver db_pgsql_driver = {
 	.session_lock = pg_session_lock,
 	.session_lock_lost = pg_session_lock_lost,
 	.notify_fd = pg_notify_fd,
+	.copy_begin = pg_copy_begin,
+	.copy_line = pg_copy_line,
+	.copy_end = pg_copy_end,
 };
 
 /* target without its password, for messages: the keys a reader needs to

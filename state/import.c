@@ -4,6 +4,7 @@
 #include "state/import.h"
 #include "common/util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +17,9 @@ struct state_import {
 	struct state		*st;
 	int			 replace;
 	struct db_stmt		*ins;
+	int			 copying;	/* rows go by COPY */
+	char			*line;		/* a COPY line being built */
+	size_t			 cap;
 	struct import_slice	*slices;
 	int			 nslices;
 	int64_t			 rows;
@@ -29,6 +33,9 @@ state_import_abort(struct state_import *im)
 	if (im == NULL)
 		return;
 	db_finalize(im->ins);
+	if (im->copying)
+		im->st->db->drv->copy_end(im->st->db);
+	free(im->line);
 	state_rollback(im->st);
 	db_exec(im->st->db, "DROP TABLE IF EXISTS import_rows");
 	for (i = 0; i < im->nslices; i++)
@@ -72,6 +79,17 @@ state_import_begin(struct state *st, int replace, char **cause)
 	}
 	if (state_begin(st, cause) != 0)
 		goto bad;
+	/* On a server the rows are staged with COPY: one stream, not a
+	 * round trip a row. */
+	if (st->db->drv->copy_begin != NULL) {
+		if (st->db->drv->copy_begin(st->db, "COPY import_rows FROM "
+		    "STDIN") != 0) {
+			st_fail(st, cause, "staging import rows");
+			goto bad;
+		}
+		im->copying = 1;
+		return im;
+	}
 	if ((im->ins = st_prepare(st, "INSERT INTO import_rows VALUES "
 	    "(?, ?, ?, ?, ?, ?)", cause)) == NULL)
 		goto bad;
@@ -79,6 +97,68 @@ state_import_begin(struct state *st, int replace, char **cause)
 bad:
 	state_import_abort(im);
 	return NULL;
+}
+
+/* Append s to the COPY line: as it is (raw), or escaped as COPY's text
+ * format wants. */
+static void
+copy_text(struct state_import *im, size_t *n, const char *s, int raw)
+{
+	size_t need = strlen(s) * 2 + 1;
+
+	if (*n + need > im->cap) {
+		im->cap = (*n + need) * 2;
+		im->line = xrealloc(im->line, im->cap);
+	}
+	for (; *s != '\0'; s++) {
+		if (raw) {
+			im->line[(*n)++] = *s;
+			continue;
+		}
+		switch (*s) {
+		case '\\':
+			im->line[(*n)++] = '\\';
+			im->line[(*n)++] = '\\';
+			break;
+		case '\t':
+			im->line[(*n)++] = '\\';
+			im->line[(*n)++] = 't';
+			break;
+		case '\n':
+			im->line[(*n)++] = '\\';
+			im->line[(*n)++] = 'n';
+			break;
+		case '\r':
+			im->line[(*n)++] = '\\';
+			im->line[(*n)++] = 'r';
+			break;
+		default:
+			im->line[(*n)++] = *s;
+		}
+	}
+}
+
+static int
+copy_row(struct state_import *im, int64_t line, const char *user,
+    int64_t sid, const char *path, uint64_t bytes, uint64_t files,
+    char **cause)
+{
+	char num[3][32];
+	size_t n = 0;
+
+	snprintf(num[0], sizeof num[0], "%lld\t", (long long)line);
+	snprintf(num[1], sizeof num[1], "\t%lld\t", (long long)sid);
+	snprintf(num[2], sizeof num[2], "\t%llu\t%llu\n",
+	    (unsigned long long)bytes, (unsigned long long)files);
+	copy_text(im, &n, num[0], 1);
+	copy_text(im, &n, user, 0);
+	copy_text(im, &n, num[1], 1);
+	copy_text(im, &n, path, 0);
+	copy_text(im, &n, num[2], 1);
+	if (im->st->db->drv->copy_line(im->st->db, im->line, n) != 0)
+		return st_fail(im->st, cause, "staging import row");
+	im->rows++;
+	return 0;
 }
 
 int
@@ -101,6 +181,8 @@ state_import_row(struct state_import *im, int64_t line, const char *user,
 	if (bytes > INT64_MAX || files > INT64_MAX)
 		return fail(cause, "line %lld: size out of range",
 		    (long long)line);
+	if (im->copying)
+		return copy_row(im, line, user, sid, path, bytes, files, cause);
 	db_reset(im->ins);
 	db_bind_int64(im->ins, 1, line);
 	st_bind_text(im->ins, 2, user);
@@ -222,6 +304,15 @@ state_import_finish(struct state_import *im, struct state_import_stats *out,
 	struct state_import_stats stats = { .rows = im->rows };
 	struct db_stmt *stmt;
 
+	if (im->copying) {
+		im->copying = 0;
+		if (st->db->drv->copy_end(st->db) != 0) {
+			st_fail(st, cause, "staging import rows");
+			goto bad;
+		}
+		/* The planner's estimates need the table's size. */
+		db_exec(st->db, "ANALYZE import_rows");
+	}
 	if (db_exec(st->db, "CREATE INDEX import_user ON import_rows "
 	    "(\"user\"); CREATE INDEX import_path ON import_rows(slice_id, "
 	    "path)") != 0) {
