@@ -241,6 +241,7 @@ conf_free(struct conf *c)
 
 /* An SQL args file: connect and the query, continuation lines joined. */
 struct sqlfile {
+	char	*driver;	/* sqlite or pgsql */
 	char	*connect;
 	char	*query;		/* password_query or user_query */
 };
@@ -284,6 +285,8 @@ read_sqlfile(const char *path, const char *query_key, struct sqlfile *sf)
 			eq++;
 		if (n == 7 && strncmp(line, "connect", 7) == 0)
 			set(&sf->connect, eq);
+		else if (n == 6 && strncmp(line, "driver", 6) == 0)
+			set(&sf->driver, eq);
 		else if (n == strlen(query_key) && strncmp(line, query_key, n)
 		    == 0)
 			set(&sf->query, eq);
@@ -295,17 +298,204 @@ read_sqlfile(const char *path, const char *query_key, struct sqlfile *sf)
 static void
 sqlfile_free(struct sqlfile *sf)
 {
+	free(sf->driver);
 	free(sf->connect);
 	free(sf->query);
 }
 
-/* The SQLite file a connect= names: "file:/x.db?mode=ro" is /x.db. */
-static int
-same_catalog(const char *connect, const char *catalog)
+static int is(const char *, const char *);
+
+/* Percent-decode a URL part into a new string. */
+static char *
+url_decode(const char *s, size_t n)
 {
-	char *path, *q, a[PATH_MAX], b[PATH_MAX];
+	char *out = xmalloc(n + 1), hex[3] = { 0 };
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n + 1 && isxdigit((unsigned char)
+		    s[i + 1]) && isxdigit((unsigned char)s[i + 2])) {
+			hex[0] = s[i + 1];
+			hex[1] = s[i + 2];
+			out[o++] = (char)strtol(hex, NULL, 16);
+			i += 2;
+		} else
+			out[o++] = s[i];
+	}
+	out[o] = '\0';
+	return out;
+}
+
+struct pgname {
+	char	*host, *port, *dbname, *user, *options;
+};
+
+static void
+pgname_set(struct pgname *p, const char *key, char *val)
+{
+	char **slot = strcmp(key, "host") == 0 ? &p->host :
+	    strcmp(key, "port") == 0 ? &p->port :
+	    strcmp(key, "dbname") == 0 ? &p->dbname :
+	    strcmp(key, "user") == 0 ? &p->user :
+	    strcmp(key, "options") == 0 ? &p->options : NULL;
+
+	if (slot != NULL && *val != '\0') {
+		free(*slot);
+		*slot = val;
+	} else
+		free(val);
+}
+
+/*
+ * What names a PostgreSQL catalog in a conninfo or URL, as one string:
+ * the server (host, port), the database and the schema (the first of a
+ * search_path given in options, else public). Users are left out: the
+ * access servers' role is not mailshift's. NULL if s is neither form.
+ */
+static char *
+pg_identity(const char *s)
+{
+	struct pgname p = { NULL, NULL, NULL, NULL, NULL };
+	const char *q, *e, *sp;
+	char *key, *out, schema[128] = "public";
+	size_t n;
+
+	if (strncmp(s, "postgresql://", 13) == 0 ||
+	    strncmp(s, "postgres://", 11) == 0) {
+		s = strstr(s, "://") + 3;
+		e = s + strcspn(s, "/?");
+		if ((q = memchr(s, '@', (size_t)(e - s))) != NULL) {
+			pgname_set(&p, "user", url_decode(s, (size_t)(q -
+			    s)));
+			s = q + 1;
+		}
+		if ((q = memchr(s, ':', (size_t)(e - s))) != NULL) {
+			pgname_set(&p, "port", url_decode(q + 1, (size_t)(e -
+			    q - 1)));
+			pgname_set(&p, "host", url_decode(s, (size_t)(q -
+			    s)));
+		} else
+			pgname_set(&p, "host", url_decode(s, (size_t)(e - s)));
+		s = e;
+		if (*s == '/') {
+			e = s + 1 + strcspn(s + 1, "?");
+			pgname_set(&p, "dbname", url_decode(s + 1, (size_t)(e -
+			    s - 1)));
+			s = e;
+		}
+		if (*s == '?')
+			s++;
+		while (*s != '\0') {
+			e = s + strcspn(s, "&");
+			if ((q = memchr(s, '=', (size_t)(e - s))) != NULL) {
+				key = url_decode(s, (size_t)(q - s));
+				pgname_set(&p, key, url_decode(q + 1,
+				    (size_t)(e - q - 1)));
+				free(key);
+			}
+			s = *e ? e + 1 : e;
+		}
+	} else {
+		/* key=value pairs; a value may be 'quoted' with \ escapes. */
+		for (;;) {
+			while (isspace((unsigned char)*s))
+				s++;
+			if (*s == '\0')
+				break;
+			if ((q = strchr(s, '=')) == NULL)
+				goto bad;
+			n = (size_t)(q - s);
+			while (n > 0 && isspace((unsigned char)s[n - 1]))
+				n--;
+			key = xstrndup(s, n);
+			s = q + 1;
+			while (isspace((unsigned char)*s))
+				s++;
+			out = xmalloc(strlen(s) + 1);
+			n = 0;
+			if (*s == '\'') {
+				for (s++; *s != '\0' && *s != '\''; s++) {
+					if (*s == '\\' && s[1] != '\0')
+						s++;
+					out[n++] = *s;
+				}
+				if (*s == '\'')
+					s++;
+			} else
+				while (*s != '\0' && !isspace((unsigned char)*s))
+					out[n++] = *s++;
+			out[n] = '\0';
+			pgname_set(&p, key, out);
+			free(key);
+		}
+	}
+	if (p.options != NULL && (sp = strstr(p.options, "search_path")) !=
+	    NULL && (sp = strchr(sp, '=')) != NULL) {
+		sp++;
+		n = strcspn(sp, ", ");
+		if (n > 0 && n < sizeof schema) {
+			memcpy(schema, sp, n);
+			schema[n] = '\0';
+		}
+	}
+	out = xasprintf("host=%s port=%s dbname=%s schema=%s",
+	    p.host ? p.host : "/var/run/postgresql", p.port ? p.port : "5432",
+	    p.dbname ? p.dbname : p.user ? p.user : "?", schema);
+	free(p.host);
+	free(p.port);
+	free(p.dbname);
+	free(p.user);
+	free(p.options);
+	return out;
+bad:
+	free(p.host);
+	free(p.port);
+	free(p.dbname);
+	free(p.user);
+	free(p.options);
+	return NULL;
+}
+
+/* Is catalog (mailshift's --db) a PostgreSQL one? */
+static int
+is_pg(const char *catalog)
+{
+	const char *p = catalog;
+
+	if (strncmp(p, "postgres", 8) == 0 && strstr(p, "://") != NULL)
+		return 1;
+	while ((*p >= 'a' && *p <= 'z') || *p == '_')
+		p++;
+	return p > catalog && *p == '=';
+}
+
+/* Does connect (a sqlfile's, for its driver) name catalog? The SQLite file
+ * "file:/x.db?mode=ro" is /x.db; a PostgreSQL conninfo (Dovecot may quote
+ * it) names the same server, database and schema. */
+static int
+same_catalog(const struct sqlfile *sf, const char *catalog)
+{
+	const char *connect = sf->connect;
+	char *path, *q, a[PATH_MAX], b[PATH_MAX], *x, *y;
 	int same;
 
+	if (is(sf->driver, "pgsql") || is_pg(catalog)) {
+		if (!is(sf->driver, "pgsql") || !is_pg(catalog))
+			return 0;
+		path = xstrdup(connect);
+		if (path[0] == '"' && strlen(path) > 1 &&
+		    path[strlen(path) - 1] == '"') {
+			memmove(path, path + 1, strlen(path));
+			path[strlen(path) - 1] = '\0';
+		}
+		x = pg_identity(path);
+		y = pg_identity(catalog);
+		same = x != NULL && y != NULL && strcmp(x, y) == 0;
+		free(x);
+		free(y);
+		free(path);
+		return same;
+	}
 	path = xstrdup(strncmp(connect, "file:", 5) == 0 ? connect + 5 :
 	    connect);
 	if ((q = strchr(path, '?')) != NULL)
@@ -370,13 +560,30 @@ check_gate(const struct conf *c, const char *catalog,
 		    strstr(sf.query, "unavailable") != NULL) {
 			g = &c->passdb[i];
 			gi = i;
-			if (sf.connect == NULL || !same_catalog(sf.connect,
+			if (sf.connect == NULL || !same_catalog(&sf,
 			    catalog))
 				finding(r, 0, "lock gate", "%s reads '%s', not "
 				    "this catalog %s: point its connect = at "
-				    "file:%s?mode=ro", g->args, sf.connect ?
+				    "%s%s%s", g->args, sf.connect ?
 				    sf.connect : "(no connect)", catalog,
-				    catalog);
+				    is_pg(catalog) ? "the same server, "
+				    "database and schema (driver = pgsql), "
+				    "e.g. " : "file:", catalog,
+				    is_pg(catalog) ? "" : "?mode=ro");
+			else if (is(sf.driver, "pgsql") &&
+			    strstr(sf.query, "\"user\"") == NULL)
+				finding(r, 0, "lock gate", "%s compares user "
+				    "unquoted: PostgreSQL reads it as the "
+				    "current role, so no locked account is "
+				    "ever found; write \"user\" = '%%u'",
+				    g->args);
+			else if (is(sf.driver, "pgsql") &&
+			    strstr(sf.query, "unavailable = 1") == NULL &&
+			    strstr(sf.query, "unavailable <> 0") == NULL)
+				finding(r, 0, "lock gate", "%s must compare "
+				    "unavailable = 1: PostgreSQL wants a truth "
+				    "value in WHERE, and a failing query fails "
+				    "every login", g->args);
 			else if (strstr(sf.query, "temp_fail") == NULL)
 				finding(r, 0, "lock gate", "%s does not answer "
 				    "code=temp_fail: locked accounts would "
@@ -463,7 +670,7 @@ check_userdb(const struct conf *c, const char *catalog,
 			continue;
 		if (sf.query != NULL && strstr(sf.query, "access") != NULL) {
 			found = 1;
-			if (sf.connect == NULL || !same_catalog(sf.connect,
+			if (sf.connect == NULL || !same_catalog(&sf,
 			    catalog))
 				finding(r, 0, "userdb", "%s reads '%s', not "
 				    "this catalog %s", c->userdb[i].args,

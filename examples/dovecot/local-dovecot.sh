@@ -4,6 +4,8 @@
 # and to try the configuration before putting it on an access server.
 #
 #   local-dovecot.sh start DIR CATALOG PASSWORD USER...
+#       (CATALOG: an SQLite file, or a PostgreSQL conninfo: the pgsql
+#       userdb and gate are used then)
 #       writes DIR/dovecot.conf (own base_dir, free high ports, a
 #       passwd-file passdb for USERs with PASSWORD in front of the lock
 #       gate), starts Dovecot and prints IMAP=port LMTP=port CONF=file
@@ -26,11 +28,24 @@ start() {
 	dir=$(cd "$dir" && pwd)
 	imap=$(free_port)
 	lmtp=$(free_port)
-	for f in dovecot-sql-mailshift-userdb.conf.ext \
-	    dovecot-sql-mailshift-passdb.conf.ext; do
-		sed "s|/var/lib/mailshift/catalog.db|$catalog|" "$here/$f" \
-		    >"$dir/$f"
-	done
+	# A conninfo (or URL) is a PostgreSQL catalog: the pgsql files, with
+	# their connect = line replaced by it.
+	case "$catalog" in
+	postgres://* | postgresql://* | [a-z]*=*)
+		for f in userdb passdb; do
+			sed "s|^connect = .*|connect = \"$catalog\"|" \
+			    "$here/dovecot-pgsql-mailshift-$f.conf.ext" \
+			    >"$dir/dovecot-sql-mailshift-$f.conf.ext"
+		done
+		;;
+	*)
+		for f in dovecot-sql-mailshift-userdb.conf.ext \
+		    dovecot-sql-mailshift-passdb.conf.ext; do
+			sed "s|/var/lib/mailshift/catalog.db|$catalog|" \
+			    "$here/$f" >"$dir/$f"
+		done
+		;;
+	esac
 	sed "s|/etc/dovecot/|$dir/|" "$here/conf.d/95-mailshift.conf" \
 	    >"$dir/95-mailshift.conf"
 	: >"$dir/passwd"
