@@ -81,6 +81,7 @@ static void
 pg_err(struct pg_db *db, const char *msg)
 {
 	size_t n;
+	char *p;
 
 	free(db->err);
 	db->err = xstrdup(msg != NULL && *msg != '\0' ? msg :
@@ -88,6 +89,10 @@ pg_err(struct pg_db *db, const char *msg)
 	n = strlen(db->err);
 	while (n > 0 && (db->err[n - 1] == '\n' || db->err[n - 1] == ' '))
 		db->err[--n] = '\0';
+	/* One line: libpq's messages have a line per host tried. */
+	for (p = db->err; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
 }
 
 static void
