@@ -3,6 +3,7 @@
 #include "testutil.h"
 #include "testfs.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -782,6 +783,73 @@ test_data_version(void **arg)
 	assert_true(state_data_version(f->st) != v);
 }
 
+/* A second writer, on a connection of its own: its transaction begins
+ * only once the first one's has ended. */
+struct writer {
+	const char	*db;
+	int64_t		 waited_ms;
+	int		 saw;
+	int		 ok;
+};
+
+static int64_t
+ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+saw_mx7(const struct state_server *sv, void *arg)
+{
+	struct writer *w = arg;
+
+	w->saw += strcmp(sv->name, "mx7") == 0;
+	return 0;
+}
+
+static void *
+second_writer(void *arg)
+{
+	struct writer *w = arg;
+	struct state *st;
+	int64_t t0;
+
+	if ((st = state_open(w->db, 0, NULL)) == NULL)
+		return NULL;
+	t0 = ms_now();
+	if (state_begin(st, NULL) == 0) {
+		w->waited_ms = ms_now() - t0;
+		state_server_list(st, saw_mx7, w, NULL);
+		w->ok = state_commit(st, NULL) == 0;
+	}
+	state_close(st);
+	return NULL;
+}
+
+/* Writers never interleave, on either engine: the cutover's switch is one
+ * transaction no other writer can run inside of. */
+static void
+test_writers_serialised(void **arg)
+{
+	struct fixture *f = *arg;
+	struct writer w = { .db = f->db };
+	pthread_t t;
+
+	assert_ok(state_server_add(f->st, "mx7", "10.0.0.7", &cause));
+	assert_ok(state_begin(f->st, &cause));
+	assert_int_equal(state_event(f->st, "test", NULL, NULL, "held"), 0);
+	assert_int_equal(pthread_create(&t, NULL, second_writer, &w), 0);
+	usleep(400000);
+	assert_ok(state_commit(f->st, &cause));
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_true(w.ok);
+	assert_true(w.waited_ms >= 300);
+	assert_int_equal(w.saw, 1);
+}
+
 int
 main(void)
 {
@@ -808,6 +876,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fleet, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_writers_serialised, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_data_version, setup,
 		    teardown),
 	};
