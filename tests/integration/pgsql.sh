@@ -163,9 +163,40 @@ t_catalog_copy() {
 	expect_rc 2
 }
 
+# The README's least-privilege role: it reads the access view, nothing
+# else, and writes nothing.
+t_access_role() {
+	pgsql_only "roles"
+	fleet
+	mkbox "$D/s1/example.com/alice" 2
+	ok discover
+	role="acc_$PG_SCHEMA"
+	psql -XqAt -v ON_ERROR_STOP=1 "$MAILSHIFT_DB" >/dev/null <<EOF ||
+CREATE ROLE $role LOGIN;
+GRANT USAGE ON SCHEMA $PG_SCHEMA TO $role;
+GRANT SELECT ON access TO $role;
+EOF
+	    fail "cannot create the role"
+	as="$(echo "$MAILSHIFT_DB" | sed "s/user=mailshift/user=$role/")"
+	[ "$(psql -XqAt "$as" -c "SELECT home, unavailable FROM access WHERE
+	    \"user\" = 'alice@example.com'")" = "$D/s1/example.com/alice|0" ] ||
+	    fail "the role cannot read access"
+	for sql in "SELECT * FROM accounts" "SELECT * FROM moves" \
+	    "UPDATE accounts SET state = 'locked'" \
+	    "INSERT INTO servers (name, address, created) VALUES ('x', 'y', 0)"; do
+		! psql -XqAt "$as" -c "$sql" >/dev/null 2>"$D/denied" ||
+		    fail "the role may: $sql"
+		grep -q "permission denied" "$D/denied" ||
+		    fail "$sql: $(cat "$D/denied")"
+	done
+	psql -XqAt "$MAILSHIFT_DB" -c "DROP OWNED BY $role; DROP ROLE $role" \
+	    >/dev/null
+}
+
 t "a foreign or newer schema is refused untouched" t_foreign_schema
 t "a server that is away; no password in messages; url in the config" t_server_away
 t "one daemon per catalog: an advisory lock, gone with the session" t_daemon_lock
 t "the daemon hears of a new move through NOTIFY" t_notify
 t "catalog copy: SQLite to PostgreSQL and back, verified" t_catalog_copy
+t "the access role reads the access view and nothing else" t_access_role
 done_testing
