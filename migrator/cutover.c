@@ -154,6 +154,16 @@ cutover_abandon(struct move *mv, const char *msg, char **cause)
 	return -1;
 }
 
+/* Test hook: the switch commits, and its answer is then lost, as when a
+ * catalog server goes away between committing and answering. */
+static int
+answer_lost(void)
+{
+	const char *env = getenv("MAILSHIFT_FAULT");
+
+	return env != NULL && strcmp(env, "switch-answer-lost") == 0;
+}
+
 /*
  * The switch's commit failed. When its answer was lost (a catalog server
  * gone mid-commit) it may have been made all the same: the catalog, read
@@ -275,8 +285,13 @@ cutover_finish(struct move *mv, char **cause)
 	    1000), cause) != 0)
 		goto abandon_cause;
 	elapsed = move_now_ms() - mv->lock_t0;
-	if (state_move_commit(mv->st, mv->m.id, elapsed, mv->marks, cause) !=
-	    0 && !switch_committed(mv, cause))
+	rc = state_move_commit(mv->st, mv->m.id, elapsed, mv->marks, cause);
+	if (rc == 0 && answer_lost()) {
+		rc = -1;
+		*cause = xstrdup("the connection to the catalog was lost "
+		    "while committing (MAILSHIFT_FAULT=switch-answer-lost)");
+	}
+	if (rc != 0 && !switch_committed(mv, cause))
 		goto abandon_cause;
 	mv->res.lock_ms = elapsed;
 	mv->res.files = files;

@@ -190,6 +190,10 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		begin_stop(d);
 		return;
 	}
+	/* An unreachable catalog server is tried again with back-off
+	 * (1, 2, 4 ... 30 s); meanwhile nothing reads or writes it. */
+	if (d->catalog_down && now < d->catalog_retry)
+		return;
 	apply_window(d);
 	presence_poll(d->presence, d->cfg.presence_sources, now);
 	health_check(d->health, monotonic_now(),
@@ -199,15 +203,20 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	watch_catalog(d);
 	if (v < 0) {
 		/* The catalog server is unreachable: moves stay where they
-		 * are (every worker stops at its next catalog write); the
-		 * next tick tries again. */
-		if (!d->catalog_down)
-			log_warnx("catalog %s unreachable; retrying every "
-			    "second", state_name(d->st));
+		 * are (every worker stops at its next catalog write, at a
+		 * point it resumes from). */
+		d->catalog_wait = d->catalog_wait == 0 ? 1 :
+		    d->catalog_wait * 2 > 30 ? 30 : d->catalog_wait * 2;
+		d->catalog_retry = now + d->catalog_wait;
+		if (!d->catalog_down || d->catalog_wait == 30)
+			log_warnx("catalog %s unreachable; trying again in "
+			    "%llds", state_name(d->st),
+			    (long long)d->catalog_wait);
 		d->catalog_down = 1;
 	} else if (d->catalog_down) {
 		log_info("catalog %s reachable again", state_name(d->st));
 		d->catalog_down = 0;
+		d->catalog_wait = 0;
 		catalog_changed(d, v);
 	} else if (v != d->data_version) {
 		/* Something changed (a release, presence, a new move). */

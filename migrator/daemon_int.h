@@ -51,6 +51,8 @@ struct daemon {
 	const char		*window;	/* name of the window in force */
 	int			 is_file;	/* an SQLite catalog */
 	int			 catalog_down;	/* its server unreachable */
+	int64_t			 catalog_retry;	/* then: when to try again */
+	int64_t			 catalog_wait;	/* and the wait, doubling */
 	dev_t			 db_dev;	/* the catalog file we opened */
 	ino_t			 db_ino;
 };

@@ -60,6 +60,34 @@ crash_at() {
 	[ "$(q "SELECT count(*) FROM moves")" -eq 1 ] || fail "extra moves"
 }
 
+# The switch commits but its answer is lost (a catalog server gone between
+# committing and answering): the move reads itself back, finds it done,
+# and goes on; it neither unlocks the source nor retries the cutover.
+t_answer_lost() {
+	fleet
+	move_conf
+	"$GEN" --accounts 1 --messages 50 --seed 32 "$D/s1" >/dev/null ||
+	    fail "generator failed"
+	ok discover
+	U=user0001@example.net
+	cp -a "$D/s1/example.net/user0001" "$D/original"
+	RC=0
+	MAILSHIFT_FAULT=switch-answer-lost "$MS" move "$U" --to s2 --wait \
+	    >"$D/out" 2>"$D/err" || RC=$?
+	[ "$RC" -eq 0 ] || fail "status $RC: $(cat "$D/err")"
+	expect_out "move 1 done"
+	[ "$(q "SELECT count(*) FROM events WHERE kind = 'move.commit-resolved'")" = 1 ] ||
+	    fail "no resolution event: $(q 'SELECT kind, message FROM events')"
+	[ "$(q "SELECT count(*) FROM events WHERE kind = 'move.unlock'")" = 0 ] ||
+	    fail "the cutover was abandoned after it committed"
+	ok route "$U" --json
+	json_check 'j["slice"] == "s2" and j["locked"] is False and j["generation"] == 2'
+	same_tree "$D/original" "$D/s2/example.net/user0001"
+	same_tree "$D/original" "$D/s1/.mailshift-retired/1-$U"
+}
+
+t "the switch's commit answer lost: resolved from the catalog" t_answer_lost
+
 for step in $STEPS; do
 	eval "t_$(echo "$step" | tr ':-' '__')() { crash_at $step; }"
 	t "kill -9 at $step, then resume" "t_$(echo "$step" | tr ':-' '__')"
