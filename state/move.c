@@ -531,10 +531,10 @@ move_event_v(struct state *st, const struct state_move *m, const char *kind,
 	st_bind_text(stmt, 4, m->user);
 	st_bind_text(stmt, 5, m->target);
 	st_bind_text(stmt, 6, msg);
-	rc = db_step(stmt);
+	rc = st_best_effort(st, stmt);
 	db_finalize(stmt);
 	free(msg);
-	return rc == DB_DONE ? 0 : -1;
+	return rc;
 }
 
 int

@@ -57,6 +57,20 @@ st_exec_stmt(struct state *st, struct db_stmt *stmt, char **cause,
 }
 
 int
+st_best_effort(struct state *st, struct db_stmt *stmt)
+{
+	int saved = st->engine == DB_PGSQL && st->in_tx, rc;
+
+	if (saved && db_exec(st->db, "SAVEPOINT best_effort") != 0)
+		return -1;
+	rc = db_step(stmt) == DB_DONE ? 0 : -1;
+	if (saved)
+		db_exec(st->db, rc == 0 ? "RELEASE SAVEPOINT best_effort" :
+		    "ROLLBACK TO SAVEPOINT best_effort");
+	return rc;
+}
+
+int
 st_insert_id(struct state *st, struct db_stmt *stmt, int64_t *id,
     char **cause, const char *what)
 {
@@ -307,10 +321,10 @@ state_event(struct state *st, const char *kind, const char *user,
 	st_bind_text(stmt, 3, user);
 	st_bind_text(stmt, 4, slice);
 	st_bind_text(stmt, 5, msg);
-	rc = db_step(stmt);
+	rc = st_best_effort(st, stmt);
 	db_finalize(stmt);
 	free(msg);
-	return rc == DB_DONE ? 0 : -1;
+	return rc;
 }
 
 const char *

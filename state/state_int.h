@@ -34,6 +34,13 @@ void st_bind_text(struct db_stmt *, int idx, const char *);
 /* Run a statement that returns no rows; finalizes it. */
 int st_exec_stmt(struct state *, struct db_stmt *, char **cause,
     const char *what);
+/*
+ * Run a best-effort statement (an event): it may fail without failing the
+ * caller's transaction. SQLite's transaction survives a failed statement;
+ * PostgreSQL's does not, so there the statement runs in a savepoint.
+ * Returns 0 when it ran.
+ */
+int st_best_effort(struct state *, struct db_stmt *);
 /* Run an INSERT ... RETURNING id; finalizes it. 0 and *id set, or -1
  * (also when no row was inserted). */
 int st_insert_id(struct state *, struct db_stmt *, int64_t *id,

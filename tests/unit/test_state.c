@@ -783,6 +783,38 @@ test_data_version(void **arg)
 	assert_true(state_data_version(f->st) != v);
 }
 
+/* A catalog made at each older version upgrades to the current one, on
+ * either engine: every migration of each engine runs from every start. */
+static void
+test_upgrade_every_version(void **arg)
+{
+	struct fixture *f = *arg;
+	struct state *st;
+	char *name;
+	int v;
+
+	for (v = 1; v < STATE_SCHEMA_VERSION; v++) {
+		if (test_on_pgsql())
+			name = test_catalog_name(f->dir);
+		else if (asprintf(&name, "%s/v%d.db", f->dir, v) < 0)
+			abort();
+		st = state_open_version(name, v, NULL);
+		assert_non_null(st);
+		assert_ok(state_server_add(st, "mx0", "10.0.0.99", &cause));
+		state_close(st);
+		st = state_open(name, 0, NULL);
+		assert_non_null(st);
+		assert_int_equal(state_version_found(st), v);
+		topology(st, f->dir);
+		state_close(st);
+		st = state_open(name, 0, NULL);
+		assert_non_null(st);
+		assert_int_equal(state_version_found(st), STATE_SCHEMA_VERSION);
+		state_close(st);
+		free(name);
+	}
+}
+
 /* A second writer, on a connection of its own: its transaction begins
  * only once the first one's has ended. */
 struct writer {
@@ -876,6 +908,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_metrics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fleet, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_every_version,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writers_serialised, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_data_version, setup,
