@@ -51,6 +51,7 @@ struct pg_db {
 	struct pg_stmt	*active;	/* being read from the connection */
 	int64_t		 notified;	/* other sessions' commits seen */
 	char		*schema;	/* current_schema(), notify payload */
+	int		 listening;	/* LISTEN mailshift was asked for */
 	int		 daemon_lock;	/* this session holds it */
 	int		 lock_lost;	/* and could not take it again */
 };
@@ -136,7 +137,11 @@ pg_session(struct pg_db *db)
 
 	PQsetNoticeProcessor(db->conn, pg_quiet, NULL);
 	if (pg_run(db, "SET lock_timeout = '10s'; "
-	    "SET client_min_messages = warning; LISTEN mailshift") != 0)
+	    "SET client_min_messages = warning") != 0)
+		return -1;
+	/* Only a session that asks for changes listens: the server keeps
+	 * notifications until every listener has read them. */
+	if (db->listening && pg_run(db, "LISTEN mailshift") != 0)
 		return -1;
 	r = PQexec(db->conn, "SELECT current_schema()");
 	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK ||
@@ -742,6 +747,11 @@ pg_data_version(struct db *base)
 	pg_park(db);
 	if (pg_ensure(db) != 0)
 		return -1;
+	if (!db->listening) {
+		db->listening = 1;
+		if (pg_run(db, "LISTEN mailshift") != 0)
+			return -1;
+	}
 	if (!PQconsumeInput(db->conn)) {
 		pg_conn_err(db);
 		return -1;
