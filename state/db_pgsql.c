@@ -158,6 +158,17 @@ pg_session(struct pg_db *db)
 	return 0;
 }
 
+/*
+ * What a session gets unless the conninfo says otherwise (the conninfo,
+ * expanded last, wins): a connect that gives up after 10 s, and a cut
+ * network noticed within about 30 s (TCP keepalives and
+ * tcp_user_timeout), so that a statement never waits forever on a server
+ * that is gone.
+ */
+static const char *const pg_keys[] = { "connect_timeout", "keepalives",
+    "keepalives_idle", "keepalives_interval", "keepalives_count",
+    "tcp_user_timeout", "application_name", "dbname", NULL };
+
 static struct db *
 pg_open(const char *target, int create, char **cause)
 {
@@ -167,7 +178,8 @@ pg_open(const char *target, int create, char **cause)
 	db = xcalloc(1, sizeof *db);
 	db->base.drv = &db_pgsql_driver;
 	db->base.engine = DB_PGSQL;
-	db->conn = PQconnectdb(target);
+	db->conn = PQconnectdbParams(pg_keys, (const char *const[]){ "10",
+	    "1", "10", "5", "3", "30000", "mailshift", target, NULL }, 1);
 	if (db->conn == NULL) {
 		fail(cause, "cannot connect to the catalog: out of memory");
 		free(db);
