@@ -37,7 +37,7 @@ EOC
 #  s3: a single snapshot: not enough history.
 known_snapshots() {
 	now=$(date +%s)
-	q "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k
+	q "WITH RECURSIVE k(i) AS (SELECT CAST(0 AS BIGINT) UNION ALL SELECT i + 1 FROM k
 	    WHERE i < 10)
 	  INSERT INTO snapshots (ts, slice_id, bytes, files, accounts, capacity)
 	  SELECT $now - i * 86400, (SELECT id FROM slices WHERE name = 's1'),
