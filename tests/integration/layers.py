@@ -90,7 +90,7 @@ def sql(top):
         if path.startswith("state/"):
             continue
         for inc in SYSTEM.findall(read(top, path)):
-            if inc.startswith("sqlite3"):
+            if inc.startswith("sqlite3") or inc.startswith("libpq"):
                 bad.append(f"{path}: includes <{inc}>; only state/ "
                            "speaks SQL")
     return bad

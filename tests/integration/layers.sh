@@ -21,7 +21,7 @@ t_sizes() { check sizes; }
 t "includes point one way: cli -> migrator, planner, state -> common" \
     t_direction
 t "no include circles between modules" t_cycles
-t "only state/ includes sqlite3.h" t_sql
+t "only state/ includes sqlite3.h and libpq-fe.h" t_sql
 t "TREE_DIR_FLAGS and the path walk are defined once, in migrator/tree" \
     t_one_home
 t "no source or test file over 950 lines" t_sizes
