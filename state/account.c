@@ -156,8 +156,8 @@ state_account_set_owner(struct state *st, const char *user, int64_t uid,
 	struct db_stmt *stmt;
 
 	if ((stmt = st_prepare(st, "UPDATE accounts SET uid = ?, gid = ? "
-	    "WHERE \"user\" = ? AND (uid IS DISTINCT FROM ? OR gid IS DISTINCT FROM ?)", cause)) ==
-	    NULL)
+	    "WHERE \"user\" = ? AND (uid IS DISTINCT FROM ? OR gid IS "
+	    "DISTINCT FROM ?)", cause)) == NULL)
 		return -1;
 	db_bind_int64(stmt, 1, uid);
 	db_bind_int64(stmt, 2, gid);

@@ -34,11 +34,13 @@
 #define INT8OID	20
 #define TEXTOID	25
 
-/* The two keys of the catalog's advisory locks: the first is the
- * application id ("MSHF"), the second tells the locks apart; both are
- * taken per schema (hashtext(current_schema())). */
-#define PG_LOCK_WRITER	"pg_advisory_xact_lock(1297303622, hashtext(current_schema()))"
-#define PG_LOCK_DAEMON	"pg_try_advisory_lock(1297303623, hashtext(current_schema()))"
+/* The catalog's advisory locks: the first key tells them apart (the
+ * application id, "MSHF", for the writer lock; one more for the daemon's),
+ * the second is the schema, so each catalog of a database has its own. */
+#define PG_LOCK_WRITER	"pg_advisory_xact_lock(1297303622, " \
+	"hashtext(current_schema()))"
+#define PG_LOCK_DAEMON	"pg_try_advisory_lock(1297303623, " \
+	"hashtext(current_schema()))"
 
 struct pg_stmt;
 
