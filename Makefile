@@ -110,6 +110,11 @@ $(BUILD)/sync-bench: bench/sync_bench.c $(BUILD)/libmailshift.a
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libmailshift.a $(LDFLAGS_ALL) \
 	    $(PKG_LIBS) -lpthread -lm
 
+$(BUILD)/catalog-bench: bench/catalog_bench.c $(BUILD)/libmailshift.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libmailshift.a $(LDFLAGS_ALL) \
+	    $(PKG_LIBS) -lpthread -lm
+
 $(BUILD)/planner-bench: bench/planner_bench.c $(BUILD)/libmailshift.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libmailshift.a $(LDFLAGS_ALL) -lm
@@ -150,7 +155,8 @@ demo-run: all $(BUILD)/maildir-gen
 bench: deps
 	@$(MAKE) --no-print-directory bench-run
 
-bench-run: all $(BUILD)/maildir-gen $(BUILD)/sync-bench $(BUILD)/planner-bench
+bench-run: all $(BUILD)/maildir-gen $(BUILD)/sync-bench $(BUILD)/planner-bench \
+    $(BUILD)/catalog-bench
 	@bench/run $(BUILD)
 
 install: all
