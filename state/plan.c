@@ -7,13 +7,33 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define PLAN_BATCH 100
+
+/* INSERT INTO plan_moves of rows rows. */
+static char *
+plan_moves_sql(size_t rows)
+{
+	static const char one[] = "(?, ?, ?, ?, ?, ?, ?, ?)";
+	static const char head[] = "INSERT INTO plan_moves (plan_id, seq, "
+	    "account_id, from_slice, to_slice, bytes, files, after_seq) "
+	    "VALUES ";
+	char *sql = xmalloc(sizeof head + rows * (sizeof one + 2)), *p;
+	size_t i;
+
+	p = stpcpy(sql, head);
+	for (i = 0; i < rows; i++)
+		p = stpcpy(stpcpy(p, i ? ", " : ""), one);
+	return sql;
+}
+
 int
 state_plan_store(struct state *st, const char *strategy, const char *params,
     const char *summary, const struct state_plan_move *m, size_t n,
     int64_t *id, char **cause)
 {
 	struct db_stmt *stmt;
-	size_t i;
+	size_t i, j, k, rows;
+	char *sql;
 
 	if (state_begin(st, cause) != 0)
 		return -1;
@@ -27,23 +47,37 @@ state_plan_store(struct state *st, const char *strategy, const char *params,
 	st_bind_text(stmt, 4, summary);
 	if (st_insert_id(st, stmt, id, cause, "storing plan") != 0)
 		goto bad;
-	if ((stmt = st_prepare(st, "INSERT INTO plan_moves (plan_id, seq, "
-	    "account_id, from_slice, to_slice, bytes, files, after_seq) "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", cause)) == NULL)
-		goto bad;
-	for (i = 0; i < n; i++) {
+	/* A hundred rows a statement: a round trip per row would cost a
+	 * server-held catalog a second per few thousand moves. */
+	stmt = NULL;
+	for (i = 0, rows = 0; i < n; i += k) {
+		k = n - i < PLAN_BATCH ? n - i : PLAN_BATCH;
+		if (k != rows) {
+			db_finalize(stmt);
+			sql = plan_moves_sql(k);
+			stmt = st_prepare(st, sql, cause);
+			free(sql);
+			if (stmt == NULL)
+				goto bad;
+			rows = k;
+		}
 		db_reset(stmt);
-		db_bind_int64(stmt, 1, *id);
-		db_bind_int64(stmt, 2, m[i].seq);
-		db_bind_int64(stmt, 3, m[i].account_id);
-		db_bind_int64(stmt, 4, m[i].from_slice);
-		db_bind_int64(stmt, 5, m[i].to_slice);
-		db_bind_int64(stmt, 6, (int64_t)m[i].bytes);
-		db_bind_int64(stmt, 7, (int64_t)m[i].files);
-		if (m[i].after_seq > 0)
-			db_bind_int64(stmt, 8, m[i].after_seq);
-		else
-			db_bind_null(stmt, 8);
+		for (j = 0; j < k; j++) {
+			const struct state_plan_move *pm = &m[i + j];
+			int b = (int)j * 8;
+
+			db_bind_int64(stmt, b + 1, *id);
+			db_bind_int64(stmt, b + 2, pm->seq);
+			db_bind_int64(stmt, b + 3, pm->account_id);
+			db_bind_int64(stmt, b + 4, pm->from_slice);
+			db_bind_int64(stmt, b + 5, pm->to_slice);
+			db_bind_int64(stmt, b + 6, (int64_t)pm->bytes);
+			db_bind_int64(stmt, b + 7, (int64_t)pm->files);
+			if (pm->after_seq > 0)
+				db_bind_int64(stmt, b + 8, pm->after_seq);
+			else
+				db_bind_null(stmt, b + 8);
+		}
 		if (db_step(stmt) != DB_DONE) {
 			st_fail(st, cause, "storing plan moves");
 			db_finalize(stmt);
