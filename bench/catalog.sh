@@ -15,7 +15,9 @@
 #     random users) in lookups/s, with the statement parsed at every
 #     lookup and prepared once;
 #   - the cutover's two transactions, the lock (state_move_lock) and the
-#     switch (state_move_commit), p50 and p99 over 200 moves.
+#     switch (state_move_commit), p50 and p99 over 200 moves;
+#   - how soon the daemon takes up a move the CLI queued (NOTIFY against
+#     SQLite's once-a-second look at data_version).
 #
 # No other tool plans rebalances or runs cutovers, and Dovecot's own
 # lookup is what is imitated: those compare the engines only.
@@ -394,6 +396,46 @@ bench_switch() {
 	done
 }
 
+# How soon the daemon takes up a move queued by the CLI: a small fleet of
+# real mailboxes on each engine, a running daemon, 20 moves in turn.
+bench_notify() {
+	echo "the daemon takes up a queued move (20 moves, from 'mailshift" \
+	    "move' returning to the move leaving 'queued')"
+	pg_sql -c 'CREATE SCHEMA notify' >/dev/null
+	for db in "$dir/notify.db" "$(pg_of notify)"; do
+		rm -rf "$dir/nt"
+		mkdir -p "$dir/nt/s1" "$dir/nt/s2"
+		printf '[move]\nlock_grace = 0s\nsettle = 0s\n[daemon]\nlisten = off\n[presence]\nidle = 0s\n' \
+		    >"$dir/nt/conf"
+		(
+		export MAILSHIFT_DB="$db" MAILSHIFT_CONFIG="$dir/nt/conf"
+		"$MS" init >/dev/null
+		"$MS" server add a --address 10.0.0.1 >/dev/null
+		"$MS" server add b --address 10.0.0.2 >/dev/null
+		"$MS" pair add p a b >/dev/null
+		"$MS" slice add s1 --pair p --server a --path "$dir/nt/s1" \
+		    --capacity 1G >/dev/null
+		"$MS" slice add s2 --pair p --server b --path "$dir/nt/s2" \
+		    --capacity 1G >/dev/null
+		"$GEN" --accounts 20 --messages 3 --seed 4 "$dir/nt/s1" \
+		    >/dev/null
+		"$MS" discover >/dev/null
+		"$MS" daemon >"$dir/nt/daemon.log" 2>&1 &
+		dpid=$!
+		sleep 2
+		users=$("$MS" --json account list | python3 -c 'import json, sys
+print(" ".join(a["user"] for a in json.load(sys.stdin)))')
+		r=$(python3 "$top/bench/notify_latency.py" "$MS" "$db" 20 \
+		    $users)
+		kill -TERM "$dpid"
+		wait "$dpid"
+		name="SQLite (data_version, 1 s tick)"
+		case "$db" in *=*) name="PostgreSQL (LISTEN/NOTIFY)" ;; esac
+		printf '  %-34s %s\n' "$name" "$r"
+		)
+	done
+}
+
 start=$(now)
 rm -rf "$dir"
 mkdir -p "$dir"
@@ -413,4 +455,5 @@ bench_plan
 bench_list
 bench_lookup
 bench_switch
+bench_notify
 echo "catalog bench: $(echo "$(now) $start" | awk '{ printf "%.0f", $1 - $2 }') s in all"
