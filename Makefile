@@ -35,7 +35,8 @@ LDFLAGS_ALL = $(SANITIZE) $(LDFLAGS)
 COMMON_SRC = common/util.c common/layout.c common/config.c common/json.c \
 	common/csv.c common/stats.c common/command.c \
 	common/doveconf.c common/log.c
-STATE_SRC = state/db.c state/db_sqlite.c state/db_pgsql.c state/schema.c \
+STATE_SRC = state/db.c state/db_sqlite.c state/db_pgsql.c \
+	state/db_pgsql_catalog.c state/schema.c \
 	state/copy.c \
 	state/state.c state/server.c state/pair.c state/slice.c \
 	state/account.c state/route.c state/snapshot.c state/import.c \

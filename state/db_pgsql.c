@@ -21,10 +21,8 @@
  * error says so, and the caller reads the catalog again to know.
  */
 #define _GNU_SOURCE
-#include "state/db.h"
+#include "state/db_pgsql_int.h"
 #include "common/util.h"
-
-#include <libpq-fe.h>
 
 #include <ctype.h>
 #include <stdio.h>
@@ -33,37 +31,6 @@
 
 #define INT8OID	20
 #define TEXTOID	25
-
-/* The catalog's advisory locks: the first key tells them apart (the
- * application id, "MSHF", for the writer lock; one more for the daemon's),
- * the second is the schema, so each catalog of a database has its own. */
-#define PG_LOCK_WRITER	"pg_advisory_xact_lock(1297303622, " \
-	"hashtext(current_schema()))"
-#define PG_LOCK_DAEMON	"pg_try_advisory_lock(1297303623, " \
-	"hashtext(current_schema()))"
-
-struct pg_stmt;
-
-struct pg_db {
-	struct db	 base;
-	PGconn		*conn;
-	char		*err;
-	int64_t		 changes;
-	int		 in_tx;
-	struct pg_stmt	*active;	/* being read from the connection */
-	int64_t		 notified;	/* other sessions' commits seen */
-	char		*schema;	/* current_schema(), notify payload */
-	int		 listening;	/* LISTEN mailshift was asked for */
-	int		 daemon_lock;	/* this session holds it */
-	int		 lock_lost;	/* and could not take it again */
-};
-
-enum pg_stmt_state {
-	PS_NEW,		/* not sent */
-	PS_STREAM,	/* rows come from the connection */
-	PS_QUEUED,	/* rows come from the queue */
-	PS_DONE,
-};
 
 struct pg_stmt {
 	struct db_stmt		 base;
@@ -80,7 +47,7 @@ struct pg_stmt {
 	int			 final_rc;
 };
 
-static void
+void
 pg_err(struct pg_db *db, const char *msg)
 {
 	size_t n;
@@ -98,7 +65,7 @@ pg_err(struct pg_db *db, const char *msg)
 			*p = ' ';
 }
 
-static void
+void
 pg_conn_err(struct pg_db *db)
 {
 	pg_err(db, PQerrorMessage(db->conn));
@@ -112,7 +79,7 @@ pg_quiet(void *arg, const char *message)
 }
 
 /* Run a statement without parameters; 0 or -1 with the error kept. */
-static int
+int
 pg_run(struct pg_db *db, const char *sql)
 {
 	PGresult *r = PQexec(db->conn, sql);
@@ -204,6 +171,7 @@ pg_open(const char *target, int create, char **cause)
 }
 
 static void pg_stmt_clear(struct pg_stmt *);
+static void pg_forget_prepared(struct pg_db *);
 
 static void
 pg_close(struct db *base)
@@ -213,14 +181,28 @@ pg_close(struct db *base)
 	if (db->active != NULL)
 		pg_stmt_clear(db->active);
 	PQfinish(db->conn);
+	pg_forget_prepared(db);
 	free(db->err);
 	free(db->schema);
 	free(db);
 }
 
+/* A new session has none of the old one's prepared statements. */
+static void
+pg_forget_prepared(struct pg_db *db)
+{
+	size_t i;
+
+	for (i = 0; i < db->nprep; i++)
+		free(db->prep[i].sql);
+	free(db->prep);
+	db->prep = NULL;
+	db->nprep = 0;
+}
+
 /* Try the one-daemon lock: a session-level advisory lock, so it goes
  * with the session (a daemon that dies or loses its connection). */
-static int
+int
 pg_take_lock(struct pg_db *db, int *got)
 {
 	PGresult *r = PQexec(db->conn, "SELECT " PG_LOCK_DAEMON);
@@ -238,7 +220,7 @@ pg_take_lock(struct pg_db *db, int *got)
 
 /* Make a lost connection again; only outside a transaction. Missed
  * notifications count as one; a daemon lock held is taken again. */
-static int
+int
 pg_ensure(struct pg_db *db)
 {
 	if (PQstatus(db->conn) == CONNECTION_OK)
@@ -254,6 +236,7 @@ pg_ensure(struct pg_db *db)
 		return -1;
 	}
 	db->notified++;
+	pg_forget_prepared(db);
 	if (pg_session(db) != 0)
 		return -1;
 	if (db->daemon_lock && !db->lock_lost) {
@@ -403,7 +386,7 @@ pg_next(struct pg_stmt *s, PGresult **row)
 
 /* Read the rest of the statement being read into its queue, so the
  * connection is free for another. */
-static void
+void
 pg_park(struct pg_db *db)
 {
 	struct pg_stmt *s = db->active;
@@ -424,13 +407,68 @@ pg_park(struct pg_db *db)
 	s->state = PS_QUEUED;
 }
 
+static unsigned
+pg_hash(const char *s)
+{
+	unsigned h = 2166136261u;
+
+	while (*s != '\0')
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+/*
+ * The name of s's text prepared in this session (preparing it the first
+ * time), or -1 when it cannot be: then it is sent with its text, which
+ * also gives the error a statement that does not prepare deserves. The
+ * server parses and plans a prepared statement once, not at every run.
+ */
+static long
+pg_prepared(struct pg_stmt *s)
+{
+	struct pg_db *db = s->db;
+	unsigned h = pg_hash(s->sql);
+	char name[32];
+	PGresult *r;
+	size_t i;
+	int ok;
+
+	for (i = 0; i < db->nprep; i++)
+		if (db->prep[i].hash == h && strcmp(db->prep[i].sql, s->sql) ==
+		    0)
+			return (long)i;
+	if (db->nprep == PG_MAX_PREPARED)
+		return -1;
+	snprintf(name, sizeof name, "ms%zu", db->nprep);
+	r = PQprepare(db->conn, name, s->sql, s->nparams, s->types);
+	ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	if (!ok)
+		return -1;
+	if (db->nprep % 32 == 0)
+		db->prep = xrealloc(db->prep, (db->nprep + 32) *
+		    sizeof *db->prep);
+	db->prep[db->nprep].sql = xstrdup(s->sql);
+	db->prep[db->nprep].hash = h;
+	return (long)db->nprep++;
+}
+
 static int
 pg_send(struct pg_stmt *s)
 {
 	struct pg_db *db = s->db;
+	long n = pg_prepared(s);
+	char name[32];
+	int sent;
 
-	if (!PQsendQueryParams(db->conn, s->sql, s->nparams, s->types,
-	    (const char *const *)s->values, NULL, NULL, 0)) {
+	if (n >= 0) {
+		snprintf(name, sizeof name, "ms%ld", n);
+		sent = PQsendQueryPrepared(db->conn, name, s->nparams,
+		    (const char *const *)s->values, NULL, NULL, 0);
+	} else
+		sent = PQsendQueryParams(db->conn, s->sql, s->nparams,
+		    s->types, (const char *const *)s->values, NULL, NULL, 0);
+	if (!sent) {
 		pg_conn_err(db);
 		return -1;
 	}
@@ -603,7 +641,7 @@ pg_finalize(struct db_stmt *base)
 	free(s);
 }
 
-static int
+int
 pg_exec(struct db *base, const char *sql)
 {
 	struct pg_db *db = (struct pg_db *)base;
@@ -684,187 +722,16 @@ pg_rollback(struct db *base)
 	return rc;
 }
 
-/* The mark is the one row of the table mailshift_catalog in the
- * catalog's schema (the first of search_path). */
-static int
-pg_mark_get(struct db *base, int64_t *appid, int64_t *version, int *empty)
-{
-	struct pg_db *db = (struct pg_db *)base;
-	PGresult *r;
-	int objects, has_mark;
 
-	*appid = *version = 0;
-	pg_park(db);
-	r = PQexec(db->conn, "SELECT count(*), count(*) FILTER (WHERE "
-	    "c.relname = 'mailshift_catalog' AND c.relkind = 'r') FROM "
-	    "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE "
-	    "n.nspname = current_schema()");
-	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
-		pg_err(db, r != NULL ? PQresultErrorMessage(r) :
-		    PQerrorMessage(db->conn));
-		PQclear(r);
-		return -1;
-	}
-	objects = atoi(PQgetvalue(r, 0, 0));
-	has_mark = atoi(PQgetvalue(r, 0, 1));
-	PQclear(r);
-	*empty = objects == 0;
-	if (!has_mark)
-		return 0;
-	r = PQexec(db->conn, "SELECT application_id, schema_version FROM "
-	    "mailshift_catalog WHERE id = 1");
-	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
-		pg_err(db, r != NULL ? PQresultErrorMessage(r) :
-		    PQerrorMessage(db->conn));
-		PQclear(r);
-		return -1;
-	}
-	if (PQntuples(r) == 1) {
-		*appid = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-		*version = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-	}
-	PQclear(r);
-	return 0;
-}
 
-static int
-pg_mark_set(struct db *base, int64_t appid, int64_t version)
-{
-	char sql[512];
 
-	snprintf(sql, sizeof sql, "CREATE TABLE IF NOT EXISTS "
-	    "mailshift_catalog (id INTEGER PRIMARY KEY CHECK (id = 1), "
-	    "application_id BIGINT NOT NULL, schema_version INTEGER NOT "
-	    "NULL); INSERT INTO mailshift_catalog VALUES (1, %lld, %lld) ON "
-	    "CONFLICT (id) DO UPDATE SET application_id = "
-	    "excluded.application_id, schema_version = "
-	    "excluded.schema_version", (long long)appid, (long long)version);
-	return pg_exec(base, sql);
-}
 
-static int
-pg_setup(struct db *db)
-{
-	(void)db;
-	return 0;
-}
 
-/* Count the commits other sessions announced (the catalog's triggers
- * notify the channel mailshift with the schema as payload). */
-static int64_t
-pg_data_version(struct db *base)
-{
-	struct pg_db *db = (struct pg_db *)base;
-	PGnotify *n;
-	int self;
 
-	pg_park(db);
-	if (pg_ensure(db) != 0)
-		return -1;
-	if (!db->listening) {
-		db->listening = 1;
-		if (pg_run(db, "LISTEN mailshift") != 0)
-			return -1;
-	}
-	if (!PQconsumeInput(db->conn)) {
-		pg_conn_err(db);
-		return -1;
-	}
-	self = PQbackendPID(db->conn);
-	while ((n = PQnotifies(db->conn)) != NULL) {
-		if (n->be_pid != self && db->schema != NULL &&
-		    strcmp(n->extra, db->schema) == 0)
-			db->notified++;
-		PQfreemem(n);
-	}
-	return db->notified;
-}
 
-static int
-pg_alive(struct db *base)
-{
-	return PQstatus(((struct pg_db *)base)->conn) == CONNECTION_OK;
-}
 
-static int
-pg_session_lock(struct db *base, int *got)
-{
-	struct pg_db *db = (struct pg_db *)base;
 
-	pg_park(db);
-	if (pg_ensure(db) != 0 || pg_take_lock(db, got) != 0)
-		return -1;
-	if (*got)
-		db->daemon_lock = 1;
-	return 0;
-}
 
-static int
-pg_session_lock_lost(struct db *base)
-{
-	return ((struct pg_db *)base)->lock_lost;
-}
-
-static int
-pg_notify_fd(struct db *base)
-{
-	struct pg_db *db = (struct pg_db *)base;
-
-	return PQstatus(db->conn) == CONNECTION_OK ? PQsocket(db->conn) : -1;
-}
-
-static int
-pg_copy_begin(struct db *base, const char *sql)
-{
-	struct pg_db *db = (struct pg_db *)base;
-	PGresult *r;
-
-	pg_park(db);
-	if (pg_ensure(db) != 0)
-		return -1;
-	r = PQexec(db->conn, sql);
-	if (r == NULL || PQresultStatus(r) != PGRES_COPY_IN) {
-		pg_err(db, r != NULL ? PQresultErrorMessage(r) :
-		    PQerrorMessage(db->conn));
-		PQclear(r);
-		return -1;
-	}
-	PQclear(r);
-	return 0;
-}
-
-static int
-pg_copy_line(struct db *base, const char *line, size_t len)
-{
-	struct pg_db *db = (struct pg_db *)base;
-
-	if (PQputCopyData(db->conn, line, (int)len) != 1) {
-		pg_conn_err(db);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-pg_copy_end(struct db *base)
-{
-	struct pg_db *db = (struct pg_db *)base;
-	PGresult *r;
-	int rc = 0;
-
-	if (PQputCopyEnd(db->conn, NULL) != 1) {
-		pg_conn_err(db);
-		return -1;
-	}
-	while ((r = PQgetResult(db->conn)) != NULL) {
-		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-			pg_err(db, PQresultErrorMessage(r));
-			rc = -1;
-		}
-		PQclear(r);
-	}
-	return rc;
-}
 
 const struct db_driver db_pgsql_driver = {
 	.name = "pgsql",
@@ -900,34 +767,3 @@ const struct db_driver db_pgsql_driver = {
 	.copy_line = pg_copy_line,
 	.copy_end = pg_copy_end,
 };
-
-/* target without its password, for messages: the keys a reader needs to
- * know which server and database are meant. */
-char *
-db_pgsql_display(const char *target)
-{
-	static const char *const keys[] = { "user", "host", "hostaddr",
-	    "port", "dbname", "options", "target_session_attrs" };
-	PQconninfoOption *opts, *o;
-	char *out = NULL, *errmsg = NULL, *t;
-	size_t i;
-
-	if ((opts = PQconninfoParse(target, &errmsg)) == NULL) {
-		PQfreemem(errmsg);
-		return xstrdup("(a PostgreSQL catalog whose conninfo does not "
-		    "parse)");
-	}
-	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-		for (o = opts; o->keyword != NULL; o++) {
-			if (strcmp(o->keyword, keys[i]) != 0 ||
-			    o->val == NULL || o->val[0] == '\0')
-				continue;
-			t = xasprintf("%s%s%s=%s", out ? out : "", out ? " " :
-			    "", o->keyword, o->val);
-			free(out);
-			out = t;
-		}
-	}
-	PQconninfoFree(opts);
-	return out != NULL ? out : xstrdup("(PostgreSQL defaults)");
-}
