@@ -60,30 +60,112 @@ row_sum(struct db_stmt *s, int ncol, uint64_t *sum)
 	*sum = fnv(*sum, "\x1e", 1);
 }
 
-/* The INSERT for the columns of the current row of s. */
+/* The INSERT of rows rows of the columns named. */
 static char *
-insert_sql(const char *table, struct db_stmt *s, int ncol)
+insert_sql(const char *table, char *const *names, int ncol, size_t rows)
 {
 	char *sql = xasprintf("INSERT INTO %s (", table), *t;
+	size_t r;
 	int c;
 
 	for (c = 0; c < ncol; c++) {
-		t = xasprintf("%s%s\"%s\"", sql, c ? ", " : "",
-		    db_column_name(s, c));
+		t = xasprintf("%s%s\"%s\"", sql, c ? ", " : "", names[c]);
 		free(sql);
 		sql = t;
 	}
-	t = xasprintf("%s) VALUES (", sql);
+	t = xasprintf("%s) VALUES ", sql);
 	free(sql);
 	sql = t;
-	for (c = 0; c < ncol; c++) {
-		t = xasprintf("%s%s?", sql, c ? ", " : "");
+	for (r = 0; r < rows; r++) {
+		for (c = 0; c < ncol; c++) {
+			t = xasprintf("%s%s%s", sql, c ? ", " : r ? ", (" :
+			    "(", "?");
+			free(sql);
+			sql = t;
+		}
+		t = xasprintf("%s)", sql);
 		free(sql);
 		sql = t;
 	}
-	t = xasprintf("%s)", sql);
-	free(sql);
-	return t;
+	return sql;
+}
+
+/* Rows are copied COPY_BATCH to a statement: a round trip a row would
+ * make a copy to a server take minutes for a million accounts. */
+#define COPY_BATCH 100
+
+struct value {
+	int	 type;
+	int64_t	 i;
+	char	*t;
+};
+
+struct batch {
+	struct state	*dst;
+	const char	*table;
+	struct db_stmt	*full;		/* COPY_BATCH rows */
+	struct value	*v;		/* COPY_BATCH rows of ncol */
+	char		**names;	/* of the ncol columns */
+	int		 ncol;
+	size_t		 n;
+};
+
+static void
+batch_free(struct batch *b)
+{
+	int c;
+
+	for (c = 0; b->v != NULL && c < b->ncol * COPY_BATCH; c++)
+		free(b->v[c].t);
+	for (c = 0; b->names != NULL && c < b->ncol; c++)
+		free(b->names[c]);
+	free(b->v);
+	free(b->names);
+	db_finalize(b->full);
+}
+
+/* Insert the rows held; 0 or -1 with a cause. */
+static int
+batch_flush(struct batch *b, char **cause)
+{
+	struct db_stmt *ins;
+	struct value *v;
+	size_t k;
+	char *sql;
+	int rc;
+
+	if (b->n == 0)
+		return 0;
+	if (b->n == COPY_BATCH && b->full != NULL)
+		ins = b->full;
+	else {
+		sql = insert_sql(b->table, b->names, b->ncol, b->n);
+		ins = st_prepare(b->dst, sql, cause);
+		free(sql);
+		if (ins == NULL)
+			return -1;
+		if (b->n == COPY_BATCH)
+			b->full = ins;
+	}
+	db_reset(ins);
+	for (k = 0; k < b->n * (size_t)b->ncol; k++) {
+		v = &b->v[k];
+		if (v->type == DB_NULL)
+			db_bind_null(ins, (int)k + 1);
+		else if (v->type == DB_INTEGER)
+			db_bind_int64(ins, (int)k + 1, v->i);
+		else
+			db_bind_text(ins, (int)k + 1, v->t);
+	}
+	rc = db_step(ins) == DB_DONE ? 0 : st_fail(b->dst, cause, b->table);
+	if (ins != b->full)
+		db_finalize(ins);
+	for (k = 0; k < b->n * (size_t)b->ncol; k++) {
+		free(b->v[k].t);
+		b->v[k].t = NULL;
+	}
+	b->n = 0;
+	return rc;
 }
 
 /* Read table from st in key order: rows and checksum. */
@@ -117,9 +199,11 @@ static int
 copy_table(struct state *src, struct state *dst, size_t i,
     struct state_copy_table *out, char **cause)
 {
-	struct db_stmt *s, *ins = NULL;
+	struct batch b = { .dst = dst, .table = tables[i].name };
+	struct value *v;
+	struct db_stmt *s;
 	char *sql;
-	int rc, c, ncol = 0, type;
+	int rc, c;
 
 	out->name = tables[i].name;
 	out->rows = 0;
@@ -131,40 +215,35 @@ copy_table(struct state *src, struct state *dst, size_t i,
 	if (s == NULL)
 		return -1;
 	while ((rc = db_step(s)) == DB_ROW) {
-		if (ins == NULL) {
-			ncol = db_column_count(s);
-			sql = insert_sql(tables[i].name, s, ncol);
-			ins = st_prepare(dst, sql, cause);
-			free(sql);
-			if (ins == NULL) {
-				db_finalize(s);
-				return -1;
-			}
+		if (b.v == NULL) {
+			b.ncol = db_column_count(s);
+			b.v = xcalloc((size_t)b.ncol * COPY_BATCH,
+			    sizeof *b.v);
+			b.names = xcalloc((size_t)b.ncol, sizeof *b.names);
+			for (c = 0; c < b.ncol; c++)
+				b.names[c] = xstrdup(db_column_name(s, c));
 		}
-		db_reset(ins);
-		for (c = 0; c < ncol; c++) {
-			type = db_column_type(s, c);
-			if (type == DB_NULL)
-				db_bind_null(ins, c + 1);
-			else if (type == DB_INTEGER)
-				db_bind_int64(ins, c + 1,
-				    db_column_int64(s, c));
-			else
-				db_bind_text(ins, c + 1, db_column_text(s, c));
+		for (c = 0; c < b.ncol; c++) {
+			v = &b.v[b.n * (size_t)b.ncol + (size_t)c];
+			v->type = db_column_type(s, c);
+			if (v->type == DB_INTEGER)
+				v->i = db_column_int64(s, c);
+			else if (v->type == DB_TEXT)
+				v->t = xstrdup(db_column_text(s, c));
 		}
-		if (db_step(ins) != DB_DONE) {
-			st_fail(dst, cause, tables[i].name);
-			db_finalize(ins);
-			db_finalize(s);
-			return -1;
-		}
-		row_sum(s, ncol, &out->sum);
+		row_sum(s, b.ncol, &out->sum);
 		out->rows++;
+		if (++b.n == COPY_BATCH && batch_flush(&b, cause) != 0)
+			goto bad;
 	}
-	db_finalize(ins);
+	if (rc != DB_DONE) {
+		st_fail(src, cause, tables[i].name);
+		goto bad;
+	}
+	if (batch_flush(&b, cause) != 0)
+		goto bad;
+	batch_free(&b);
 	db_finalize(s);
-	if (rc != DB_DONE)
-		return st_fail(src, cause, tables[i].name);
 	/* New rows on a server continue after the copied ids. */
 	if (dst->engine == DB_PGSQL && tables[i].identity) {
 		sql = xasprintf("SELECT setval(pg_get_serial_sequence('%s', "
@@ -176,6 +255,10 @@ copy_table(struct state *src, struct state *dst, size_t i,
 			return st_fail(dst, cause, "setting the next id");
 	}
 	return 0;
+bad:
+	batch_free(&b);
+	db_finalize(s);
+	return -1;
 }
 
 int
