@@ -78,21 +78,29 @@ pg_quiet(void *arg, const char *message)
 	(void)message;
 }
 
+PGresult *
+pg_query(struct pg_db *db, const char *sql, ExecStatusType want)
+{
+	PGresult *r = PQexec(db->conn, sql);
+	ExecStatusType t = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+
+	if (t == want || (want == PGRES_COMMAND_OK && t == PGRES_TUPLES_OK))
+		return r;
+	if (r != NULL && PQresultErrorMessage(r)[0] != '\0')
+		pg_err(db, PQresultErrorMessage(r));
+	else
+		pg_conn_err(db);
+	PQclear(r);
+	return NULL;
+}
+
 /* Run a statement without parameters; 0 or -1 with the error kept. */
 int
 pg_run(struct pg_db *db, const char *sql)
 {
-	PGresult *r = PQexec(db->conn, sql);
-	ExecStatusType t = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-	int rc = 0;
+	PGresult *r = pg_query(db, sql, PGRES_COMMAND_OK);
+	int rc = r != NULL ? 0 : -1;
 
-	if (t != PGRES_COMMAND_OK && t != PGRES_TUPLES_OK) {
-		if (r != NULL && PQresultErrorMessage(r)[0] != '\0')
-			pg_err(db, PQresultErrorMessage(r));
-		else
-			pg_conn_err(db);
-		rc = -1;
-	}
 	PQclear(r);
 	return rc;
 }
@@ -205,14 +213,11 @@ pg_forget_prepared(struct pg_db *db)
 int
 pg_take_lock(struct pg_db *db, int *got)
 {
-	PGresult *r = PQexec(db->conn, "SELECT " PG_LOCK_DAEMON);
+	PGresult *r = pg_query(db, "SELECT " PG_LOCK_DAEMON,
+	    PGRES_TUPLES_OK);
 
-	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
-		pg_err(db, r != NULL ? PQresultErrorMessage(r) :
-		    PQerrorMessage(db->conn));
-		PQclear(r);
+	if (r == NULL)
 		return -1;
-	}
 	*got = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 	PQclear(r);
 	return 0;

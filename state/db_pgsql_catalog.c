@@ -23,30 +23,20 @@ pg_mark_get(struct db *base, int64_t *appid, int64_t *version, int *empty)
 
 	*appid = *version = 0;
 	pg_park(db);
-	r = PQexec(db->conn, "SELECT count(*), count(*) FILTER (WHERE "
+	if ((r = pg_query(db, "SELECT count(*), count(*) FILTER (WHERE "
 	    "c.relname = 'mailshift_catalog' AND c.relkind = 'r') FROM "
 	    "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE "
-	    "n.nspname = current_schema()");
-	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
-		pg_err(db, r != NULL ? PQresultErrorMessage(r) :
-		    PQerrorMessage(db->conn));
-		PQclear(r);
+	    "n.nspname = current_schema()", PGRES_TUPLES_OK)) == NULL)
 		return -1;
-	}
 	objects = atoi(PQgetvalue(r, 0, 0));
 	has_mark = atoi(PQgetvalue(r, 0, 1));
 	PQclear(r);
 	*empty = objects == 0;
 	if (!has_mark)
 		return 0;
-	r = PQexec(db->conn, "SELECT application_id, schema_version FROM "
-	    "mailshift_catalog WHERE id = 1");
-	if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
-		pg_err(db, r != NULL ? PQresultErrorMessage(r) :
-		    PQerrorMessage(db->conn));
-		PQclear(r);
+	if ((r = pg_query(db, "SELECT application_id, schema_version FROM "
+	    "mailshift_catalog WHERE id = 1", PGRES_TUPLES_OK)) == NULL)
 		return -1;
-	}
 	if (PQntuples(r) == 1) {
 		*appid = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 		*version = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
@@ -150,13 +140,8 @@ pg_copy_begin(struct db *base, const char *sql)
 	pg_park(db);
 	if (pg_ensure(db) != 0)
 		return -1;
-	r = PQexec(db->conn, sql);
-	if (r == NULL || PQresultStatus(r) != PGRES_COPY_IN) {
-		pg_err(db, r != NULL ? PQresultErrorMessage(r) :
-		    PQerrorMessage(db->conn));
-		PQclear(r);
+	if ((r = pg_query(db, sql, PGRES_COPY_IN)) == NULL)
 		return -1;
-	}
 	PQclear(r);
 	return 0;
 }

@@ -52,6 +52,9 @@ enum pg_stmt_state {
 /* Keep msg (or the session's error) as the error db_errmsg gives. */
 void pg_err(struct pg_db *, const char *msg);
 void pg_conn_err(struct pg_db *);
+/* A statement without parameters whose result has status want (or, for
+ * PGRES_COMMAND_OK, rows); NULL with the error kept. */
+PGresult *pg_query(struct pg_db *, const char *sql, ExecStatusType want);
 /* A statement without parameters; 0, or -1 with the error kept. */
 int pg_run(struct pg_db *, const char *sql);
 int pg_exec(struct db *, const char *sql);
