@@ -38,6 +38,11 @@ http_status(struct evhttp_request *req, void *arg)
 	json_string(&j, "state", d->sched.stopping ? "stopping" : "running");
 	json_int(&j, "pid", getpid());
 	json_string(&j, "since", time_format(d->started, when, sizeof when));
+	json_object_open(&j, "catalog");
+	json_string(&j, "engine", state_engine(d->st));
+	json_string(&j, "name", state_name(d->st));
+	json_bool(&j, "reachable", !d->catalog_down);
+	json_object_close(&j);
 	json_uint(&j, "bytes_copied", d->sched.bytes);
 	json_uint(&j, "files_copied", d->sched.files);
 	json_object_open(&j, "moves");

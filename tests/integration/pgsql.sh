@@ -108,8 +108,12 @@ t_notify() {
 	"$GEN" --accounts 1 --messages 5 --seed 3 "$D/s1" >/dev/null ||
 	    fail "generator failed"
 	ok discover
-	move_conf daemon.listen=off presence.idle=0s daemon.log_level=debug
+	port=$(free_port)
+	move_conf "daemon.listen=127.0.0.1:$port" presence.idle=0s \
+	    daemon.log_level=debug
 	start_daemon
+	curl -sf "http://127.0.0.1:$port/status" >"$D/out" || fail "no /status"
+	json_check 'j["catalog"]["engine"] == "pgsql" and j["catalog"]["reachable"] is True and "search_path" in j["catalog"]["name"]'
 	sleep 1.5
 	ok move user0001@example.net --to s2
 	wait_for "grep -q 'move 1: started' '$D/daemon.log'" 5 ||
