@@ -191,7 +191,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	/* An unreachable catalog server is tried again with back-off
-	 * (1, 2, 4 ... 30 s); meanwhile nothing reads or writes it. */
+	 * (1, 2, 4, 8, then every 10 s: a promoted standby is found within
+	 * 10 s); meanwhile nothing reads or writes it. */
 	if (d->catalog_down && now < d->catalog_retry)
 		return;
 	apply_window(d);
@@ -206,9 +207,9 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		 * are (every worker stops at its next catalog write, at a
 		 * point it resumes from). */
 		d->catalog_wait = d->catalog_wait == 0 ? 1 :
-		    d->catalog_wait * 2 > 30 ? 30 : d->catalog_wait * 2;
+		    d->catalog_wait * 2 > 10 ? 10 : d->catalog_wait * 2;
 		d->catalog_retry = now + d->catalog_wait;
-		if (!d->catalog_down || d->catalog_wait == 30)
+		if (!d->catalog_down || d->catalog_wait == 10)
 			log_warnx("catalog %s unreachable; trying again in "
 			    "%llds", state_name(d->st),
 			    (long long)d->catalog_wait);
