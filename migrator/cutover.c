@@ -167,17 +167,24 @@ answer_lost(void)
 /*
  * The switch's commit failed. When its answer was lost (a catalog server
  * gone mid-commit) it may have been made all the same: the catalog, read
- * again once it answers, says which; nothing is guessed. True when the
- * move is done there (*cause is then cleared).
+ * again once it answers, says which; nothing is guessed. It is asked for
+ * up to five seconds. True when the move is done there (*cause is then
+ * cleared). When the catalog never answers, the cutover is abandoned:
+ * its unlock changes nothing of a move that did commit (it only unlocks
+ * a move still in cutover), and the move resumes from the catalog.
  */
 static int
 switch_committed(struct move *mv, char **cause)
 {
 	struct state_move m;
-	int done;
+	int done, tries;
 
-	if (state_move_get(mv->st, mv->m.id, &m, NULL) != 0)
-		return 0;
+	for (tries = 0; state_move_get(mv->st, mv->m.id, &m, NULL) != 0;
+	    tries++) {
+		if (tries == 4)
+			return 0;
+		sleep(1);
+	}
 	done = m.state == MOVE_DONE;
 	state_move_free(&m);
 	if (done) {

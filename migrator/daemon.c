@@ -126,6 +126,22 @@ catalog_changed(struct daemon *d, int64_t v)
 	sched_run(&d->sched, now_unix());
 }
 
+/* Lost the one-daemon lock with the old session, and another daemon took
+ * it meanwhile: stop (true). */
+static int
+lock_lost(struct daemon *d)
+{
+	if (!state_daemon_lock_lost(d->st))
+		return 0;
+	if (!d->sched.stopping) {
+		log_warnx("lost the daemon lock of catalog %s while it was "
+		    "unreachable, and another daemon holds it now; stopping",
+		    state_name(d->st));
+		begin_stop(d);
+	}
+	return 1;
+}
+
 /* The catalog server's notification (LISTEN/NOTIFY): another session
  * committed a change. */
 static void
@@ -139,18 +155,23 @@ on_changed(evutil_socket_t fd, short what, void *arg)
 	if (d->sched.stopping)
 		return;
 	v = state_data_version(d->st);
+	if (lock_lost(d))
+		return;
 	if (v >= 0 && v != d->data_version)
 		catalog_changed(d, v);
 }
 
-/* Watch the catalog server's socket; again when a reconnect changed it. */
+/* Watch the catalog server's socket; again after every reconnect (a new
+ * session may get the same descriptor number). */
 static void
 watch_catalog(struct daemon *d)
 {
 	int fd = state_notify_fd(d->st);
+	int64_t epoch = state_session_epoch(d->st);
 
-	if (fd == d->changed_fd)
+	if (fd == d->changed_fd && epoch == d->changed_epoch)
 		return;
+	d->changed_epoch = epoch;
 	if (d->changed != NULL) {
 		event_free(d->changed);
 		d->changed = NULL;
@@ -183,13 +204,6 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		begin_stop(d);
 		return;
 	}
-	if (state_daemon_lock_lost(d->st)) {
-		log_warnx("lost the daemon lock of catalog %s while it was "
-		    "unreachable, and another daemon holds it now; stopping",
-		    state_name(d->st));
-		begin_stop(d);
-		return;
-	}
 	/* An unreachable catalog server is tried again with back-off
 	 * (1, 2, 4, 8, then every 10 s: a promoted standby is found within
 	 * 10 s); meanwhile nothing reads or writes it. */
@@ -201,6 +215,10 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	    (double)d->cfg.health_window);
 	sched_apply_health(s);
 	v = state_data_version(d->st);
+	/* Reading may have reconnected, and the lock may be gone with the
+	 * old session: nothing more is done then. */
+	if (lock_lost(d))
+		return;
 	watch_catalog(d);
 	if (v < 0) {
 		/* The catalog server is unreachable: moves stay where they
@@ -214,6 +232,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 			    "%llds", state_name(d->st),
 			    (long long)d->catalog_wait);
 		d->catalog_down = 1;
+		return;
 	} else if (d->catalog_down) {
 		log_info("catalog %s reachable again", state_name(d->st));
 		d->catalog_down = 0;

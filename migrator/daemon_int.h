@@ -31,6 +31,7 @@ struct daemon {
 	struct event		*notify;	/* a thread ended */
 	struct event		*changed;	/* the catalog server notified */
 	int			 changed_fd;	/* its socket, or -1 */
+	int64_t			 changed_epoch;	/* of the session watched */
 	struct event		*sig[3];	/* SIGTERM, SIGINT, SIGHUP */
 	struct evhttp		*http;		/* NULL with listen = off */
 	struct state		*st;		/* the loop thread's catalog */

@@ -60,6 +60,24 @@ row_sum(struct db_stmt *s, int ncol, uint64_t *sum)
 	*sum = fnv(*sum, "\x1e", 1);
 }
 
+/* A column name as an SQL identifier: in double quotes, any double quote
+ * in it doubled. */
+static char *
+quote_name(const char *name)
+{
+	char *q = xmalloc(strlen(name) * 2 + 3), *p = q;
+
+	*p++ = '"';
+	for (; *name != '\0'; name++) {
+		if (*name == '"')
+			*p++ = '"';
+		*p++ = *name;
+	}
+	*p++ = '"';
+	*p = '\0';
+	return q;
+}
+
 /* The INSERT of rows rows of the columns named. */
 static char *
 insert_sql(const char *table, char *const *names, int ncol, size_t rows)
@@ -69,7 +87,7 @@ insert_sql(const char *table, char *const *names, int ncol, size_t rows)
 	int c;
 
 	for (c = 0; c < ncol; c++) {
-		t = xasprintf("%s%s\"%s\"", sql, c ? ", " : "", names[c]);
+		t = xasprintf("%s%s%s", sql, c ? ", " : "", names[c]);
 		free(sql);
 		sql = t;
 	}
@@ -221,7 +239,7 @@ copy_table(struct state *src, struct state *dst, size_t i,
 			    sizeof *b.v);
 			b.names = xcalloc((size_t)b.ncol, sizeof *b.names);
 			for (c = 0; c < b.ncol; c++)
-				b.names[c] = xstrdup(db_column_name(s, c));
+				b.names[c] = quote_name(db_column_name(s, c));
 		}
 		for (c = 0; c < b.ncol; c++) {
 			v = &b.v[b.n * (size_t)b.ncol + (size_t)c];

@@ -204,3 +204,9 @@ state_notify_fd(struct state *st)
 {
 	return st->db->drv->notify_fd(st->db);
 }
+
+int64_t
+state_session_epoch(struct state *st)
+{
+	return st->db->drv->session_epoch(st->db);
+}

@@ -55,5 +55,7 @@ int state_daemon_lock_lost(struct state *);
  * catalog (PostgreSQL's LISTEN/NOTIFY), or -1 (SQLite: poll
  * state_data_version). It may change after a reconnect. */
 int state_notify_fd(struct state *);
+/* A number that changes whenever the connection was made again. */
+int64_t state_session_epoch(struct state *);
 
 #endif

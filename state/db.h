@@ -93,6 +93,8 @@ struct db_driver {
 	/* A descriptor that becomes readable when another session commits
 	 * (PostgreSQL's notifications), or -1. */
 	int		 (*notify_fd)(struct db *);
+	/* A count of the times the connection was made again. */
+	int64_t		 (*session_epoch)(struct db *);
 	/* Bulk load (PostgreSQL's COPY ... FROM STDIN, text format): begin
 	 * with the COPY statement, send whole lines, end. NULL where the
 	 * engine has none (SQLite: prepared INSERTs are as fast). */

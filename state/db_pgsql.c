@@ -241,6 +241,7 @@ pg_ensure(struct pg_db *db)
 		return -1;
 	}
 	db->notified++;
+	db->epoch++;
 	pg_forget_prepared(db);
 	if (pg_session(db) != 0)
 		return -1;
@@ -423,9 +424,9 @@ pg_hash(const char *s)
 }
 
 /*
- * The name of s's text prepared in this session (preparing it the first
- * time), or -1 when it cannot be: then it is sent with its text, which
- * also gives the error a statement that does not prepare deserves. The
+ * The number of s's text prepared in this session (preparing it the first
+ * time); -1 when the session has prepared as many as it keeps (the text
+ * is sent then), -2 when it does not prepare (the error is kept). The
  * server parses and plans a prepared statement once, not at every run.
  */
 static long
@@ -447,9 +448,15 @@ pg_prepared(struct pg_stmt *s)
 	snprintf(name, sizeof name, "ms%zu", db->nprep);
 	r = PQprepare(db->conn, name, s->sql, s->nparams, s->types);
 	ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK;
+	if (!ok) {
+		/* It would not run either, and inside a transaction the
+		 * failure aborted it: its own error is the one to give. */
+		pg_err(db, r != NULL ? PQresultErrorMessage(r) :
+		    PQerrorMessage(db->conn));
+		PQclear(r);
+		return -2;
+	}
 	PQclear(r);
-	if (!ok)
-		return -1;
 	if (db->nprep % 32 == 0)
 		db->prep = xrealloc(db->prep, (db->nprep + 32) *
 		    sizeof *db->prep);
@@ -466,6 +473,8 @@ pg_send(struct pg_stmt *s)
 	char name[32];
 	int sent;
 
+	if (n == -2)
+		return -1;
 	if (n >= 0) {
 		snprintf(name, sizeof name, "ms%ld", n);
 		sent = PQsendQueryPrepared(db->conn, name, s->nparams,
@@ -524,6 +533,13 @@ pg_step(struct db_stmt *base)
 				PQclear(r);
 			} else
 				pg_run(db, "ROLLBACK");
+			/* Rows of a write that did not commit were never
+			 * written: none are handed out. */
+			if (s->final_rc == DB_ERROR) {
+				while (s->qhead < s->nq)
+					PQclear(s->queue[s->qhead++]);
+				s->nq = s->qhead = 0;
+			}
 		} else if (pg_send(s) != 0)
 			return s->final_rc = DB_ERROR;
 	}
@@ -768,6 +784,7 @@ const struct db_driver db_pgsql_driver = {
 	.session_lock = pg_session_lock,
 	.session_lock_lost = pg_session_lock_lost,
 	.notify_fd = pg_notify_fd,
+	.session_epoch = pg_session_epoch,
 	.copy_begin = pg_copy_begin,
 	.copy_line = pg_copy_line,
 	.copy_end = pg_copy_end,

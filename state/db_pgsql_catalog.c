@@ -131,6 +131,12 @@ pg_notify_fd(struct db *base)
 	return PQstatus(db->conn) == CONNECTION_OK ? PQsocket(db->conn) : -1;
 }
 
+int64_t
+pg_session_epoch(struct db *base)
+{
+	return ((struct pg_db *)base)->epoch;
+}
+
 int
 pg_copy_begin(struct db *base, const char *sql)
 {

@@ -36,6 +36,7 @@ struct pg_db {
 	int64_t		 notified;	/* other sessions' commits seen */
 	char		*schema;	/* current_schema(), notify payload */
 	int		 listening;	/* LISTEN mailshift was asked for */
+	int64_t		 epoch;		/* sessions made again */
 	struct pg_prepared *prep;	/* prepared statements, named msN */
 	size_t		 nprep;
 	int		 daemon_lock;	/* this session holds it */
@@ -74,6 +75,7 @@ int pg_alive(struct db *);
 int pg_session_lock(struct db *, int *got);
 int pg_session_lock_lost(struct db *);
 int pg_notify_fd(struct db *);
+int64_t pg_session_epoch(struct db *);
 int pg_copy_begin(struct db *, const char *sql);
 int pg_copy_line(struct db *, const char *line, size_t);
 int pg_copy_end(struct db *);

@@ -335,6 +335,13 @@ sq_notify_fd(struct db *db)
 	return -1;
 }
 
+static int64_t
+sq_session_epoch(struct db *db)
+{
+	(void)db;
+	return 0;
+}
+
 const struct db_driver db_sqlite_driver = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -365,4 +372,5 @@ const struct db_driver db_sqlite_driver = {
 	.session_lock = sq_session_lock,
 	.session_lock_lost = sq_session_lock_lost,
 	.notify_fd = sq_notify_fd,
+	.session_epoch = sq_session_epoch,
 };
