@@ -82,8 +82,6 @@ struct db_driver {
 	int		 (*setup)(struct db *);
 	/* A value that changes when another connection commits. */
 	int64_t		 (*data_version)(struct db *);
-	/* Is the connection usable (a server may have gone away)? */
-	int		 (*alive)(struct db *);
 	/* The one-daemon lock a server holds for a session: *got says
 	 * whether it was free (SQLite: always, the daemon_lock row decides
 	 * there). Taken again after a reconnect; lost says it could not

@@ -780,7 +780,6 @@ const struct db_driver db_pgsql_driver = {
 	.mark_set = pg_mark_set,
 	.setup = pg_setup,
 	.data_version = pg_data_version,
-	.alive = pg_alive,
 	.session_lock = pg_session_lock,
 	.session_lock_lost = pg_session_lock_lost,
 	.notify_fd = pg_notify_fd,

@@ -99,12 +99,6 @@ pg_data_version(struct db *base)
 }
 
 int
-pg_alive(struct db *base)
-{
-	return PQstatus(((struct pg_db *)base)->conn) == CONNECTION_OK;
-}
-
-int
 pg_session_lock(struct db *base, int *got)
 {
 	struct pg_db *db = (struct pg_db *)base;

@@ -71,7 +71,6 @@ int pg_mark_get(struct db *, int64_t *appid, int64_t *version, int *empty);
 int pg_mark_set(struct db *, int64_t appid, int64_t version);
 int pg_setup(struct db *);
 int64_t pg_data_version(struct db *);
-int pg_alive(struct db *);
 int pg_session_lock(struct db *, int *got);
 int pg_session_lock_lost(struct db *);
 int pg_notify_fd(struct db *);

@@ -307,13 +307,6 @@ sq_data_version(struct db *base)
 }
 
 static int
-sq_alive(struct db *db)
-{
-	(void)db;
-	return 1;
-}
-
-static int
 sq_session_lock(struct db *db, int *got)
 {
 	(void)db;
@@ -368,7 +361,6 @@ const struct db_driver db_sqlite_driver = {
 	.mark_set = sq_mark_set,
 	.setup = sq_setup,
 	.data_version = sq_data_version,
-	.alive = sq_alive,
 	.session_lock = sq_session_lock,
 	.session_lock_lost = sq_session_lock_lost,
 	.notify_fd = sq_notify_fd,
