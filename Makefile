@@ -46,7 +46,8 @@ MIGRATOR_SRC = migrator/slice.c migrator/maildir.c migrator/discover.c migrator/
 	migrator/tree.c migrator/sync.c migrator/copy.c migrator/sync_maildir.c \
 	migrator/verify.c migrator/settle.c migrator/carry.c migrator/quiet.c migrator/move.c migrator/cutover.c \
 	migrator/retire.c migrator/zarchive.c migrator/restore.c \
-	migrator/health.c migrator/presence.c migrator/scheduler.c \
+	migrator/health.c migrator/probe.c migrator/watch.c \
+	migrator/presence.c migrator/scheduler.c \
 	migrator/sched_gate.c migrator/http.c \
 	migrator/daemon.c
 CLI_SRC = cli/main.c cli/cmd_init.c cli/cmd_catalog.c cli/cmd_server.c \

@@ -10,6 +10,8 @@
 #include "state/metrics.h"
 #include "state/move.h"
 #include "state/queue.h"
+#include "state/server.h"
+#include "state/slice.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -38,6 +40,71 @@ cmd_daemon(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 	return EXIT_OK;
 }
 
+struct unwell {
+	struct json	*j;		/* JSON, or NULL: text */
+	int		 n;
+};
+
+static void
+unwell_print(struct unwell *u, const char *kind, const char *name,
+    const char *health, const char *reason, int64_t since)
+{
+	char when[32];
+
+	if (strcmp(health, "ok") == 0)
+		return;
+	u->n++;
+	if (u->j != NULL) {
+		json_object_open(u->j, NULL);
+		json_string(u->j, "kind", kind);
+		json_string(u->j, "name", name);
+		json_string(u->j, "health", health);
+		json_string(u->j, "reason", reason);
+		json_string(u->j, "since", since ? time_format(since, when,
+		    sizeof when) : NULL);
+		json_object_close(u->j);
+	} else
+		kv_print(stdout, "health", "%s %s %s since %s: %s", kind, name,
+		    health, since ? time_format(since, when, sizeof when) :
+		    "?", reason);
+}
+
+static int
+unwell_slice(const struct state_slice *s, void *arg)
+{
+	if (strcmp(s->state, "retired") != 0)
+		unwell_print(arg, "slice", s->name, s->health,
+		    s->health_reason, s->health_since);
+	return 0;
+}
+
+static int
+unwell_server(const struct state_server *s, void *arg)
+{
+	unwell_print(arg, "server", s->name, s->health, s->health_reason,
+	    s->health_since);
+	return 0;
+}
+
+/* The slices and servers the health watch does not find ok: a "health"
+ * array in the open JSON object j, or text lines (j NULL). */
+static int
+health_status(struct state *st, struct json *j, char **cause)
+{
+	struct unwell u = { j, 0 };
+	int rc;
+
+	if (j != NULL)
+		json_array_open(j, "health");
+	rc = state_server_list(st, unwell_server, &u, cause) != 0 ||
+	    state_slice_list(st, unwell_slice, &u, cause) != 0 ? -1 : 0;
+	if (j != NULL)
+		json_array_close(j);
+	else if (rc == 0 && u.n == 0)
+		kv_print(stdout, "health", "all slices ok");
+	return rc;
+}
+
 static int
 cmd_status(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 {
@@ -46,7 +113,7 @@ cmd_status(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 	struct json j;
 	int64_t counts[MOVE_NSTATES], now = now_unix();
 	char *cause = NULL, a[32], b[32];
-	int rc, alive, i;
+	int rc, alive, i, hrc;
 
 	(void)argv;
 	if (cli_operands(e, &argc, &argv) != 0)
@@ -80,6 +147,7 @@ cmd_status(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 		for (i = 0; i < MOVE_NSTATES; i++)
 			json_int(&j, state_move_state_name((enum move_state)i), counts[i]);
 		json_object_close(&j);
+		hrc = health_status(st, &j, &cause);
 		json_object_close(&j);
 		json_end(&j);
 	} else {
@@ -104,10 +172,11 @@ cmd_status(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 		for (i = 0; i < MOVE_NSTATES; i++)
 			kv_print(stdout, state_move_state_name((enum move_state)i), "%lld",
 			    (long long)counts[i]);
+		hrc = health_status(st, NULL, &cause);
 	}
 	if (rc == 0)
 		free(d.listen);
-	return EXIT_OK;
+	return hrc == 0 ? EXIT_OK : cli_fail(cause);
 }
 
 /* moves pause|resume ID: the daemon stops or restarts it within seconds. */

@@ -67,10 +67,14 @@ server_row(const struct state_server *s, void *arg)
 		json_string(&l->j, "address", s->address);
 		json_string(&l->j, "pair", s->pair);
 		json_string(&l->j, "created", when);
+		json_string(&l->j, "health", s->health);
+		json_string(&l->j, "health_reason", s->health_reason);
+		json_string(&l->j, "health_since", s->health_since ?
+		    time_format(s->health_since, when, sizeof when) : NULL);
 		json_object_close(&l->j);
 	} else
 		table_add(l->t, (const char *[]){ s->name, s->address,
-		    s->pair });
+		    s->pair, s->health, s->health_reason });
 	return 0;
 }
 
@@ -89,8 +93,8 @@ cmd_server_list(struct cli *c, const struct cmd_entry *e, int argc,
 		return cli_usage(e, "unexpected argument");
 	if ((st = cli_state(c, 0)) == NULL)
 		return EXIT_FAIL;
-	listing_start(&l, c->json, 3, (const char *[]){ "NAME", "ADDRESS", "PAIR" },
-	    "lll");
+	listing_start(&l, c->json, 5, (const char *[]){ "NAME", "ADDRESS",
+	    "PAIR", "HEALTH", "REASON" }, "lllll");
 	if (state_server_list(st, server_row, &l, &cause) != 0) {
 		listing_abort(&l);
 		return cli_fail(cause);

@@ -5,6 +5,8 @@
 #include "cli/output.h"
 #include "migrator/slice.h"
 #include "state/state.h"
+#include "state/daemon.h"
+#include "state/pair.h"
 #include "state/slice.h"
 #include "common/util.h"
 
@@ -151,6 +153,10 @@ slice_json(struct json *j, const struct state_slice *s)
 	json_string(j, "address", s->address);
 	json_string(j, "path", s->path);
 	json_string(j, "state", s->state);
+	json_string(j, "health", s->health);
+	json_string(j, "health_reason", s->health_reason);
+	json_string(j, "health_since", s->health_since ?
+	    time_format(s->health_since, when, sizeof when) : NULL);
 	json_uint(j, "capacity", s->capacity);
 	json_uint(j, "used", s->used);
 	json_uint(j, "files", s->files);
@@ -174,7 +180,7 @@ slice_row(const struct state_slice *s, void *arg)
 	}
 	snprintf(accounts, sizeof accounts, "%lld", (long long)s->accounts);
 	table_add(l->t, (const char *[]){ s->name, s->pair, s->server,
-	    s->state, accounts, size_format(s->used, used, sizeof used),
+	    s->state, s->health, accounts, size_format(s->used, used, sizeof used),
 	    size_format(s->capacity, cap, sizeof cap),
 	    fill_format(s->used, s->capacity, fill, sizeof fill), s->path });
 	return 0;
@@ -195,15 +201,69 @@ cmd_slice_list(struct cli *c, const struct cmd_entry *e, int argc,
 		return cli_usage(e, "unexpected argument");
 	if ((st = cli_state(c, 0)) == NULL)
 		return EXIT_FAIL;
-	listing_start(&l, c->json, 9, (const char *[]){ "NAME", "PAIR",
-	    "SERVER", "STATE", "ACCOUNTS", "USED", "CAPACITY", "FILL",
-	    "PATH" }, "llllrrrrl");
+	listing_start(&l, c->json, 10, (const char *[]){ "NAME", "PAIR",
+	    "SERVER", "STATE", "HEALTH", "ACCOUNTS", "USED", "CAPACITY",
+	    "FILL", "PATH" }, "lllllrrrrl");
 	if (state_slice_list(st, slice_row, &l, &cause) != 0) {
 		listing_abort(&l);
 		return cli_fail(cause);
 	}
 	listing_end(&l);
 	return EXIT_OK;
+}
+
+/* state_pair_list: the other server of a slice's pair. */
+static int
+other_cb(const struct state_pair *p, void *arg)
+{
+	const char **q = arg;	/* [0] pair, [1] server, [2] the other */
+
+	if (strcmp(p->name, q[0]) == 0)
+		q[2] = xstrdup(strcmp(p->server_a, q[1]) == 0 ? p->server_b :
+		    p->server_a);
+	return q[2] != NULL;
+}
+
+/* slice show's health lines: the state, why, since when, what to do. */
+static void
+health_print(struct state *st, const struct state_slice *s)
+{
+	const char *q[3] = { s->pair, s->server, NULL };
+	struct state_daemon d;
+	char *cause = NULL, when[32];
+	int rc;
+
+	kv_print(stdout, "health", "%s%s%s", s->health,
+	    s->health_since ? " since " : "", s->health_since ?
+	    time_format(s->health_since, when, sizeof when) : "");
+	if (*s->health_reason)
+		kv_print(stdout, "health reason", "%s", s->health_reason);
+	if (strcmp(s->health, "ok") != 0) {
+		if (state_pair_list(st, other_cb, q, &cause) != 0) {
+			free(cause);
+			cause = NULL;
+		}
+		kv_print(stdout, "advice", "moves touching it %s and plans "
+		    "send nothing to it; serve it from its pair's other "
+		    "server %s if this one is failing, or drain it "
+		    "('mailshift plan drain %s')", strcmp(s->health,
+		    "unresponsive") == 0 ? "are paused" : "run slowly",
+		    q[2] ? q[2] : "(none)", s->name);
+		free((char *)q[2]);
+	}
+	/* The watch is the daemon's: without one, nobody updates this. */
+	rc = state_daemon_get(st, &d, &cause);
+	if (rc < 0)
+		free(cause);
+	else {
+		if (rc == 1 || d.stopped != 0 || now_unix() - d.heartbeat >= 60)
+			kv_print(stdout, "health note", "no daemon is watching "
+			    "(%s): this is the health it last saw; start "
+			    "'mailshift daemon'", rc == 1 ? "none ever ran" :
+			    "not running");
+		if (rc == 0)
+			free(d.listen);
+	}
 }
 
 static int
@@ -215,7 +275,7 @@ cmd_slice_show(struct cli *c, const struct cmd_entry *e, int argc,
 	struct state *st;
 	struct json j;
 	char *cause = NULL, a[32], b[32], when[32];
-	int have_fs;
+	int have_fs, hung;
 
 	if (cli_operands(e, &argc, &argv) != 0)
 		return EXIT_USAGE;
@@ -225,7 +285,9 @@ cmd_slice_show(struct cli *c, const struct cmd_entry *e, int argc,
 		return EXIT_FAIL;
 	if (state_slice_get(st, argv[1], &s, &cause) != 0)
 		return cli_fail(cause);
-	have_fs = statvfs(s.path, &vfs) == 0;
+	/* An unresponsive slice's statvfs may hang: not asked. */
+	hung = strcmp(s.health, "unresponsive") == 0;
+	have_fs = !hung && statvfs(s.path, &vfs) == 0;
 	if (c->json) {
 		json_init(&j, stdout);
 		json_object_open(&j, NULL);
@@ -241,6 +303,7 @@ cmd_slice_show(struct cli *c, const struct cmd_entry *e, int argc,
 	} else {
 		kv_print(stdout, "slice", "%s", s.name);
 		kv_print(stdout, "state", "%s", s.state);
+		health_print(st, &s);
 		kv_print(stdout, "pair", "%s", s.pair);
 		kv_print(stdout, "server", "%s (%s)", s.server, s.address);
 		kv_print(stdout, "path", "%s", s.path);
@@ -255,6 +318,9 @@ cmd_slice_show(struct cli *c, const struct cmd_entry *e, int argc,
 			    size_format((uint64_t)vfs.f_bavail * vfs.f_frsize,
 			    a, sizeof a), size_format((uint64_t)vfs.f_blocks *
 			    vfs.f_frsize, b, sizeof b));
+		else if (hung)
+			kv_print(stdout, "filesystem", "not asked (the slice "
+			    "is unresponsive)");
 		else
 			kv_print(stdout, "filesystem", "unavailable (%s)",
 			    strerror(errno));

@@ -43,7 +43,17 @@ config_defaults(struct config *c)
 	c->max_retries = 5;
 	c->retry_base = 30;
 	c->ready_pass = 300;
-	c->health_window = 30;
+	c->health_interval_ms = 1000;
+	c->health_timeout_ms = 5000;
+	c->health_window = 10;
+	c->health_degraded_after = 4;
+	c->health_history = 6;
+	c->health_recover_after = 6;
+	c->health_factor = 2.5;
+	c->health_floor_ms = 20;
+	c->health_peers = 3;
+	c->health_baseline = 3600;
+	c->health_pause_after = 60;
 	c->presence_sources = PRESENCE_CATALOG | PRESENCE_MAILBOX;
 	c->presence_idle = 900;
 	c->presence_interval = 60;
@@ -64,6 +74,7 @@ config_free(struct config *c)
 	free(c->presence_command);
 	free(c->hook_after_lock);
 	free(c->hook_after_switch);
+	free(c->hook_on_health);
 	memset(c, 0, sizeof *c);
 }
 
@@ -112,7 +123,7 @@ set_str(char **dst, const char *v)
 }
 
 enum key_type { K_PATH, K_URL, K_LAYOUT, K_CHOICE, K_DURATION, K_MILLIS, K_SIZE,
-    K_COUNT, K_LISTEN, K_SOURCES, K_COMMAND };
+    K_COUNT, K_LISTEN, K_SOURCES, K_COMMAND, K_FACTOR };
 
 /* One configuration key: where it lives and how to read it. */
 struct key {
@@ -148,6 +159,7 @@ static const struct key keys[] = {
 	{ "hooks", "after_lock", K_COMMAND, OFF(hook_after_lock), { NULL } },
 	{ "hooks", "after_switch", K_COMMAND, OFF(hook_after_switch),
 	    { NULL } },
+	{ "hooks", "on_health", K_COMMAND, OFF(hook_on_health), { NULL } },
 	{ "hooks", "timeout", K_DURATION, OFF(hook_timeout), { NULL } },
 	{ "throttle", "bytes_per_second", K_SIZE, OFF(bytes_per_second),
 	    { NULL } },
@@ -167,7 +179,21 @@ static const struct key keys[] = {
 	{ "daemon", "max_retries", K_COUNT, OFF(max_retries), { NULL } },
 	{ "daemon", "retry_base", K_DURATION, OFF(retry_base), { NULL } },
 	{ "daemon", "ready_pass", K_DURATION, OFF(ready_pass), { NULL } },
-	{ "daemon", "health_window", K_DURATION, OFF(health_window),
+	{ "daemon", "health_window", K_DURATION, OFF(health_pause_after),
+	    { NULL } },
+	{ "health", "interval", K_MILLIS, OFF(health_interval_ms), { NULL } },
+	{ "health", "timeout", K_MILLIS, OFF(health_timeout_ms), { NULL } },
+	{ "health", "window", K_DURATION, OFF(health_window), { NULL } },
+	{ "health", "degraded_after", K_COUNT, OFF(health_degraded_after),
+	    { NULL } },
+	{ "health", "history", K_COUNT, OFF(health_history), { NULL } },
+	{ "health", "recover_after", K_COUNT, OFF(health_recover_after),
+	    { NULL } },
+	{ "health", "factor", K_FACTOR, OFF(health_factor), { NULL } },
+	{ "health", "floor", K_MILLIS, OFF(health_floor_ms), { NULL } },
+	{ "health", "peers", K_COUNT, OFF(health_peers), { NULL } },
+	{ "health", "baseline", K_DURATION, OFF(health_baseline), { NULL } },
+	{ "health", "pause_after", K_DURATION, OFF(health_pause_after),
 	    { NULL } },
 	{ "presence", "sources", K_SOURCES, OFF(presence_sources), { NULL } },
 	{ "presence", "idle", K_DURATION, OFF(presence_idle), { NULL } },
@@ -187,6 +213,15 @@ static const struct {
 	{ OFF(max_moves), "the daemon would never start a move" },
 	{ OFF(per_source), "no move out of any slice would ever start" },
 	{ OFF(per_target), "no move into any slice would ever start" },
+	{ OFF(health_interval_ms), "the slices would be probed without "
+	    "pause" },
+	{ OFF(health_timeout_ms), "every probe would count as hung" },
+	{ OFF(health_window), "no window would ever be judged" },
+	{ OFF(health_degraded_after), "every window would make a slice "
+	    "degraded" },
+	{ OFF(health_history), "no window would ever be judged" },
+	{ OFF(health_recover_after), "a slice would be ok again with no "
+	    "clean window" },
 };
 
 /* Parse "HH:MM" into minutes of the day. */
@@ -274,7 +309,7 @@ refuse_zero(struct parse *p, const struct key *k, const char *value)
 			continue;
 		why = xasprintf("%s = '%s': %s; give at least %s", k->name,
 		    value, nonzero[i].why, k->type == K_DURATION ? "1s" :
-		    "1");
+		    k->type == K_MILLIS ? "1ms" : "1");
 		parse_error(p, "%s%s", why, "");
 		free(why);
 		return 1;
@@ -373,8 +408,22 @@ handler(void *arg, const char *section, const char *name, const char *value)
 		if (millis_parse(value, &v, &why) != 0) {
 			parse_error(p, "%s: %s", name, why);
 			free(why);
-		} else
+		} else if (v != 0 || !refuse_zero(p, k, value))
 			*(uint64_t *)(base + k->off) = v;
+		break;
+	case K_FACTOR:
+		{
+			double f;
+
+			errno = 0;
+			f = strtod(value, &end);
+			if (*value < '0' || *value > '9' || *end != '\0' ||
+			    errno || f < 1.2 || f > 100)
+				parse_error(p, "%s = '%s': give a number from "
+				    "1.2 to 100 (e.g. 2.5)", name, value);
+			else
+				*(double *)(base + k->off) = f;
+		}
 		break;
 	case K_SIZE:
 		if (size_parse(value, &v, &why) != 0) {
@@ -523,6 +572,28 @@ config_load(const char *file, int required, struct config *c, char **cause)
 		parse_error(&p, "%s%s", why, "");
 		free(why);
 	}
+	if (n.hook_on_health != NULL && strstr(n.hook_on_health, "%u") !=
+	    NULL && strstr(n.hook_on_health, "%%u") == NULL) {
+		p.line = 0;
+		parse_error(&p, "[hooks] on_health: %%u (the user) has no user "
+		    "here; the slice is in $MAILSHIFT_SLICE%s%s", "", "");
+	}
+	if (n.health_degraded_after > n.health_history) {
+		char *why = xasprintf("[health] degraded_after (%llu) is more "
+		    "than history (%llu), the windows it counts in; lower "
+		    "degraded_after or raise history",
+		    (unsigned long long)n.health_degraded_after,
+		    (unsigned long long)n.health_history);
+
+		p.line = 0;
+		parse_error(&p, "%s%s", why, "");
+		free(why);
+	}
+	if (n.health_history > 64 || n.health_recover_after > 64) {
+		p.line = 0;
+		parse_error(&p, "[health] history and recover_after count at "
+		    "most 64 windows%s%s", "", "");
+	}
 	if ((n.presence_sources & PRESENCE_COMMAND) &&
 	    n.presence_command == NULL) {
 		p.line = 0;
@@ -596,9 +667,25 @@ config_print(FILE *f, const struct config *c)
 	    (unsigned long long)c->max_retries,
 	    (unsigned long long)c->retry_base,
 	    (unsigned long long)c->ready_pass);
+	fprintf(f, "[health]\ninterval = %llums\ntimeout = %llums\n"
+	    "window = %llus\ndegraded_after = %llu\nhistory = %llu\n"
+	    "recover_after = %llu\nfactor = %g\nfloor = %llums\n"
+	    "peers = %llu\nbaseline = %llus\npause_after = %llus\n\n",
+	    (unsigned long long)c->health_interval_ms,
+	    (unsigned long long)c->health_timeout_ms,
+	    (unsigned long long)c->health_window,
+	    (unsigned long long)c->health_degraded_after,
+	    (unsigned long long)c->health_history,
+	    (unsigned long long)c->health_recover_after, c->health_factor,
+	    (unsigned long long)c->health_floor_ms,
+	    (unsigned long long)c->health_peers,
+	    (unsigned long long)c->health_baseline,
+	    (unsigned long long)c->health_pause_after);
 	fprintf(f, "[hooks]\nafter_lock = %s\nafter_switch = %s\n"
-	    "timeout = %llus\n\n", c->hook_after_lock ? c->hook_after_lock : "",
+	    "on_health = %s\ntimeout = %llus\n\n",
+	    c->hook_after_lock ? c->hook_after_lock : "",
 	    c->hook_after_switch ? c->hook_after_switch : "",
+	    c->hook_on_health ? c->hook_on_health : "",
 	    (unsigned long long)c->hook_timeout);
 	fprintf(f, "[retention]\narchive = %s\nkeep = %llus\n",
 	    c->archive_zstd ? "zstd" : "none",

@@ -38,6 +38,8 @@
  *                                ; locked, after the grace, before the
  *                                ; final pass; fails: unlock, retry later
  *   after_switch =               ; fails: logged (the switch is done)
+ *   on_health =                  ; a slice's health changed (page someone):
+ *                                ; MAILSHIFT_SLICE, _HEALTH, _REASON, ...
  *   timeout = 10s                ; then the command is killed (a failure)
  *
  *   [throttle]
@@ -54,8 +56,21 @@
  *   max_retries = 5              ; then a failed move stays failed
  *   retry_base = 30s             ; back-off: 30s, 2m, 8m, ...
  *   ready_pass = 5m              ; delta pass interval of waiting moves
- *   health_window = 30s          ; latency 5x its baseline this long:
- *                                ; slow down, then pause the slice's moves
+ *
+ *   [health]                     ; the watch of every slice (health.h)
+ *   interval = 1s                ; one probe per slice this often
+ *   timeout = 5s                 ; a probe this long: unresponsive
+ *   window = 10s                 ; p50 and p99 are judged per window
+ *   degraded_after = 4           ; deviant windows, of the last history,
+ *   history = 6                  ; that make a slice degraded
+ *   recover_after = 6            ; clean windows in a row: ok again
+ *   factor = 2.5                 ; deviant: over factor x the baseline
+ *   floor = 20ms                 ; and the peers' median, and over floor
+ *   peers = 3                    ; other slices needed to compare with
+ *   baseline = 1h                ; the slice's own past, clean windows
+ *   pause_after = 60s            ; degraded this long: its moves pause
+ *                                ; (unresponsive: at once); the older
+ *                                ; [daemon] health_window sets it too
  *
  *   [presence]
  *   sources = catalog,mailbox    ; who must agree a user is offline:
@@ -123,6 +138,7 @@ struct config {
 	int	 late_dovecot;		/* [move] late_mail = dovecot */
 	char	*hook_after_lock;	/* [hooks] or NULL */
 	char	*hook_after_switch;	/* [hooks] or NULL */
+	char	*hook_on_health;	/* [hooks] or NULL */
 	uint64_t hook_timeout;		/* [hooks] timeout, seconds */
 	uint64_t bytes_per_second;	/* [throttle] 0 = unlimited */
 	uint64_t files_per_second;	/* [throttle] 0 = unlimited */
@@ -135,7 +151,17 @@ struct config {
 	uint64_t max_retries;		/* [daemon] */
 	uint64_t retry_base;		/* [daemon] seconds */
 	uint64_t ready_pass;		/* [daemon] seconds */
-	uint64_t health_window;		/* [daemon] seconds */
+	uint64_t health_interval_ms;	/* [health] interval */
+	uint64_t health_timeout_ms;	/* [health] timeout */
+	uint64_t health_window;		/* [health] window, seconds */
+	uint64_t health_degraded_after;	/* [health] windows */
+	uint64_t health_history;	/* [health] windows */
+	uint64_t health_recover_after;	/* [health] windows */
+	double	 health_factor;		/* [health] factor */
+	uint64_t health_floor_ms;	/* [health] floor */
+	uint64_t health_peers;		/* [health] peers */
+	uint64_t health_baseline;	/* [health] baseline, seconds */
+	uint64_t health_pause_after;	/* [health] pause_after, seconds */
 	unsigned presence_sources;	/* [presence] PRESENCE_* */
 	uint64_t presence_idle;		/* [presence] idle, seconds */
 	char	*presence_command;	/* [presence] command, or NULL */

@@ -139,35 +139,6 @@ copy_data(struct sync *s, int sfd, int dfd, off_t size, const char *rel,
 	return total;
 }
 
-/* The test hook's delay, read from its file at most four times a second. */
-static void
-test_slow(struct sync *s)
-{
-	double now;
-	char buf[32];
-	int fd, ms = 0;
-	ssize_t n;
-
-	if (s->cfg.slow_file == NULL)
-		return;
-	now = monotonic_now();
-	pthread_mutex_lock(&s->mu);
-	if (now - s->slow_checked > 0.25) {
-		s->slow_checked = now;
-		if ((fd = open(s->cfg.slow_file, O_RDONLY | O_CLOEXEC)) >= 0) {
-			n = read(fd, buf, sizeof buf - 1);
-			close(fd);
-			buf[n > 0 ? n : 0] = '\0';
-			ms = atoi(buf);
-		}
-		s->slow_ms = ms;
-	}
-	ms = s->slow_ms;
-	pthread_mutex_unlock(&s->mu);
-	if (ms > 0)
-		usleep((useconds_t)ms * 1000);
-}
-
 /*
  * Copy regular file name from sdir to ddir through a temporary name. Sets
  * *clean when the copy is the source as it is (size and times kept, the
@@ -205,7 +176,6 @@ copy_file(struct sync *s, int sdir, int ddir, const char *rel,
 	}
 	t1 = monotonic_now();
 	tmp_name(tmp, sizeof tmp);
-	test_slow(s);
 	if ((dfd = openat(ddir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600)) < 0) {
 		if (errno == ENOSPC || errno == EDQUOT)

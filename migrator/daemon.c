@@ -9,6 +9,7 @@
 #include "migrator/health.h"
 #include "migrator/presence.h"
 #include "migrator/throttle.h"
+#include "migrator/watch.h"
 #include "state/state.h"
 #include "state/daemon.h"
 
@@ -211,15 +212,17 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	apply_window(d);
 	presence_poll(d->presence, d->cfg.presence_sources, now);
-	health_check(d->health, monotonic_now(),
-	    (double)d->cfg.health_window);
-	sched_apply_health(s);
 	v = state_data_version(d->st);
 	/* Reading may have reconnected, and the lock may be gone with the
 	 * old session: nothing more is done then. */
 	if (lock_lost(d))
 		return;
 	watch_catalog(d);
+	/* The health watch probes on its own threads; judging it and
+	 * telling the catalog is done here, while the catalog answers. */
+	if (v >= 0)
+		watch_tick(d->watch, d->st, v, now);
+	sched_apply_health(s);
 	if (v < 0) {
 		/* The catalog server is unreachable: moves stay where they
 		 * are (every worker stops at its next catalog write, at a
@@ -329,6 +332,7 @@ reload(struct daemon *d)
 	d->cfg = n;
 	log_init(d->cfg.log_syslog, d->cfg.log_debug);
 	presence_reload(d->presence, &d->cfg);
+	watch_reload(d->watch, &d->cfg);
 	d->window = NULL;
 	apply_window(d);
 	log_info("SIGHUP: configuration reloaded from %s; moves in flight "
@@ -370,6 +374,8 @@ config_copy(struct config *dst, const struct config *src)
 	    xstrdup(src->hook_after_lock) : NULL;
 	dst->hook_after_switch = src->hook_after_switch ?
 	    xstrdup(src->hook_after_switch) : NULL;
+	dst->hook_on_health = src->hook_on_health ?
+	    xstrdup(src->hook_on_health) : NULL;
 }
 
 /* Set up everything the loop needs; 0, or -1 with a cause. */
@@ -455,6 +461,7 @@ daemon_teardown(struct daemon *d)
 	if (left)
 		return -1;
 	presence_free(d->presence);
+	watch_free(d->watch);
 	health_free(d->health);
 	if (d->pipe[0] >= 0) {
 		close(d->pipe[0]);
@@ -472,6 +479,7 @@ daemon_run(const char *db, const char *config_file, int required,
     const struct config *cfg, char **cause)
 {
 	struct daemon *d = xcalloc(1, sizeof *d);
+	struct health_params hp;
 	int64_t grace;
 	int rc = -1;
 
@@ -481,7 +489,9 @@ daemon_run(const char *db, const char *config_file, int required,
 	d->pipe[0] = d->pipe[1] = -1;
 	config_copy(&d->cfg, cfg);
 	log_init(d->cfg.log_syslog, d->cfg.log_debug);
-	d->health = health_new();
+	health_params_from(&hp, &d->cfg);
+	d->health = health_new(&hp);
+	d->watch = watch_new(d->health, &d->cfg);
 	sched_init(&d->sched, NULL, d->db, &d->cfg, d->health, NULL, -1);
 	apply_window(d);
 	signal(SIGPIPE, SIG_IGN);
@@ -499,6 +509,10 @@ daemon_run(const char *db, const char *config_file, int required,
 	    (unsigned long long)d->cfg.max_moves,
 	    (unsigned long long)d->cfg.per_source,
 	    (unsigned long long)d->cfg.per_target, d->cfg.listen);
+	log_info("health watch: every slice probed every %.3gs (timeout "
+	    "%.3gs), judged per %llus window", (double)d->cfg.health_interval_ms
+	    / 1000, (double)d->cfg.health_timeout_ms / 1000,
+	    (unsigned long long)d->cfg.health_window);
 	sched_run(&d->sched, now_unix());
 	event_base_dispatch(d->base);
 	heartbeat(d, now_unix());

@@ -1,9 +1,9 @@
 /*
  * What the daemon's files share (private to migrator/): the daemon
  * itself. daemon.c owns the loop, timers, signals, reload, the lock
- * and start/stop; scheduler.c the moves and their threads; health.c the
- * slices' latency; presence.c the presence sources; http.c /status and
- * /metrics. Only the loop thread touches struct daemon; the threads see
+ * and start/stop; scheduler.c the moves and their threads; watch.c the
+ * slices' health (probe.c probes, health.c judges); presence.c the
+ * presence sources; http.c /status and /metrics. Only the loop thread touches struct daemon; the threads see
  * their struct worker, the health watch and the presence set.
  */
 #ifndef MAILSHIFT_DAEMON_INT_H
@@ -24,6 +24,7 @@ struct evhttp;
 struct health;
 struct presence;
 struct state;
+struct watch;
 
 struct daemon {
 	struct event_base	*base;
@@ -40,7 +41,8 @@ struct daemon {
 	int			 required;	/* config_file must exist */
 	struct config		 cfg;		/* the configuration in force */
 	struct sched		 sched;		/* moves and their threads */
-	struct health		*health;	/* slice latency watch */
+	struct health		*health;	/* slices' health, judged */
+	struct watch		*watch;		/* and probed, recorded */
 	struct presence		*presence;	/* presence sources */
 	int			 pipe[2];	/* threads wake the loop */
 	int			 locked;	/* holds state_daemon_lock */

@@ -599,11 +599,10 @@ collect_cb(const struct state_slice *s, void *arg)
 		return 0;
 	c->slices = xrealloc(c->slices, (size_t)(c->n + 1) *
 	    sizeof *c->slices);
+	memset(&c->slices[c->n], 0, sizeof c->slices[c->n]);
 	c->slices[c->n].id = s->id;
 	c->slices[c->n].name = xstrdup(s->name);
 	c->slices[c->n].path = xstrdup(s->path);
-	c->slices[c->n].pair = c->slices[c->n].server = NULL;
-	c->slices[c->n].address = c->slices[c->n].state = NULL;
 	c->n++;
 	return 0;
 }

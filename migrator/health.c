@@ -1,59 +1,112 @@
-/* The per-slice latency watch: see health.h. */
+/* The health watch's judgement: see health.h. */
 #define _GNU_SOURCE
 #include "migrator/health.h"
-#include "common/log.h"
+#include "common/config.h"
 #include "common/util.h"
 
+#include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SLICES 256		/* slices whose health is watched */
-#define SAMPLES 512		/* latency samples kept per slice and second */
-#define SECONDS 600		/* per-second medians kept: ten minutes */
-#define SLOW_FACTOR 5.0		/* recent median over baseline: slow */
-#define OK_FACTOR 2.0		/* back under this: recovered */
-#define FLOOR 0.005		/* latencies under 5 ms are never "slow" */
+#define PROBES 256		/* probe samples kept per slice and window */
+#define COPIES 512		/* copier samples likewise */
+#define COPIES_MIN 5		/* a window's copier median needs these */
+#define BASE_MAX 720		/* clean windows kept for the baseline */
+#define BASE_MIN 6		/* a baseline needs this many */
+#define EXACT_PEERS 64		/* above: the MAD includes the slice */
+/* The tail judged: p99 of a window of 100 probes or more, else p90 (the
+ * p99 of ten probes is their maximum: one hiccup). */
+#define TAIL(n) ((n) >= 100 ? 0.99 : 0.9)
 
-/*
- * The latency a slice showed the copier, and what was made of it: the
- * samples of the current second, then one median per second for ten
- * minutes.
- */
+const double health_bounds[HEALTH_BUCKETS] = { 0.001, 0.0025, 0.005, 0.01,
+    0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5 };
+
+/* A ring of values of clean windows, with when they were. */
+struct ring {
+	double	 t[BASE_MAX];
+	double	 v[BASE_MAX];
+	int	 n, head;
+};
+
 struct slice_health {
 	int64_t		  slice;
-	double		  v[SAMPLES];	/* this second's samples */
-	int		  n;
-	double		  st[SECONDS];	/* when, monotonic seconds */
-	double		  sv[SECONDS];	/* that second's median */
-	int		  sn;		/* medians kept */
-	int		  shead;	/* next one goes here */
-	enum health_state state;
-	double		  since;	/* monotonic time of the last change */
-	double		  baseline;	/* median before it got slow */
-	double		  recent;	/* median of the last window */
+	int		  watched;	/* probed */
+	double		  pv[PROBES];	/* this window's probe times */
+	int		  pn;
+	double		  cv[COPIES];	/* this window's copier times */
+	int		  cn;
+	double		  inflight;	/* probe started then, 0 none */
+	double		  hung_since;	/* a probe past timeout, 0 not */
+	int		  fail;		/* a probe failed since the check */
+	char		  fail_why[160];
+	int		  back;		/* a probe came back since */
+	struct ring	  b50, b99, bc;	/* baselines */
+	uint64_t	  hist;		/* deviant bits, newest lowest */
+	int		  nhist;
+	int		  clean_run;
+	char		  deviant_why[160]; /* the last deviant window */
+	struct health_slice pub;	/* what health_list shows */
 };
 
 struct health {
-	pthread_mutex_t		 mu;	/* everything below */
-	struct slice_health	 s[MAX_SLICES];
-	int			 n;
+	pthread_mutex_t		  mu;	/* everything below */
+	struct health_params	  p;
+	struct slice_health	**s;
+	int			  n;
+	double			  wstart;	/* of the current window */
+	double			  now;		/* of the last check */
 };
 
+static const struct health_params defaults = { .window = 10,
+    .degraded_after = 4, .history = 6, .recover_after = 6, .factor = 2.5,
+    .floor = 0.020, .peers = 3, .baseline = 3600, .timeout = 5,
+    .pause_after = 60 };
+
+void
+health_params_from(struct health_params *p, const struct config *c)
+{
+	p->window = (double)c->health_window;
+	p->degraded_after = (int)c->health_degraded_after;
+	p->history = (int)c->health_history;
+	p->recover_after = (int)c->health_recover_after;
+	p->factor = c->health_factor;
+	p->floor = (double)c->health_floor_ms / 1000;
+	p->peers = (int)c->health_peers;
+	p->baseline = (double)c->health_baseline;
+	p->timeout = (double)c->health_timeout_ms / 1000;
+	p->pause_after = (double)c->health_pause_after;
+}
+
 struct health *
-health_new(void)
+health_new(const struct health_params *p)
 {
 	struct health *h = xcalloc(1, sizeof *h);
 
 	pthread_mutex_init(&h->mu, NULL);
+	h->p = p ? *p : defaults;
 	return h;
+}
+
+void
+health_set_params(struct health *h, const struct health_params *p)
+{
+	pthread_mutex_lock(&h->mu);
+	h->p = *p;
+	pthread_mutex_unlock(&h->mu);
 }
 
 void
 health_free(struct health *h)
 {
+	int i;
+
 	if (h == NULL)
 		return;
+	for (i = 0; i < h->n; i++)
+		free(h->s[i]);
+	free(h->s);
 	pthread_mutex_destroy(&h->mu);
 	free(h);
 }
@@ -62,18 +115,115 @@ health_free(struct health *h)
 static struct slice_health *
 find(struct health *h, int64_t slice, int create)
 {
+	struct slice_health *s;
 	int i;
 
 	for (i = 0; i < h->n; i++) {
-		if (h->s[i].slice == slice)
-			return &h->s[i];
+		if (h->s[i]->slice == slice)
+			return h->s[i];
 	}
-	if (!create || h->n == MAX_SLICES)
+	if (!create)
 		return NULL;
-	memset(&h->s[h->n], 0, sizeof h->s[0]);
-	h->s[h->n].slice = slice;
-	h->s[h->n].recent = h->s[h->n].baseline = -1;
-	return &h->s[h->n++];
+	s = xcalloc(1, sizeof *s);
+	s->slice = s->pub.slice = slice;
+	s->pub.p50 = s->pub.p99 = s->pub.base50 = s->pub.base99 = -1;
+	s->pub.peers50 = s->pub.copier = -1;
+	s->pub.since = h->now;
+	h->s = xrealloc(h->s, (size_t)(h->n + 1) * sizeof *h->s);
+	h->s[h->n++] = s;
+	return s;
+}
+
+void
+health_watch(struct health *h, int64_t slice)
+{
+	pthread_mutex_lock(&h->mu);
+	find(h, slice, 1)->watched = 1;
+	pthread_mutex_unlock(&h->mu);
+}
+
+void
+health_forget(struct health *h, int64_t slice)
+{
+	int i;
+
+	pthread_mutex_lock(&h->mu);
+	for (i = 0; i < h->n; i++) {
+		if (h->s[i]->slice != slice)
+			continue;
+		free(h->s[i]);
+		h->s[i] = h->s[--h->n];
+		break;
+	}
+	pthread_mutex_unlock(&h->mu);
+}
+
+void
+health_seed(struct health *h, int64_t slice, enum health_state st,
+    const char *reason)
+{
+	struct slice_health *s;
+
+	pthread_mutex_lock(&h->mu);
+	s = find(h, slice, 1);
+	s->pub.state = st;
+	snprintf(s->pub.reason, sizeof s->pub.reason, "%s", reason);
+	pthread_mutex_unlock(&h->mu);
+}
+
+void
+health_probe(struct health *h, int64_t slice, double now, double seconds)
+{
+	struct slice_health *s;
+	int k;
+
+	(void)now;
+	pthread_mutex_lock(&h->mu);
+	if ((s = find(h, slice, 0)) != NULL) {
+		if (s->pn < PROBES)
+			s->pv[s->pn++] = seconds;
+		s->inflight = 0;
+		/* One back after the timeout leaves a slice unresponsive:
+		 * a slice whose every probe takes longer must not flap. */
+		if (seconds <= h->p.timeout)
+			s->back = 1;
+		s->pub.probes++;
+		s->pub.sum += seconds;
+		for (k = 0; k < HEALTH_BUCKETS && seconds > health_bounds[k];
+		    k++)
+			;
+		s->pub.bucket[k]++;
+	}
+	pthread_mutex_unlock(&h->mu);
+}
+
+void
+health_probe_failed(struct health *h, int64_t slice, double now,
+    const char *why)
+{
+	struct slice_health *s;
+
+	(void)now;
+	pthread_mutex_lock(&h->mu);
+	if ((s = find(h, slice, 0)) != NULL) {
+		s->inflight = 0;
+		s->fail = 1;
+		snprintf(s->fail_why, sizeof s->fail_why, "%s", why);
+		s->pub.probes++;
+		s->pub.failed++;
+	}
+	pthread_mutex_unlock(&h->mu);
+}
+
+void
+health_inflight(struct health *h, int64_t slice, double started)
+{
+	struct slice_health *s;
+
+	pthread_mutex_lock(&h->mu);
+	if ((s = find(h, slice, 0)) != NULL)
+		s->inflight = started;
+	pthread_mutex_unlock(&h->mu);
 }
 
 void
@@ -82,8 +232,8 @@ health_sample(struct health *h, int64_t slice, double seconds)
 	struct slice_health *s;
 
 	pthread_mutex_lock(&h->mu);
-	if ((s = find(h, slice, 1)) != NULL && s->n < SAMPLES)
-		s->v[s->n++] = seconds;
+	if ((s = find(h, slice, 1)) != NULL && s->cn < COPIES)
+		s->cv[s->cn++] = seconds;
 	pthread_mutex_unlock(&h->mu);
 }
 
@@ -95,110 +245,300 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The q-quantile of v[0..n) (sorted here), nearest rank. */
 static double
-median(double *v, int n)
+quantile(double *v, int n, double q)
 {
+	int k;
+
 	qsort(v, (size_t)n, sizeof *v, cmp_double);
-	return v[n / 2];
+	k = (int)ceil(q * n) - 1;
+	return v[k < 0 ? 0 : k >= n ? n - 1 : k];
 }
 
-/* Median of the per-second medians from time t on (after) or before it;
- * -1 if there are fewer than need of them. */
-static double
-median_since(const struct slice_health *s, double t, int after, int need)
+static void
+ring_add(struct ring *r, double t, double v)
 {
-	double v[SECONDS];
+	r->t[r->head] = t;
+	r->v[r->head] = v;
+	r->head = (r->head + 1) % BASE_MAX;
+	if (r->n < BASE_MAX)
+		r->n++;
+}
+
+/* Median of the ring's values from since on; -1 with fewer than
+ * BASE_MIN of them. */
+static double
+ring_median(const struct ring *r, double since)
+{
+	double v[BASE_MAX];
 	int i, n = 0;
 
-	for (i = 0; i < s->sn; i++) {
-		if ((s->st[i] >= t) == after)
-			v[n++] = s->sv[i];
+	for (i = 0; i < r->n; i++) {
+		if (r->t[i] >= since)
+			v[n++] = r->v[i];
 	}
-	return n < need ? -1 : median(v, n);
+	return n < BASE_MIN ? -1 : quantile(v, n, 0.5);
 }
 
 const char *
 health_name(enum health_state st)
 {
-	return st == HEALTH_OK ? "ok" : st == HEALTH_SLOW ? "slow" : "paused";
+	return st == HEALTH_OK ? "ok" : st == HEALTH_DEGRADED ? "degraded" :
+	    "unresponsive";
 }
 
-/* Judge one slice at now; returns 1 when its state changed. */
-static int
-judge(struct slice_health *s, double now, double win)
+/* Change s's state at now, for why. */
+static void
+set_state(struct slice_health *s, enum health_state st, double now,
+    const char *why)
 {
-	if (s->n > 0) {
-		s->st[s->shead] = now;
-		s->sv[s->shead] = median(s->v, s->n);
-		s->shead = (s->shead + 1) % SECONDS;
-		if (s->sn < SECONDS)
-			s->sn++;
-		s->n = 0;
+	s->pub.state = st;
+	s->pub.since = now;
+	snprintf(s->pub.reason, sizeof s->pub.reason, "%s", why);
+}
+
+/*
+ * The peers' threshold for slice i: max(factor x median of the others'
+ * values, median + 3 x MAD), or -1 with fewer than need others. v[]
+ * holds every slice's value (-1 none), all[] the na known ones sorted.
+ */
+static double
+peer_limit(const double *v, int n, int i, const double *all, int na,
+    int need, double factor, double *median_out)
+{
+	double *o = xcalloc((size_t)(na > 0 ? na : 1), sizeof *o);
+	double *dev = xcalloc((size_t)(na > 0 ? na : 1), sizeof *dev);
+	double med, mad, lim;
+	int j, m = 0, skipped = 0;
+
+	*median_out = -1;
+	if (na - (v[i] >= 0) < need) {
+		free(o);
+		free(dev);
+		return -1;
 	}
-	s->recent = median_since(s, now - win, 1, 2);
-	switch (s->state) {
-	case HEALTH_OK:
-		s->baseline = median_since(s, now - win, 0, 3);
-		if (s->baseline > 0 && s->recent > FLOOR &&
-		    s->recent > SLOW_FACTOR * s->baseline) {
-			s->state = HEALTH_SLOW;
-			return 1;
+	/* The others: every known value but this slice's own (exactly, or
+	 * among many slices, approximately: it is one of hundreds). */
+	for (j = 0; j < na; j++) {
+		if (!skipped && v[i] >= 0 && all[j] == v[i] &&
+		    na <= EXACT_PEERS) {
+			skipped = 1;
+			continue;
 		}
-		break;
-	case HEALTH_SLOW:
-		/* No samples for a window: nothing runs there to judge, or
-		 * to protect. */
-		if (now - s->since >= win && (s->recent < 0 ||
-		    s->recent < OK_FACTOR * s->baseline ||
-		    s->recent < FLOOR)) {
-			s->state = HEALTH_OK;
-			return 1;
-		}
-		if (s->recent > FLOOR && s->recent > SLOW_FACTOR *
-		    s->baseline && now - s->since >= win) {
-			s->state = HEALTH_PAUSED;
-			return 1;
-		}
-		break;
-	case HEALTH_PAUSED:
-		/* Try again, to see whether it got better. */
-		if (now - s->since >= win) {
-			s->state = HEALTH_SLOW;
-			s->sn = s->shead = 0;
-			return 1;
-		}
-		break;
+		o[m++] = all[j];
 	}
-	return 0;
+	(void)n;
+	med = quantile(o, m, 0.5);
+	for (j = 0; j < m; j++)
+		dev[j] = fabs(o[j] - med);
+	mad = quantile(dev, m, 0.5);
+	lim = factor * med;
+	if (med + 3 * mad > lim)
+		lim = med + 3 * mad;
+	*median_out = med;
+	free(o);
+	free(dev);
+	return lim;
+}
+
+/* Is value x of a window deviant against the peers' limit (-1 none) and
+ * the slice's baseline (-1 none)? Writes what it found into why. */
+static int
+deviant(double x, double floor, double factor, double peer, double pmed,
+    double base, const char *what, char *why, size_t len)
+{
+	if (x < 0 || x <= floor)
+		return 0;
+	if (peer >= 0) {
+		if (x <= peer || (base >= 0 && x <= factor * base))
+			return 0;
+		if (base >= 0)
+			snprintf(why, len, "probe %s %.0f ms, %.1fx its "
+			    "baseline %.1f ms and %.1fx the other slices' "
+			    "%.1f ms", what, x * 1000, x / base, base * 1000,
+			    pmed > 0 ? x / pmed : 0.0, pmed * 1000);
+		else
+			snprintf(why, len, "probe %s %.0f ms, %.1fx the other "
+			    "slices' %.1f ms", what, x * 1000, pmed > 0 ?
+			    x / pmed : 0.0, pmed * 1000);
+		return 1;
+	}
+	if (base < 0 || x <= factor * base)
+		return 0;
+	snprintf(why, len, "probe %s %.0f ms, %.1fx its baseline %.1f ms "
+	    "(too few other slices to compare with)", what, x * 1000,
+	    x / base, base * 1000);
+	return 1;
+}
+
+static int
+popcount_low(uint64_t bits, int n)
+{
+	int c = 0, i;
+
+	for (i = 0; i < n && i < 64; i++)
+		c += (int)((bits >> i) & 1);
+	return c;
+}
+
+/* Close the window that ends at now: judge every slice; mu held.
+ * Returns the number of slices whose state changed. */
+static int
+close_window(struct health *h, double now)
+{
+	const struct health_params *p = &h->p;
+	double *v50 = xcalloc((size_t)h->n + 1, sizeof *v50);
+	double *v99 = xcalloc((size_t)h->n + 1, sizeof *v99);
+	double *a50 = xcalloc((size_t)h->n + 1, sizeof *a50);
+	double *a99 = xcalloc((size_t)h->n + 1, sizeof *a99);
+	double since = now - p->baseline, lim, med, m99;
+	struct slice_health *s;
+	char why[256];
+	int i, na = 0, dev, changed = 0, bad, wn;
+
+	for (i = 0; i < h->n; i++) {
+		s = h->s[i];
+		/* A probe long in flight counts with the time it has taken
+		 * so far: a slice too slow to finish one per window must
+		 * not look idle. */
+		if (s->inflight > 0 && now - s->inflight >= p->window / 2 &&
+		    s->pn < PROBES)
+			s->pv[s->pn++] = now - s->inflight;
+		v50[i] = v99[i] = -1;
+		s->pub.p99 = -1;
+		if (s->pn > 0) {
+			s->pub.p99 = quantile(s->pv, s->pn, 0.99);
+			v99[i] = quantile(s->pv, s->pn, TAIL(s->pn));
+			v50[i] = quantile(s->pv, s->pn, 0.5);
+			a50[na] = v50[i];
+			a99[na++] = v99[i];
+		}
+		s->pub.p50 = v50[i];
+		s->pub.copier = s->cn >= COPIES_MIN ? quantile(s->cv, s->cn,
+		    0.5) : -1;
+	}
+	qsort(a50, (size_t)na, sizeof *a50, cmp_double);
+	qsort(a99, (size_t)na, sizeof *a99, cmp_double);
+	for (i = 0; i < h->n; i++) {
+		s = h->s[i];
+		wn = s->pn;
+		s->pn = s->cn = 0;
+		if (v50[i] < 0 && s->pub.copier < 0)
+			continue;	/* nothing measured: not judged */
+		s->pub.base50 = ring_median(&s->b50, since);
+		s->pub.base99 = ring_median(&s->b99, since);
+		why[0] = '\0';
+		lim = peer_limit(v50, h->n, i, a50, na, p->peers, p->factor,
+		    &med);
+		s->pub.peers50 = med;
+		dev = deviant(v50[i], p->floor, p->factor, lim, med,
+		    s->pub.base50, "p50", why, sizeof why);
+		if (!dev) {
+			lim = peer_limit(v99, h->n, i, a99, na, p->peers,
+			    p->factor, &m99);
+			dev = deviant(v99[i], 5 * p->floor, p->factor, lim, m99,
+			    s->pub.base99, TAIL(wn) == 0.99 ? "p99" : "p90",
+			    why, sizeof why);
+		}
+		if (!dev && s->pub.copier > p->floor) {
+			double cb = ring_median(&s->bc, since);
+
+			if (cb >= 0 && s->pub.copier > p->factor * cb) {
+				dev = 1;
+				snprintf(why, sizeof why, "copier %.0f ms per "
+				    "file, %.1fx its baseline %.1f ms",
+				    s->pub.copier * 1000, s->pub.copier / cb,
+				    cb * 1000);
+			}
+		}
+		s->hist = s->hist << 1 | (uint64_t)dev;
+		if (s->nhist < 64)
+			s->nhist++;
+		s->pub.judged++;
+		if (dev) {
+			s->clean_run = 0;
+			snprintf(s->deviant_why, sizeof s->deviant_why, "%s",
+			    why);
+		} else {
+			s->clean_run++;
+			if (v50[i] >= 0) {
+				ring_add(&s->b50, now, v50[i]);
+				ring_add(&s->b99, now, v99[i]);
+			}
+			if (s->pub.copier >= 0)
+				ring_add(&s->bc, now, s->pub.copier);
+		}
+		bad = popcount_low(s->hist, p->history);
+		if (s->pub.state == HEALTH_OK && bad >= p->degraded_after) {
+			snprintf(why, sizeof why, "%s (%d of the last %d "
+			    "windows)", s->deviant_why, bad, p->history);
+			set_state(s, HEALTH_DEGRADED, now, why);
+			changed++;
+		} else if (s->pub.state == HEALTH_DEGRADED &&
+		    s->clean_run >= p->recover_after) {
+			if (v50[i] >= 0)
+				snprintf(why, sizeof why, "%d clean windows "
+				    "in a row (probe p50 %.1f ms)",
+				    s->clean_run, v50[i] * 1000);
+			else
+				snprintf(why, sizeof why, "%d clean windows "
+				    "in a row", s->clean_run);
+			set_state(s, HEALTH_OK, now, why);
+			changed++;
+		}
+	}
+	free(v50);
+	free(v99);
+	free(a50);
+	free(a99);
+	return changed;
 }
 
 int
-health_check(struct health *h, double now, double win)
+health_check(struct health *h, double now)
 {
 	struct slice_health *s;
+	char why[256];
 	int i, changed = 0;
 
 	pthread_mutex_lock(&h->mu);
+	h->now = now;
+	if (h->wstart == 0)
+		h->wstart = now;
 	for (i = 0; i < h->n; i++) {
-		s = &h->s[i];
-		if (!judge(s, now, win))
+		s = h->s[i];
+		if (s->pub.since == 0)
+			s->pub.since = now;	/* first seen: since now */
+		if (!s->watched)
 			continue;
-		changed++;
-		s->since = now;
-		if (s->recent < 0)
-			log_info("slice %lld: %s (no latency measured in the "
-			    "last %.0f s)", (long long)s->slice, s->state ==
-			    HEALTH_OK ? "recovered" : "moves try again", win);
-		else if (s->state == HEALTH_OK)
-			log_info("slice %lld: recovered (latency %.2f ms, "
-			    "baseline %.2f ms)", (long long)s->slice,
-			    s->recent * 1000, s->baseline * 1000);
-		else
-			log_warnx("slice %lld: %s (latency %.2f ms, baseline "
-			    "%.2f ms)", (long long)s->slice, s->state ==
-			    HEALTH_SLOW ? "degraded, its moves slow down" :
-			    "degraded, its moves pause", s->recent * 1000,
-			    s->baseline * 1000);
+		if (s->fail && s->pub.state != HEALTH_UNRESPONSIVE) {
+			snprintf(why, sizeof why, "probe failed: %s",
+			    s->fail_why);
+			set_state(s, HEALTH_UNRESPONSIVE, now, why);
+			changed++;
+		} else if (s->inflight > 0 && now - s->inflight >
+		    h->p.timeout && s->pub.state != HEALTH_UNRESPONSIVE) {
+			snprintf(why, sizeof why, "probe hung for %.1f s "
+			    "(timeout %.1f s)", now - s->inflight,
+			    h->p.timeout);
+			set_state(s, HEALTH_UNRESPONSIVE, now, why);
+			changed++;
+		} else if (s->back && !s->fail && s->pub.state ==
+		    HEALTH_UNRESPONSIVE) {
+			snprintf(why, sizeof why, "responding again after "
+			    "%.1f s unresponsive", now - s->pub.since);
+			set_state(s, HEALTH_DEGRADED, now, why);
+			s->clean_run = 0;
+			s->hist = 0;
+			changed++;
+		}
+		s->fail = s->back = 0;
+	}
+	if (now >= h->wstart + h->p.window) {
+		changed += close_window(h, now);
+		h->wstart = now - h->wstart > 2 * h->p.window ? now :
+		    h->wstart + h->p.window;
 	}
 	pthread_mutex_unlock(&h->mu);
 	return changed;
@@ -211,9 +551,24 @@ health_state_of(struct health *h, int64_t slice)
 	enum health_state st;
 
 	pthread_mutex_lock(&h->mu);
-	st = (s = find(h, slice, 0)) != NULL ? s->state : HEALTH_OK;
+	st = (s = find(h, slice, 0)) != NULL ? s->pub.state : HEALTH_OK;
 	pthread_mutex_unlock(&h->mu);
 	return st;
+}
+
+int
+health_paused(struct health *h, int64_t slice)
+{
+	struct slice_health *s;
+	int paused = 0;
+
+	pthread_mutex_lock(&h->mu);
+	if ((s = find(h, slice, 0)) != NULL)
+		paused = s->pub.state == HEALTH_UNRESPONSIVE ||
+		    (s->pub.state == HEALTH_DEGRADED && h->now -
+		    s->pub.since >= h->p.pause_after);
+	pthread_mutex_unlock(&h->mu);
+	return paused;
 }
 
 void
@@ -237,12 +592,8 @@ health_list(struct health *h, struct health_slice *v, int max)
 	int i, n;
 
 	pthread_mutex_lock(&h->mu);
-	for (i = n = 0; i < h->n && n < max; i++, n++) {
-		v[n].slice = h->s[i].slice;
-		v[n].state = h->s[i].state;
-		v[n].recent = h->s[i].recent;
-		v[n].baseline = h->s[i].baseline;
-	}
+	for (i = n = 0; i < h->n && n < max; i++, n++)
+		v[n] = h->s[i]->pub;
 	pthread_mutex_unlock(&h->mu);
 	return n;
 }

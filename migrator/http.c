@@ -4,6 +4,8 @@
 #include "common/json.h"
 #include "common/util.h"
 #include "migrator/health.h"
+#include "migrator/throttle.h"
+#include "migrator/watch.h"
 #include "state/metrics.h"
 #include "state/move.h"
 
@@ -16,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_LISTED 256		/* slices listed, as the health watch keeps */
+#define MAX_LISTED 2048		/* slices listed by /status and /metrics */
 
 
 /* GET /status: the daemon, moves by state, moves in flight. */
@@ -29,6 +31,7 @@ http_status(struct evhttp_request *req, void *arg)
 	int64_t counts[MOVE_NSTATES];
 	struct json j;
 	char *text = NULL, when[32];
+	const char *name;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 	int i, n;
@@ -55,16 +58,40 @@ http_status(struct evhttp_request *req, void *arg)
 	for (i = 0; i < d->sched.nw; i++)
 		json_int(&j, NULL, d->sched.w[i]->id);
 	json_array_close(&j);
-	json_array_open(&j, "degraded");
 	n = health_list(d->health, hs, MAX_LISTED);
+	json_array_open(&j, "health");
 	for (i = 0; i < n; i++) {
-		if (hs[i].state == HEALTH_OK)
+		if ((name = watch_slice_name(d->watch, hs[i].slice)) == NULL)
 			continue;
 		json_object_open(&j, NULL);
 		json_int(&j, "slice", hs[i].slice);
+		json_string(&j, "name", name);
 		json_string(&j, "state", health_name(hs[i].state));
-		json_double(&j, "latency", hs[i].recent);
-		json_double(&j, "baseline", hs[i].baseline);
+		json_string(&j, "reason", hs[i].reason);
+		json_double(&j, "seconds_in_state", monotonic_now() -
+		    hs[i].since);
+		json_double(&j, "p50", hs[i].p50);
+		json_double(&j, "p99", hs[i].p99);
+		json_double(&j, "baseline_p50", hs[i].base50);
+		json_double(&j, "baseline_p99", hs[i].base99);
+		json_double(&j, "peers_p50", hs[i].peers50);
+		json_double(&j, "copier", hs[i].copier);
+		json_uint(&j, "probes", hs[i].probes);
+		json_uint(&j, "probes_failed", hs[i].failed);
+		json_int(&j, "windows_judged", hs[i].judged);
+		json_object_close(&j);
+	}
+	json_array_close(&j);
+	json_array_open(&j, "degraded");
+	for (i = 0; i < n; i++) {
+		if (hs[i].state == HEALTH_OK ||
+		    (name = watch_slice_name(d->watch, hs[i].slice)) == NULL)
+			continue;
+		json_object_open(&j, NULL);
+		json_int(&j, "slice", hs[i].slice);
+		json_string(&j, "name", name);
+		json_string(&j, "state", health_name(hs[i].state));
+		json_string(&j, "reason", hs[i].reason);
 		json_object_close(&j);
 	}
 	json_array_close(&j);
@@ -108,6 +135,72 @@ metrics_lock_histogram(struct daemon *d, struct evbuffer *b)
 	    (double)sum / 1000, (long long)cum);
 }
 
+/* The health watch: per slice its state, probes and their histogram. */
+static void
+metrics_health(struct daemon *d, struct evbuffer *b,
+    const struct health_slice *hs, int n)
+{
+	const char *name;
+	uint64_t cum;
+	int i, k;
+
+	evbuffer_add_printf(b, "# HELP mailshift_slice_health A slice's "
+	    "health: 0 ok, 1 degraded, 2 unresponsive.\n# TYPE "
+	    "mailshift_slice_health gauge\n");
+	for (i = 0; i < n; i++) {
+		if ((name = watch_slice_name(d->watch, hs[i].slice)) != NULL)
+			evbuffer_add_printf(b, "mailshift_slice_health"
+			    "{slice=\"%s\"} %d\n", name, (int)hs[i].state);
+	}
+	evbuffer_add_printf(b, "# HELP mailshift_slice_probe_seconds How "
+	    "long the health probes of a slice took.\n# TYPE "
+	    "mailshift_slice_probe_seconds histogram\n");
+	for (i = 0; i < n; i++) {
+		if ((name = watch_slice_name(d->watch, hs[i].slice)) == NULL)
+			continue;
+		for (k = 0, cum = 0; k < HEALTH_BUCKETS; k++) {
+			cum += hs[i].bucket[k];
+			evbuffer_add_printf(b, "mailshift_slice_probe_seconds"
+			    "_bucket{slice=\"%s\",le=\"%g\"} %llu\n", name,
+			    health_bounds[k], (unsigned long long)cum);
+		}
+		cum += hs[i].bucket[HEALTH_BUCKETS];
+		evbuffer_add_printf(b, "mailshift_slice_probe_seconds_bucket"
+		    "{slice=\"%s\",le=\"+Inf\"} %llu\n"
+		    "mailshift_slice_probe_seconds_sum{slice=\"%s\"} %.6f\n"
+		    "mailshift_slice_probe_seconds_count{slice=\"%s\"} "
+		    "%llu\n", name, (unsigned long long)cum, name, hs[i].sum,
+		    name, (unsigned long long)cum);
+	}
+	evbuffer_add_printf(b, "# HELP mailshift_slice_probes_total Health "
+	    "probes of a slice, failed ones too.\n# TYPE "
+	    "mailshift_slice_probes_total counter\n");
+	for (i = 0; i < n; i++) {
+		if ((name = watch_slice_name(d->watch, hs[i].slice)) != NULL)
+			evbuffer_add_printf(b, "mailshift_slice_probes_total"
+			    "{slice=\"%s\"} %llu\n", name,
+			    (unsigned long long)hs[i].probes);
+	}
+	evbuffer_add_printf(b, "# HELP mailshift_slice_probes_failed_total "
+	    "Health probes of a slice that failed.\n# TYPE "
+	    "mailshift_slice_probes_failed_total counter\n");
+	for (i = 0; i < n; i++) {
+		if ((name = watch_slice_name(d->watch, hs[i].slice)) != NULL)
+			evbuffer_add_printf(b, "mailshift_slice_probes_failed"
+			    "_total{slice=\"%s\"} %llu\n", name,
+			    (unsigned long long)hs[i].failed);
+	}
+	evbuffer_add_printf(b, "# HELP mailshift_slice_copier_seconds Median "
+	    "time of the copier's file work on a slice, last window.\n"
+	    "# TYPE mailshift_slice_copier_seconds gauge\n");
+	for (i = 0; i < n; i++) {
+		if (hs[i].copier >= 0 && (name = watch_slice_name(d->watch,
+		    hs[i].slice)) != NULL)
+			evbuffer_add_printf(b, "mailshift_slice_copier_seconds"
+			    "{slice=\"%s\"} %.6f\n", name, hs[i].copier);
+	}
+}
+
 /* GET /metrics in the Prometheus text format. */
 static void
 http_metrics(struct evhttp_request *req, void *arg)
@@ -138,23 +231,8 @@ http_metrics(struct evhttp_request *req, void *arg)
 	    "mailshift_copied_files_total counter\n"
 	    "mailshift_copied_files_total %llu\n",
 	    (unsigned long long)d->sched.files);
-	evbuffer_add_printf(b, "# HELP mailshift_slice_latency_seconds Median "
-	    "latency of the copier's file work on a slice, last window.\n"
-	    "# TYPE mailshift_slice_latency_seconds gauge\n");
 	n = health_list(d->health, hs, MAX_LISTED);
-	for (i = 0; i < n; i++) {
-		if (hs[i].recent >= 0)
-			evbuffer_add_printf(b, "mailshift_slice_latency_seconds"
-			    "{slice=\"%lld\"} %.6f\n", (long long)hs[i].slice,
-			    hs[i].recent);
-	}
-	evbuffer_add_printf(b, "# HELP mailshift_slice_degraded 1 while a "
-	    "slice is slow or paused for its latency.\n# TYPE "
-	    "mailshift_slice_degraded gauge\n");
-	for (i = 0; i < n; i++)
-		evbuffer_add_printf(b, "mailshift_slice_degraded{slice=\"%lld\","
-		    "state=\"%s\"} %d\n", (long long)hs[i].slice,
-		    health_name(hs[i].state), hs[i].state != HEALTH_OK);
+	metrics_health(d, b, hs, n);
 	free(hs);
 	metrics_lock_histogram(d, b);
 	evbuffer_add_printf(b, "# HELP mailshift_start_time_seconds When the "

@@ -398,12 +398,6 @@ make_sync(struct move *mv)
 	    (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (sc.workers > 4)
 		sc.workers = 4;
-	/* Test hook: a delay on every file created on the target slice. */
-	if (getenv("MAILSHIFT_TEST_HOOKS") != NULL) {
-		snprintf(mv->slow, sizeof mv->slow, "%s/.mailshift-test-slow",
-		    mv->m.target_root);
-		sc.slow_file = mv->slow;
-	}
 	mv->sync = sync_new(mv->src, mv->dst, &sc);
 }
 

@@ -46,7 +46,6 @@ struct move {
 	int			 listed;	/* a pass of this handle ran */
 	struct sync_stats	 carry;		/* a split pass's changes so far */
 	char			*marks;		/* settle marks of this cutover */
-	char			 slow[4096];	/* test hook: see make_sync */
 	volatile int		 stop;		/* move_stop */
 	volatile uint64_t	 limits[2];	/* move_set_limits */
 };

@@ -47,8 +47,7 @@ sched_gate(const struct config *cfg, struct presence *presence,
 int
 sched_slice_paused(const struct sched *s, int64_t slice)
 {
-	return s->health != NULL &&
-	    health_state_of(s->health, slice) == HEALTH_PAUSED;
+	return s->health != NULL && health_paused(s->health, slice);
 }
 
 struct sched_seen *

@@ -76,9 +76,6 @@ struct sync_config {
 	/* Latency of each file's metadata work: side 0 opening it on the
 	 * source, side 1 creating and renaming it on the target. */
 	void		(*latency)(void *, int side, double seconds);
-	/* Test hook: a file whose number (ms) is a delay added to every
-	 * file created on the target, while the file exists. */
-	const char	*slow_file;
 	/* Called now and then with the running totals of the pass. */
 	void		(*progress)(void *, const struct sync_stats *);
 	/* The trust margin in seconds (0: 2 s). Tests shorten it. */

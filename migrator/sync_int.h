@@ -115,8 +115,6 @@ struct sync {
 	int			 continuing;	/* this pass carries one on */
 	uint64_t		 logical;	/* passes, counting a split one once */
 	int			 unthrottled;	/* cutover: no throttle */
-	double			 slow_checked;	/* test hook, see sync.h */
-	int			 slow_ms;	/* its delay, as last read */
 	pthread_mutex_t		 mu;		/* stats, hooks, progress */
 	pthread_mutex_t		 tmu;		/* the throttle */
 	struct batch		*batch;		/* of the directory at hand */

@@ -148,8 +148,9 @@ plan_set_roles(struct plan *p, char **cause)
 	}
 	if (o->strategy == PLANNER_FILL && !p->recv[d])
 		return fail(cause, "cannot fill %s: it does not receive "
-		    "(draining, readonly, degraded, retired or without "
-		    "capacity); fill a slice that is active",
+		    "(draining, readonly, degraded, retired, without "
+		    "capacity, or its health not ok); fill a slice that is "
+		    "active and ok",
 		    plan_slice_name(&p->sl[d], b1, sizeof b1));
 	if (plan_band(p) != 0) {
 		/* No receiver either: plan_drain_check names the problem. */

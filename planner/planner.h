@@ -69,7 +69,8 @@ struct planner_slice {
 	uint64_t	 used;		/* bytes of the accounts placed here */
 	uint64_t	 pending_in;	/* bytes of queued moves into it */
 	uint64_t	 pending_out;	/* bytes of queued moves out of it */
-	int		 receives;	/* 0: draining, readonly, degraded */
+	int		 receives;	/* 0: draining, readonly, degraded,
+					 * or its health not ok */
 	int		 balances;	/* 0: retired, not in the fleet mean */
 };
 

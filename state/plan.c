@@ -285,12 +285,14 @@ state_plan_apply(struct state *st, int64_t id, char *const *paths,
 			goto bad;
 		}
 		if (ask(st, "SELECT count(*) FROM slices WHERE id = ? AND "
-		    "state = 'active'", m[i].to_slice, 0, &active, cause) != 0)
+		    "state = 'active' AND health = 'ok'", m[i].to_slice, 0,
+		    &active, cause) != 0)
 			goto bad;
 		if (active != 1) {
 			fail(cause, "the fleet changed since plan %lld was "
-			    "made: slice '%s' no longer receives accounts; "
-			    "make a new plan", (long long)id, m[i].to);
+			    "made: slice '%s' no longer receives accounts "
+			    "(not active, or its health not ok); make a new "
+			    "plan", (long long)id, m[i].to);
 			goto bad;
 		}
 		/* Room: capacity less what it holds and what is coming. */

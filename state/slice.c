@@ -11,6 +11,22 @@ const char *const state_slice_states[] = {
 	"active", "draining", "readonly", "degraded", "retired", NULL
 };
 
+const char *const state_health_states[] = {
+	"ok", "degraded", "unresponsive", NULL
+};
+
+int
+state_health_valid(const char *s)
+{
+	int i;
+
+	for (i = 0; state_health_states[i] != NULL; i++) {
+		if (strcmp(s, state_health_states[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 int
 state_slice_state_valid(const char *s)
 {
@@ -94,7 +110,8 @@ bad:
 	"SELECT s.id, s.name, p.name, sv.name, sv.address, s.path, s.state, " \
 	"s.capacity, CAST(coalesce(sum(a.bytes), 0) AS BIGINT), " \
 	"CAST(coalesce(sum(a.files), 0) AS BIGINT), " \
-	"count(a.id), s.created, s.scanned FROM slices s " \
+	"count(a.id), s.created, s.scanned, s.health, s.health_reason, " \
+	"s.health_since FROM slices s " \
 	"JOIN pairs p ON p.id = s.pair_id " \
 	"JOIN servers sv ON sv.id = s.server_id " \
 	"LEFT JOIN accounts a ON a.slice_id = s.id "
@@ -116,6 +133,9 @@ slice_from_row(struct db_stmt *stmt, struct state_slice *s)
 	s->accounts = db_column_int64(stmt, 10);
 	s->created = db_column_int64(stmt, 11);
 	s->scanned = db_column_int64(stmt, 12);
+	s->health = st_text(stmt, 13);
+	s->health_reason = st_text(stmt, 14);
+	s->health_since = db_column_int64(stmt, 15);
 }
 
 void
@@ -127,6 +147,8 @@ state_slice_free(struct state_slice *s)
 	free(s->address);
 	free(s->path);
 	free(s->state);
+	free(s->health);
+	free(s->health_reason);
 	memset(s, 0, sizeof *s);
 }
 
@@ -270,4 +292,90 @@ state_slice_forget(struct state *st, const char *name, char **cause)
 		return -1;
 	st_bind_text(stmt, 1, name);
 	return st_exec_stmt(st, stmt, cause, "removing slice");
+}
+
+int
+state_slice_set_health(struct state *st, int64_t id, const char *health,
+    const char *reason, int64_t when, int *changed, char **cause)
+{
+	struct db_stmt *stmt;
+	char *name = NULL, *old = NULL, *old_reason = NULL;
+	int rc;
+
+	*changed = 0;
+	if (!state_health_valid(health))
+		return fail(cause, "unknown health '%s'; use ok, degraded or "
+		    "unresponsive", health);
+	if (state_begin(st, cause) != 0)
+		return -1;
+	if ((stmt = st_prepare(st, "SELECT name, health, health_reason FROM "
+	    "slices WHERE id = ?", cause)) == NULL)
+		goto bad;
+	db_bind_int64(stmt, 1, id);
+	if ((rc = db_step(stmt)) == DB_ROW) {
+		name = st_text(stmt, 0);
+		old = st_text(stmt, 1);
+		old_reason = st_text(stmt, 2);
+	}
+	db_finalize(stmt);
+	if (rc == DB_DONE) {
+		fail(cause, "slice %lld not found (removed meanwhile?); see "
+		    "'mailshift slice list'", (long long)id);
+		goto bad;
+	}
+	if (rc != DB_ROW) {
+		st_fail(st, cause, "reading slice");
+		goto bad;
+	}
+	if (strcmp(old, health) == 0 && strcmp(old_reason, reason) == 0) {
+		rc = state_commit(st, cause);
+		goto out;
+	}
+	if ((stmt = st_prepare(st, "UPDATE slices SET health = ?, "
+	    "health_reason = ?, health_since = CASE WHEN health = ? THEN "
+	    "health_since ELSE ? END WHERE id = ?", cause)) == NULL)
+		goto bad;
+	st_bind_text(stmt, 1, health);
+	st_bind_text(stmt, 2, reason);
+	st_bind_text(stmt, 3, health);
+	db_bind_int64(stmt, 4, when);
+	db_bind_int64(stmt, 5, id);
+	if (st_exec_stmt(st, stmt, cause, "recording slice health") != 0)
+		goto bad;
+	state_event(st, "slice.health", NULL, name, "slice %s: %s -> %s (%s)",
+	    name, old, health, reason);
+	*changed = 1;
+	rc = state_commit(st, cause);
+	goto out;
+bad:
+	state_rollback(st);
+	rc = -1;
+out:
+	free(name);
+	free(old);
+	free(old_reason);
+	return rc;
+}
+
+int
+state_slice_probe_account(struct state *st, int64_t id, char **path,
+    char **cause)
+{
+	struct db_stmt *stmt;
+	int rc;
+
+	*path = NULL;
+	if ((stmt = st_prepare(st, "SELECT path FROM accounts WHERE "
+	    "slice_id = ? AND state <> 'missing' ORDER BY id LIMIT 1",
+	    cause)) == NULL)
+		return -1;
+	db_bind_int64(stmt, 1, id);
+	if ((rc = db_step(stmt)) == DB_ROW)
+		*path = st_text(stmt, 0);
+	db_finalize(stmt);
+	if (rc == DB_ROW)
+		return 0;
+	if (rc == DB_DONE)
+		return 1;
+	return st_fail(st, cause, "reading an account of the slice");
 }

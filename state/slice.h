@@ -31,7 +31,14 @@ struct state_slice {
 	int64_t	 accounts;		/* accounts on it */
 	int64_t	 created;		/* Unix seconds */
 	int64_t	 scanned;		/* last discover, 0 = never */
+	char	*health;		/* one of state_health_states */
+	char	*health_reason;		/* why, "" when ok from the start */
+	int64_t	 health_since;		/* Unix seconds, 0 = never changed */
 };
+
+/* What the daemon's health watch says of a slice or a server. */
+extern const char *const state_health_states[];	/* NULL-terminated */
+int state_health_valid(const char *);
 
 /*
  * Add a slice served by server of pair, in a transaction of its own, and
@@ -75,6 +82,24 @@ int state_slice_set_capacity(struct state *, const char *name, uint64_t,
     char **cause);
 /* Record when discover last scanned a slice (no error for an unknown id). */
 int state_slice_scanned(struct state *, int64_t slice_id, int64_t when,
+    char **cause);
+/*
+ * Record the health watch's judgement of a slice: health (ok, degraded,
+ * unresponsive) for reason at when (Unix seconds), with one
+ * "slice.health" event, in a transaction of its own. *changed is 0, and
+ * nothing is written, when health and reason are what the catalog has;
+ * health_since moves only when health does. The slice's state (the
+ * admin's) is never touched.
+ */
+int state_slice_set_health(struct state *, int64_t slice_id,
+    const char *health, const char *reason, int64_t when, int *changed,
+    char **cause);
+/*
+ * The path (below the slice root) of an account to probe on a slice: the
+ * one with the lowest id that is not missing. 0 and *path (free it), 1
+ * and NULL when the slice has none, -1 on errors.
+ */
+int state_slice_probe_account(struct state *, int64_t slice_id, char **path,
     char **cause);
 /* Free the strings of s and zero it. */
 void state_slice_free(struct state_slice *s);

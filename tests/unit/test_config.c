@@ -287,6 +287,83 @@ test_errors(void **state)
 	tmp_done(&bad);
 }
 
+/* [health]: the defaults, every key, an old name, and what is refused. */
+static void
+test_health(void **state)
+{
+	static const char *bad[] = {
+		"[health]\nfactor = 1\n", "give a number from 1.2 to 100",
+		"[health]\nfactor = x\n", "give a number from 1.2 to 100",
+		"[health]\ninterval = 0\n", "give at least 1ms",
+		"[health]\ntimeout = 0s\n", "every probe would count as hung",
+		"[health]\ndegraded_after = 7\n", "more than history (6)",
+		"[health]\nhistory = 65\ndegraded_after = 4\n",
+		"at most 64 windows",
+		"[health]\nwindow = 0\n", "no window would ever be judged",
+		"[health]\nslow = 3\n", "unknown key 'slow' in [health]",
+		"[hooks]\non_health = echo %x\n", "only %u (the user)",
+		"[hooks]\non_health = echo %u\n", "no user here",
+	};
+	struct config c;
+	struct tmp t;
+	char *cause = NULL;
+	size_t i;
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(c.health_interval_ms, 1000);
+	assert_int_equal(c.health_timeout_ms, 5000);
+	assert_int_equal(c.health_window, 10);
+	assert_int_equal(c.health_degraded_after, 4);
+	assert_int_equal(c.health_history, 6);
+	assert_int_equal(c.health_recover_after, 6);
+	assert_true(c.health_factor == 2.5);
+	assert_int_equal(c.health_floor_ms, 20);
+	assert_int_equal(c.health_peers, 3);
+	assert_int_equal(c.health_baseline, 3600);
+	assert_int_equal(c.health_pause_after, 60);
+	assert_null(c.hook_on_health);
+	tmp_file(&t, "h.conf", "[health]\ninterval = 250ms\ntimeout = 2s\n"
+	    "window = 5s\ndegraded_after = 3\nhistory = 5\n"
+	    "recover_after = 4\nfactor = 3.5\nfloor = 8ms\npeers = 5\n"
+	    "baseline = 2h\npause_after = 2m\n"
+	    "[hooks]\non_health = logger -t mailshift \"$MAILSHIFT_SLICE\"\n");
+	if (config_load(t.file, 1, &c, &cause) != 0)
+		fail_msg("config_load: %s", cause);
+	assert_int_equal(c.health_interval_ms, 250);
+	assert_int_equal(c.health_timeout_ms, 2000);
+	assert_int_equal(c.health_window, 5);
+	assert_int_equal(c.health_degraded_after, 3);
+	assert_int_equal(c.health_history, 5);
+	assert_int_equal(c.health_recover_after, 4);
+	assert_true(c.health_factor == 3.5);
+	assert_int_equal(c.health_floor_ms, 8);
+	assert_int_equal(c.health_peers, 5);
+	assert_int_equal(c.health_baseline, 7200);
+	assert_int_equal(c.health_pause_after, 120);
+	assert_string_equal(c.hook_on_health,
+	    "logger -t mailshift \"$MAILSHIFT_SLICE\"");
+	tmp_done(&t);
+	/* [daemon] health_window, the older name of pause_after. */
+	tmp_file(&t, "old.conf", "[daemon]\nhealth_window = 45s\n");
+	assert_int_equal(config_load(t.file, 1, &c, &cause), 0);
+	assert_int_equal(c.health_pause_after, 45);
+	tmp_done(&t);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i += 2) {
+		tmp_file(&t, "bad.conf", bad[i]);
+		assert_int_equal(config_load(t.file, 1, &c, &cause), -1);
+		if (strstr(cause, bad[i + 1]) == NULL)
+			fail_msg("'%s': cause lacks \"%s\": %s", bad[i],
+			    bad[i + 1], cause);
+		free(cause);
+		cause = NULL;
+		tmp_done(&t);
+	}
+	/* Nothing of the refused files was taken. */
+	assert_int_equal(c.health_interval_ms, 1000);
+	config_free(&c);
+}
+
 /* A NULL cause pointer still reports failure. */
 static void
 test_errors_null_cause(void **state)
@@ -554,6 +631,7 @@ main(void)
 		cmocka_unit_test(test_directory),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_errors_null_cause),
+		cmocka_unit_test(test_health),
 		cmocka_unit_test(test_print),
 		cmocka_unit_test(test_log_level),
 		cmocka_unit_test(test_zero_refused),

@@ -1,199 +1,382 @@
 /*
- * Unit tests of the health watch (migrator/health.c): latency samples
- * fed on a clock the test drives, one health_check per "second", and the
- * states and rates that come of them.
+ * Unit tests of the health watch's judgement (migrator/health.c): probe
+ * times and copier samples fed on a clock the test drives, one probe
+ * per slice and health_check per "second", with the default parameters
+ * (windows of 10 s, degraded at 4 of 6, ok after 6 clean ones).
  */
 #define _GNU_SOURCE
 #include "testutil.h"
 
 #include "migrator/health.h"
 
-#define WINDOW 30.0
-#define SLICE 7
+#include <math.h>
 
-/* Feed one second of samples at time t (none when seconds < 0) and
- * judge; returns what health_check returned. */
-static int
-second(struct health *h, int64_t slice, double t, double seconds)
-{
-	int i;
+#define NS 8			/* slices at most */
+#define BASE 0.025		/* a healthy probe: 25 ms */
 
-	for (i = 0; seconds >= 0 && i < 10; i++)
-		health_sample(h, slice, seconds);
-	return health_check(h, t, WINDOW);
-}
+/* A fleet: slices 1..n, each with a slowdown factor from a time on. */
+struct fleet {
+	struct health	*h;
+	int		 n;
+	double		 factor[NS + 1];
+	double		 from[NS + 1];
+	int		 hang[NS + 1];	/* probe stuck in flight */
+	double		 hang_from[NS + 1];
+	int		 spikes;	/* heavy-tailed noise */
+	unsigned	 seed;
+	int		 bad[NS + 1];	/* seconds not ok */
+	double		 first_bad[NS + 1];
+};
 
-/* Run seconds from *t with samples of latency until slice is in state
- * want, at most limit seconds; returns the time it got there. */
+/* A number in [0, 1) from the fleet's own generator. */
 static double
-until_state(struct health *h, double *t, double latency,
-    enum health_state want, double limit)
+rnd(struct fleet *f)
 {
-	double end = *t + limit;
+	f->seed = f->seed * 1103515245u + 12345u;
+	return (double)((f->seed >> 8) & 0xffff) / 65536.0;
+}
 
-	for (; *t < end; (*t)++) {
-		second(h, SLICE, *t, latency);
-		if (health_state_of(h, SLICE) == want)
-			return (*t)++;
-	}
-	fail_msg("slice not %s after %.0f s", health_name(want), limit);
-	return -1;
+/* A healthy probe time: 25 ms +- 20 %, and with spikes now and then
+ * one of 4 to 12 times that (a disk flushing, another tenant). */
+static double
+noise(struct fleet *f)
+{
+	double v = BASE * (0.8 + 0.4 * rnd(f));
+
+	if (f->spikes && rnd(f) < 0.03)
+		v *= 4 + 8 * rnd(f);
+	return v;
 }
 
 static void
-limits(struct health *h, int64_t a, int64_t b, uint64_t bytes,
-    uint64_t files, uint64_t *got)
+fleet_init(struct fleet *f, int n)
 {
-	const uint64_t in[2] = { bytes, files };
+	int i;
 
-	health_limits(h, a, b, in, got);
+	memset(f, 0, sizeof *f);
+	f->h = health_new(NULL);
+	f->n = n;
+	f->seed = 42;
+	for (i = 1; i <= n; i++) {
+		f->factor[i] = 1;
+		f->first_bad[i] = -1;
+		health_watch(f->h, i);
+	}
 }
 
-/* ok -> slow -> paused -> slow (trying again) -> recovered, each after a
- * window, and the rates of moves touching the slice on the way. */
+/* Run the fleet from second t0 to t1 (exclusive). */
 static void
-test_transitions(void **arg)
+run(struct fleet *f, double t0, double t1)
 {
-	struct health *h = health_new();
-	struct health_slice v[4];
-	uint64_t got[2];
-	double t = 0, slow, paused, retry, ok;
+	double t, v;
+	int i;
 
-	(void)arg;
-	assert_int_equal(health_state_of(h, SLICE), HEALTH_OK);
-	/* A baseline of 2 ms. */
-	for (; t < 60; t++) {
-		assert_int_equal(second(h, SLICE, t, 0.002), 0);
-		assert_int_equal(health_state_of(h, SLICE), HEALTH_OK);
+	for (t = t0; t < t1; t++) {
+		for (i = 1; i <= f->n; i++) {
+			if (f->hang[i] && t >= f->hang_from[i]) {
+				health_inflight(f->h, i, f->hang_from[i]);
+				continue;
+			}
+			v = noise(f) * (t >= f->from[i] ? f->factor[i] : 1);
+			health_probe(f->h, i, t, v);
+		}
+		health_check(f->h, t);
+		for (i = 1; i <= f->n; i++) {
+			if (health_state_of(f->h, i) == HEALTH_OK)
+				continue;
+			if (f->first_bad[i] < 0)
+				f->first_bad[i] = t;
+			f->bad[i]++;
+		}
 	}
-	limits(h, SLICE, 9, 0, 0, got);
-	assert_int_equal(got[0], 0);
-	assert_int_equal(got[1], 0);
-
-	/* 50 ms: slow once most of the last window is that slow. */
-	slow = until_state(h, &t, 0.050, HEALTH_SLOW, 60);
-	assert_true(slow >= 60 + WINDOW / 2 - 1 && slow <= 60 + WINDOW / 2 + 1);
-	assert_int_equal(health_list(h, v, 4), 1);
-	assert_int_equal(v[0].slice, SLICE);
-	assert_int_equal(v[0].state, HEALTH_SLOW);
-	assert_true(v[0].baseline > 0.0019 && v[0].baseline < 0.0021);
-	assert_true(v[0].recent > 0.0499 && v[0].recent < 0.0501);
-	/* Unlimited, or faster than the slow rates: the slow rates. */
-	limits(h, SLICE, 9, 0, 0, got);
-	assert_int_equal(got[0], HEALTH_SLOW_BYTES);
-	assert_int_equal(got[1], HEALTH_SLOW_FILES);
-	limits(h, 9, SLICE, 100 << 20, 1000, got);
-	assert_int_equal(got[0], HEALTH_SLOW_BYTES);
-	assert_int_equal(got[1], HEALTH_SLOW_FILES);
-	/* A window slower than that keeps its own rates. */
-	limits(h, SLICE, 9, 1000, 5, got);
-	assert_int_equal(got[0], 1000);
-	assert_int_equal(got[1], 5);
-	/* Moves elsewhere keep the window's rates. */
-	limits(h, 8, 9, 100 << 20, 1000, got);
-	assert_int_equal(got[0], 100 << 20);
-	assert_int_equal(got[1], 1000);
-
-	/* Still that slow a window later: paused. */
-	paused = until_state(h, &t, 0.050, HEALTH_PAUSED, 60);
-	assert_true(paused - slow >= WINDOW && paused - slow <= WINDOW + 1);
-	limits(h, SLICE, 9, 0, 0, got);
-	assert_int_equal(got[0], HEALTH_SLOW_BYTES);
-
-	/* Paused moves send no samples; after a window they try again. */
-	retry = until_state(h, &t, -1, HEALTH_SLOW, 60);
-	assert_true(retry - paused >= WINDOW && retry - paused <= WINDOW + 1);
-
-	/* Back to 2 ms: recovered a window later, against the old
-	 * baseline. */
-	ok = until_state(h, &t, 0.002, HEALTH_OK, 60);
-	assert_true(ok - retry >= WINDOW && ok - retry <= WINDOW + 1);
-	limits(h, SLICE, 9, 0, 0, got);
-	assert_int_equal(got[0], 0);
-	assert_int_equal(got[1], 0);
-	health_free(h);
 }
 
-/* Slower, but never slow enough: under 5 ms, or under five times the
- * baseline, the slice stays ok. */
 static void
-test_not_slow(void **arg)
+fleet_free(struct fleet *f)
 {
-	struct health *h = health_new();
-	double t;
-
-	(void)arg;
-	for (t = 0; t < 60; t++)
-		second(h, SLICE, t, 0.0001);
-	for (; t < 200; t++) {
-		second(h, SLICE, t, 0.004);	/* 40 times, but 4 ms */
-		assert_int_equal(health_state_of(h, SLICE), HEALTH_OK);
-	}
-	for (t = 0; t < 60; t++)
-		second(h, 8, t, 0.010);
-	for (; t < 200; t++) {
-		second(h, 8, t, 0.045);		/* 4.5 times */
-		assert_int_equal(health_state_of(h, 8), HEALTH_OK);
-	}
-	health_free(h);
+	health_free(f->h);
 }
 
-/* A slow slice where nothing runs any more (no samples for a window)
- * counts as recovered: there is nothing to judge, or to protect. A
- * slice between two and five times its baseline stays slow. */
+/* Reason of slice as the watch has it. */
 static void
-test_quiet_recovers(void **arg)
+reason_of(struct fleet *f, int64_t slice, char *out, size_t len)
 {
-	struct health *h = health_new();
-	double t = 0, slow;
+	struct health_slice v[NS];
+	int i, n = health_list(f->h, v, NS);
+
+	*out = '\0';
+	for (i = 0; i < n; i++) {
+		if (v[i].slice == slice)
+			snprintf(out, len, "%s", v[i].reason);
+	}
+}
+
+/* One slice of four turns 5x slower: degraded within a minute, with its
+ * peers named in the reason; the others never leave ok; back to normal,
+ * ok again after six clean windows. */
+static void
+test_five_times_slower(void **arg)
+{
+	struct fleet f;
+	char why[256];
 	int i;
 
 	(void)arg;
-	for (; t < 60; t++)
-		second(h, SLICE, t, 0.002);
-	slow = until_state(h, &t, 0.050, HEALTH_SLOW, 60);
-	/* 6 ms, three times the baseline: neither better nor worse. */
-	for (i = 0; i < 3 * WINDOW; i++, t++) {
-		second(h, SLICE, t, 0.006);
-		assert_int_equal(health_state_of(h, SLICE), HEALTH_SLOW);
+	fleet_init(&f, 4);
+	f.factor[3] = 5;
+	f.from[3] = 600;
+	run(&f, 1, 700);
+	assert_int_equal(health_state_of(f.h, 3), HEALTH_DEGRADED);
+	assert_true(f.first_bad[3] >= 600 && f.first_bad[3] < 660);
+	for (i = 1; i <= 4; i++) {
+		if (i != 3)
+			assert_int_equal(f.bad[i], 0);
 	}
-	assert_true(t - slow > 2 * WINDOW);
-	until_state(h, &t, -1, HEALTH_OK, WINDOW + 1);
+	reason_of(&f, 3, why, sizeof why);
+	assert_non_null(strstr(why, "other slices'"));
+	assert_non_null(strstr(why, "of the last 6 windows"));
+	f.factor[3] = 1;
+	run(&f, 700, 780);
+	assert_int_equal(health_state_of(f.h, 3), HEALTH_OK);
+	reason_of(&f, 3, why, sizeof why);
+	assert_non_null(strstr(why, "clean windows in a row"));
+	fleet_free(&f);
+}
+
+/* A hung probe: unresponsive once past the timeout (5 s), and nothing
+ * else is; when it comes back, degraded until clean windows follow. */
+static void
+test_hang(void **arg)
+{
+	struct fleet f;
+	char why[256];
+
+	(void)arg;
+	fleet_init(&f, 4);
+	run(&f, 1, 300);
+	f.hang[2] = 1;
+	f.hang_from[2] = 300;
+	run(&f, 300, 305);
+	assert_int_equal(health_state_of(f.h, 2), HEALTH_OK);
+	run(&f, 305, 307);
+	assert_int_equal(health_state_of(f.h, 2), HEALTH_UNRESPONSIVE);
+	assert_true(f.first_bad[2] == 306);
+	assert_true(health_paused(f.h, 2));
+	reason_of(&f, 2, why, sizeof why);
+	assert_non_null(strstr(why, "probe hung for"));
+	run(&f, 307, 400);
+	assert_int_equal(f.bad[1] + f.bad[3] + f.bad[4], 0);
+	/* The hung probe comes back after 100 s: not yet responding. */
+	health_probe(f.h, 2, 400, 100);
+	health_check(f.h, 400);
+	assert_int_equal(health_state_of(f.h, 2), HEALTH_UNRESPONSIVE);
+	f.hang[2] = 0;
+	run(&f, 400, 402);
+	assert_int_equal(health_state_of(f.h, 2), HEALTH_DEGRADED);
+	reason_of(&f, 2, why, sizeof why);
+	assert_non_null(strstr(why, "responding again"));
+	assert_false(health_paused(f.h, 2));
+	run(&f, 402, 480);
+	assert_int_equal(health_state_of(f.h, 2), HEALTH_OK);
+	fleet_free(&f);
+}
+
+/* A probe that fails (EIO, a read-only remount) is unresponsive too. */
+static void
+test_failed(void **arg)
+{
+	struct fleet f;
+	char why[256];
+
+	(void)arg;
+	fleet_init(&f, 2);
+	run(&f, 1, 30);
+	health_probe_failed(f.h, 1, 30, "create probe file: Input/output "
+	    "error");
+	health_check(f.h, 30);
+	assert_int_equal(health_state_of(f.h, 1), HEALTH_UNRESPONSIVE);
+	reason_of(&f, 1, why, sizeof why);
+	assert_string_equal(why, "probe failed: create probe file: "
+	    "Input/output error");
+	assert_int_equal(health_state_of(f.h, 2), HEALTH_OK);
+	fleet_free(&f);
+}
+
+/* Two hours of heavy-tailed noise on eight slices, then the whole fleet
+ * three times slower at once (everybody's disk busy): no false alarm. */
+static void
+test_no_false_alarm(void **arg)
+{
+	struct fleet f;
+	int i;
+
+	(void)arg;
+	fleet_init(&f, 8);
+	f.spikes = 1;
+	run(&f, 1, 7200);
+	for (i = 1; i <= 8; i++) {
+		f.factor[i] = 3;
+		f.from[i] = 7200;
+	}
+	run(&f, 7200, 7800);
+	for (i = 1; i <= 8; i++)
+		assert_int_equal(f.bad[i], 0);
+	fleet_free(&f);
+}
+
+/* Slower, but under the floor (20 ms): never degraded. */
+static void
+test_floor(void **arg)
+{
+	struct health *h = health_new(NULL);
+	double t;
+	int i;
+
+	(void)arg;
+	for (i = 1; i <= 4; i++)
+		health_watch(h, i);
+	for (t = 1; t < 600; t++) {
+		for (i = 1; i <= 4; i++)
+			health_probe(h, i, t, i == 4 && t > 300 ? 0.010 :
+			    0.001);
+		health_check(h, t);
+		assert_int_equal(health_state_of(h, 4), HEALTH_OK);
+	}
 	health_free(h);
 }
 
-/* Every slice is judged on its own. */
+/* A slice alone is judged by its own baseline; one slow from the start
+ * (no baseline of its own) by its peers. */
 static void
-test_slices_apart(void **arg)
+test_alone_and_from_start(void **arg)
 {
-	struct health *h = health_new();
-	struct health_slice v[4];
-	double t;
+	struct fleet f;
 
 	(void)arg;
-	for (t = 0; t < 90; t++) {
-		health_sample(h, 1, 0.002);
-		health_sample(h, 2, t < 60 ? 0.002 : 0.100);
-		health_check(h, t, WINDOW);
+	fleet_init(&f, 1);
+	f.factor[1] = 5;
+	f.from[1] = 300;
+	run(&f, 1, 400);
+	assert_true(f.first_bad[1] >= 300 && f.first_bad[1] < 360);
+	fleet_free(&f);
+
+	fleet_init(&f, 4);
+	f.factor[4] = 5;
+	run(&f, 1, 100);
+	assert_int_equal(health_state_of(f.h, 4), HEALTH_DEGRADED);
+	assert_int_equal(f.bad[1] + f.bad[2] + f.bad[3], 0);
+	fleet_free(&f);
+}
+
+/* Moves near a slice that is not ok run slowly; degraded for a minute,
+ * they pause. */
+static void
+test_limits_and_pause(void **arg)
+{
+	struct fleet f;
+	uint64_t in[2] = { 50 << 20, 0 }, out[2];
+
+	(void)arg;
+	fleet_init(&f, 4);
+	health_limits(f.h, 1, 2, in, out);
+	assert_int_equal(out[0], 50 << 20);
+	assert_int_equal(out[1], 0);
+	f.factor[2] = 10;
+	f.from[2] = 200;
+	run(&f, 1, 300);
+	assert_int_equal(health_state_of(f.h, 2), HEALTH_DEGRADED);
+	health_limits(f.h, 1, 2, in, out);
+	assert_int_equal(out[0], HEALTH_SLOW_BYTES);
+	assert_int_equal(out[1], HEALTH_SLOW_FILES);
+	assert_false(health_paused(f.h, 1));
+	run(&f, 300, f.first_bad[2] + 60);
+	assert_true(health_paused(f.h, 2));
+	fleet_free(&f);
+}
+
+/* The copier's samples alone: a slice without probes, judged against
+ * its own baseline. */
+static void
+test_copier(void **arg)
+{
+	struct health *h = health_new(NULL);
+	double t;
+	int k;
+
+	(void)arg;
+	for (t = 1; t < 200 && health_state_of(h, 9) == HEALTH_OK; t++) {
+		for (k = 0; k < 5; k++)
+			health_sample(h, 9, t < 100 ? 0.002 : 0.2);
+		health_check(h, t);
 	}
-	assert_int_equal(health_state_of(h, 1), HEALTH_OK);
-	assert_int_equal(health_state_of(h, 2), HEALTH_SLOW);
-	assert_int_equal(health_state_of(h, 3), HEALTH_OK);
-	assert_int_equal(health_list(h, v, 4), 2);
-	assert_int_equal(health_list(h, v, 1), 1);
-	assert_string_equal(health_name(HEALTH_PAUSED), "paused");
+	assert_int_equal(health_state_of(h, 9), HEALTH_DEGRADED);
+	assert_true(t > 130 && t < 150);
 	health_free(h);
+}
+
+/* The state the catalog had at start is kept until the probes say
+ * otherwise. */
+static void
+test_seed(void **arg)
+{
+	struct fleet f;
+	char why[256];
+
+	(void)arg;
+	fleet_init(&f, 4);
+	health_seed(f.h, 1, HEALTH_DEGRADED, "probe p50 120 ms");
+	health_seed(f.h, 2, HEALTH_UNRESPONSIVE, "probe hung for 6.0 s");
+	assert_int_equal(health_state_of(f.h, 1), HEALTH_DEGRADED);
+	run(&f, 1, 3);
+	assert_int_equal(health_state_of(f.h, 2), HEALTH_DEGRADED);
+	reason_of(&f, 1, why, sizeof why);
+	assert_string_equal(why, "probe p50 120 ms");
+	run(&f, 3, 90);
+	assert_int_equal(health_state_of(f.h, 1), HEALTH_OK);
+	assert_int_equal(health_state_of(f.h, 2), HEALTH_OK);
+	fleet_free(&f);
+}
+
+/* Forgotten slices are not listed; the histogram counts every probe. */
+static void
+test_list(void **arg)
+{
+	struct fleet f;
+	struct health_slice v[NS];
+	uint64_t sum;
+	int n, k;
+
+	(void)arg;
+	fleet_init(&f, 3);
+	run(&f, 1, 21);
+	health_forget(f.h, 2);
+	n = health_list(f.h, v, NS);
+	assert_int_equal(n, 2);
+	assert_true(v[0].slice != 2 && v[1].slice != 2);
+	for (k = 0, sum = 0; k <= HEALTH_BUCKETS; k++)
+		sum += v[0].bucket[k];
+	assert_int_equal(sum, 20);
+	assert_int_equal(v[0].probes, 20);
+	assert_true(v[0].p50 > 0.015 && v[0].p50 < 0.035);
+	assert_true(fabs(v[0].sum / 20 - BASE) < 0.005);
+	fleet_free(&f);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_transitions),
-		cmocka_unit_test(test_not_slow),
-		cmocka_unit_test(test_quiet_recovers),
-		cmocka_unit_test(test_slices_apart),
+		cmocka_unit_test(test_five_times_slower),
+		cmocka_unit_test(test_hang),
+		cmocka_unit_test(test_failed),
+		cmocka_unit_test(test_no_false_alarm),
+		cmocka_unit_test(test_floor),
+		cmocka_unit_test(test_alone_and_from_start),
+		cmocka_unit_test(test_limits_and_pause),
+		cmocka_unit_test(test_copier),
+		cmocka_unit_test(test_seed),
+		cmocka_unit_test(test_list),
 	};
 
-	return cmocka_run_group_tests_name("health", tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

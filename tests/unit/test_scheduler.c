@@ -86,7 +86,7 @@ setup(void **arg)
 	config_defaults(&f->cfg);
 	f->presence = presence_new(&f->cfg, &cause);
 	assert_non_null(f->presence);
-	f->health = health_new();
+	f->health = health_new(NULL);
 	sched_init(&f->s, f->st, f->db, &f->cfg, f->health, f->presence, -1);
 	*arg = f;
 	return 0;
@@ -297,14 +297,15 @@ test_paused(void **arg)
 	assert_ok(state_queue_set_paused(f->st, f->move[3], 0, &cause));
 	expect_pick(f, now, "13");
 
-	/* Slice s2 gets slow, then paused: nothing into or out of it. */
-	for (t = 0; t < 200 && health_state_of(f->health, f->slice[2]) !=
-	    HEALTH_PAUSED; t++) {
-		health_sample(f->health, f->slice[2], t < 30 ? 0.001 : 0.1);
-		health_check(f->health, t, 30);
-	}
+	/* Slice s2's probe fails: unresponsive, nothing into or out of
+	 * it. */
+	t = 1000;
+	health_watch(f->health, f->slice[2]);
+	health_probe_failed(f->health, f->slice[2], t, "open: EIO");
+	health_check(f->health, t);
 	assert_int_equal(health_state_of(f->health, f->slice[2]),
-	    HEALTH_PAUSED);
+	    HEALTH_UNRESPONSIVE);
+	assert_true(health_paused(f->health, f->slice[2]));
 	expect_pick(f, now, "25");
 }
 
@@ -599,21 +600,29 @@ test_worker_health(void **arg)
 	sched_apply_health(&f->s);
 	assert_int_equal(a->limits[0], 50 << 20);
 	assert_int_equal(a->limits[1], 0);
-	for (t = 0; health_state_of(f->health, f->slice[2]) != HEALTH_SLOW;
-	    t++) {
-		assert_true(t < 100);
-		health_sample(f->health, f->slice[2], t < 30 ? 0.001 : 0.1);
-		health_check(f->health, t, 30);
+	/* The copier's file work on s2 gets 100 times slower: degraded
+	 * after 4 of 6 windows of 10 s. */
+	for (t = 1; health_state_of(f->health, f->slice[2]) !=
+	    HEALTH_DEGRADED; t++) {
+		assert_true(t < 200);
+		for (int k = 0; k < 5; k++)
+			health_sample(f->health, f->slice[2], t < 100 ?
+			    0.001 : 0.1);
+		health_check(f->health, t);
 	}
+	assert_true(t > 130 && t < 150);
 	sched_apply_health(&f->s);
 	assert_int_equal(a->limits[0], HEALTH_SLOW_BYTES);
 	assert_int_equal(a->limits[1], HEALTH_SLOW_FILES);
 	assert_int_equal(a->stop, 0);
 	assert_int_equal(b->limits[0], 50 << 20);
-	for (; health_state_of(f->health, f->slice[2]) != HEALTH_PAUSED; t++) {
-		assert_true(t < 200);
-		health_sample(f->health, f->slice[2], 0.1);
-		health_check(f->health, t, 30);
+	assert_false(health_paused(f->health, f->slice[2]));
+	/* Degraded for pause_after (60 s): its moves pause. */
+	for (; !health_paused(f->health, f->slice[2]); t++) {
+		assert_true(t < 300);
+		for (int k = 0; k < 5; k++)
+			health_sample(f->health, f->slice[2], 0.1);
+		health_check(f->health, t);
 	}
 	sched_apply_health(&f->s);
 	assert_int_equal(a->stop, 1);
