@@ -338,6 +338,134 @@ test_slice_state(void **arg)
 	state_slice_free(&s);
 }
 
+/* Count health events through sqlite3 (-1 on PostgreSQL: not asked). */
+static int
+health_events(struct fixture *f, const char *kind)
+{
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	int n;
+
+	if (test_on_pgsql())
+		return -1;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM events "
+	    "WHERE kind = ?", -1, &stmt, NULL), SQLITE_OK);
+	sqlite3_bind_text(stmt, 1, kind, -1, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	n = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return n;
+}
+
+struct server_seen {
+	const char	*name;
+	char		 health[16];
+	int64_t		 since;
+};
+
+static int
+server_health_cb(const struct state_server *sv, void *arg)
+{
+	struct server_seen *w = arg;
+
+	if (strcmp(sv->name, w->name) == 0) {
+		snprintf(w->health, sizeof w->health, "%s", sv->health);
+		w->since = sv->health_since;
+	}
+	return 0;
+}
+
+/* The health watch's columns: written only on a change, since moving
+ * with the health alone, one event per change; the admin's state is
+ * left alone. And the account a probe reads. */
+static void
+test_health(void **arg)
+{
+	struct fixture *f = *arg;
+	struct state_slice s;
+	struct server_seen w = { "mx2", "", 0 };
+	int64_t s1, s2;
+	char *path;
+	int changed;
+
+	topology(f->st, f->dir);
+	s1 = slice_id(f->st, "s1");
+	s2 = slice_id(f->st, "s2");
+	assert_ok(state_slice_get(f->st, "s1", &s, &cause));
+	assert_string_equal(s.health, "ok");
+	assert_string_equal(s.health_reason, "");
+	assert_int_equal(s.health_since, 0);
+	state_slice_free(&s);
+	assert_ok(state_slice_set_health(f->st, s1, "ok", "", 100, &changed,
+	    &cause));
+	assert_int_equal(changed, 0);
+	assert_ok(state_slice_set_state(f->st, "s1", "readonly", &cause));
+	assert_ok(state_slice_set_health(f->st, s1, "degraded", "p50 90 ms",
+	    200, &changed, &cause));
+	assert_int_equal(changed, 1);
+	/* The reason alone: written, since kept. */
+	assert_ok(state_slice_set_health(f->st, s1, "degraded", "p50 95 ms",
+	    300, &changed, &cause));
+	assert_int_equal(changed, 1);
+	assert_ok(state_slice_set_health(f->st, s1, "degraded", "p50 95 ms",
+	    400, &changed, &cause));
+	assert_int_equal(changed, 0);
+	assert_ok(state_slice_get(f->st, "s1", &s, &cause));
+	assert_string_equal(s.health, "degraded");
+	assert_string_equal(s.health_reason, "p50 95 ms");
+	assert_int_equal(s.health_since, 200);
+	assert_string_equal(s.state, "readonly");
+	state_slice_free(&s);
+	assert_ok(state_slice_set_health(f->st, s1, "unresponsive",
+	    "probe hung", 500, &changed, &cause));
+	assert_ok(state_slice_get(f->st, "s1", &s, &cause));
+	assert_int_equal(s.health_since, 500);
+	state_slice_free(&s);
+	if (!test_on_pgsql())
+		assert_int_equal(health_events(f, "slice.health"), 3);
+	assert_fails(state_slice_set_health(f->st, s1, "sick", "", 1,
+	    &changed, &cause), "unknown health 'sick'");
+	assert_fails(state_slice_set_health(f->st, 9999, "ok", "", 1,
+	    &changed, &cause), "slice 9999 not found");
+
+	assert_ok(state_server_set_health(f->st, "mx2", "degraded",
+	    "all 2 of its slices are not ok", 600, &changed, &cause));
+	assert_int_equal(changed, 1);
+	assert_ok(state_server_set_health(f->st, "mx2", "degraded",
+	    "all 2 of its slices are not ok", 700, &changed, &cause));
+	assert_int_equal(changed, 0);
+	assert_ok(state_server_list(f->st, server_health_cb, &w, &cause));
+	assert_string_equal(w.health, "degraded");
+	assert_int_equal(w.since, 600);
+	if (!test_on_pgsql())
+		assert_int_equal(health_events(f, "server.health"), 1);
+	assert_fails(state_server_set_health(f->st, "mx9", "ok", "", 1,
+	    &changed, &cause), "server 'mx9' not found");
+
+	/* The account a probe reads: the lowest id not missing. */
+	assert_int_equal(state_slice_probe_account(f->st, s2, &path, NULL), 1);
+	assert_null(path);
+	assert_ok(state_account_insert(f->st, "a@x.org", s2, "x.org/a", 10, 1,
+	    0, "counted", &cause));
+	assert_ok(state_account_insert(f->st, "b@x.org", s2, "x.org/b", 10, 1,
+	    0, "counted", &cause));
+	assert_int_equal(state_slice_probe_account(f->st, s2, &path, NULL), 0);
+	assert_string_equal(path, "x.org/a");
+	free(path);
+	{
+		struct state_account a;
+
+		assert_ok(state_account_find(f->st, "a@x.org", &a, &cause));
+		assert_ok(state_account_set_missing(f->st, a.id, &cause));
+		state_account_free(&a);
+	}
+	assert_int_equal(state_slice_probe_account(f->st, s2, &path, NULL), 0);
+	assert_string_equal(path, "x.org/b");
+	free(path);
+}
+
 /* Accounts: insert, find, usage sums per slice, missing, route. */
 static void
 test_accounts_and_route(void **arg)
@@ -903,6 +1031,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_import, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_health, setup, teardown),
 		cmocka_unit_test(test_move_state_names),
 		cmocka_unit_test_setup_teardown(test_move_state_check, setup,
 		    teardown),
