@@ -394,7 +394,7 @@ close_window(struct health *h, double now)
 	double *a99 = xcalloc((size_t)h->n + 1, sizeof *a99);
 	double since = now - p->baseline, lim, med, m99;
 	struct slice_health *s;
-	char why[256];
+	char why[256], dwhy[160];
 	int i, na = 0, dev, changed = 0, bad, wn;
 
 	for (i = 0; i < h->n; i++) {
@@ -428,25 +428,25 @@ close_window(struct health *h, double now)
 			continue;	/* nothing measured: not judged */
 		s->pub.base50 = ring_median(&s->b50, since);
 		s->pub.base99 = ring_median(&s->b99, since);
-		why[0] = '\0';
+		dwhy[0] = '\0';
 		lim = peer_limit(v50, h->n, i, a50, na, p->peers, p->factor,
 		    &med);
 		s->pub.peers50 = med;
 		dev = deviant(v50[i], p->floor, p->factor, lim, med,
-		    s->pub.base50, "p50", why, sizeof why);
+		    s->pub.base50, "p50", dwhy, sizeof dwhy);
 		if (!dev) {
 			lim = peer_limit(v99, h->n, i, a99, na, p->peers,
 			    p->factor, &m99);
 			dev = deviant(v99[i], 5 * p->floor, p->factor, lim, m99,
 			    s->pub.base99, TAIL(wn) == 0.99 ? "p99" : "p90",
-			    why, sizeof why);
+			    dwhy, sizeof dwhy);
 		}
 		if (!dev && s->pub.copier > p->floor) {
 			double cb = ring_median(&s->bc, since);
 
 			if (cb >= 0 && s->pub.copier > p->factor * cb) {
 				dev = 1;
-				snprintf(why, sizeof why, "copier %.0f ms per "
+				snprintf(dwhy, sizeof dwhy, "copier %.0f ms per "
 				    "file, %.1fx its baseline %.1f ms",
 				    s->pub.copier * 1000, s->pub.copier / cb,
 				    cb * 1000);
@@ -458,8 +458,7 @@ close_window(struct health *h, double now)
 		s->pub.judged++;
 		if (dev) {
 			s->clean_run = 0;
-			snprintf(s->deviant_why, sizeof s->deviant_why, "%s",
-			    why);
+			memcpy(s->deviant_why, dwhy, sizeof dwhy);
 		} else {
 			s->clean_run++;
 			if (v50[i] >= 0) {
