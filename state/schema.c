@@ -204,6 +204,19 @@ const char *const st_sqlite_migrations[STATE_SCHEMA_VERSION] = {
 	"  DEFAULT 0 CHECK (bytes_per_second >= 0);"
 	"ALTER TABLE moves ADD COLUMN files_per_second INTEGER NOT NULL"
 	"  DEFAULT 0 CHECK (files_per_second >= 0);",
+
+	/* 9 -> 10: the daemon's health watch, apart from the admin's state. */
+	"ALTER TABLE slices ADD COLUMN health TEXT NOT NULL DEFAULT 'ok'"
+	"  CHECK (health IN ('ok','degraded','unresponsive'));"
+	"ALTER TABLE slices ADD COLUMN health_reason TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE slices ADD COLUMN health_since INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE servers ADD COLUMN health TEXT NOT NULL DEFAULT 'ok'"
+	"  CHECK (health IN ('ok','degraded','unresponsive'));"
+	"ALTER TABLE servers ADD COLUMN health_reason TEXT NOT NULL"
+	"  DEFAULT '';"
+	"ALTER TABLE servers ADD COLUMN health_since INTEGER NOT NULL"
+	"  DEFAULT 0;",
 };
 
 /*
@@ -431,4 +444,18 @@ const char *const st_pgsql_migrations[STATE_SCHEMA_VERSION] = {
 	"  DEFAULT 0 CHECK (bytes_per_second >= 0);"
 	"ALTER TABLE moves ADD COLUMN files_per_second BIGINT NOT NULL"
 	"  DEFAULT 0 CHECK (files_per_second >= 0);",
+
+	/* 9 -> 10: the daemon's health watch, apart from the admin's state. */
+	"ALTER TABLE slices ADD COLUMN health " T " NOT NULL DEFAULT 'ok'"
+	"  CHECK (health IN ('ok','degraded','unresponsive'));"
+	"ALTER TABLE slices ADD COLUMN health_reason " T " NOT NULL"
+	"  DEFAULT '';"
+	"ALTER TABLE slices ADD COLUMN health_since BIGINT NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE servers ADD COLUMN health " T " NOT NULL DEFAULT 'ok'"
+	"  CHECK (health IN ('ok','degraded','unresponsive'));"
+	"ALTER TABLE servers ADD COLUMN health_reason " T " NOT NULL"
+	"  DEFAULT '';"
+	"ALTER TABLE servers ADD COLUMN health_since BIGINT NOT NULL"
+	"  DEFAULT 0;",
 };

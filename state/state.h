@@ -80,6 +80,10 @@
  *            the daemon that runs on the catalog, when it took it);
  *            moves.bytes_per_second, files_per_second (the move's own
  *            rates, 0 = none: the daemon caps its rates by them)
+ *   10       slices.health, health_reason, health_since and the same for
+ *            servers (what the daemon's health watch finds: ok, degraded
+ *            or unresponsive, why, and since when; apart from the admin's
+ *            state, which the watch never writes)
  */
 #ifndef MAILSHIFT_STATE_H
 #define MAILSHIFT_STATE_H
@@ -88,7 +92,7 @@
 #include <stdint.h>
 
 #define STATE_APPLICATION_ID 0x4d534846
-#define STATE_SCHEMA_VERSION 9
+#define STATE_SCHEMA_VERSION 10
 
 /* An open catalog: one SQLite connection. */
 struct state;
