@@ -2,8 +2,10 @@
 #define _GNU_SOURCE
 #include "state/state_int.h"
 #include "state/server.h"
+#include "state/slice.h"
 #include "common/util.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* The id of the server called name, or an error naming it. */
@@ -59,8 +61,9 @@ state_server_list(struct state *st,
 	int rc;
 
 	if ((stmt = st_prepare(st, "SELECT s.id, s.name, s.address, p.name, "
-	    "s.created FROM servers s LEFT JOIN pairs p ON s.id IN "
-	    "(p.server_a, p.server_b) ORDER BY s.name", cause)) == NULL)
+	    "s.created, s.health, s.health_reason, s.health_since FROM "
+	    "servers s LEFT JOIN pairs p ON s.id IN (p.server_a, p.server_b) "
+	    "ORDER BY s.name", cause)) == NULL)
 		return -1;
 	while ((rc = db_step(stmt)) == DB_ROW) {
 		s.id = db_column_int64(stmt, 0);
@@ -68,6 +71,9 @@ state_server_list(struct state *st,
 		s.address = (char *)db_column_text(stmt, 2);
 		s.pair = (char *)db_column_text(stmt, 3);
 		s.created = db_column_int64(stmt, 4);
+		s.health = (char *)db_column_text(stmt, 5);
+		s.health_reason = (char *)db_column_text(stmt, 6);
+		s.health_since = db_column_int64(stmt, 7);
 		if (cb(&s, arg) != 0)
 			break;
 	}
@@ -75,4 +81,23 @@ state_server_list(struct state *st,
 	if (rc != DB_ROW && rc != DB_DONE)
 		return st_fail(st, cause, "listing servers");
 	return 0;
+}
+
+int
+state_server_set_health(struct state *st, const char *name,
+    const char *health, const char *reason, int64_t when, int *changed,
+    char **cause)
+{
+	char label[96];
+	int64_t id;
+
+	*changed = 0;
+	if (!state_health_valid(health))
+		return fail(cause, "unknown health '%s'; use ok, degraded or "
+		    "unresponsive", health != NULL ? health : "");
+	if (state_server_id(st, name, &id, cause) != 0)
+		return -1;
+	snprintf(label, sizeof label, "server '%.64s'", name);
+	return st_health_set(st, ST_HEALTH_SERVER, id, label, health, reason,
+	    when, changed, cause);
 }

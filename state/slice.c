@@ -4,12 +4,29 @@
 #include "state/slice.h"
 #include "common/util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 const char *const state_slice_states[] = {
 	"active", "draining", "readonly", "degraded", "retired", NULL
 };
+
+const char *const state_health_states[] = {
+	"ok", "degraded", "unresponsive", NULL
+};
+
+int
+state_health_valid(const char *s)
+{
+	int i;
+
+	for (i = 0; s != NULL && state_health_states[i] != NULL; i++) {
+		if (strcmp(s, state_health_states[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
 
 int
 state_slice_state_valid(const char *s)
@@ -94,7 +111,8 @@ bad:
 	"SELECT s.id, s.name, p.name, sv.name, sv.address, s.path, s.state, " \
 	"s.capacity, CAST(coalesce(sum(a.bytes), 0) AS BIGINT), " \
 	"CAST(coalesce(sum(a.files), 0) AS BIGINT), " \
-	"count(a.id), s.created, s.scanned FROM slices s " \
+	"count(a.id), s.created, s.scanned, s.health, s.health_reason, " \
+	"s.health_since FROM slices s " \
 	"JOIN pairs p ON p.id = s.pair_id " \
 	"JOIN servers sv ON sv.id = s.server_id " \
 	"LEFT JOIN accounts a ON a.slice_id = s.id "
@@ -116,6 +134,9 @@ slice_from_row(struct db_stmt *stmt, struct state_slice *s)
 	s->accounts = db_column_int64(stmt, 10);
 	s->created = db_column_int64(stmt, 11);
 	s->scanned = db_column_int64(stmt, 12);
+	s->health = st_text(stmt, 13);
+	s->health_reason = st_text(stmt, 14);
+	s->health_since = db_column_int64(stmt, 15);
 }
 
 void
@@ -127,6 +148,8 @@ state_slice_free(struct state_slice *s)
 	free(s->address);
 	free(s->path);
 	free(s->state);
+	free(s->health);
+	free(s->health_reason);
 	memset(s, 0, sizeof *s);
 }
 
@@ -270,4 +293,128 @@ state_slice_forget(struct state *st, const char *name, char **cause)
 		return -1;
 	st_bind_text(stmt, 1, name);
 	return st_exec_stmt(st, stmt, cause, "removing slice");
+}
+
+/* What st_health_set reads and writes, for a slice and for a server. */
+static const struct {
+	const char	*what;		/* as messages and commands say it */
+	const char	*select;	/* name, health, reason, since by id */
+	const char	*update;	/* health, reason, since for id */
+	const char	*kind;		/* of the event */
+} health_sql[] = {
+	[ST_HEALTH_SLICE] = { "slice", "SELECT name, health, health_reason, "
+	    "health_since FROM slices WHERE id = ?", "UPDATE slices SET "
+	    "health = ?, health_reason = ?, health_since = ? WHERE id = ?",
+	    "slice.health" },
+	[ST_HEALTH_SERVER] = { "server", "SELECT name, health, "
+	    "health_reason, health_since FROM servers WHERE id = ?",
+	    "UPDATE servers SET health = ?, health_reason = ?, health_since = "
+	    "? WHERE id = ?", "server.health" },
+};
+
+int
+st_health_set(struct state *st, enum st_health_of of, int64_t id,
+    const char *label, const char *health, const char *reason, int64_t when,
+    int *changed, char **cause)
+{
+	const char *what = health_sql[of].what;
+	struct db_stmt *stmt;
+	char *name = NULL, *old = NULL, *old_reason = NULL;
+	int64_t since = 0;
+	int rc;
+
+	*changed = 0;
+	if (reason == NULL)
+		reason = "";
+	if (!state_health_valid(health))
+		return fail(cause, "unknown health '%s'; use ok, degraded or "
+		    "unresponsive", health != NULL ? health : "");
+	if (state_begin(st, cause) != 0)
+		return -1;
+	if ((stmt = st_prepare(st, health_sql[of].select, cause)) == NULL)
+		goto bad;
+	db_bind_int64(stmt, 1, id);
+	if ((rc = db_step(stmt)) == DB_ROW) {
+		name = st_text(stmt, 0);
+		old = st_text(stmt, 1);
+		old_reason = st_text(stmt, 2);
+		since = db_column_int64(stmt, 3);
+	}
+	db_finalize(stmt);
+	if (rc == DB_DONE) {
+		fail(cause, "%s not found; see 'mailshift %s list'", label,
+		    what);
+		goto bad;
+	}
+	if (rc != DB_ROW) {
+		st_fail(st, cause, of == ST_HEALTH_SLICE ? "reading slice" :
+		    "reading server");
+		goto bad;
+	}
+	if (strcmp(old, health) == 0 && strcmp(old_reason, reason) == 0) {
+		/* The watch says again what the catalog has: no write. */
+		state_rollback(st);
+		rc = 0;
+		goto out;
+	}
+	if (strcmp(old, health) != 0)
+		since = when;
+	if ((stmt = st_prepare(st, health_sql[of].update, cause)) == NULL)
+		goto bad;
+	st_bind_text(stmt, 1, health);
+	st_bind_text(stmt, 2, reason);
+	db_bind_int64(stmt, 3, since);
+	db_bind_int64(stmt, 4, id);
+	if (st_exec_stmt(st, stmt, cause, of == ST_HEALTH_SLICE ?
+	    "recording slice health" : "recording server health") != 0)
+		goto bad;
+	state_event(st, health_sql[of].kind, NULL, of == ST_HEALTH_SLICE ?
+	    name : NULL, "%s %s: health %s -> %s%s%s%s", what, name, old,
+	    health, *reason != '\0' ? " (" : "", reason, *reason != '\0' ?
+	    ")" : "");
+	if ((rc = state_commit(st, cause)) == 0)
+		*changed = 1;
+	goto out;
+bad:
+	state_rollback(st);
+	rc = -1;
+out:
+	free(name);
+	free(old);
+	free(old_reason);
+	return rc;
+}
+
+int
+state_slice_set_health(struct state *st, int64_t id, const char *health,
+    const char *reason, int64_t when, int *changed, char **cause)
+{
+	char label[48];
+
+	snprintf(label, sizeof label, "slice %lld", (long long)id);
+	return st_health_set(st, ST_HEALTH_SLICE, id, label, health, reason,
+	    when, changed, cause);
+}
+
+int
+state_slice_probe_account(struct state *st, int64_t id, char **path,
+    char **cause)
+{
+	struct db_stmt *stmt;
+	int rc;
+
+	*path = NULL;
+	if ((stmt = st_prepare(st, "SELECT path FROM accounts WHERE "
+	    "slice_id = ? AND state <> 'missing' ORDER BY id LIMIT 1",
+	    cause)) == NULL)
+		return -1;
+	db_bind_int64(stmt, 1, id);
+	if ((rc = db_step(stmt)) == DB_ROW)
+		*path = st_text(stmt, 0);
+	db_finalize(stmt);
+	if (rc == DB_ROW)
+		return 0;
+	if (rc == DB_DONE)
+		return 1;
+	return st_fail(st, cause, "reading accounts");
 }
