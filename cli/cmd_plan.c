@@ -59,6 +59,7 @@ slice_cb(const struct state_slice *sl, void *arg)
 	p->used = sl->used;
 	p->receives = strcmp(sl->state, "active") == 0;
 	p->balances = strcmp(sl->state, "retired") != 0;
+	p->unhealthy = strcmp(sl->health, "ok") != 0;
 	f->ns++;
 	return 0;
 }
