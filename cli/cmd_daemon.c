@@ -10,6 +10,8 @@
 #include "state/metrics.h"
 #include "state/move.h"
 #include "state/queue.h"
+#include "state/server.h"
+#include "state/slice.h"
 #include "common/util.h"
 
 #include <errno.h>
@@ -36,6 +38,98 @@ cmd_daemon(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 	    &cause) != 0)
 		return cli_fail(cause);
 	return EXIT_OK;
+}
+
+int
+cli_daemon_watching(struct state *st, int *watching, int64_t *seen,
+    char **cause)
+{
+	struct state_daemon d;
+	int rc;
+
+	*watching = 0;
+	*seen = 0;
+	if ((rc = state_daemon_get(st, &d, cause)) < 0)
+		return -1;
+	if (rc == 1)
+		return 0;
+	*seen = d.stopped ? d.stopped : d.heartbeat;
+	*watching = d.stopped == 0 && now_unix() - d.heartbeat <
+	    CLI_DAEMON_STALE;
+	free(d.listen);
+	return 0;
+}
+
+/* What status says of health: every slice and server that is not ok. */
+struct health_seen {
+	struct json	*j;		/* JSON, or NULL for text */
+	int		 n;		/* not ok */
+	int		 servers;	/* listing servers now */
+};
+
+static void
+health_one(struct health_seen *h, const char *what, const char *name,
+    const char *health, const char *reason, int64_t since)
+{
+	char when[32];
+
+	if (strcmp(health, "ok") == 0)
+		return;
+	h->n++;
+	if (h->j != NULL) {
+		json_object_open(h->j, NULL);
+		json_string(h->j, "name", name);
+		json_string(h->j, "health", health);
+		json_string(h->j, "reason", reason);
+		json_string(h->j, "since", since ? time_format(since, when,
+		    sizeof when) : NULL);
+		json_object_close(h->j);
+	} else
+		kv_print(stdout, "health", "%s %s %s since %s%s%s", what, name,
+		    health, since ? time_format(since, when, sizeof when) :
+		    "-", *reason != '\0' ? ": " : "", reason);
+}
+
+static int
+health_slice(const struct state_slice *s, void *arg)
+{
+	health_one(arg, "slice", s->name, s->health, s->health_reason,
+	    s->health_since);
+	return 0;
+}
+
+static int
+health_server(const struct state_server *s, void *arg)
+{
+	health_one(arg, "server", s->name, s->health, s->health_reason,
+	    s->health_since);
+	return 0;
+}
+
+/* The health part of status, as JSON members or "health" lines. */
+static int
+status_health(struct state *st, struct json *j, char **cause)
+{
+	struct health_seen h = { .j = j };
+
+	if (j != NULL)
+		json_object_open(j, "health");
+	if (j != NULL)
+		json_array_open(j, "slices");
+	if (state_slice_list(st, health_slice, &h, cause) != 0)
+		return -1;
+	if (j != NULL) {
+		json_array_close(j);
+		json_array_open(j, "servers");
+	}
+	if (state_server_list(st, health_server, &h, cause) != 0)
+		return -1;
+	if (j != NULL) {
+		json_array_close(j);
+		json_object_close(j);
+	} else if (h.n == 0)
+		kv_print(stdout, "health", "all slices ok");
+	return 0;
 }
 
 static int
@@ -80,6 +174,10 @@ cmd_status(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 		for (i = 0; i < MOVE_NSTATES; i++)
 			json_int(&j, state_move_state_name((enum move_state)i), counts[i]);
 		json_object_close(&j);
+		if (status_health(st, &j, &cause) != 0) {
+			json_end(&j);
+			goto bad;
+		}
 		json_object_close(&j);
 		json_end(&j);
 	} else {
@@ -104,10 +202,16 @@ cmd_status(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 		for (i = 0; i < MOVE_NSTATES; i++)
 			kv_print(stdout, state_move_state_name((enum move_state)i), "%lld",
 			    (long long)counts[i]);
+		if (status_health(st, NULL, &cause) != 0)
+			goto bad;
 	}
 	if (rc == 0)
 		free(d.listen);
 	return EXIT_OK;
+bad:
+	if (rc == 0)
+		free(d.listen);
+	return cli_fail(cause);
 }
 
 /* moves pause|resume ID: the daemon stops or restarts it within seconds. */
