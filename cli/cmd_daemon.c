@@ -64,7 +64,6 @@ cli_daemon_watching(struct state *st, int *watching, int64_t *seen,
 struct health_seen {
 	struct json	*j;		/* JSON, or NULL for text */
 	int		 n;		/* not ok */
-	int		 servers;	/* listing servers now */
 };
 
 static void
@@ -112,10 +111,10 @@ status_health(struct state *st, struct json *j, char **cause)
 {
 	struct health_seen h = { .j = j };
 
-	if (j != NULL)
+	if (j != NULL) {
 		json_object_open(j, "health");
-	if (j != NULL)
 		json_array_open(j, "slices");
+	}
 	if (state_slice_list(st, health_slice, &h, cause) != 0)
 		return -1;
 	if (j != NULL) {
