@@ -6,6 +6,7 @@
 #ifndef MAILSHIFT_CLI_H
 #define MAILSHIFT_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "common/config.h"
@@ -36,6 +37,7 @@ extern const struct cmd_entry cmd_catalog_copy_entry;
 extern const struct cmd_entry cmd_dovecot_check_entry;
 extern const struct cmd_entry cmd_server_add_entry;
 extern const struct cmd_entry cmd_server_list_entry;
+extern const struct cmd_entry cmd_server_show_entry;
 extern const struct cmd_entry cmd_pair_add_entry;
 extern const struct cmd_entry cmd_pair_list_entry;
 extern const struct cmd_entry cmd_slice_add_entry;
@@ -107,6 +109,17 @@ int cli_operands(const struct cmd_entry *, int *argc, char ***argv);
  */
 int cli_operand_count(const struct cmd_entry *, int argc, char **argv,
     int first, const char *what);
+
+/* A daemon whose heartbeat is older than this watches nothing. */
+#define CLI_DAEMON_STALE 60	/* seconds */
+/*
+ * Whether a daemon watches the catalog (so that the health shown is
+ * fresh): its row says it has not stopped and its heartbeat is less than
+ * CLI_DAEMON_STALE seconds old, whatever host it runs on. *seen is when
+ * it was last heard of, 0 when none ever ran. 0, or -1 with *cause.
+ */
+int cli_daemon_watching(struct state *, int *watching, int64_t *seen,
+    char **cause);
 
 
 #endif

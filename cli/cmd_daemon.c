@@ -40,69 +40,95 @@ cmd_daemon(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 	return EXIT_OK;
 }
 
-struct unwell {
-	struct json	*j;		/* JSON, or NULL: text */
-	int		 n;
+int
+cli_daemon_watching(struct state *st, int *watching, int64_t *seen,
+    char **cause)
+{
+	struct state_daemon d;
+	int rc;
+
+	*watching = 0;
+	*seen = 0;
+	if ((rc = state_daemon_get(st, &d, cause)) < 0)
+		return -1;
+	if (rc == 1)
+		return 0;
+	*seen = d.stopped ? d.stopped : d.heartbeat;
+	*watching = d.stopped == 0 && now_unix() - d.heartbeat <
+	    CLI_DAEMON_STALE;
+	free(d.listen);
+	return 0;
+}
+
+/* What status says of health: every slice and server that is not ok. */
+struct health_seen {
+	struct json	*j;		/* JSON, or NULL for text */
+	int		 n;		/* not ok */
 };
 
 static void
-unwell_print(struct unwell *u, const char *kind, const char *name,
+health_one(struct health_seen *h, const char *what, const char *name,
     const char *health, const char *reason, int64_t since)
 {
 	char when[32];
 
 	if (strcmp(health, "ok") == 0)
 		return;
-	u->n++;
-	if (u->j != NULL) {
-		json_object_open(u->j, NULL);
-		json_string(u->j, "kind", kind);
-		json_string(u->j, "name", name);
-		json_string(u->j, "health", health);
-		json_string(u->j, "reason", reason);
-		json_string(u->j, "since", since ? time_format(since, when,
+	h->n++;
+	if (h->j != NULL) {
+		json_object_open(h->j, NULL);
+		json_string(h->j, "name", name);
+		json_string(h->j, "health", health);
+		json_string(h->j, "reason", reason);
+		json_string(h->j, "since", since ? time_format(since, when,
 		    sizeof when) : NULL);
-		json_object_close(u->j);
+		json_object_close(h->j);
 	} else
-		kv_print(stdout, "health", "%s %s %s since %s: %s", kind, name,
+		kv_print(stdout, "health", "%s %s %s since %s%s%s", what, name,
 		    health, since ? time_format(since, when, sizeof when) :
-		    "?", reason);
+		    "-", *reason != '\0' ? ": " : "", reason);
 }
 
 static int
-unwell_slice(const struct state_slice *s, void *arg)
+health_slice(const struct state_slice *s, void *arg)
 {
-	if (strcmp(s->state, "retired") != 0)
-		unwell_print(arg, "slice", s->name, s->health,
-		    s->health_reason, s->health_since);
-	return 0;
-}
-
-static int
-unwell_server(const struct state_server *s, void *arg)
-{
-	unwell_print(arg, "server", s->name, s->health, s->health_reason,
+	health_one(arg, "slice", s->name, s->health, s->health_reason,
 	    s->health_since);
 	return 0;
 }
 
-/* The slices and servers the health watch does not find ok: a "health"
- * array in the open JSON object j, or text lines (j NULL). */
 static int
-health_status(struct state *st, struct json *j, char **cause)
+health_server(const struct state_server *s, void *arg)
 {
-	struct unwell u = { j, 0 };
-	int rc;
+	health_one(arg, "server", s->name, s->health, s->health_reason,
+	    s->health_since);
+	return 0;
+}
 
-	if (j != NULL)
-		json_array_open(j, "health");
-	rc = state_server_list(st, unwell_server, &u, cause) != 0 ||
-	    state_slice_list(st, unwell_slice, &u, cause) != 0 ? -1 : 0;
-	if (j != NULL)
+/* The health part of status, as JSON members or "health" lines. */
+static int
+status_health(struct state *st, struct json *j, char **cause)
+{
+	struct health_seen h = { .j = j };
+
+	if (j != NULL) {
+		json_object_open(j, "health");
+		json_array_open(j, "slices");
+	}
+	if (state_slice_list(st, health_slice, &h, cause) != 0)
+		return -1;
+	if (j != NULL) {
 		json_array_close(j);
-	else if (rc == 0 && u.n == 0)
+		json_array_open(j, "servers");
+	}
+	if (state_server_list(st, health_server, &h, cause) != 0)
+		return -1;
+	if (j != NULL) {
+		json_array_close(j);
+		json_object_close(j);
+	} else if (h.n == 0)
 		kv_print(stdout, "health", "all slices ok");
-	return rc;
+	return 0;
 }
 
 static int
@@ -113,7 +139,7 @@ cmd_status(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 	struct json j;
 	int64_t counts[MOVE_NSTATES], now = now_unix();
 	char *cause = NULL, a[32], b[32];
-	int rc, alive, i, hrc;
+	int rc, alive, i;
 
 	(void)argv;
 	if (cli_operands(e, &argc, &argv) != 0)
@@ -147,7 +173,10 @@ cmd_status(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 		for (i = 0; i < MOVE_NSTATES; i++)
 			json_int(&j, state_move_state_name((enum move_state)i), counts[i]);
 		json_object_close(&j);
-		hrc = health_status(st, &j, &cause);
+		if (status_health(st, &j, &cause) != 0) {
+			json_end(&j);
+			goto bad;
+		}
 		json_object_close(&j);
 		json_end(&j);
 	} else {
@@ -172,11 +201,16 @@ cmd_status(struct cli *c, const struct cmd_entry *e, int argc, char **argv)
 		for (i = 0; i < MOVE_NSTATES; i++)
 			kv_print(stdout, state_move_state_name((enum move_state)i), "%lld",
 			    (long long)counts[i]);
-		hrc = health_status(st, NULL, &cause);
+		if (status_health(st, NULL, &cause) != 0)
+			goto bad;
 	}
 	if (rc == 0)
 		free(d.listen);
-	return hrc == 0 ? EXIT_OK : cli_fail(cause);
+	return EXIT_OK;
+bad:
+	if (rc == 0)
+		free(d.listen);
+	return cli_fail(cause);
 }
 
 /* moves pause|resume ID: the daemon stops or restarts it within seconds. */

@@ -57,10 +57,9 @@ slice_cb(const struct state_slice *sl, void *arg)
 	}
 	p->capacity = sl->capacity;
 	p->used = sl->used;
-	/* A slice the health watch does not find ok gets nothing. */
-	p->receives = strcmp(sl->state, "active") == 0 &&
-	    strcmp(sl->health, "ok") == 0;
+	p->receives = strcmp(sl->state, "active") == 0;
 	p->balances = strcmp(sl->state, "retired") != 0;
+	p->unhealthy = strcmp(sl->health, "ok") != 0;
 	f->ns++;
 	return 0;
 }

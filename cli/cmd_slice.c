@@ -5,7 +5,6 @@
 #include "cli/output.h"
 #include "migrator/slice.h"
 #include "state/state.h"
-#include "state/daemon.h"
 #include "state/pair.h"
 #include "state/slice.h"
 #include "common/util.h"
@@ -153,10 +152,6 @@ slice_json(struct json *j, const struct state_slice *s)
 	json_string(j, "address", s->address);
 	json_string(j, "path", s->path);
 	json_string(j, "state", s->state);
-	json_string(j, "health", s->health);
-	json_string(j, "health_reason", s->health_reason);
-	json_string(j, "health_since", s->health_since ?
-	    time_format(s->health_since, when, sizeof when) : NULL);
 	json_uint(j, "capacity", s->capacity);
 	json_uint(j, "used", s->used);
 	json_uint(j, "files", s->files);
@@ -164,6 +159,10 @@ slice_json(struct json *j, const struct state_slice *s)
 	json_double(j, "fill", (double)s->used / (double)s->capacity);
 	json_string(j, "scanned", s->scanned ? time_format(s->scanned, when,
 	    sizeof when) : NULL);
+	json_string(j, "health", s->health);
+	json_string(j, "health_reason", s->health_reason);
+	json_string(j, "health_since", s->health_since ?
+	    time_format(s->health_since, when, sizeof when) : NULL);
 }
 
 static int
@@ -180,7 +179,8 @@ slice_row(const struct state_slice *s, void *arg)
 	}
 	snprintf(accounts, sizeof accounts, "%lld", (long long)s->accounts);
 	table_add(l->t, (const char *[]){ s->name, s->pair, s->server,
-	    s->state, s->health, accounts, size_format(s->used, used, sizeof used),
+	    s->state, s->health, accounts, size_format(s->used, used,
+	    sizeof used),
 	    size_format(s->capacity, cap, sizeof cap),
 	    fill_format(s->used, s->capacity, fill, sizeof fill), s->path });
 	return 0;
@@ -212,58 +212,53 @@ cmd_slice_list(struct cli *c, const struct cmd_entry *e, int argc,
 	return EXIT_OK;
 }
 
-/* state_pair_list: the other server of a slice's pair. */
-static int
-other_cb(const struct state_pair *p, void *arg)
-{
-	const char **q = arg;	/* [0] pair, [1] server, [2] the other */
+/* The other server of the pair a slice's server is in. */
+struct pair_other {
+	const char	*pair;
+	const char	*server;
+	char		*other;		/* found, or NULL */
+};
 
-	if (strcmp(p->name, q[0]) == 0)
-		q[2] = xstrdup(strcmp(p->server_a, q[1]) == 0 ? p->server_b :
-		    p->server_a);
-	return q[2] != NULL;
+static int
+pair_other_cb(const struct state_pair *p, void *arg)
+{
+	struct pair_other *po = arg;
+
+	if (strcmp(p->name, po->pair) != 0)
+		return 0;
+	po->other = xstrdup(strcmp(p->server_a, po->server) == 0 ?
+	    p->server_b : p->server_a);
+	return 1;
 }
 
-/* slice show's health lines: the state, why, since when, what to do. */
-static void
-health_print(struct state *st, const struct state_slice *s)
+/* What slice show says of the health: since when, why, what to do, and
+ * whether a daemon is there to keep it fresh. */
+static int
+slice_show_health(struct state *st, const struct state_slice *s,
+    int watching, int64_t seen, char **cause)
 {
-	const char *q[3] = { s->pair, s->server, NULL };
-	struct state_daemon d;
-	char *cause = NULL, when[32];
-	int rc;
+	struct pair_other po = { s->pair, s->server, NULL };
+	char when[32];
 
-	kv_print(stdout, "health", "%s%s%s", s->health,
-	    s->health_since ? " since " : "", s->health_since ?
-	    time_format(s->health_since, when, sizeof when) : "");
-	if (*s->health_reason)
+	kv_print(stdout, "health", "%s", s->health);
+	kv_print(stdout, "health since", "%s", s->health_since ?
+	    time_format(s->health_since, when, sizeof when) : "never changed");
+	if (*s->health_reason != '\0')
 		kv_print(stdout, "health reason", "%s", s->health_reason);
 	if (strcmp(s->health, "ok") != 0) {
-		if (state_pair_list(st, other_cb, q, &cause) != 0) {
-			free(cause);
-			cause = NULL;
-		}
-		kv_print(stdout, "advice", "moves touching it %s and plans "
-		    "send nothing to it; serve it from its pair's other "
-		    "server %s if this one is failing, or drain it "
-		    "('mailshift plan drain %s')", strcmp(s->health,
-		    "unresponsive") == 0 ? "are paused" : "run slowly",
-		    q[2] ? q[2] : "(none)", s->name);
-		free((char *)q[2]);
+		if (state_pair_list(st, pair_other_cb, &po, cause) != 0)
+			return -1;
+		kv_print(stdout, "advice", "move it to the pair's other server "
+		    "%s, or drain it with 'mailshift plan drain %s'",
+		    po.other != NULL ? po.other : "(none)", s->name);
+		free(po.other);
 	}
-	/* The watch is the daemon's: without one, nobody updates this. */
-	rc = state_daemon_get(st, &d, &cause);
-	if (rc < 0)
-		free(cause);
-	else {
-		if (rc == 1 || d.stopped != 0 || now_unix() - d.heartbeat >= 60)
-			kv_print(stdout, "health note", "no daemon is watching "
-			    "(%s): this is the health it last saw; start "
-			    "'mailshift daemon'", rc == 1 ? "none ever ran" :
-			    "not running");
-		if (rc == 0)
-			free(d.listen);
-	}
+	if (!watching)
+		kv_print(stdout, "health note", "no daemon watches this catalog "
+		    "(%s%s): the health shown may be stale", seen ?
+		    "last seen " : "none ever ran", seen ? time_format(seen,
+		    when, sizeof when) : "");
+	return 0;
 }
 
 static int
@@ -275,7 +270,8 @@ cmd_slice_show(struct cli *c, const struct cmd_entry *e, int argc,
 	struct state *st;
 	struct json j;
 	char *cause = NULL, a[32], b[32], when[32];
-	int have_fs, hung;
+	int64_t seen;
+	int have_fs, hung, watching;
 
 	if (cli_operands(e, &argc, &argv) != 0)
 		return EXIT_USAGE;
@@ -285,6 +281,10 @@ cmd_slice_show(struct cli *c, const struct cmd_entry *e, int argc,
 		return EXIT_FAIL;
 	if (state_slice_get(st, argv[1], &s, &cause) != 0)
 		return cli_fail(cause);
+	if (cli_daemon_watching(st, &watching, &seen, &cause) != 0) {
+		state_slice_free(&s);
+		return cli_fail(cause);
+	}
 	/* An unresponsive slice's statvfs may hang: not asked. */
 	hung = strcmp(s.health, "unresponsive") == 0;
 	have_fs = !hung && statvfs(s.path, &vfs) == 0;
@@ -298,12 +298,16 @@ cmd_slice_show(struct cli *c, const struct cmd_entry *e, int argc,
 			json_uint(&j, "fs_free", (uint64_t)vfs.f_bavail *
 			    vfs.f_frsize);
 		}
+		json_bool(&j, "health_stale", !watching);
 		json_object_close(&j);
 		json_end(&j);
 	} else {
 		kv_print(stdout, "slice", "%s", s.name);
 		kv_print(stdout, "state", "%s", s.state);
-		health_print(st, &s);
+		if (slice_show_health(st, &s, watching, seen, &cause) != 0) {
+			state_slice_free(&s);
+			return cli_fail(cause);
+		}
 		kv_print(stdout, "pair", "%s", s.pair);
 		kv_print(stdout, "server", "%s (%s)", s.server, s.address);
 		kv_print(stdout, "path", "%s", s.path);

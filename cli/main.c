@@ -17,6 +17,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_catalog_copy_entry,
 	&cmd_server_add_entry,
 	&cmd_server_list_entry,
+	&cmd_server_show_entry,
 	&cmd_pair_add_entry,
 	&cmd_pair_list_entry,
 	&cmd_slice_add_entry,

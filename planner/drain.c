@@ -31,7 +31,8 @@ plan_drain_check(struct plan *p, size_t d, char **cause)
 		    "a slice to move its accounts to", name);
 	if (n == 0)
 		return fail(cause, "cannot drain %s: no other slice can "
-		    "receive%s; add a slice or let one receive", name,
+		    "receive%s: none is active with health ok; add a slice "
+		    "or let one receive", name,
 		    p->o->other_pair ? " (outside its pair)" : "");
 	if (p->movb[d] > free_sum)
 		return fail(cause, "cannot drain %s: its %llu movable bytes do "

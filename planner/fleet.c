@@ -144,13 +144,19 @@ plan_set_roles(struct plan *p, char **cause)
 	for (i = 0; i < p->ns; i++) {
 		s = &p->sl[i];
 		p->bal[i] = s->balances && s->capacity > 0 && i != p->drained;
-		p->recv[i] = p->bal[i] && s->receives;
+		/* The health watch finds it slow or hung: never a target. */
+		p->recv[i] = p->bal[i] && s->receives && !s->unhealthy;
 	}
+	if (o->strategy == PLANNER_FILL && p->bal[d] && p->sl[d].receives &&
+	    p->sl[d].unhealthy)
+		return fail(cause, "cannot fill %s: its health is not ok (the "
+		    "daemon's health watch finds it degraded or unresponsive); "
+		    "fill a healthy slice", plan_slice_name(&p->sl[d], b1,
+		    sizeof b1));
 	if (o->strategy == PLANNER_FILL && !p->recv[d])
 		return fail(cause, "cannot fill %s: it does not receive "
-		    "(draining, readonly, degraded, retired, without "
-		    "capacity, or its health not ok); fill a slice that is "
-		    "active and ok",
+		    "(draining, readonly, degraded, retired or without "
+		    "capacity); fill a slice that is active",
 		    plan_slice_name(&p->sl[d], b1, sizeof b1));
 	if (plan_band(p) != 0) {
 		/* No receiver either: plan_drain_check names the problem. */

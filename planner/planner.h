@@ -24,7 +24,8 @@
  *
  * Guarantees of every plan, move by move in plan order: no target goes
  * above the hard limit; pinned and moving accounts stay; no slice without
- * receives (or without balances) gets anything; with other_pair no move
+ * receives (or without balances), and no unhealthy slice, gets anything
+ * (it may still give); with other_pair no move
  * stays inside its pair; max_moves and max_bytes hold; every account moves
  * at most once. Balance and fill moves each lower the imbalance by at least
  * min_gain (and strictly). A drain move instead lowers
@@ -69,9 +70,9 @@ struct planner_slice {
 	uint64_t	 used;		/* bytes of the accounts placed here */
 	uint64_t	 pending_in;	/* bytes of queued moves into it */
 	uint64_t	 pending_out;	/* bytes of queued moves out of it */
-	int		 receives;	/* 0: draining, readonly, degraded,
-					 * or its health not ok */
+	int		 receives;	/* 0: draining, readonly, degraded */
 	int		 balances;	/* 0: retired, not in the fleet mean */
+	int		 unhealthy;	/* 1: health not ok: receives nothing */
 };
 
 struct planner_account {

@@ -205,15 +205,18 @@ const char *const st_sqlite_migrations[STATE_SCHEMA_VERSION] = {
 	"ALTER TABLE moves ADD COLUMN files_per_second INTEGER NOT NULL"
 	"  DEFAULT 0 CHECK (files_per_second >= 0);",
 
-	/* 9 -> 10: the health watch's judgement of slices and servers. */
+	/* 9 -> 10: the daemon's health watch, apart from the admin's state. */
 	"ALTER TABLE slices ADD COLUMN health TEXT NOT NULL DEFAULT 'ok'"
 	"  CHECK (health IN ('ok','degraded','unresponsive'));"
 	"ALTER TABLE slices ADD COLUMN health_reason TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE slices ADD COLUMN health_since INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE slices ADD COLUMN health_since INTEGER NOT NULL"
+	"  DEFAULT 0;"
 	"ALTER TABLE servers ADD COLUMN health TEXT NOT NULL DEFAULT 'ok'"
 	"  CHECK (health IN ('ok','degraded','unresponsive'));"
-	"ALTER TABLE servers ADD COLUMN health_reason TEXT NOT NULL DEFAULT '';"
-	"ALTER TABLE servers ADD COLUMN health_since INTEGER NOT NULL DEFAULT 0;",
+	"ALTER TABLE servers ADD COLUMN health_reason TEXT NOT NULL"
+	"  DEFAULT '';"
+	"ALTER TABLE servers ADD COLUMN health_since INTEGER NOT NULL"
+	"  DEFAULT 0;",
 };
 
 /*
@@ -442,15 +445,17 @@ const char *const st_pgsql_migrations[STATE_SCHEMA_VERSION] = {
 	"ALTER TABLE moves ADD COLUMN files_per_second BIGINT NOT NULL"
 	"  DEFAULT 0 CHECK (files_per_second >= 0);",
 
-	/* 9 -> 10: the health watch's judgement of slices and servers. */
+	/* 9 -> 10: the daemon's health watch, apart from the admin's state. */
 	"ALTER TABLE slices ADD COLUMN health " T " NOT NULL DEFAULT 'ok'"
 	"  CHECK (health IN ('ok','degraded','unresponsive'));"
 	"ALTER TABLE slices ADD COLUMN health_reason " T " NOT NULL"
 	"  DEFAULT '';"
-	"ALTER TABLE slices ADD COLUMN health_since BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE slices ADD COLUMN health_since BIGINT NOT NULL"
+	"  DEFAULT 0;"
 	"ALTER TABLE servers ADD COLUMN health " T " NOT NULL DEFAULT 'ok'"
 	"  CHECK (health IN ('ok','degraded','unresponsive'));"
 	"ALTER TABLE servers ADD COLUMN health_reason " T " NOT NULL"
 	"  DEFAULT '';"
-	"ALTER TABLE servers ADD COLUMN health_since BIGINT NOT NULL DEFAULT 0;",
+	"ALTER TABLE servers ADD COLUMN health_since BIGINT NOT NULL"
+	"  DEFAULT 0;",
 };

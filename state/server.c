@@ -5,7 +5,7 @@
 #include "state/slice.h"
 #include "common/util.h"
 
-#include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 /* The id of the server called name, or an error naming it. */
@@ -62,8 +62,8 @@ state_server_list(struct state *st,
 
 	if ((stmt = st_prepare(st, "SELECT s.id, s.name, s.address, p.name, "
 	    "s.created, s.health, s.health_reason, s.health_since FROM "
-	    "servers s LEFT JOIN pairs p ON s.id IN "
-	    "(p.server_a, p.server_b) ORDER BY s.name", cause)) == NULL)
+	    "servers s LEFT JOIN pairs p ON s.id IN (p.server_a, p.server_b) "
+	    "ORDER BY s.name", cause)) == NULL)
 		return -1;
 	while ((rc = db_step(stmt)) == DB_ROW) {
 		s.id = db_column_int64(stmt, 0);
@@ -88,61 +88,16 @@ state_server_set_health(struct state *st, const char *name,
     const char *health, const char *reason, int64_t when, int *changed,
     char **cause)
 {
-	struct db_stmt *stmt;
-	char *old = NULL, *old_reason = NULL;
-	int64_t id = 0;
-	int rc;
+	char label[96];
+	int64_t id;
 
 	*changed = 0;
 	if (!state_health_valid(health))
 		return fail(cause, "unknown health '%s'; use ok, degraded or "
-		    "unresponsive", health);
-	if (state_begin(st, cause) != 0)
+		    "unresponsive", health != NULL ? health : "");
+	if (state_server_id(st, name, &id, cause) != 0)
 		return -1;
-	if ((stmt = st_prepare(st, "SELECT id, health, health_reason FROM "
-	    "servers WHERE name = ?", cause)) == NULL)
-		goto bad;
-	st_bind_text(stmt, 1, name);
-	if ((rc = db_step(stmt)) == DB_ROW) {
-		id = db_column_int64(stmt, 0);
-		old = st_text(stmt, 1);
-		old_reason = st_text(stmt, 2);
-	}
-	db_finalize(stmt);
-	if (rc == DB_DONE) {
-		fail(cause, "server '%s' not found; see 'mailshift server "
-		    "list'", name);
-		goto bad;
-	}
-	if (rc != DB_ROW) {
-		st_fail(st, cause, "reading server");
-		goto bad;
-	}
-	if (strcmp(old, health) == 0 && strcmp(old_reason, reason) == 0) {
-		free(old);
-		free(old_reason);
-		return state_commit(st, cause);
-	}
-	if ((stmt = st_prepare(st, "UPDATE servers SET health = ?, "
-	    "health_reason = ?, health_since = CASE WHEN health = ? THEN "
-	    "health_since ELSE ? END WHERE id = ?", cause)) == NULL)
-		goto bad;
-	st_bind_text(stmt, 1, health);
-	st_bind_text(stmt, 2, reason);
-	st_bind_text(stmt, 3, health);
-	db_bind_int64(stmt, 4, when);
-	db_bind_int64(stmt, 5, id);
-	if (st_exec_stmt(st, stmt, cause, "recording server health") != 0)
-		goto bad;
-	state_event(st, "server.health", NULL, NULL, "server %s: %s -> %s "
-	    "(%s)", name, old, health, reason);
-	free(old);
-	free(old_reason);
-	*changed = 1;
-	return state_commit(st, cause);
-bad:
-	free(old);
-	free(old_reason);
-	state_rollback(st);
-	return -1;
+	snprintf(label, sizeof label, "server '%.64s'", name);
+	return st_health_set(st, ST_HEALTH_SERVER, id, label, health, reason,
+	    when, changed, cause);
 }

@@ -17,8 +17,8 @@ struct state_server {
 	char	*pair;			/* pair it belongs to, or NULL */
 	int64_t	 created;		/* Unix seconds */
 	char	*health;		/* see state_health_states */
-	char	*health_reason;
-	int64_t	 health_since;		/* Unix seconds, 0 = never changed */
+	char	*health_reason;		/* the watch's why; "" when none */
+	int64_t	 health_since;		/* last change of health, 0 = never */
 };
 
 /*
@@ -33,11 +33,11 @@ int state_server_add(struct state *, const char *name, const char *address,
  */
 int state_server_list(struct state *,
     int (*cb)(const struct state_server *, void *), void *arg, char **cause);
-
 /*
- * Record the health watch's judgement of a server (every slice of it not
- * ok), as state_slice_set_health does for a slice: one "server.health"
- * event when it changes.
+ * Record the health watch's judgement of server, as
+ * state_slice_set_health does for a slice (in a transaction of its own,
+ * nothing written and *changed 0 when unchanged, one "server.health"
+ * event when not). Refused for an unknown health or server.
  */
 int state_server_set_health(struct state *, const char *server,
     const char *health, const char *reason, int64_t when, int *changed,

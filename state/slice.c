@@ -4,6 +4,7 @@
 #include "state/slice.h"
 #include "common/util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,7 @@ state_health_valid(const char *s)
 {
 	int i;
 
-	for (i = 0; state_health_states[i] != NULL; i++) {
+	for (i = 0; s != NULL && state_health_states[i] != NULL; i++) {
 		if (strcmp(s, state_health_states[i]) == 0)
 			return 1;
 	}
@@ -294,58 +295,85 @@ state_slice_forget(struct state *st, const char *name, char **cause)
 	return st_exec_stmt(st, stmt, cause, "removing slice");
 }
 
+/* What st_health_set reads and writes, for a slice and for a server. */
+static const struct {
+	const char	*what;		/* as messages and commands say it */
+	const char	*select;	/* name, health, reason, since by id */
+	const char	*update;	/* health, reason, since for id */
+	const char	*kind;		/* of the event */
+} health_sql[] = {
+	[ST_HEALTH_SLICE] = { "slice", "SELECT name, health, health_reason, "
+	    "health_since FROM slices WHERE id = ?", "UPDATE slices SET "
+	    "health = ?, health_reason = ?, health_since = ? WHERE id = ?",
+	    "slice.health" },
+	[ST_HEALTH_SERVER] = { "server", "SELECT name, health, "
+	    "health_reason, health_since FROM servers WHERE id = ?",
+	    "UPDATE servers SET health = ?, health_reason = ?, health_since = "
+	    "? WHERE id = ?", "server.health" },
+};
+
 int
-state_slice_set_health(struct state *st, int64_t id, const char *health,
-    const char *reason, int64_t when, int *changed, char **cause)
+st_health_set(struct state *st, enum st_health_of of, int64_t id,
+    const char *label, const char *health, const char *reason, int64_t when,
+    int *changed, char **cause)
 {
+	const char *what = health_sql[of].what;
 	struct db_stmt *stmt;
 	char *name = NULL, *old = NULL, *old_reason = NULL;
+	int64_t since = 0;
 	int rc;
 
 	*changed = 0;
+	if (reason == NULL)
+		reason = "";
 	if (!state_health_valid(health))
 		return fail(cause, "unknown health '%s'; use ok, degraded or "
-		    "unresponsive", health);
+		    "unresponsive", health != NULL ? health : "");
 	if (state_begin(st, cause) != 0)
 		return -1;
-	if ((stmt = st_prepare(st, "SELECT name, health, health_reason FROM "
-	    "slices WHERE id = ?", cause)) == NULL)
+	if ((stmt = st_prepare(st, health_sql[of].select, cause)) == NULL)
 		goto bad;
 	db_bind_int64(stmt, 1, id);
 	if ((rc = db_step(stmt)) == DB_ROW) {
 		name = st_text(stmt, 0);
 		old = st_text(stmt, 1);
 		old_reason = st_text(stmt, 2);
+		since = db_column_int64(stmt, 3);
 	}
 	db_finalize(stmt);
 	if (rc == DB_DONE) {
-		fail(cause, "slice %lld not found (removed meanwhile?); see "
-		    "'mailshift slice list'", (long long)id);
+		fail(cause, "%s not found; see 'mailshift %s list'", label,
+		    what);
 		goto bad;
 	}
 	if (rc != DB_ROW) {
-		st_fail(st, cause, "reading slice");
+		st_fail(st, cause, of == ST_HEALTH_SLICE ? "reading slice" :
+		    "reading server");
 		goto bad;
 	}
 	if (strcmp(old, health) == 0 && strcmp(old_reason, reason) == 0) {
-		rc = state_commit(st, cause);
+		/* The watch says again what the catalog has: no write. */
+		state_rollback(st);
+		rc = 0;
 		goto out;
 	}
-	if ((stmt = st_prepare(st, "UPDATE slices SET health = ?, "
-	    "health_reason = ?, health_since = CASE WHEN health = ? THEN "
-	    "health_since ELSE ? END WHERE id = ?", cause)) == NULL)
+	if (strcmp(old, health) != 0)
+		since = when;
+	if ((stmt = st_prepare(st, health_sql[of].update, cause)) == NULL)
 		goto bad;
 	st_bind_text(stmt, 1, health);
 	st_bind_text(stmt, 2, reason);
-	st_bind_text(stmt, 3, health);
-	db_bind_int64(stmt, 4, when);
-	db_bind_int64(stmt, 5, id);
-	if (st_exec_stmt(st, stmt, cause, "recording slice health") != 0)
+	db_bind_int64(stmt, 3, since);
+	db_bind_int64(stmt, 4, id);
+	if (st_exec_stmt(st, stmt, cause, of == ST_HEALTH_SLICE ?
+	    "recording slice health" : "recording server health") != 0)
 		goto bad;
-	state_event(st, "slice.health", NULL, name, "slice %s: %s -> %s (%s)",
-	    name, old, health, reason);
-	*changed = 1;
-	rc = state_commit(st, cause);
+	state_event(st, health_sql[of].kind, NULL, of == ST_HEALTH_SLICE ?
+	    name : NULL, "%s %s: health %s -> %s%s%s%s", what, name, old,
+	    health, *reason != '\0' ? " (" : "", reason, *reason != '\0' ?
+	    ")" : "");
+	if ((rc = state_commit(st, cause)) == 0)
+		*changed = 1;
 	goto out;
 bad:
 	state_rollback(st);
@@ -355,6 +383,17 @@ out:
 	free(old);
 	free(old_reason);
 	return rc;
+}
+
+int
+state_slice_set_health(struct state *st, int64_t id, const char *health,
+    const char *reason, int64_t when, int *changed, char **cause)
+{
+	char label[48];
+
+	snprintf(label, sizeof label, "slice %lld", (long long)id);
+	return st_health_set(st, ST_HEALTH_SLICE, id, label, health, reason,
+	    when, changed, cause);
 }
 
 int
@@ -377,5 +416,5 @@ state_slice_probe_account(struct state *st, int64_t id, char **path,
 		return 0;
 	if (rc == DB_DONE)
 		return 1;
-	return st_fail(st, cause, "reading an account of the slice");
+	return st_fail(st, cause, "reading accounts");
 }

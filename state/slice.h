@@ -16,6 +16,14 @@ extern const char *const state_slice_states[];
 /* 1 when s names a slice state, 0 when not. */
 int state_slice_state_valid(const char *s);
 
+/* Health, as the daemon's watch judges slices and servers, in the order
+ * the CHECK constraint lists them: ok, degraded (slow), unresponsive
+ * (probes hang or fail); NULL ends the list. Apart from the admin's
+ * state: a slice can be active and degraded. */
+extern const char *const state_health_states[];
+/* 1 when s names a health, 0 when not (or NULL). */
+int state_health_valid(const char *s);
+
 /* A slice and what the catalog says it holds. */
 struct state_slice {
 	int64_t	 id;
@@ -32,13 +40,9 @@ struct state_slice {
 	int64_t	 created;		/* Unix seconds */
 	int64_t	 scanned;		/* last discover, 0 = never */
 	char	*health;		/* one of state_health_states */
-	char	*health_reason;		/* why, "" when ok from the start */
-	int64_t	 health_since;		/* Unix seconds, 0 = never changed */
+	char	*health_reason;		/* the watch's why; "" when none */
+	int64_t	 health_since;		/* last change of health, 0 = never */
 };
-
-/* What the daemon's health watch says of a slice or a server. */
-extern const char *const state_health_states[];	/* NULL-terminated */
-int state_health_valid(const char *);
 
 /*
  * Add a slice served by server of pair, in a transaction of its own, and
@@ -84,20 +88,23 @@ int state_slice_set_capacity(struct state *, const char *name, uint64_t,
 int state_slice_scanned(struct state *, int64_t slice_id, int64_t when,
     char **cause);
 /*
- * Record the health watch's judgement of a slice: health (ok, degraded,
- * unresponsive) for reason at when (Unix seconds), with one
- * "slice.health" event, in a transaction of its own. *changed is 0, and
- * nothing is written, when health and reason are what the catalog has;
- * health_since moves only when health does. The slice's state (the
- * admin's) is never touched.
+ * Record the health watch's judgement of slice_id: health (one of
+ * state_health_states) for reason ("" or NULL for none) at when (Unix
+ * seconds), in a transaction of its own. When health and reason are
+ * what the catalog has, nothing is written and *changed is 0. Otherwise
+ * both are written, health_since becomes when only if health itself
+ * changed, one "slice.health" event names the slice, old and new health
+ * and the reason, and *changed is 1. The slice's state (the admin's) is
+ * never touched. Refused for an unknown health or slice.
  */
 int state_slice_set_health(struct state *, int64_t slice_id,
     const char *health, const char *reason, int64_t when, int *changed,
     char **cause);
 /*
- * The path (below the slice root) of an account to probe on a slice: the
- * one with the lowest id that is not missing. 0 and *path (free it), 1
- * and NULL when the slice has none, -1 on errors.
+ * The account the health watch probes on slice_id: the path (below the
+ * slice root, as accounts store it) of its lowest-id account that is not
+ * missing, in *path (free it). 0 when found; 1 and *path NULL when the
+ * slice has none (or is unknown); -1 on error.
  */
 int state_slice_probe_account(struct state *, int64_t slice_id, char **path,
     char **cause);

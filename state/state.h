@@ -81,8 +81,9 @@
  *            moves.bytes_per_second, files_per_second (the move's own
  *            rates, 0 = none: the daemon caps its rates by them)
  *   10       slices.health, health_reason, health_since and the same for
- *            servers (the daemon's health watch: ok, degraded or
- *            unresponsive, why, since when; apart from the admin's state)
+ *            servers (what the daemon's health watch finds: ok, degraded
+ *            or unresponsive, why, and since when; apart from the admin's
+ *            state, which the watch never writes)
  */
 #ifndef MAILSHIFT_STATE_H
 #define MAILSHIFT_STATE_H

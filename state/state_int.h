@@ -56,4 +56,15 @@ int state_server_id(struct state *, const char *name, int64_t *id,
 int state_pair_id(struct state *, const char *name, int64_t *id,
     char **cause);
 
+/* Which row st_health_set writes. */
+enum st_health_of { ST_HEALTH_SLICE, ST_HEALTH_SERVER };
+/*
+ * state_slice_set_health and state_server_set_health for the slice or
+ * server of id (state/slice.c); label names it in the cause when the row
+ * is gone.
+ */
+int st_health_set(struct state *, enum st_health_of, int64_t id,
+    const char *label, const char *health, const char *reason, int64_t when,
+    int *changed, char **cause);
+
 #endif

@@ -7,7 +7,7 @@ t_init() {
 		expect_out "created catalog "
 		expect_out "search_path=$PG_SCHEMA (schema version"
 		[ "$(q 'SELECT application_id, schema_version FROM
-		    mailshift_catalog')" = "1297303622|9" ] ||
+		    mailshift_catalog')" = "1297303622|10" ] ||
 		    fail "no catalog mark: $(q 'TABLE mailshift_catalog')"
 	else
 		expect_out "created catalog $D/catalog.db"
@@ -234,6 +234,77 @@ t_dash_users() {
 	expect_err "option --pair needs a value"
 }
 
+# Health is written by the daemon's watch; here straight into the catalog,
+# as the watch would. The admin's state stays apart.
+t_health() {
+	fleet
+	ok slice list
+	expect_out "STATE   HEALTH"
+	expect_out "s1    p1    mx1     active  ok"
+	ok status
+	expect_out "health         all slices ok"
+	ok slice show s1
+	expect_out "health         ok"
+	expect_out "health since   never changed"
+	expect_out "no daemon watches this catalog (none ever ran): the health shown may be stale"
+	grep -q '^advice' "$D/out" && fail "advice for a healthy slice"
+	q "UPDATE slices SET health = 'degraded', health_reason = 'probe took 2.5 s',
+	    health_since = 1700000000 WHERE name = 's1'"
+	q "UPDATE slices SET health = 'unresponsive', health_reason = 'probe timed out',
+	    health_since = 1700000100, state = 'degraded' WHERE name = 's3'"
+	q "UPDATE servers SET health = 'unresponsive', health_reason = 'every slice hangs',
+	    health_since = 1700000200 WHERE name = 'mx3'"
+	ok slice list
+	expect_out "s1    p1    mx1     active    degraded"
+	expect_out "s2    p1    mx2     active    ok"
+	expect_out "s3    p2    mx3     degraded  unresponsive"
+	ok --json slice list
+	json_check '[(s["state"], s["health"], s["health_reason"], s["health_since"]) for s in j] == [("active", "degraded", "probe took 2.5 s", "2023-11-14T22:13:20Z"), ("active", "ok", "", None), ("degraded", "unresponsive", "probe timed out", "2023-11-14T22:15:00Z")]'
+	ok slice show s1
+	expect_out "state          active"
+	expect_out "health         degraded"
+	expect_out "health since   2023-11-14T22:13:20Z"
+	expect_out "health reason  probe took 2.5 s"
+	expect_out "advice         move it to the pair's other server mx2, or drain it with 'mailshift plan drain s1'"
+	expect_out "the health shown may be stale"
+	ok slice show s3 --json
+	json_check 'j["health"] == "unresponsive" and j["state"] == "degraded" and j["health_stale"] is True'
+	ok status
+	expect_out "health         slice s1 degraded since 2023-11-14T22:13:20Z: probe took 2.5 s"
+	expect_out "health         slice s3 unresponsive since 2023-11-14T22:15:00Z: probe timed out"
+	expect_out "health         server mx3 unresponsive since 2023-11-14T22:16:40Z: every slice hangs"
+	grep -q "all slices ok" "$D/out" && fail "all ok while s1 is not"
+	ok --json status
+	json_check '[s["name"] for s in j["health"]["slices"]] == ["s1", "s3"] and j["health"]["servers"] == [{"name": "mx3", "health": "unresponsive", "reason": "every slice hangs", "since": "2023-11-14T22:16:40Z"}]'
+	ok server list
+	expect_out "NAME  ADDRESS   PAIR  HEALTH"
+	expect_out "mx3   10.0.0.3  p2    unresponsive"
+	ok --json server list
+	json_check '[s["health"] for s in j] == ["ok", "ok", "unresponsive", "ok"]'
+	ok server show mx3
+	expect_out "health         unresponsive"
+	expect_out "health reason  every slice hangs"
+	ms server show mx9
+	expect_rc 1
+	expect_one_error
+	expect_err "server 'mx9' not found; see 'mailshift server list'"
+	# A daemon that beat a moment ago watches: no note.
+	now=$(date +%s)
+	q "INSERT INTO daemon (id, pid, started, heartbeat) VALUES (1, 1, $now, $now)"
+	ok slice show s1
+	grep -q "may be stale" "$D/out" && fail "stale note with a fresh heartbeat"
+	ok --json slice show s1
+	json_check 'j["health_stale"] is False'
+	q "UPDATE daemon SET heartbeat = $((now - 120))"
+	ok slice show s1
+	expect_out "no daemon watches this catalog (last seen "
+	# Back to ok: status says so again.
+	q "UPDATE slices SET health = 'ok', health_reason = ''"
+	q "UPDATE servers SET health = 'ok', health_reason = ''"
+	ok status
+	expect_out "health         all slices ok"
+}
+
 t "init creates a WAL catalog, twice is fine" t_init
 t "servers, pairs, slices: add, list, show, JSON" t_topology
 t "slice set --state/--capacity; no retiring a slice with accounts" t_slice_set
@@ -244,4 +315,5 @@ t "config errors are all reported with file:line" t_config_errors
 t "help, usage errors and exit codes" t_help_and_usage
 t "make install honours DESTDIR and PREFIX" t_install
 t "a user starting with - goes after --, for every command" t_dash_users
+t "health: slice list/show, server list/show and status show it" t_health
 done_testing

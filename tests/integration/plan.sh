@@ -133,10 +133,45 @@ t_pinned_stay() {
 	json_check 'j["pinned"] is False'
 }
 
+# A slice the health watch finds degraded or unresponsive is never a
+# target, however empty; it may still give. Health is set here straight
+# in the catalog, as the daemon's watch would.
+t_unhealthy_never_target() {
+	unbalanced
+	for h in degraded unresponsive; do
+		q "UPDATE slices SET health = '$h', health_reason = 'test' WHERE name = 's3'"
+		ok --json plan balance
+		json_check 'len(j["moves"]) > 0 and all(m["to"] == "s2" for m in j["moves"])'
+		ms plan fill s3
+		expect_rc 1
+		expect_one_error
+		expect_err "cannot fill s3: its health is not ok"
+		ok --json plan drain s2
+		json_check 'len(j["moves"]) > 0 and all(m["to"] == "s1" for m in j["moves"])'
+	done
+	# The admin's state is untouched by health; back to ok, s3 receives.
+	[ "$(q "SELECT state FROM slices WHERE name = 's3'")" = active ] ||
+	    fail "health changed the admin's state"
+	q "UPDATE slices SET health = 'ok', health_reason = '' WHERE name = 's3'"
+	ok --json plan balance
+	json_check 'any(m["to"] == "s3" for m in j["moves"])'
+	# An unhealthy crowded slice still gives.
+	q "UPDATE slices SET health = 'degraded' WHERE name = 's1'"
+	ok --json plan balance
+	json_check 'any(m["from"] == "s1" for m in j["moves"]) and all(m["to"] != "s1" for m in j["moves"])'
+	# Nowhere healthy to drain to.
+	q "UPDATE slices SET health = 'unresponsive' WHERE name IN ('s2', 's3')"
+	ms plan drain s1
+	expect_rc 1
+	expect_err "no other slice can receive: none is active with health ok"
+	[ "$(q "SELECT count(*) FROM moves")" -eq 0 ] || fail "moves were queued"
+}
+
 t "balance: preview stores a plan, apply queues it, moves run balances" t_preview_and_apply
 t "drain sets the slice draining and empties it; fill feeds a new slice" t_drain_and_fill
 t "a plan the fleet outgrew is refused at apply, nothing queued" t_stale_plan_refused
 t "unknown slice, nowhere to drain, contradictory options: no plan" t_bad_input
 t "an empty fleet gets an error, not a plan" t_empty_fleet
 t "pinned accounts stay where they are" t_pinned_stay
+t "a slice whose health is not ok is never a target" t_unhealthy_never_target
 done_testing

@@ -38,7 +38,8 @@ expect_make(const struct fleet *f, const struct planner_options *o,
 	for (i = 0; i < f->ns; i++) {
 		x->bal[i] = f->sl[i].balances && f->sl[i].capacity > 0 &&
 		    i != x->drained;
-		x->recv[i] = x->bal[i] && f->sl[i].receives;
+		x->recv[i] = x->bal[i] && f->sl[i].receives &&
+		    !f->sl[i].unhealthy;
 		if (x->bal[i]) {
 			cs += f->sl[i].capacity;
 			us += eff(f, i);

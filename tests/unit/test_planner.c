@@ -308,6 +308,69 @@ test_no_receive(void **state)
 }
 
 /*
+ * A slice whose health is not ok (degraded, unresponsive) is never a
+ * target, however empty, in any strategy; it may still give.
+ */
+static void
+test_unhealthy(void **state)
+{
+	struct planner_options o;
+	struct planner_result r;
+	struct fleet f;
+	uint64_t u[MAXSLICES], from_deg = 0;
+	size_t i;
+
+	(void)state;
+	fleet_init(&f);
+	slice_add(&f, "a", 100 * GIB, 1);
+	slice_add(&f, "deg", 100 * GIB, 2);
+	slice_add(&f, "unr", 100 * GIB, 3);
+	slice_add(&f, "c", 100 * GIB, 4);
+	slice_add(&f, "d", 100 * GIB, 5);
+	f.sl[1].unhealthy = 1;
+	f.sl[2].unhealthy = 1;
+	accts_add(&f, 0, 70, GIB);
+	accts_add(&f, 3, 30, GIB);
+	accts_add(&f, 4, 20, GIB);
+	opts(&o, PLANNER_BALANCE, 0);
+	plan_ok(&f, &o, &r, u);
+	assert_true(r.nmoves > 0);
+	for (i = 0; i < r.nmoves; i++)
+		assert_true(r.moves[i].to != 1 && r.moves[i].to != 2);
+	planner_result_free(&r);
+	opts(&o, PLANNER_DRAIN, 0);
+	plan_ok(&f, &o, &r, u);
+	assert_true(r.nmoves > 0);
+	for (i = 0; i < r.nmoves; i++)
+		assert_true(r.moves[i].to != 1 && r.moves[i].to != 2);
+	planner_result_free(&r);
+	opts(&o, PLANNER_FILL, 1);
+	plan_bad(&f, &o, "cannot fill deg: its health is not ok");
+	opts(&o, PLANNER_FILL, 2);
+	plan_bad(&f, &o, "cannot fill unr: its health is not ok");
+
+	/* Full and degraded: it gives, to healthy slices only. */
+	accts_add(&f, 1, 80, GIB);
+	opts(&o, PLANNER_BALANCE, 0);
+	plan_ok(&f, &o, &r, u);
+	for (i = 0; i < r.nmoves; i++) {
+		assert_true(r.moves[i].to != 1 && r.moves[i].to != 2);
+		if (r.moves[i].from == 1)
+			from_deg += r.moves[i].bytes;
+	}
+	assert_true(from_deg > 0);
+	planner_result_free(&r);
+
+	/* Only unhealthy slices left to receive: nowhere to drain. */
+	f.sl[3].unhealthy = 1;
+	f.sl[4].receives = 0;
+	opts(&o, PLANNER_DRAIN, 0);
+	plan_bad(&f, &o, "no other slice can receive: none is active with "
+	    "health ok");
+	fleet_free(&f);
+}
+
+/*
  * With other_pair nothing moves inside a pair: a cannot feed its pair
  * mate b directly, so bytes pass through c, which is over its hard limit
  * at first and takes from a only after it gave to b (the after links).
@@ -672,6 +735,7 @@ main(void)
 		cmocka_unit_test(test_fill),
 		cmocka_unit_test(test_pinned_moving),
 		cmocka_unit_test(test_no_receive),
+		cmocka_unit_test(test_unhealthy),
 		cmocka_unit_test(test_other_pair_after),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_huge_account),
