@@ -75,7 +75,7 @@ start_daemon() {
 time_to() {
 	s=$(now)
 	while [ "$(q "SELECT health FROM slices WHERE name = '$1'")" != "$2" ]; do
-		if [ "$(echo "$(now) $s" | awk '{ print ($1 - $2) > '"$3"' }')" = 1 ]; then
+		if [ "$(echo "$(now) $s" | awk -v lim="$3" '{ print ($1 - $2 > lim) ? 1 : 0 }')" = 1 ]; then
 			echo "never (over $3 s)"
 			return
 		fi
