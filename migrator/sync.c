@@ -97,9 +97,11 @@ list_free(struct list *l)
 	memset(l, 0, sizeof *l);
 }
 
-/* List a directory with lstat of every entry, sorted by name. */
+/* List a directory with lstat of every entry, sorted by name. A stop
+ * is seen every 64 entries: a big cur/ on a slow slice takes long. */
 static int
-list_dir(int fd, struct list *l, const char *rel, char **cause)
+list_dir(struct sync *s, int fd, struct list *l, const char *rel,
+    char **cause)
 {
 	struct dirent *de;
 	struct stat st;
@@ -110,6 +112,8 @@ list_dir(int fd, struct list *l, const char *rel, char **cause)
 	if ((d = tree_dir_open(fd, rel, cause)) == NULL)
 		return -1;
 	while ((de = tree_dir_next(d)) != NULL) {
+		if (l->n % 64 == 63 && sync_check_stop(s, cause) != 0)
+			goto bad;
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) !=
 		    0) {
 			if (errno == ENOENT)
@@ -377,10 +381,10 @@ sync_dir(struct sync *s, int sfd, int dfd, const char *rel, char **cause)
 		s->partial = 1;
 		return fail(cause, "the pass used its budget");
 	}
-	if (list_dir(sfd, &sl, rel, cause) != 0)
+	if (list_dir(s, sfd, &sl, rel, cause) != 0)
 		return -1;
 	if (check_names(&sl, rel, cause) != 0 ||
-	    list_dir(dfd, &dl, rel, cause) != 0) {
+	    list_dir(s, dfd, &dl, rel, cause) != 0) {
 		list_free(&sl);
 		return -1;
 	}

@@ -423,9 +423,9 @@ t_health_backoff() {
 	    fail "metrics do not say degraded"
 	curl -sf "http://127.0.0.1:$PORT/status" >"$D/out"
 	json_check 'any(x["name"] == "s1" for x in j["degraded"])'
-	# A safe point: the next file, or the end of a listing of 1500
-	# files through the slow mount.
-	wait_for "grep -q 'move 1: stopped at a safe point' '$D/daemon.log'" 40 ||
+	# A safe point: the next file, or 64 entries of a listing through
+	# the slow mount.
+	wait_for "grep -q 'move 1: stopped at a safe point' '$D/daemon.log'" 20 ||
 	    fail "the move was not stopped: $(tail -5 "$D/daemon.log")"
 	[ "$(state_of 1)" != done ] || fail "the move ended while s1 was slow"
 	slowfs_set "$D/ctl1" 2
