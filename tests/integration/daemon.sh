@@ -4,17 +4,6 @@
 SLOWFS_PY="$TESTLIB/../fuse/slowfs.py"
 . "$TESTLIB/../fuse/slowfs.sh"
 
-# A config for the daemon: no lock grace, a free port, extra settings.
-daemon_conf() {
-	PORT=$(free_port)
-	move_conf "daemon.listen=127.0.0.1:$PORT" presence.idle=0s "$@"
-}
-
-stop_daemon() {
-	kill -TERM "$DPID" 2>/dev/null
-	wait "$DPID" 2>/dev/null
-}
-
 state_of() {
 	q "SELECT state FROM moves WHERE id = $1"
 }

@@ -12,17 +12,6 @@ SLOWFS_PY="$TESTLIB/../fuse/slowfs.py"
 trap 'SLOWFS_LIST=$TESTROOT/slowfs.list slowfs_cleanup
 chmod -R u+rwx "$TESTROOT" 2>/dev/null; rm -rf "$TESTROOT"' EXIT
 
-daemon_conf() {
-	PORT=$(free_port)
-	move_conf "daemon.listen=127.0.0.1:$PORT" presence.idle=0s "$@"
-}
-
-stop_daemon() {
-	kill -TERM "$DPID" 2>/dev/null
-	wait "$DPID" 2>/dev/null
-	DPID=
-}
-
 # At the end of a test, passed or not: nothing blocked in a mount, the
 # daemon gone, every mount down.
 end_test() {

@@ -200,6 +200,20 @@ wait_for() {
 	return 1
 }
 
+# A config for the daemon: no lock grace, a free port ($PORT), extra
+# settings as for move_conf.
+daemon_conf() {
+	PORT=$(free_port)
+	move_conf "daemon.listen=127.0.0.1:$PORT" presence.idle=0s "$@"
+}
+
+# Stop the daemon started by start_daemon, and wait for it.
+stop_daemon() {
+	kill -TERM "$DPID" 2>/dev/null
+	wait "$DPID" 2>/dev/null
+	DPID=
+}
+
 # Start the daemon in the background (its pid in $DPID, its log in
 # $D/daemon.log) and wait until it says it started.
 start_daemon() {
