@@ -164,7 +164,8 @@ false_alarms() {
 	NOISE=$!
 	# A rebalance that never ends: accounts moved round the slices,
 	# four at a time.
-	( k=0; while :; do
+	# (set +e: a catalog busy for a moment must not end the loop.)
+	( set +e; k=0; while :; do
 		u=$(sqlite3 "$W/catalog.db" "SELECT a.user || ' ' || s.name FROM accounts a JOIN slices s ON s.id = a.slice_id WHERE NOT EXISTS (SELECT 1 FROM moves m WHERE m.account_id = a.id AND m.state NOT IN ('done','failed','cancelled')) ORDER BY (a.id * 7919 + $k) % 160 LIMIT 1")
 		user=${u% *}
 		from=${u#* }
