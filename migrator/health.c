@@ -299,36 +299,30 @@ set_state(struct slice_health *s, enum health_state st, double now,
 }
 
 /*
- * The peers' threshold for slice i: max(factor x median of the others'
- * values, median + 3 x MAD), or -1 with fewer than need others. v[]
- * holds every slice's value (-1 none), all[] the na known ones sorted.
+ * The peers' threshold: max(factor x median of the others' values,
+ * median + 3 x MAD), or -1 with fewer than need others. all[] holds the
+ * na known values, self the slice's own among them (left out), or -1
+ * (among many slices it is one of hundreds: the same limit serves all).
  */
 static double
-peer_limit(const double *v, int n, int i, const double *all, int na,
-    int need, double factor, double *median_out)
+peer_limit(const double *all, int na, double self, int need, double factor,
+    double *median_out)
 {
-	double *o = xcalloc((size_t)(na > 0 ? na : 1), sizeof *o);
-	double *dev = xcalloc((size_t)(na > 0 ? na : 1), sizeof *dev);
-	double med, mad, lim;
-	int j, m = 0, skipped = 0;
+	double *o, *dev, med, mad, lim;
+	int j, m = 0, skipped = self < 0;
 
 	*median_out = -1;
-	if (na - (v[i] >= 0) < need) {
-		free(o);
-		free(dev);
+	if (na - (self >= 0) < need)
 		return -1;
-	}
-	/* The others: every known value but this slice's own (exactly, or
-	 * among many slices, approximately: it is one of hundreds). */
+	o = xcalloc((size_t)na, sizeof *o);
+	dev = xcalloc((size_t)na, sizeof *dev);
 	for (j = 0; j < na; j++) {
-		if (!skipped && v[i] >= 0 && all[j] == v[i] &&
-		    na <= EXACT_PEERS) {
+		if (!skipped && all[j] == self) {
 			skipped = 1;
 			continue;
 		}
 		o[m++] = all[j];
 	}
-	(void)n;
 	med = quantile(o, m, 0.5);
 	for (j = 0; j < m; j++)
 		dev[j] = fabs(o[j] - med);
@@ -393,6 +387,7 @@ close_window(struct health *h, double now)
 	double *a50 = xcalloc((size_t)h->n + 1, sizeof *a50);
 	double *a99 = xcalloc((size_t)h->n + 1, sizeof *a99);
 	double since = now - p->baseline, lim, med, m99;
+	double all_lim50 = -1, all_med50 = -1, all_lim99 = -1, all_med99 = -1;
 	struct slice_health *s;
 	char why[256], dwhy[160];
 	int i, na = 0, dev, changed = 0, bad, wn;
@@ -420,6 +415,12 @@ close_window(struct health *h, double now)
 	}
 	qsort(a50, (size_t)na, sizeof *a50, cmp_double);
 	qsort(a99, (size_t)na, sizeof *a99, cmp_double);
+	if (na > EXACT_PEERS) {
+		all_lim50 = peer_limit(a50, na, -1, p->peers, p->factor,
+		    &all_med50);
+		all_lim99 = peer_limit(a99, na, -1, p->peers, p->factor,
+		    &all_med99);
+	}
 	for (i = 0; i < h->n; i++) {
 		s = h->s[i];
 		wn = s->pn;
@@ -429,14 +430,22 @@ close_window(struct health *h, double now)
 		s->pub.base50 = ring_median(&s->b50, since);
 		s->pub.base99 = ring_median(&s->b99, since);
 		dwhy[0] = '\0';
-		lim = peer_limit(v50, h->n, i, a50, na, p->peers, p->factor,
-		    &med);
+		if (na > EXACT_PEERS) {
+			lim = all_lim50;
+			med = all_med50;
+		} else
+			lim = peer_limit(a50, na, v50[i], p->peers, p->factor,
+			    &med);
 		s->pub.peers50 = med;
 		dev = deviant(v50[i], p->floor, p->factor, lim, med,
 		    s->pub.base50, "p50", dwhy, sizeof dwhy);
 		if (!dev) {
-			lim = peer_limit(v99, h->n, i, a99, na, p->peers,
-			    p->factor, &m99);
+			if (na > EXACT_PEERS) {
+				lim = all_lim99;
+				m99 = all_med99;
+			} else
+				lim = peer_limit(a99, na, v99[i], p->peers,
+				    p->factor, &m99);
 			dev = deviant(v99[i], 5 * p->floor, p->factor, lim, m99,
 			    s->pub.base99, TAIL(wn) == 0.99 ? "p99" : "p90",
 			    dwhy, sizeof dwhy);

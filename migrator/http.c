@@ -135,69 +135,89 @@ metrics_lock_histogram(struct daemon *d, struct evbuffer *b)
 	    (double)sum / 1000, (long long)cum);
 }
 
-/* The health watch: per slice its state, probes and their histogram. */
-static void
-metrics_health(struct daemon *d, struct evbuffer *b,
-    const struct health_slice *hs, int n)
+/* A per-slice value for /metrics; negative: none to show. */
+static double
+m_health(const struct health_slice *h)
 {
-	const char *name;
+	return h->state;
+}
+
+static double
+m_probes(const struct health_slice *h)
+{
+	return (double)h->probes;
+}
+
+static double
+m_failed(const struct health_slice *h)
+{
+	return (double)h->failed;
+}
+
+static double
+m_copier(const struct health_slice *h)
+{
+	return h->copier;
+}
+
+static const struct {
+	const char	*name;
+	const char	*type;
+	const char	*help;
+	double		(*value)(const struct health_slice *);
+} slice_metrics[] = {
+	{ "mailshift_slice_health", "gauge", "A slice's health: 0 ok, 1 "
+	    "degraded, 2 unresponsive.", m_health },
+	{ "mailshift_slice_probes_total", "counter", "Health probes of a "
+	    "slice, failed ones too.", m_probes },
+	{ "mailshift_slice_probes_failed_total", "counter", "Health probes "
+	    "of a slice that failed.", m_failed },
+	{ "mailshift_slice_copier_seconds", "gauge", "Median time of the "
+	    "copier's file work on a slice, last window.", m_copier },
+};
+
+/* The health watch: per slice its state, probes and their histogram.
+ * names[i] is hs[i]'s name, NULL for a slice not watched. */
+static void
+metrics_health(struct evbuffer *b, const struct health_slice *hs,
+    const char *const *names, int n)
+{
 	uint64_t cum;
+	double v;
+	size_t m;
 	int i, k;
 
-	evbuffer_add_printf(b, "# HELP mailshift_slice_health A slice's "
-	    "health: 0 ok, 1 degraded, 2 unresponsive.\n# TYPE "
-	    "mailshift_slice_health gauge\n");
-	for (i = 0; i < n; i++) {
-		if ((name = watch_slice_name(d->watch, hs[i].slice)) != NULL)
-			evbuffer_add_printf(b, "mailshift_slice_health"
-			    "{slice=\"%s\"} %d\n", name, (int)hs[i].state);
+	for (m = 0; m < sizeof slice_metrics / sizeof slice_metrics[0]; m++) {
+		evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n",
+		    slice_metrics[m].name, slice_metrics[m].help,
+		    slice_metrics[m].name, slice_metrics[m].type);
+		for (i = 0; i < n; i++) {
+			if (names[i] != NULL &&
+			    (v = slice_metrics[m].value(&hs[i])) >= 0)
+				evbuffer_add_printf(b, "%s{slice=\"%s\"} %.9g\n",
+				    slice_metrics[m].name, names[i], v);
+		}
 	}
 	evbuffer_add_printf(b, "# HELP mailshift_slice_probe_seconds How "
 	    "long the health probes of a slice took.\n# TYPE "
 	    "mailshift_slice_probe_seconds histogram\n");
 	for (i = 0; i < n; i++) {
-		if ((name = watch_slice_name(d->watch, hs[i].slice)) == NULL)
+		if (names[i] == NULL)
 			continue;
 		for (k = 0, cum = 0; k < HEALTH_BUCKETS; k++) {
 			cum += hs[i].bucket[k];
 			evbuffer_add_printf(b, "mailshift_slice_probe_seconds"
-			    "_bucket{slice=\"%s\",le=\"%g\"} %llu\n", name,
-			    health_bounds[k], (unsigned long long)cum);
+			    "_bucket{slice=\"%s\",le=\"%g\"} %llu\n",
+			    names[i], health_bounds[k],
+			    (unsigned long long)cum);
 		}
 		cum += hs[i].bucket[HEALTH_BUCKETS];
 		evbuffer_add_printf(b, "mailshift_slice_probe_seconds_bucket"
 		    "{slice=\"%s\",le=\"+Inf\"} %llu\n"
 		    "mailshift_slice_probe_seconds_sum{slice=\"%s\"} %.6f\n"
 		    "mailshift_slice_probe_seconds_count{slice=\"%s\"} "
-		    "%llu\n", name, (unsigned long long)cum, name, hs[i].sum,
-		    name, (unsigned long long)cum);
-	}
-	evbuffer_add_printf(b, "# HELP mailshift_slice_probes_total Health "
-	    "probes of a slice, failed ones too.\n# TYPE "
-	    "mailshift_slice_probes_total counter\n");
-	for (i = 0; i < n; i++) {
-		if ((name = watch_slice_name(d->watch, hs[i].slice)) != NULL)
-			evbuffer_add_printf(b, "mailshift_slice_probes_total"
-			    "{slice=\"%s\"} %llu\n", name,
-			    (unsigned long long)hs[i].probes);
-	}
-	evbuffer_add_printf(b, "# HELP mailshift_slice_probes_failed_total "
-	    "Health probes of a slice that failed.\n# TYPE "
-	    "mailshift_slice_probes_failed_total counter\n");
-	for (i = 0; i < n; i++) {
-		if ((name = watch_slice_name(d->watch, hs[i].slice)) != NULL)
-			evbuffer_add_printf(b, "mailshift_slice_probes_failed"
-			    "_total{slice=\"%s\"} %llu\n", name,
-			    (unsigned long long)hs[i].failed);
-	}
-	evbuffer_add_printf(b, "# HELP mailshift_slice_copier_seconds Median "
-	    "time of the copier's file work on a slice, last window.\n"
-	    "# TYPE mailshift_slice_copier_seconds gauge\n");
-	for (i = 0; i < n; i++) {
-		if (hs[i].copier >= 0 && (name = watch_slice_name(d->watch,
-		    hs[i].slice)) != NULL)
-			evbuffer_add_printf(b, "mailshift_slice_copier_seconds"
-			    "{slice=\"%s\"} %.6f\n", name, hs[i].copier);
+		    "%llu\n", names[i], (unsigned long long)cum, names[i],
+		    hs[i].sum, names[i], (unsigned long long)cum);
 	}
 }
 
@@ -209,6 +229,7 @@ http_metrics(struct evhttp_request *req, void *arg)
 	struct evbuffer *b = evbuffer_new();
 	struct health_slice *hs = xcalloc(MAX_LISTED, sizeof *hs);
 	int64_t counts[MOVE_NSTATES];
+	const char **names;
 	int i, n;
 
 	evbuffer_add_printf(b, "# HELP mailshift_moves Moves by state.\n"
@@ -232,7 +253,11 @@ http_metrics(struct evhttp_request *req, void *arg)
 	    "mailshift_copied_files_total %llu\n",
 	    (unsigned long long)d->sched.files);
 	n = health_list(d->health, hs, MAX_LISTED);
-	metrics_health(d, b, hs, n);
+	names = xcalloc((size_t)n + 1, sizeof *names);
+	for (i = 0; i < n; i++)
+		names[i] = watch_slice_name(d->watch, hs[i].slice);
+	metrics_health(b, hs, names, n);
+	free(names);
 	free(hs);
 	metrics_lock_histogram(d, b);
 	evbuffer_add_printf(b, "# HELP mailshift_start_time_seconds When the "

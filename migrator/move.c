@@ -144,6 +144,10 @@ move_queue(struct state *st, const struct layout *layout, const char *user,
 	if (state_slice_get(st, a.slice, &src, cause) != 0 ||
 	    state_slice_get(st, target, &dst, cause) != 0)
 		goto out;
+	/* Before its root is touched: an unresponsive slice's may hang. */
+	if (strcmp(a.slice, target) != 0 &&
+	    state_slice_receives(&dst, cause) != 0)
+		goto out;
 	if (layout_expand(layout, user, path, sizeof path, cause) != 0)
 		goto out;
 	r.target_path = path;

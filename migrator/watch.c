@@ -368,41 +368,44 @@ static void
 record_servers(struct watch *w, struct state *st, int64_t now)
 {
 	struct wserver *sv;
-	enum health_state to;
-	char *cause = NULL, *names, *why;
+	enum health_state to, h;
+	char *cause = NULL, *names, *more, *why;
 	size_t i, k;
 	int total, bad, dead, changed;
 
 	for (k = 0; k < w->nsv; k++) {
 		sv = &w->sv[k];
 		total = bad = dead = 0;
-		names = xstrdup("");
 		for (i = 0; i < w->n; i++) {
-			enum health_state st_i;
-			char *more;
-
 			if (strcmp(w->s[i].server, sv->name) != 0)
 				continue;
 			total++;
-			st_i = health_state_of(w->h, w->s[i].id);
-			bad += st_i != HEALTH_OK;
-			dead += st_i == HEALTH_UNRESPONSIVE;
-			more = xasprintf("%s%s%s", names, *names ? ", " : "",
-			    w->s[i].name);
-			free(names);
-			names = more;
+			h = health_state_of(w->h, w->s[i].id);
+			bad += h != HEALTH_OK;
+			dead += h == HEALTH_UNRESPONSIVE;
 		}
 		to = total >= 2 && bad == total ? dead == total ?
 		    HEALTH_UNRESPONSIVE : HEALTH_DEGRADED : HEALTH_OK;
-		if (to == sv->written) {
-			free(names);
+		if (to == sv->written)
 			continue;
+		if (to == HEALTH_OK)
+			why = xasprintf("%d of its %d slices ok", total - bad,
+			    total);
+		else {
+			names = xstrdup("");
+			for (i = 0; i < w->n; i++) {
+				if (strcmp(w->s[i].server, sv->name) != 0)
+					continue;
+				more = xasprintf("%s%s%s", names, *names ?
+				    ", " : "", w->s[i].name);
+				free(names);
+				names = more;
+			}
+			why = xasprintf("all %d of its slices are %s: %s",
+			    total, dead == total ? "unresponsive" : "not ok",
+			    names);
+			free(names);
 		}
-		why = to == HEALTH_OK ? xasprintf("%d of its %d slices ok",
-		    total - bad, total) : xasprintf("all %d of its slices "
-		    "are %s: %s", total, dead == total ? "unresponsive" :
-		    "not ok", names);
-		free(names);
 		if (state_server_set_health(st, sv->name, health_name(to), why,
 		    now, &changed, &cause) != 0) {
 			log_warnx("server %s health: cannot record %s: %s",

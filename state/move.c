@@ -296,19 +296,8 @@ state_move_create(struct state *st, const struct state_move_request *r,
 		    "move", r->user, r->target);
 		goto bad;
 	}
-	if (strcmp(t.state, "active") != 0) {
-		fail(cause, "slice '%s' is %s and receives no accounts; choose "
-		    "an active slice (see 'mailshift slice list')", t.name,
-		    t.state);
+	if (state_slice_receives(&t, cause) != 0)
 		goto bad;
-	}
-	if (strcmp(t.health, "ok") != 0) {
-		fail(cause, "slice '%s' is %s (%s) and receives no accounts "
-		    "until the health watch finds it ok; choose another slice "
-		    "(see 'mailshift slice list')", t.name, t.health,
-		    t.health_reason);
-		goto bad;
-	}
 	if (query_int1(st, "SELECT CAST(coalesce(sum(a.bytes), 0) AS BIGINT) "
 	    "FROM moves m "
 	    "JOIN accounts a ON a.id = m.account_id WHERE m.target_slice = ? "

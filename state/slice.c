@@ -418,3 +418,18 @@ state_slice_probe_account(struct state *st, int64_t id, char **path,
 		return 1;
 	return st_fail(st, cause, "reading accounts");
 }
+
+int
+state_slice_receives(const struct state_slice *s, char **cause)
+{
+	if (strcmp(s->state, "active") != 0)
+		return fail(cause, "slice '%s' is %s and receives no accounts; "
+		    "choose an active slice (see 'mailshift slice list')",
+		    s->name, s->state);
+	if (strcmp(s->health, "ok") != 0)
+		return fail(cause, "slice '%s' is %s (%s) and receives no "
+		    "accounts until the health watch finds it ok; choose "
+		    "another slice (see 'mailshift slice list')", s->name,
+		    s->health, s->health_reason);
+	return 0;
+}

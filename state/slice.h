@@ -108,6 +108,9 @@ int state_slice_set_health(struct state *, int64_t slice_id,
  */
 int state_slice_probe_account(struct state *, int64_t slice_id, char **path,
     char **cause);
+/* Does s take accounts: active, and its health ok? 0, or -1 with a cause
+ * naming what keeps it from it. */
+int state_slice_receives(const struct state_slice *s, char **cause);
 /* Free the strings of s and zero it. */
 void state_slice_free(struct state_slice *s);
 

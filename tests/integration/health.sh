@@ -236,6 +236,9 @@ t_hang() {
 	grep -q '^mailshift_slice_health{slice="s4"} 2$' "$D/metrics" ||
 	    fail "metrics: $(grep slice_health "$D/metrics")"
 	hook_ran s4 ok unresponsive
+	ms move "$user" --to s4
+	expect_rc 1
+	expect_err "is unresponsive"
 	ok move "$user" --to s5
 	n=0
 	while [ "$(q "SELECT state FROM moves WHERE id = 1")" != done ]; do
@@ -275,10 +278,9 @@ t_plans_avoid_degraded() {
 	    fail "s4 not degraded in 30 s: $(grep health "$D/daemon.log" | tail -5)"
 	ok --json plan balance
 	json_check 'len(j["moves"]) > 0 and all(m["to"] != "s4" for m in j["moves"])'
-	ms --json plan fill s4
-	if [ "$RC" -eq 0 ]; then
-		json_check 'all(m["to"] != "s4" for m in j["moves"])'
-	fi
+	ms plan fill s4
+	expect_rc 1
+	expect_err "its health is not ok"
 	ms --json plan drain s1
 	if [ "$RC" -eq 0 ]; then
 		json_check 'all(m["to"] != "s4" for m in j["moves"])'
@@ -287,9 +289,40 @@ t_plans_avoid_degraded() {
 	stop_daemon
 }
 
+# Every slice of a server slow: the server is reported too, once, and
+# its other server is not.
+t_server_reported() {
+	slow_fleet 2 2
+	slowfs_mount "$D/real/s5" "$D/s5" "$D/ctl/s5" 2 ||
+	    fail "slowfs did not mount $D/s5"
+	ok slice add s5 --pair p1 --server mx1 --path "$D/s5" --capacity 10G
+	start_watched
+	slowfs_set "$D/ctl/s1" 10
+	wait_health s1 degraded 30 ||
+	    fail "s1 not degraded: $(grep health "$D/daemon.log" | tail -5)"
+	[ "$(q "SELECT health FROM servers WHERE name = 'mx1'")" = ok ] ||
+	    fail "mx1 reported with one of its two slices slow"
+	slowfs_set "$D/ctl/s5" 10
+	wait_for "[ \"\$($CATQ \"SELECT health FROM servers WHERE name = 'mx1'\")\" = degraded ]" 30 ||
+	    fail "mx1 not degraded: $(grep health "$D/daemon.log" | tail -5)"
+	q "SELECT health_reason FROM servers WHERE name = 'mx1'" |
+	    grep -q "all 2 of its slices are not ok: s1, s5" ||
+	    fail "reason: $(q "SELECT health_reason FROM servers WHERE name = 'mx1'")"
+	[ "$(q "SELECT count(*) FROM events WHERE kind = 'server.health'")" -eq 1 ] ||
+	    fail "events: $(q "SELECT message FROM events WHERE kind = 'server.health'")"
+	[ "$(q "SELECT health FROM servers WHERE name = 'mx2'")" = ok ] ||
+	    fail "mx2 reported"
+	grep -q "server mx1 health: ok -> degraded" "$D/daemon.log" ||
+	    fail "no log line: $(grep "server" "$D/daemon.log")"
+	ok status
+	expect_out "server mx1 degraded"
+	stop_daemon
+}
+
 t "a slice at 5x is degraded everywhere, the others stay ok; back at 2 ms it is ok" \
     t_degraded_and_back
 t "a hung slice is unresponsive within seconds; /status and other moves go on" \
     t_hang
 t "plans send nothing to a degraded slice" t_plans_avoid_degraded
+t "every slice of a server slow: the server is reported" t_server_reported
 done_testing

@@ -337,6 +337,35 @@ test_seed(void **arg)
 	fleet_free(&f);
 }
 
+/* A fleet of 100 slices (the peers' limit is then one for all): one
+ * 5x slower is degraded, none of the others. */
+static void
+test_many_peers(void **arg)
+{
+	struct health *h = health_new(NULL);
+	unsigned seed = 7;
+	double t, v;
+	int i, bad = 0;
+
+	(void)arg;
+	for (i = 1; i <= 100; i++)
+		health_watch(h, i);
+	for (t = 1; t < 400; t++) {
+		for (i = 1; i <= 100; i++) {
+			seed = seed * 1103515245u + 12345u;
+			v = BASE * (0.8 + 0.4 * ((seed >> 8) & 0xffff) /
+			    65536.0);
+			health_probe(h, i, t, i == 42 && t >= 200 ? 5 * v : v);
+		}
+		health_check(h, t);
+		for (i = 1; i <= 100; i++)
+			bad += i != 42 && health_state_of(h, i) != HEALTH_OK;
+	}
+	assert_int_equal(health_state_of(h, 42), HEALTH_DEGRADED);
+	assert_int_equal(bad, 0);
+	health_free(h);
+}
+
 /* Forgotten slices are not listed; the histogram counts every probe. */
 static void
 test_list(void **arg)
@@ -375,6 +404,7 @@ main(void)
 		cmocka_unit_test(test_limits_and_pause),
 		cmocka_unit_test(test_copier),
 		cmocka_unit_test(test_seed),
+		cmocka_unit_test(test_many_peers),
 		cmocka_unit_test(test_list),
 	};
 
