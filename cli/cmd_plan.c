@@ -82,14 +82,13 @@ cmp_id(const void *a, const void *b)
 }
 
 static void
-account_cb(int64_t id, int64_t slice_id, uint64_t bytes, uint64_t files,
-    int64_t last, int pinned, void *arg)
+account_cb(const struct state_fleet_account *fa, void *arg)
 {
 	struct fleet *f = arg;
 	struct planner_account *a;
 	size_t i;
 
-	for (i = 0; i < f->ns && f->s[i].id != slice_id; i++)
+	for (i = 0; i < f->ns && f->s[i].id != fa->slice_id; i++)
 		;
 	if (i == f->ns)
 		return;
@@ -98,13 +97,13 @@ account_cb(int64_t id, int64_t slice_id, uint64_t bytes, uint64_t files,
 		f->a = xrealloc(f->a, f->cap * sizeof *f->a);
 	}
 	a = &f->a[f->na++];
-	a->id = id;
+	a->id = fa->id;
 	a->slice = i;
-	a->bytes = bytes;
-	a->files = files;
-	a->last_activity = last;
-	a->pinned = pinned;
-	a->moving = f->nmoving > 0 && bsearch(&id, f->moving, f->nmoving,
+	a->bytes = fa->bytes;
+	a->files = fa->files;
+	a->last_activity = fa->last_activity;
+	a->pinned = fa->pinned;
+	a->moving = f->nmoving > 0 && bsearch(&fa->id, f->moving, f->nmoving,
 	    sizeof *f->moving, cmp_id) != NULL;
 }
 

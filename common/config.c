@@ -62,6 +62,14 @@ config_defaults(struct config *c)
 	c->quiet_ms = 500;
 	c->late_dovecot = 1;
 	c->hook_timeout = 10;
+	c->ops_capacity = 1000;
+	c->load_target = 75;
+	c->load_hard_limit = 90;
+	c->restore_rate = UINT64_C(100) << 20;
+	c->max_restore = 4 * 3600;
+	c->load_interval = 60;
+	c->load_window = 86400;
+	c->proc_root = xstrdup("/proc");
 }
 
 void
@@ -75,6 +83,7 @@ config_free(struct config *c)
 	free(c->hook_after_lock);
 	free(c->hook_after_switch);
 	free(c->hook_on_health);
+	free(c->proc_root);
 	memset(c, 0, sizeof *c);
 }
 
@@ -195,6 +204,16 @@ static const struct key keys[] = {
 	{ "health", "baseline", K_DURATION, OFF(health_baseline), { NULL } },
 	{ "health", "pause_after", K_DURATION, OFF(health_pause_after),
 	    { NULL } },
+	{ "capacity", "ops_capacity", K_COUNT, OFF(ops_capacity), { NULL } },
+	{ "capacity", "load_target", K_COUNT, OFF(load_target), { NULL } },
+	{ "capacity", "load_hard_limit", K_COUNT, OFF(load_hard_limit),
+	    { NULL } },
+	{ "capacity", "restore_rate", K_SIZE, OFF(restore_rate), { NULL } },
+	{ "capacity", "max_restore", K_DURATION, OFF(max_restore), { NULL } },
+	{ "capacity", "load_interval", K_DURATION, OFF(load_interval),
+	    { NULL } },
+	{ "capacity", "load_window", K_DURATION, OFF(load_window), { NULL } },
+	{ "capacity", "proc", K_PATH, OFF(proc_root), { NULL } },
 	{ "presence", "sources", K_SOURCES, OFF(presence_sources), { NULL } },
 	{ "presence", "idle", K_DURATION, OFF(presence_idle), { NULL } },
 	{ "presence", "command", K_COMMAND, OFF(presence_command), { NULL } },
@@ -594,6 +613,22 @@ config_load(const char *file, int required, struct config *c, char **cause)
 		parse_error(&p, "[health] history and recover_after count at "
 		    "most 64 windows%s%s", "", "");
 	}
+	if (n.load_target < 1 || n.load_target > 100 ||
+	    n.load_hard_limit < 1 || n.load_hard_limit > 100 ||
+	    n.load_target > n.load_hard_limit) {
+		p.line = 0;
+		parse_error(&p, "[capacity] load_target and load_hard_limit "
+		    "are percentages of a slice's ops capacity, 1 to 100, the "
+		    "target at most the hard limit (e.g. 75 and 90)%s%s", "",
+		    "");
+	}
+	if (n.restore_rate == 0 || n.max_restore == 0 ||
+	    n.load_window == 0) {
+		p.line = 0;
+		parse_error(&p, "[capacity] restore_rate, max_restore and "
+		    "load_window must be above 0 (e.g. 100MiB, 4h, 1d)%s%s",
+		    "", "");
+	}
 	if ((n.presence_sources & PRESENCE_COMMAND) &&
 	    n.presence_command == NULL) {
 		p.line = 0;
@@ -687,6 +722,17 @@ config_print(FILE *f, const struct config *c)
 	    c->hook_after_switch ? c->hook_after_switch : "",
 	    c->hook_on_health ? c->hook_on_health : "",
 	    (unsigned long long)c->hook_timeout);
+	fprintf(f, "[capacity]\nops_capacity = %llu\nload_target = %llu\n"
+	    "load_hard_limit = %llu\nrestore_rate = %llu\n"
+	    "max_restore = %llus\nload_interval = %llus\n"
+	    "load_window = %llus\nproc = %s\n\n",
+	    (unsigned long long)c->ops_capacity,
+	    (unsigned long long)c->load_target,
+	    (unsigned long long)c->load_hard_limit,
+	    (unsigned long long)c->restore_rate,
+	    (unsigned long long)c->max_restore,
+	    (unsigned long long)c->load_interval,
+	    (unsigned long long)c->load_window, c->proc_root);
 	fprintf(f, "[retention]\narchive = %s\nkeep = %llus\n",
 	    c->archive_zstd ? "zstd" : "none",
 	    (unsigned long long)c->retention_keep);

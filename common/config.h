@@ -80,6 +80,19 @@
  *   command_interval = 60s
  *   command_timeout = 10s
  *
+ *   [capacity]                   ; load and restore (report, plan)
+ *   ops_capacity = 1000          ; ops/s a slice serves at 100% load;
+ *                                ; 'slice set --ops-capacity' per slice
+ *   load_target = 75             ; percent of ops capacity, as
+ *   load_hard_limit = 90         ; --target-fill and --hard-limit
+ *   restore_rate = 100MiB        ; per second, from replica or backup
+ *   max_restore = 4h             ; evacuation or restore longer: flagged
+ *   load_interval = 60s          ; the daemon records load this often
+ *                                ; (0 = only with usage snapshots)
+ *   load_window = 1d             ; the load plans and reports average
+ *   proc = /proc                 ; where mountinfo, mountstats and
+ *                                ; diskstats are read (tests)
+ *
  *   [window nights]              ; any number of named windows, UTC
  *   from = 22:00
  *   to = 06:00
@@ -169,6 +182,14 @@ struct config {
 	uint64_t presence_timeout;	/* [presence] command_timeout */
 	struct config_window windows[CONFIG_MAX_WINDOWS];
 	int	 nwindows;
+	uint64_t ops_capacity;		/* [capacity] ops/s */
+	uint64_t load_target;		/* [capacity] percent */
+	uint64_t load_hard_limit;	/* [capacity] percent */
+	uint64_t restore_rate;		/* [capacity] bytes/s */
+	uint64_t max_restore;		/* [capacity] seconds */
+	uint64_t load_interval;		/* [capacity] seconds, 0 = off */
+	uint64_t load_window;		/* [capacity] seconds */
+	char	*proc_root;		/* [capacity] proc */
 	int	 archive_zstd;		/* [retention] archive = zstd */
 	uint64_t retention_keep;	/* [retention] keep, seconds */
 };

@@ -10,6 +10,10 @@
 
 #include "state/state.h"
 
+/* Activity is counted over this many days: the messages discover finds
+ * delivered in them, the logins of this week and the week before. */
+#define ACTIVITY_DAYS 7
+
 /* An account as the catalog has it. */
 struct state_account {
 	int64_t	 id;

@@ -8,26 +8,61 @@
 #include "common/util.h"
 
 int
-state_fleet_accounts(struct state *st, void (*cb)(int64_t, int64_t, uint64_t,
-    uint64_t, int64_t, int, void *), void *arg, char **cause)
+state_fleet_accounts(struct state *st,
+    void (*cb)(const struct state_fleet_account *, void *), void *arg,
+    char **cause)
 {
+	struct state_fleet_account a;
 	struct db_stmt *stmt;
 	int rc;
 
 	if ((stmt = st_prepare(st, "SELECT id, slice_id, bytes, files, "
-	    "last_activity, pinned FROM accounts ORDER BY id", cause)) ==
-	    NULL)
+	    "last_activity, pinned, added_files, added_bytes, added_at, "
+	    "logins, logins_prev, logins_since FROM accounts ORDER BY id",
+	    cause)) == NULL)
 		return -1;
-	while ((rc = db_step(stmt)) == DB_ROW)
-		cb(db_column_int64(stmt, 0), db_column_int64(stmt, 1),
-		    (uint64_t)db_column_int64(stmt, 2),
-		    (uint64_t)db_column_int64(stmt, 3),
-		    db_column_int64(stmt, 4), db_column_int(stmt, 5),
-		    arg);
+	while ((rc = db_step(stmt)) == DB_ROW) {
+		a.id = db_column_int64(stmt, 0);
+		a.slice_id = db_column_int64(stmt, 1);
+		a.bytes = (uint64_t)db_column_int64(stmt, 2);
+		a.files = (uint64_t)db_column_int64(stmt, 3);
+		a.last_activity = db_column_int64(stmt, 4);
+		a.pinned = db_column_int(stmt, 5);
+		a.added_files = (uint64_t)db_column_int64(stmt, 6);
+		a.added_bytes = (uint64_t)db_column_int64(stmt, 7);
+		a.added_at = db_column_int64(stmt, 8);
+		a.logins = (uint64_t)db_column_int64(stmt, 9);
+		a.logins_prev = (uint64_t)db_column_int64(stmt, 10);
+		a.logins_since = db_column_int64(stmt, 11);
+		cb(&a, arg);
+	}
 	db_finalize(stmt);
 	if (rc != DB_DONE)
 		return st_fail(st, cause, "reading accounts");
 	return 0;
+}
+
+double
+state_fleet_activity(const struct state_fleet_account *a, int64_t now,
+    double *messages_per_day, double *logins_per_day)
+{
+	double msgs, logins = 0, days;
+
+	msgs = (double)a->added_files / ACTIVITY_DAYS;
+	if (a->logins_since > 0 && a->logins + a->logins_prev > 0) {
+		days = now > a->logins_since ?
+		    (double)(now - a->logins_since) / 86400.0 : 0;
+		if (a->logins_prev > 0)
+			days += ACTIVITY_DAYS;
+		if (days < 1)
+			days = 1;
+		logins = (double)(a->logins + a->logins_prev) / days;
+	}
+	if (messages_per_day != NULL)
+		*messages_per_day = msgs;
+	if (logins_per_day != NULL)
+		*logins_per_day = logins;
+	return msgs + logins;
 }
 
 int

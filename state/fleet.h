@@ -9,14 +9,38 @@
 #include <stdint.h>
 
 #include "state/state.h"
+#include "state/account.h"
+
+/* What the planner reads of an account. */
+struct state_fleet_account {
+	int64_t	 id;
+	int64_t	 slice_id;
+	uint64_t bytes;
+	uint64_t files;
+	int64_t	 last_activity;		/* Unix seconds, 0 = unknown */
+	int	 pinned;
+	uint64_t added_files;		/* delivered in the last ACTIVITY_DAYS */
+	uint64_t added_bytes;
+	int64_t	 added_at;		/* when discover counted them, 0 never */
+	uint64_t logins;		/* this week's, since logins_since */
+	uint64_t logins_prev;		/* the week before's */
+	int64_t	 logins_since;		/* 0: no login counted */
+};
+
+/* Call cb for every account, in id order. */
+int state_fleet_accounts(struct state *,
+    void (*cb)(const struct state_fleet_account *, void *), void *arg,
+    char **cause);
 
 /*
- * Call cb for every account, in id order, with its slice id, size,
- * last activity and pinned flag.
+ * An account's activity per day at now: the messages delivered per day
+ * (added_files / ACTIVITY_DAYS) and the logins per day (this week's and
+ * the week before's over the days they span, at least one). Returns
+ * their sum, the weight a slice's load is apportioned to its accounts by.
  */
-int state_fleet_accounts(struct state *,
-    void (*cb)(int64_t id, int64_t slice_id, uint64_t bytes, uint64_t files,
-    int64_t last_activity, int pinned, void *), void *arg, char **cause);
+double state_fleet_activity(const struct state_fleet_account *, int64_t now,
+    double *messages_per_day, double *logins_per_day);
+
 /* *in and *out: the bytes of the accounts that open moves take into and
  * out of slice_id. */
 int state_fleet_pending(struct state *, int64_t slice_id, uint64_t *in,

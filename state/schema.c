@@ -217,6 +217,36 @@ const char *const st_sqlite_migrations[STATE_SCHEMA_VERSION] = {
 	"  DEFAULT '';"
 	"ALTER TABLE servers ADD COLUMN health_since INTEGER NOT NULL"
 	"  DEFAULT 0;",
+
+	/* 10 -> 11: load: what each slice's storage serves, what each
+	 * account adds and how often its user logs in, ops capacity. */
+	"CREATE TABLE loads ("
+	"  id       INTEGER PRIMARY KEY,"
+	"  ts       INTEGER NOT NULL,"
+	"  slice_id INTEGER NOT NULL REFERENCES slices(id),"
+	"  source   TEXT NOT NULL,"
+	"  ops      INTEGER NOT NULL CHECK (ops >= 0),"
+	"  bytes    INTEGER NOT NULL CHECK (bytes >= 0),"
+	"  ms       INTEGER NOT NULL CHECK (ms > 0));"
+	"CREATE INDEX loads_slice_ts ON loads(slice_id, ts);"
+	"CREATE INDEX loads_ts ON loads(ts);"
+	"ALTER TABLE slices ADD COLUMN ops_capacity INTEGER NOT NULL"
+	"  DEFAULT 0 CHECK (ops_capacity >= 0);"
+	"ALTER TABLE slices ADD COLUMN io_source TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE slices ADD COLUMN io_ops INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE slices ADD COLUMN io_bytes INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE slices ADD COLUMN io_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE accounts ADD COLUMN added_files INTEGER NOT NULL"
+	"  DEFAULT 0 CHECK (added_files >= 0);"
+	"ALTER TABLE accounts ADD COLUMN added_bytes INTEGER NOT NULL"
+	"  DEFAULT 0 CHECK (added_bytes >= 0);"
+	"ALTER TABLE accounts ADD COLUMN added_at INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE accounts ADD COLUMN logins INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE accounts ADD COLUMN logins_prev INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE accounts ADD COLUMN logins_since INTEGER NOT NULL"
+	"  DEFAULT 0;",
 };
 
 /*
@@ -457,5 +487,35 @@ const char *const st_pgsql_migrations[STATE_SCHEMA_VERSION] = {
 	"ALTER TABLE servers ADD COLUMN health_reason " T " NOT NULL"
 	"  DEFAULT '';"
 	"ALTER TABLE servers ADD COLUMN health_since BIGINT NOT NULL"
+	"  DEFAULT 0;",
+
+	/* 10 -> 11: load: what each slice's storage serves, what each
+	 * account adds and how often its user logs in, ops capacity. */
+	"CREATE TABLE loads ("
+	"  id       " ID ","
+	"  ts       BIGINT NOT NULL,"
+	"  slice_id BIGINT NOT NULL REFERENCES slices(id),"
+	"  source   " T " NOT NULL,"
+	"  ops      BIGINT NOT NULL CHECK (ops >= 0),"
+	"  bytes    BIGINT NOT NULL CHECK (bytes >= 0),"
+	"  ms       BIGINT NOT NULL CHECK (ms > 0));"
+	"CREATE INDEX loads_slice_ts ON loads(slice_id, ts);"
+	"CREATE INDEX loads_ts ON loads(ts);"
+	"ALTER TABLE slices ADD COLUMN ops_capacity BIGINT NOT NULL"
+	"  DEFAULT 0 CHECK (ops_capacity >= 0);"
+	"ALTER TABLE slices ADD COLUMN io_source " T " NOT NULL DEFAULT '';"
+	"ALTER TABLE slices ADD COLUMN io_ops BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE slices ADD COLUMN io_bytes BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE slices ADD COLUMN io_at BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE accounts ADD COLUMN added_files BIGINT NOT NULL"
+	"  DEFAULT 0 CHECK (added_files >= 0);"
+	"ALTER TABLE accounts ADD COLUMN added_bytes BIGINT NOT NULL"
+	"  DEFAULT 0 CHECK (added_bytes >= 0);"
+	"ALTER TABLE accounts ADD COLUMN added_at BIGINT NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE accounts ADD COLUMN logins BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE accounts ADD COLUMN logins_prev BIGINT NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE accounts ADD COLUMN logins_since BIGINT NOT NULL"
 	"  DEFAULT 0;",
 };

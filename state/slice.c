@@ -112,7 +112,7 @@ bad:
 	"s.capacity, CAST(coalesce(sum(a.bytes), 0) AS BIGINT), " \
 	"CAST(coalesce(sum(a.files), 0) AS BIGINT), " \
 	"count(a.id), s.created, s.scanned, s.health, s.health_reason, " \
-	"s.health_since FROM slices s " \
+	"s.health_since, s.ops_capacity, s.io_source FROM slices s " \
 	"JOIN pairs p ON p.id = s.pair_id " \
 	"JOIN servers sv ON sv.id = s.server_id " \
 	"LEFT JOIN accounts a ON a.slice_id = s.id "
@@ -137,6 +137,8 @@ slice_from_row(struct db_stmt *stmt, struct state_slice *s)
 	s->health = st_text(stmt, 13);
 	s->health_reason = st_text(stmt, 14);
 	s->health_since = db_column_int64(stmt, 15);
+	s->ops_capacity = (uint64_t)db_column_int64(stmt, 16);
+	s->io_source = st_text(stmt, 17);
 }
 
 void
@@ -150,6 +152,7 @@ state_slice_free(struct state_slice *s)
 	free(s->state);
 	free(s->health);
 	free(s->health_reason);
+	free(s->io_source);
 	memset(s, 0, sizeof *s);
 }
 
@@ -229,6 +232,38 @@ state_slice_set_state(struct state *st, const char *name, const char *to,
 		goto bad;
 	state_event(st, "slice.state", NULL, name, "slice %s: %s -> %s", name,
 	    s.state, to);
+	state_slice_free(&s);
+	return state_commit(st, cause);
+bad:
+	state_rollback(st);
+	state_slice_free(&s);
+	return -1;
+}
+
+int
+state_slice_set_ops_capacity(struct state *st, const char *name,
+    uint64_t ops, char **cause)
+{
+	struct state_slice s;
+	struct db_stmt *stmt;
+
+	if (ops > INT64_MAX)
+		return fail(cause, "ops capacity %llu is out of range",
+		    (unsigned long long)ops);
+	if (state_slice_get(st, name, &s, cause) != 0)
+		return -1;
+	if (state_begin(st, cause) != 0)
+		goto bad;
+	if ((stmt = st_prepare(st, "UPDATE slices SET ops_capacity = ? "
+	    "WHERE id = ?", cause)) == NULL)
+		goto bad;
+	db_bind_int64(stmt, 1, (int64_t)ops);
+	db_bind_int64(stmt, 2, s.id);
+	if (st_exec_stmt(st, stmt, cause, "changing slice ops capacity") != 0)
+		goto bad;
+	state_event(st, "slice.ops_capacity", NULL, name, "slice %s: ops "
+	    "capacity %llu -> %llu ops/s (0: [capacity] ops_capacity)", name,
+	    (unsigned long long)s.ops_capacity, (unsigned long long)ops);
 	state_slice_free(&s);
 	return state_commit(st, cause);
 bad:

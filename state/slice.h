@@ -42,6 +42,8 @@ struct state_slice {
 	char	*health;		/* one of state_health_states */
 	char	*health_reason;		/* the watch's why; "" when none */
 	int64_t	 health_since;		/* last change of health, 0 = never */
+	uint64_t ops_capacity;		/* ops/s; 0 = [capacity] ops_capacity */
+	char	*io_source;		/* where its load is read; "" = never */
 };
 
 /*
@@ -84,6 +86,13 @@ int state_slice_set_state(struct state *, const char *name, const char *st,
  */
 int state_slice_set_capacity(struct state *, const char *name, uint64_t,
     char **cause);
+/*
+ * Change the ops capacity of a slice (operations per second it serves at
+ * 100% load; 0 = the [capacity] ops_capacity default), in a transaction
+ * of its own, and log it. Refused for an unknown slice.
+ */
+int state_slice_set_ops_capacity(struct state *, const char *name,
+    uint64_t ops, char **cause);
 /* Record when discover last scanned a slice (no error for an unknown id). */
 int state_slice_scanned(struct state *, int64_t slice_id, int64_t when,
     char **cause);

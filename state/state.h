@@ -84,6 +84,15 @@
  *            servers (what the daemon's health watch finds: ok, degraded
  *            or unresponsive, why, and since when; apart from the admin's
  *            state, which the watch never writes)
+ *   11       table loads (the operations and bytes a slice's storage
+ *            served over an interval, and from which counters);
+ *            slices.ops_capacity (ops/s, 0 = [capacity] ops_capacity),
+ *            io_source, io_ops, io_bytes, io_at (the last raw counter
+ *            reading, to take the next interval from); accounts.
+ *            added_files, added_bytes, added_at (messages and bytes
+ *            delivered in the last ACTIVITY_DAYS days, as discover last
+ *            saw them, and when), logins, logins_prev, logins_since
+ *            (logins counted this week and the week before)
  */
 #ifndef MAILSHIFT_STATE_H
 #define MAILSHIFT_STATE_H
@@ -92,7 +101,7 @@
 #include <stdint.h>
 
 #define STATE_APPLICATION_ID 0x4d534846
-#define STATE_SCHEMA_VERSION 10
+#define STATE_SCHEMA_VERSION 11
 
 /* An open catalog: one SQLite connection. */
 struct state;

@@ -680,18 +680,17 @@ struct fleet_seen {
 };
 
 static void
-fleet_account_cb(int64_t id, int64_t slice_id, uint64_t bytes,
-    uint64_t files, int64_t last_activity, int pinned, void *arg)
+fleet_account_cb(const struct state_fleet_account *a, void *arg)
 {
 	struct fleet_seen *fs = arg;
 
 	assert_true(fs->n < 4);
-	assert_int_equal(files, bytes / 10);
-	assert_int_equal(last_activity, 1700000000);
-	fs->id[fs->n] = id;
-	fs->slice[fs->n] = slice_id;
-	fs->bytes[fs->n] = bytes;
-	fs->pinned[fs->n++] = pinned;
+	assert_int_equal(a->files, a->bytes / 10);
+	assert_int_equal(a->last_activity, 1700000000);
+	fs->id[fs->n] = a->id;
+	fs->slice[fs->n] = a->slice_id;
+	fs->bytes[fs->n] = a->bytes;
+	fs->pinned[fs->n++] = a->pinned;
 }
 
 static void
