@@ -60,7 +60,7 @@ CLI_LIB_SRC = cli/output.c cli/outfile.c cli/report.c cli/report_table.c \
 	cli/report_csv.c cli/report_json.c cli/report_html.c
 
 PLANNER_SRC = planner/planner.c planner/fleet.c planner/metrics.c \
-	planner/pool.c planner/move.c planner/balance.c planner/drain.c
+	planner/pool.c planner/move.c planner/balance.c planner/drain.c planner/load.c
 
 LIB_SRC = $(COMMON_SRC) $(STATE_SRC) $(MIGRATOR_SRC) $(PLANNER_SRC)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)

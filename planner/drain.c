@@ -54,10 +54,11 @@ plan_drain_check(struct plan *p, size_t d, char **cause)
 	return 0;
 }
 
-/* The receiver for x bytes in a drain of d: emptiest that stays in the
- * band, else emptiest under the hard limit; ns when none. */
+/* The receiver for x bytes (and l ops/s) in a drain of d: emptiest that
+ * stays in both bands, else emptiest under both hard limits; ns when
+ * none. */
 static size_t
-drain_target(const struct plan *p, size_t d, uint64_t x)
+drain_target(const struct plan *p, size_t d, uint64_t x, double l)
 {
 	size_t j, t, any = p->ns;
 
@@ -65,9 +66,11 @@ drain_target(const struct plan *p, size_t d, uint64_t x)
 		t = p->ord[j];
 		if (!may_take(p, d, t))
 			continue;
-		if (room(p->u[t], p->hard_b[t]) < x)
+		if (room(p->u[t], p->hard_b[t]) < x ||
+		    (p->byload && p->L[t] + l > p->lhard_o[t] + p->leps))
 			continue;
-		if (room(p->u[t], p->top_b[t]) >= x)
+		if (room(p->u[t], p->top_b[t]) >= x &&
+		    (!p->byload || p->L[t] + l <= p->ltop_o[t] + p->leps))
 			return t;
 		if (any == p->ns)
 			any = t;
@@ -89,7 +92,8 @@ plan_drain(struct plan *p, size_t d)
 				return;
 			if (pl->bytes[e] > budget(p))
 				continue;
-			if ((t = drain_target(p, d, pl->bytes[e])) == p->ns)
+			if ((t = drain_target(p, d, pl->bytes[e],
+			    p->ac[pl->acct[e]].load)) == p->ns)
 				continue;
 			plan_apply(p, e, d, t);
 		}

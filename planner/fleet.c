@@ -77,6 +77,7 @@ plan_free(struct plan *p)
 	free(p->stucklist[0]);
 	free(p->stucklist[1]);
 	plan_pool_free(&p->pool);
+	plan_load_free(p);
 }
 
 int

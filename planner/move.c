@@ -56,6 +56,9 @@ plan_choose(struct plan *p, size_t s, size_t t, uint64_t goal)
 	v = p->pool.bytes[e];
 	if (gain(p, s, t, v) <= 0 || gain(p, s, t, v) < mg)
 		return p->pool.n;
+	/* A move for bytes keeps the load band. */
+	if (!plan_load_fits(p, s, t, p->ac[p->pool.acct[e]].load))
+		return p->pool.n;
 	return e;
 }
 
@@ -114,6 +117,7 @@ plan_apply(struct plan *p, size_t e, size_t s, size_t t)
 	m->to = t;
 	m->bytes = x;
 	m->files = p->ac[a].files;
+	m->load = p->ac[a].load > 0 ? p->ac[a].load : 0;
 	m->after = after_of(p, t, x);
 	r->bytes += x;
 	r->files += m->files;
@@ -135,4 +139,5 @@ plan_apply(struct plan *p, size_t e, size_t s, size_t t)
 	p->fill[t] = fill_of(p, t, p->u[t]);
 	plan_reorder(p, s);
 	plan_reorder(p, t);
+	plan_load_apply(p, a, s, t);
 }

@@ -11,6 +11,7 @@
 #include "planner/planner_int.h"
 #include "common/util.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,9 @@ planner_options_default(struct planner_options *o)
 	o->hard_limit = 0.90;
 	o->min_gain = UINT64_C(1) << 20;
 	o->active_within = 7 * 24 * 3600;
+	o->load_band = 0.05;
+	o->load_target = 0.75;
+	o->load_hard = 0.90;
 }
 
 void
@@ -34,6 +38,8 @@ planner_result_free(struct planner_result *r)
 	free(r->moves);
 	free(r->fill_before);
 	free(r->fill_after);
+	free(r->load_before);
+	free(r->load_after);
 	memset(r, 0, sizeof *r);
 }
 
@@ -55,6 +61,19 @@ check_options(const struct planner_options *o, size_t ns, char **cause)
 		return fail(cause, "target fill %g is above the hard limit %g "
 		    "or not positive; give a target fill at most the hard "
 		    "limit", o->target_fill, o->hard_limit);
+	if (o->by_load && !(o->load_band > 0 && o->load_band < 0.5))
+		return fail(cause, "load band %g is out of range; give a half "
+		    "width above 0 and below 0.5, e.g. 0.05 for +-5 points",
+		    o->load_band);
+	if (o->by_load && !(o->load_hard > 0 && o->load_hard <= 1))
+		return fail(cause, "load hard limit %g is out of range; give a "
+		    "load fill above 0 and at most 1, e.g. 0.90",
+		    o->load_hard);
+	if (o->by_load && !(o->load_target > 0 &&
+	    o->load_target <= o->load_hard))
+		return fail(cause, "load target %g is above the load hard "
+		    "limit %g or not positive; give a load target at most the "
+		    "load hard limit", o->load_target, o->load_hard);
 	if (o->active_within < 0)
 		return fail(cause, "active_within %lld is negative; give "
 		    "seconds, e.g. 604800 for 7 days",
@@ -63,6 +82,61 @@ check_options(const struct planner_options *o, size_t ns, char **cause)
 		return fail(cause, "slice index %zu is out of range (the fleet "
 		    "has %zu slices); name an existing slice", o->slice, ns);
 	return 0;
+}
+
+/* Check the loads; set p->byload. 0, or -1 with a cause. */
+static int
+check_loads(struct plan *p, char **cause)
+{
+	const struct planner_slice *s;
+	size_t i;
+	char b1[32];
+
+	for (i = 0; i < p->ns; i++) {
+		s = &p->sl[i];
+		if (!(s->load >= 0) || !(s->load_in >= 0) ||
+		    !(s->load_out >= 0) || !(s->ops_capacity >= 0) ||
+		    !isfinite(s->load + s->load_in + s->load_out +
+		    s->ops_capacity))
+			return fail(cause, "slice %s: its load or ops capacity "
+			    "is negative or not a number; record its load again",
+			    plan_slice_name(s, b1, sizeof b1));
+		if (p->o->by_load && s->ops_capacity > 0)
+			p->byload = 1;
+	}
+	for (i = 0; i < p->na; i++) {
+		if (!(p->ac[i].load >= 0) || !isfinite(p->ac[i].load))
+			return fail(cause, "account %lld: its load is negative "
+			    "or not a number", (long long)p->ac[i].id);
+	}
+	return 0;
+}
+
+/*
+ * A balance: bytes only, or with load first load, then bytes, and again
+ * while the bytes moved (a byte move may free a load move: an account
+ * that fits only once its source was refilled). A byte move's stuck
+ * marks hold for its own moves only: cleared each round.
+ */
+static void
+balance(struct plan *p)
+{
+	size_t round, before;
+
+	if (!p->byload) {
+		plan_balance(p);
+		return;
+	}
+	for (round = 0; round < 8 && !limits_hit(p); round++) {
+		plan_load_balance(p);
+		memset(p->stuck[0], 0, p->ns);
+		memset(p->stuck[1], 0, p->ns);
+		p->nstuck[0] = p->nstuck[1] = 0;
+		before = p->r->nmoves;
+		plan_balance(p);
+		if (p->r->nmoves == before)
+			break;
+	}
 }
 
 int
@@ -88,20 +162,22 @@ planner_run(const struct planner_slice *sl, size_t ns,
 	p.o = o;
 	p.r = &r;
 	plan_init(&p);
-	if (plan_check_fleet(&p, cause) != 0)
+	if (plan_check_fleet(&p, cause) != 0 || check_loads(&p, cause) != 0)
 		goto bad;
 	plan_pool_build(&p);
 	if (plan_set_roles(&p, cause) != 0)
 		goto bad;
+	plan_load_init(&p);
 	if (o->strategy == PLANNER_DRAIN && plan_drain_check(&p, o->slice,
 	    cause) != 0)
 		goto bad;
 	plan_order(&p);
 	plan_bound(&p);
+	plan_load_bound(&p);
 
 	switch (o->strategy) {
 	case PLANNER_BALANCE:
-		plan_balance(&p);
+		balance(&p);
 		break;
 	case PLANNER_DRAIN:
 		plan_drain(&p, o->slice);
@@ -111,6 +187,7 @@ planner_run(const struct planner_slice *sl, size_t ns,
 		break;
 	}
 	plan_metrics(&p, o->slice);
+	plan_load_metrics(&p);
 	plan_free(&p);
 	*result = r;
 	return 0;

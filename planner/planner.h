@@ -36,6 +36,21 @@
  * strictly, unless the account is empty (each drain move is needed, so
  * min_gain does not apply).
  *
+ * Load, the second dimension (by_load): each slice also has a load (ops/s
+ * its storage serves, queued moves counted as done) and an ops capacity;
+ * its load fill is load / ops capacity, with its own mean, band
+ * (load_band) and limits (load_target, load_hard) defined as for bytes.
+ * An account's load is its share of its slice's (planner_apportion).
+ * With by_load, a balance first moves load: from the slice with the
+ * highest load fill to the one with the lowest, the account with the
+ * most load per byte that keeps the target under both tops and the
+ * source over the load band's bottom, and lowers the sum of both
+ * imbalances, each over its fleet's capacity (so small busy mailboxes
+ * relieve load cheaply); then bytes as without load, where no move may
+ * push a target over the load band's top (big idle mailboxes relieve
+ * space); then load and bytes again until neither moves. Every target
+ * of every strategy stays under the load hard limit.
+ *
  * Preferences: accounts active within active_within seconds of now move
  * only when no idle account can do (last_activity 0, unknown, counts as
  * idle; now 0 ignores activity); accounts that alone would move their
@@ -73,6 +88,10 @@ struct planner_slice {
 	int		 receives;	/* 0: draining, readonly, degraded */
 	int		 balances;	/* 0: retired, not in the fleet mean */
 	int		 unhealthy;	/* 1: health not ok: receives nothing */
+	double		 load;		/* ops/s served, measured; 0 unknown */
+	double		 load_in;	/* ops/s of queued moves into it */
+	double		 load_out;	/* ops/s of queued moves out of it */
+	double		 ops_capacity;	/* ops/s at 100% load; 0: no load */
 };
 
 struct planner_account {
@@ -83,6 +102,7 @@ struct planner_account {
 	int64_t		 last_activity;	/* Unix time, 0 = unknown */
 	int		 pinned;	/* never moves */
 	int		 moving;	/* queued or in flight: never moves */
+	double		 load;		/* ops/s: its share of its slice's */
 };
 
 struct planner_options {
@@ -97,10 +117,15 @@ struct planner_options {
 	uint64_t	 min_gain;	/* least imbalance drop of a move, bytes */
 	int64_t		 now;		/* Unix time; 0 ignores activity */
 	int64_t		 active_within;	/* seconds: "recently active" */
+	int		 by_load;	/* balance load as well as bytes */
+	double		 load_band;	/* half width, load fill (0.05) */
+	double		 load_target;	/* as target_fill, for load (0.75) */
+	double		 load_hard;	/* as hard_limit, for load (0.90) */
 };
 
 /* Defaults: BALANCE, band 0.02, target 0.75, hard 0.90, min_gain 1 MiB,
- * active_within 7 days, now 0, no limits, other_pair off. */
+ * active_within 7 days, now 0, no limits, other_pair off; by_load off,
+ * load band 0.05, load target 0.75, load hard limit 0.90. */
 void planner_options_default(struct planner_options *);
 
 struct planner_move {
@@ -109,6 +134,7 @@ struct planner_move {
 	size_t		 to;		/* slice index */
 	uint64_t	 bytes;
 	uint64_t	 files;
+	double		 load;		/* ops/s the account takes along */
 	ssize_t		 after;		/* see below, or -1 */
 };
 
@@ -139,6 +165,24 @@ struct planner_result {
 	double		 max_after;
 	double		 stddev_after;
 	int		 band_reached;	/* see below */
+
+	/* Load (by_load), the same measures in ops/s and load fill. */
+	double		 load;		/* ops/s moved: sum over the moves */
+	double		 load_lower_bound; /* ops/s any plan moves */
+	uint64_t	 load_lower_bytes; /* bytes any plan moving them moves */
+	double		 load_unmet;	/* ops/s of the goal left */
+	double		 load_mean;
+	double		 load_band_low;
+	double		 load_band_high;
+	double		*load_before;	/* per slice; 0 without ops capacity */
+	double		*load_after;
+	double		 load_min_before;
+	double		 load_max_before;
+	double		 load_stddev_before;
+	double		 load_min_after;
+	double		 load_max_after;
+	double		 load_stddev_after;
+	int		 load_band_reached;
 };
 
 /*
@@ -146,6 +190,14 @@ struct planner_result {
  * the bytes missing below its bottom on receiving slices; drain, the
  * movable bytes on the slice; fill, the bytes the slice lacks to reach
  * the bottom of the band. unmet is the same measure after the plan.
+ *
+ * load_lower_bound: balance, the larger of the ops/s above the load
+ * band's top and missing below its bottom on receiving slices (drain and
+ * fill: the drained slice's movable load, the filled one's lack);
+ * load_lower_bytes: the fewest bytes that carry that much load, each
+ * source giving its most load per byte first (a fractional knapsack). A
+ * plan reaching both goals moves at least the larger of lower_bound and
+ * load_lower_bytes.
  *
  * band_reached: after the plan every balancing slice (less a drained one)
  * is at or under the top of the band, and every one of them that receives
@@ -165,5 +217,15 @@ int planner_run(const struct planner_slice *, size_t nslices,
     const struct planner_options *, struct planner_result *, char **cause);
 
 void planner_result_free(struct planner_result *);
+
+/*
+ * Apportion each slice's load to its accounts: account i gets
+ * weight[i] / the sum of the weights of its slice's accounts of the
+ * slice's load, or an even share when those weights sum to 0. Weights
+ * are activity (messages delivered plus logins per day); negative ones
+ * count as 0. Accounts with a slice index out of range get 0.
+ */
+void planner_apportion(const struct planner_slice *, size_t nslices,
+    struct planner_account *, size_t naccounts, const double *weight);
 
 #endif

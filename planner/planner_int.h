@@ -11,6 +11,7 @@
  *               the move
  *   balance.c   the balance and fill strategies
  *   drain.c     the drain strategy and its refusals
+ *   load.c      the load dimension: its band, bound, moves and metrics
  *
  * Every function here takes the working state of one run (struct plan)
  * and is named plan_*; none fails except where it says so, and those
@@ -96,7 +97,37 @@ struct plan {
 	uint64_t	 E;		/* bytes above the top */
 	uint64_t	 D;		/* bytes below the bottom, receivers */
 	size_t		 drained;	/* drained slice, or ns */
+
+	/* Load (o->by_load); all NULL and 0 without it. */
+	int		 byload;	/* o->by_load and some ops capacity */
+	double		*L0;		/* effective load at the start */
+	double		*L;		/* effective load now, ops/s */
+	double		*lfill;		/* L / ops capacity */
+	double		*lmean_o;	/* load mean * ops capacity */
+	double		*ltop_o;	/* top of the load band, ops/s */
+	double		*lbot_o;	/* bottom of the load band */
+	double		*lhard_o;	/* load hard limit */
+	double		*movl;		/* live movable load per slice */
+	size_t		*lord;		/* balancing slices by load fill */
+	size_t		*lpos;		/* index of a slice in lord */
+	size_t		 nlord;		/* slices in lord */
+	size_t		*dens;		/* movable accounts, per slice, most
+					   load per byte first */
+	size_t		*dseg;		/* start of slice s in dens */
+	size_t		*dhead;		/* first entry of s not yet moved */
+	size_t		*entry;		/* pool entry of each account */
+	unsigned char	*moved;		/* per account: moved in this plan */
+	unsigned char	*lstuck;	/* no load move from it */
+	double		 lmean;
+	double		 ltop;
+	double		 lbottom;
+	double		 opsum;		/* ops capacity of balancing slices */
+	double		 capsum;	/* byte capacity of balancing slices */
+	double		 leps;		/* slack on load sums, ops/s */
 };
+
+/* Entries of a slice's density list a load move looks at, at most. */
+#define LOAD_SCAN	512
 
 /* Room of slice t under a limit in bytes, 0 when at or over it. */
 static inline uint64_t
@@ -249,6 +280,33 @@ void plan_balance(struct plan *);
 
 /* Plan a fill of slice f from the fullest slices, up to the mean. */
 void plan_fill(struct plan *, size_t f);
+
+/* load.c */
+
+/* Set up the load dimension (p->byload), its band and limits; after
+ * plan_band and the pool. Never fails. */
+void plan_load_init(struct plan *);
+
+/* Free what plan_load_init allocated; safe when it never ran. */
+void plan_load_free(struct plan *);
+
+/* Is moving account a (its load l) from s to t within the load limits
+ * of a move that only serves bytes: t stays under the load band's top
+ * and hard limit, s over its bottom? 1 when it is, or without load. */
+int plan_load_fits(const struct plan *, size_t s, size_t t, double l);
+
+/* Record the load side of a move of account a from s to t. */
+void plan_load_apply(struct plan *, size_t a, size_t s, size_t t);
+
+/* Plan load moves until the load band is reached or none is left.
+ * Returns the number of moves made. */
+size_t plan_load_balance(struct plan *);
+
+/* The load lower bound, from the state at the start. */
+void plan_load_bound(struct plan *);
+
+/* Fill in the load metrics of the result. */
+void plan_load_metrics(struct plan *);
 
 /* drain.c */
 

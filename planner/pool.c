@@ -31,6 +31,10 @@ tier_of(const struct plan *p, const struct planner_account *a)
 
 	if (cap > 0 && (double)a->bytes > o->band * cap / 2)
 		return TIER_GIANT;
+	/* Alone it moves its slice's load by over half the load band. */
+	if (p->byload && a->load > o->load_band *
+	    p->sl[a->slice].ops_capacity / 2)
+		return TIER_GIANT;
 	if (o->now != 0 && a->last_activity != 0 &&
 	    a->last_activity > o->now - o->active_within)
 		return TIER_ACTIVE;
