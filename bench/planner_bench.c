@@ -1,7 +1,7 @@
 /*
  * Benchmark of the rebalance planner on generated fleets.
  *
- *   planner-bench [-dfo] [-s seed] [ACCOUNTS/SLICES ...]
+ *   planner-bench [-dflo] [-s seed] [ACCOUNTS/SLICES ...]
  *
  * Without sizes it runs 10000/20, 100000/200 and 1000000/1000. It plans a
  * balance; -d a drain of the first slice instead, -f a fill of the first
@@ -14,6 +14,15 @@
  * planning time (CLOCK_MONOTONIC), peak memory (ru_maxrss), moves, bytes
  * moved over the lower bound, the largest |fill - mean| afterwards and
  * whether every slice is in the band.
+ *
+ * -l adds load, the second dimension: each account serves ops/s drawn
+ * log-normal (median 0.02, heavy-tailed, independent of its size, so
+ * small busy and big idle mailboxes both occur), three times as much on
+ * one slice in eight; a slice's load is its accounts', its ops capacity
+ * 1000 ops/s per size class. The plan balances both; the line adds the
+ * ops/s moved, the bytes moved over the byte lower bound and over the
+ * load one (the fewest bytes that carry the load to move), the largest
+ * |load fill - mean| afterwards and whether the load band is reached.
  */
 #define _GNU_SOURCE
 #include "planner/planner.h"
@@ -35,6 +44,7 @@
 struct job {
 	enum planner_strategy	 strategy;
 	int			 other_pair;
+	int			 load;
 	uint64_t		 seed;
 };
 
@@ -149,6 +159,43 @@ fleet_make(struct fleet *f, size_t na, size_t ns, uint64_t seed)
 	free(used);
 }
 
+/* Give the fleet load: see -l above. */
+static void
+fleet_load(struct fleet *f, uint64_t seed)
+{
+	uint64_t st = seed ^ UINT64_C(0x5eed);
+	double *hot, l, opsum = 0, loadsum = 0, scale;
+	size_t i, k;
+
+	hot = xcalloc(f->ns, sizeof *hot);
+	for (i = 0; i < f->ns; i++) {
+		hot[i] = rnd(&st) % 8 == 0 ? 3 : 1;
+		/* The size class, from the capacity's share. */
+		f->sl[i].ops_capacity = 0;
+	}
+	for (k = 0; k < f->na; k++) {
+		l = exp(log(0.02) + 1.5 * normal(&st)) * hot[f->ac[k].slice];
+		f->ac[k].load = l;
+		f->sl[f->ac[k].slice].load += l;
+	}
+	for (i = 0; i < f->ns; i++)
+		opsum += (double)f->sl[i].capacity;
+	for (i = 0; i < f->ns; i++) {
+		f->sl[i].ops_capacity = (double)f->sl[i].capacity;
+		loadsum += f->sl[i].load;
+	}
+	/* Ops capacity in proportion to bytes, the fleet at 40% load. */
+	scale = loadsum / 0.40 / opsum;
+	for (i = 0; i < f->ns; i++)
+		f->sl[i].ops_capacity *= scale;
+	/* Moving accounts take their load along. */
+	for (k = 0; k < f->na; k++) {
+		if (f->ac[k].moving)
+			f->sl[f->ac[k].slice].load_out += f->ac[k].load;
+	}
+	free(hot);
+}
+
 /* Make slice 0 new and empty, of the average capacity, its accounts
  * moved to slice 1. */
 static void
@@ -210,10 +257,13 @@ bench_one(size_t na, size_t ns, const struct job *jb)
 	fleet_make(&f, na, ns, jb->seed);
 	if (jb->strategy == PLANNER_FILL)
 		fleet_empty_first(&f);
+	if (jb->load)
+		fleet_load(&f, jb->seed);
 	planner_options_default(&o);
 	o.now = NOW;
 	o.strategy = jb->strategy;
 	o.other_pair = jb->other_pair;
+	o.by_load = jb->load;
 	t0 = mono();
 	if (planner_run(f.sl, f.ns, f.ac, f.na, &o, &r, &cause) != 0) {
 		fprintf(stderr, "planner-bench: %s\n", cause);
@@ -239,6 +289,40 @@ bench_one(size_t na, size_t ns, const struct job *jb)
 	    100 * dev, 100 * fmax(r.max_before - r.mean_fill,
 	    r.mean_fill - r.min_before), r.band_reached ? "reached" :
 	    "NOT reached");
+	if (jb->load) {
+		dev = 0;
+		for (i = 0; i < f.ns; i++) {
+			if (o.strategy == PLANNER_DRAIN && i == o.slice)
+				continue;
+			d = fabs(r.load_after[i] - r.load_mean);
+			if (d > dev)
+				dev = d;
+		}
+		printf("%8s %-5s load: %9.1f ops/s moved of %9.1f  bytes over "
+		    "the load bound %10s %5.3fx, over both %10s %5.3fx  "
+		    "max |load-mean| %5.2f%% (before %5.2f%%)  load band %s\n",
+		    "", "", r.load, r.load_lower_bound,
+		    size_format(r.load_lower_bytes, b1, sizeof b1),
+		    r.load_lower_bytes ? (double)r.bytes /
+		    (double)r.load_lower_bytes : 1.0,
+		    size_format(r.both_lower_bytes, b2, sizeof b2),
+		    r.both_lower_bytes ? (double)r.bytes /
+		    (double)r.both_lower_bytes : 1.0, 100 * dev,
+		    100 * fmax(r.load_max_before - r.load_mean, r.load_mean -
+		    r.load_min_before), r.load_band_reached ? "reached" :
+		    "NOT reached");
+	}
+	if (getenv("PLANNER_BENCH_SLICES") != NULL) {
+		for (i = 0; i < f.ns; i++)
+			printf("  %-6s fill %5.1f%% -> %5.1f%%  load %6.1f%% -> "
+			    "%6.1f%%\n", f.sl[i].name, 100 * r.fill_before[i],
+			    100 * r.fill_after[i], jb->load ? 100 *
+			    r.load_before[i] : 0, jb->load ? 100 *
+			    r.load_after[i] : 0);
+		printf("  band %.1f%%..%.1f%%  load band %.1f%%..%.1f%%\n",
+		    100 * r.band_low, 100 * r.band_high, 100 * r.load_band_low,
+		    100 * r.load_band_high);
+	}
 	planner_result_free(&r);
 	fleet_free(&f);
 	return fflush(stdout) == 0 ? 0 : 1;
@@ -270,17 +354,20 @@ main(int argc, char **argv)
 		{ 10000, 20 }, { 100000, 200 }, { 1000000, 1000 }
 	};
 	unsigned long long na, ns;
-	struct job jb = { PLANNER_BALANCE, 0, 42 };
+	struct job jb = { PLANNER_BALANCE, 0, 0, 42 };
 	int c, rc = 0;
 	size_t i;
 
-	while ((c = getopt(argc, argv, "dfos:")) != -1) {
+	while ((c = getopt(argc, argv, "dflos:")) != -1) {
 		switch (c) {
 		case 'd':
 			jb.strategy = PLANNER_DRAIN;
 			break;
 		case 'f':
 			jb.strategy = PLANNER_FILL;
+			break;
+		case 'l':
+			jb.load = 1;
 			break;
 		case 'o':
 			jb.other_pair = 1;
@@ -289,7 +376,7 @@ main(int argc, char **argv)
 			jb.seed = strtoull(optarg, NULL, 10);
 			break;
 		default:
-			fprintf(stderr, "usage: planner-bench [-dfo] [-s seed] "
+			fprintf(stderr, "usage: planner-bench [-dflo] [-s seed] "
 			    "[ACCOUNTS/SLICES ...]\n");
 			return 2;
 		}

@@ -200,8 +200,10 @@ plan_load_init(struct plan *p)
 			p->opsum += s->ops_capacity;
 			loadsum += p->L[i];
 			p->capsum += (double)s->capacity;
+			p->usesum += (double)p->u[i];
 		}
 	}
+	p->loadsum = loadsum;
 	for (i = 0; i < p->na; i++)
 		p->entry[i] = p->pool.n;
 	for (i = 0; i < p->pool.n; i++)
@@ -277,16 +279,31 @@ plan_load_free(struct plan *p)
 }
 
 int
-plan_load_fits(const struct plan *p, size_t s, size_t t, double l)
+plan_load_fits(const struct plan *p, size_t s, size_t t, double l,
+    uint64_t bytes)
 {
-	double top;
+	double top, slack;
 
 	if (!p->byload || !(l > 0))
 		return 1;
-	top = p->ltop_o[t] < p->lhard_o[t] ? p->ltop_o[t] : p->lhard_o[t];
-	if (p->L[t] + l > top + p->leps)
-		return 0;
-	return !lin(p, s) || p->L[s] - l >= p->lbot_o[s] - p->leps;
+	if (p->hard_only)
+		return p->L[t] + l <= p->lhard_o[t] + p->leps;
+	/* Half a band over the edge, which the next load moves take back:
+	 * a slice just at the load top can still be refilled with bytes. */
+	slack = p->o->load_band / 2 * p->sl[t].ops_capacity;
+	top = p->ltop_o[t] + slack < p->lhard_o[t] ? p->ltop_o[t] + slack :
+	    p->lhard_o[t];
+	/* The source may fall under the load band: load moves refill it
+	 * with busy small accounts once it has the room for them. */
+	(void)s;
+	if (p->L[t] + l <= top + p->leps)
+		return 1;
+	/* Bytes into a slice short of bytes but over the load band, in an
+	 * idle mailbox (under half the fleet's load per byte): the first half
+	 * of a swap, whose other half, a busy one out, needs the room the
+	 * bytes leave behind elsewhere. Never over the load hard limit. */
+	return p->u[t] < p->bot_b[t] && p->L[t] + l <= p->lhard_o[t] &&
+	    l * p->usesum <= 0.5 * p->loadsum * (double)bytes;
 }
 
 void
@@ -317,18 +334,27 @@ gain_of(double us, double cs, double ut, double ct, double x)
 
 /* The account to move load from s to t, or NONE. */
 static size_t
-load_choose(struct plan *p, size_t s, size_t t)
+load_choose(struct plan *p, size_t s, size_t t, int slack)
 {
 	const struct planner_slice *ss = &p->sl[s], *ts = &p->sl[t];
 	double roomL, l, g, mg = (double)p->o->min_gain / p->capsum;
-	uint64_t xmax, v, b;
+	uint64_t xmax, v, b, floor_b;
 	size_t k, a, scanned = 0;
+	int over;
 
+	/* Over the load top, load goes whatever it does to bytes, down to
+	 * a band under the byte bottom: the byte moves refill the source. */
+	over = p->L[s] > p->ltop_o[s] + p->leps;
+	floor_b = p->bot_b[s] > (uint64_t)(p->o->band * (double)ss->capacity) ?
+	    p->bot_b[s] - (uint64_t)(p->o->band * (double)ss->capacity) : 0;
 	roomL = (p->ltop_o[t] < p->lhard_o[t] ? p->ltop_o[t] :
 	    p->lhard_o[t]) - p->L[t];
 	if (roomL <= p->leps)
 		return NONE;
-	xmax = room(p->u[t], p->top_b[t]);
+	/* Half a byte band over the top, as plan_load_fits allows for load:
+	 * the byte moves that follow take it back with idle accounts. */
+	xmax = room(p->u[t], p->top_b[t] + (slack ? (uint64_t)(p->o->band /
+	    2 * (double)ts->capacity) : 0));
 	if ((v = room(p->u[t], p->hard_b[t])) < xmax)
 		xmax = v;
 	if ((v = budget(p)) < xmax)
@@ -351,30 +377,26 @@ load_choose(struct plan *p, size_t s, size_t t)
 		if ((b = p->ac[a].bytes) > xmax)
 			continue;
 		g = gain_of(p->L[s], ss->ops_capacity, p->L[t],
-		    ts->ops_capacity, l) / p->opsum +
-		    gain_of((double)p->u[s], (double)ss->capacity,
-		    (double)p->u[t], (double)ts->capacity, (double)b) /
-		    p->capsum;
-		if (g <= mg)
+		    ts->ops_capacity, l) / p->opsum;
+		if (!over || p->u[s] < floor_b + b)
+			g += gain_of((double)p->u[s], (double)ss->capacity,
+			    (double)p->u[t], (double)ts->capacity,
+			    (double)b) / p->capsum;
+		if (g <= (over && p->u[s] >= floor_b + b ? 0 : mg))
 			continue;
 		return a;
 	}
 	return NONE;
 }
 
-/* Find a load move from s in mode, to any target (only == ns) or to
- * only; make it when doit. Returns 1 when there is one. */
+/* load_from's search of the targets, with or without byte slack. */
 static int
-load_from(struct plan *p, size_t s, int mode, size_t only, int doit)
+load_to(struct plan *p, size_t s, int mode, size_t only, int doit,
+    int slack)
 {
 	size_t j, t, a, tried = 0;
-	double give, take;
+	double take;
 
-	if (p->nmov[s] == 0 || !(p->movl[s] > 0))
-		return 0;
-	give = p->L[s] - (mode == MODE_EXCESS ? p->ltop_o[s] : p->lmean_o[s]);
-	if (give <= p->leps)
-		return 0;
 	for (j = 0; j < p->nlord && tried < LOAD_TARGETS; j++) {
 		t = only < p->ns ? only : p->lord[j];
 		if (!lord_before(p, t, s))
@@ -385,7 +407,7 @@ load_from(struct plan *p, size_t s, int mode, size_t only, int doit)
 		    p->L[t];
 		if (may_take(p, s, t) && take > p->leps) {
 			tried++;
-			if ((a = load_choose(p, s, t)) != NONE) {
+			if ((a = load_choose(p, s, t, slack)) != NONE) {
 				if (doit)
 					plan_apply(p, p->entry[a], s, t);
 				return 1;
@@ -397,6 +419,28 @@ load_from(struct plan *p, size_t s, int mode, size_t only, int doit)
 	return 0;
 }
 
+/*
+ * Find a load move from s in mode, to any target (only == ns) or to
+ * only; make it when doit. Returns 1 when there is one. Targets that keep
+ * under the byte top come first; only when none has a move may one go
+ * half a byte band over it.
+ */
+static int
+load_from(struct plan *p, size_t s, int mode, size_t only, int doit)
+{
+	int slack;
+
+	if (p->nmov[s] == 0 || !(p->movl[s] > 0))
+		return 0;
+	if (p->L[s] - (mode == MODE_EXCESS ? p->ltop_o[s] : p->lmean_o[s]) <=
+	    p->leps)
+		return 0;
+	for (slack = 0; slack < 2; slack++) {
+		if (load_to(p, s, mode, only, doit, slack))
+			return 1;
+	}
+	return 0;
+}
 /* One load move in mode from the slice with the highest load fill that
  * has one; stuck sources are skipped until a move may have freed them. */
 static int
@@ -488,7 +532,7 @@ void
 plan_load_bound(struct plan *p)
 {
 	struct planner_result *r = p->r;
-	double el, dl, ex = 0, de = 0;
+	double el, dl, ex = 0, de = 0, ks, out = 0, in = 0, lo;
 	struct dkey *k;
 	size_t i, n, *v;
 
@@ -499,10 +543,18 @@ plan_load_bound(struct plan *p)
 	case PLANNER_BALANCE:
 		r->load_lower_bound = el > dl ? el : dl;
 		for (i = 0; i < p->ns; i++) {
-			if (lexcess(p, i) > 0)
-				ex += knapsack(p, p->dens, p->dseg[i],
-				    p->dseg[i + 1], lexcess(p, i));
+			ks = lexcess(p, i) > 0 ? knapsack(p, p->dens,
+			    p->dseg[i], p->dseg[i + 1], lexcess(p, i)) : 0;
+			ex += ks;
+			out += ks > (double)excess(p, i) ? ks :
+			    (double)excess(p, i);
+			if (p->bal[i] && p->recv[i]) {
+				lo = (double)p->bot_b[i] -
+				    ((double)p->u[i] - ks);
+				in += lo > 0 ? lo : 0;
+			}
 		}
+		r->both_lower_bytes = (uint64_t)floor(out > in ? out : in);
 		if (dl > p->leps && p->na > 0) {
 			/* Any slice may give toward a deficit: one sort. */
 			k = xcalloc(p->na, sizeof *k);
@@ -519,6 +571,10 @@ plan_load_bound(struct plan *p)
 			free(v);
 		}
 		r->load_lower_bytes = (uint64_t)floor(ex > de ? ex : de);
+		if (r->both_lower_bytes < r->load_lower_bytes)
+			r->both_lower_bytes = r->load_lower_bytes;
+		if (r->both_lower_bytes < r->lower_bound)
+			r->both_lower_bytes = r->lower_bound;
 		break;
 	case PLANNER_DRAIN:
 		r->load_lower_bound = p->movl[p->o->slice];

@@ -49,7 +49,10 @@ plan_choose(struct plan *p, size_t s, size_t t, uint64_t goal)
 	if (x2 < (long double)xmax)
 		xmax = (uint64_t)floorl(x2);
 	xmin = x1 > 1 ? (uint64_t)ceill(x1) : 1;
-	e = plan_pool_pick(p, s, goal, xmin, xmax);
+	/* With load, a move toward a slice with less load fill may as well
+	 * take busier accounts along: it relieves load too. */
+	e = plan_pool_pick(p, s, goal, xmin, xmax, p->byload &&
+	    p->lfill[t] < p->lfill[s]);
 	if (e == p->pool.n)
 		return e;
 	/* The roots are rounded; the final word is the gain itself. */
@@ -57,7 +60,8 @@ plan_choose(struct plan *p, size_t s, size_t t, uint64_t goal)
 	if (gain(p, s, t, v) <= 0 || gain(p, s, t, v) < mg)
 		return p->pool.n;
 	/* A move for bytes keeps the load band. */
-	if (!plan_load_fits(p, s, t, p->ac[p->pool.acct[e]].load))
+	if (!plan_load_fits(p, s, t, p->ac[p->pool.acct[e]].load,
+	    p->pool.bytes[e]))
 		return p->pool.n;
 	return e;
 }

@@ -113,10 +113,13 @@ check_loads(struct plan *p, char **cause)
 }
 
 /*
- * A balance: bytes only, or with load first load, then bytes, and again
- * while the bytes moved (a byte move may free a load move: an account
- * that fits only once its source was refilled). A byte move's stuck
- * marks hold for its own moves only: cleared each round.
+ * A balance. With load: first bytes, as without load but for the load
+ * hard limit (the cheapest way into the byte band; moves toward less
+ * load take busy accounts along); then load; then bytes again, now kept
+ * inside the load band; and load and bytes again while bytes move (a
+ * byte move may free a load move: an account that fits only once its
+ * source was refilled). Stuck marks of byte moves hold for their own
+ * moves only: cleared each round.
  */
 static void
 balance(struct plan *p)
@@ -127,7 +130,10 @@ balance(struct plan *p)
 		plan_balance(p);
 		return;
 	}
-	for (round = 0; round < 8 && !limits_hit(p); round++) {
+	p->hard_only = 1;
+	plan_balance(p);
+	p->hard_only = 0;
+	for (round = 0; round < 32 && !limits_hit(p); round++) {
 		plan_load_balance(p);
 		memset(p->stuck[0], 0, p->ns);
 		memset(p->stuck[1], 0, p->ns);

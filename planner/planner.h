@@ -41,15 +41,20 @@
  * its load fill is load / ops capacity, with its own mean, band
  * (load_band) and limits (load_target, load_hard) defined as for bytes.
  * An account's load is its share of its slice's (planner_apportion).
- * With by_load, a balance first moves load: from the slice with the
- * highest load fill to the one with the lowest, the account with the
- * most load per byte that keeps the target under both tops and the
- * source over the load band's bottom, and lowers the sum of both
- * imbalances, each over its fleet's capacity (so small busy mailboxes
- * relieve load cheaply); then bytes as without load, where no move may
- * push a target over the load band's top (big idle mailboxes relieve
- * space); then load and bytes again until neither moves. Every target
- * of every strategy stays under the load hard limit.
+ * With by_load, a balance moves bytes first, as without load but under
+ * the load hard limit, taking accounts lighter than their slice's
+ * average per byte toward slices with more load fill and heavier ones
+ * toward slices with less (big idle mailboxes relieve space). Then load:
+ * from the slice with the highest load fill to the one with the lowest,
+ * the account with the most load per byte that keeps the target under
+ * the load band's top and the byte band's top, the source over the load
+ * band's bottom, and lowers the sum of both imbalances, each over its
+ * fleet's capacity (small busy mailboxes relieve load cheaply; a source
+ * over the load top may lose bytes down to a band under the byte
+ * bottom). Then bytes again, each move within half a load band of the
+ * load top (or an idle mailbox into a slice short of bytes), and load
+ * and bytes again while bytes move (planner/load.c). Every target of
+ * every strategy stays under the load hard limit.
  *
  * Preferences: accounts active within active_within seconds of now move
  * only when no idle account can do (last_activity 0, unknown, counts as
@@ -170,6 +175,8 @@ struct planner_result {
 	double		 load;		/* ops/s moved: sum over the moves */
 	double		 load_lower_bound; /* ops/s any plan moves */
 	uint64_t	 load_lower_bytes; /* bytes any plan moving them moves */
+	uint64_t	 both_lower_bytes; /* bytes any plan reaching both
+					      bands moves */
 	double		 load_unmet;	/* ops/s of the goal left */
 	double		 load_mean;
 	double		 load_band_low;
@@ -196,8 +203,12 @@ struct planner_result {
  * fill: the drained slice's movable load, the filled one's lack);
  * load_lower_bytes: the fewest bytes that carry that much load, each
  * source giving its most load per byte first (a fractional knapsack). A
- * plan reaching both goals moves at least the larger of lower_bound and
- * load_lower_bytes.
+ * plan reaching both goals moves at least both_lower_bytes, the larger of
+ * the bytes out of and into slices, each slice counted alone: out of s
+ * at least its bytes over the top and K_s, the fewest bytes carrying its
+ * load over the load top; into a receiving s at least what it then
+ * misses to the byte bottom, (bottom - (used - K_s)). That is at least
+ * both lower_bound and load_lower_bytes' excess side.
  *
  * band_reached: after the plan every balancing slice (less a drained one)
  * is at or under the top of the band, and every one of them that receives

@@ -100,6 +100,8 @@ struct plan {
 
 	/* Load (o->by_load); all NULL and 0 without it. */
 	int		 byload;	/* o->by_load and some ops capacity */
+	int		 hard_only;	/* byte moves keep the load hard
+					   limit only, not the load band */
 	double		*L0;		/* effective load at the start */
 	double		*L;		/* effective load now, ops/s */
 	double		*lfill;		/* L / ops capacity */
@@ -123,6 +125,8 @@ struct plan {
 	double		 lbottom;
 	double		 opsum;		/* ops capacity of balancing slices */
 	double		 capsum;	/* byte capacity of balancing slices */
+	double		 usesum;	/* their effective used, bytes */
+	double		 loadsum;	/* their effective load, ops/s */
 	double		 leps;		/* slack on load sums, ops/s */
 };
 
@@ -251,12 +255,12 @@ void plan_pool_remove(struct pool *, size_t k);
 /*
  * Of the live entries of slice s with bytes in [xmin, xmax], the one to
  * move toward goal bytes, from the first tier that has one (idle, then
- * recently active, then giants): the largest at most goal, unless it
+ * recently active, then giants; busy_first: active, then idle): the largest at most goal, unless it
  * covers less than half of goal and the smallest above goal is nearer.
  * Returns the entry, or p->pool.n when there is none.
  */
 size_t plan_pool_pick(struct plan *, size_t s, uint64_t goal, uint64_t xmin,
-    uint64_t xmax);
+    uint64_t xmax, int busy_first);
 
 /* move.c */
 
@@ -290,10 +294,13 @@ void plan_load_init(struct plan *);
 /* Free what plan_load_init allocated; safe when it never ran. */
 void plan_load_free(struct plan *);
 
-/* Is moving account a (its load l) from s to t within the load limits
- * of a move that only serves bytes: t stays under the load band's top
- * and hard limit, s over its bottom? 1 when it is, or without load. */
-int plan_load_fits(const struct plan *, size_t s, size_t t, double l);
+/* Is moving an account with load l and bytes from s to t within the load
+ * limits of a move that serves bytes: t stays under the load hard limit
+ * and (unless hard_only) half a load band over the load band's top, or
+ * t lacks bytes and the account is idle (load.c)? 1 when it is, or
+ * without load. */
+int plan_load_fits(const struct plan *, size_t s, size_t t, double l,
+    uint64_t bytes);
 
 /* Record the load side of a move of account a from s to t. */
 void plan_load_apply(struct plan *, size_t a, size_t s, size_t t);

@@ -35,6 +35,14 @@ tier_of(const struct plan *p, const struct planner_account *a)
 	if (p->byload && a->load > o->load_band *
 	    p->sl[a->slice].ops_capacity / 2)
 		return TIER_GIANT;
+	/* With load, idle is lighter per byte than its slice's average: a
+	 * move for bytes then takes less than its share of load along. */
+	if (p->byload) {
+		double su = (double)p->u[a->slice], sl = p->sl[a->slice].load;
+
+		return su > 0 && a->load * su > sl * (double)a->bytes ?
+		    TIER_ACTIVE : TIER_IDLE;
+	}
 	if (o->now != 0 && a->last_activity != 0 &&
 	    a->last_activity > o->now - o->active_within)
 		return TIER_ACTIVE;
@@ -207,16 +215,21 @@ dist(uint64_t x, uint64_t goal)
 
 size_t
 plan_pool_pick(struct plan *p, size_t s, uint64_t goal, uint64_t xmin,
-    uint64_t xmax)
+    uint64_t xmax, int busy_first)
 {
+	static const int order[2][NTIER] = {
+		{ TIER_IDLE, TIER_ACTIVE, TIER_GIANT },
+		{ TIER_ACTIVE, TIER_IDLE, TIER_GIANT }
+	};
 	struct pool *pl = &p->pool;
-	size_t lo, hi, k, n = pl->n;
+	size_t lo, hi, j, k, n = pl->n;
 	uint64_t g;
 
 	if (xmin > xmax)
 		return n;
 	g = goal < xmin ? xmin : goal > xmax ? xmax : goal;
-	for (k = 0; k < NTIER; k++) {
+	for (j = 0; j < NTIER; j++) {
+		k = (size_t)order[busy_first != 0][j];
 		lo = seg_largest(pl, s * NTIER + k, xmin, g);
 		hi = g < xmax ? seg_smallest(pl, s * NTIER + k, g + 1, xmax) :
 		    n;
