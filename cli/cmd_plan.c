@@ -4,6 +4,7 @@
 #include "common/json.h"
 #include "common/layout.h"
 #include "cli/output.h"
+#include "cli/plan_fleet.h"
 #include "planner/planner.h"
 #include "state/state.h"
 #include "state/fleet.h"
@@ -15,147 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The fleet as the planner sees it, loaded from the catalog. */
-struct fleet {
-	struct planner_slice	*s;
-	char		       **names;
-	char		       **pairs;
-	char		       **states;
-	size_t			 ns;
-	struct planner_account	*a;
-	size_t			 na;
-	size_t			 cap;
-	int64_t			*moving;	/* sorted account ids */
-	size_t			 nmoving;
-	char			*error;
-};
-
-static int
-slice_cb(const struct state_slice *sl, void *arg)
-{
-	struct fleet *f = arg;
-	struct planner_slice *p;
-	size_t i;
-
-	f->s = xrealloc(f->s, (f->ns + 1) * sizeof *f->s);
-	f->names = xrealloc(f->names, (f->ns + 1) * sizeof *f->names);
-	f->pairs = xrealloc(f->pairs, (f->ns + 1) * sizeof *f->pairs);
-	f->states = xrealloc(f->states, (f->ns + 1) * sizeof *f->states);
-	f->names[f->ns] = xstrdup(sl->name);
-	f->pairs[f->ns] = xstrdup(sl->pair);
-	f->states[f->ns] = xstrdup(sl->state);
-	p = &f->s[f->ns];
-	memset(p, 0, sizeof *p);
-	p->id = sl->id;
-	p->name = f->names[f->ns];
-	p->pair_id = (int64_t)f->ns;
-	for (i = 0; i < f->ns; i++) {
-		if (strcmp(f->pairs[i], sl->pair) == 0) {
-			p->pair_id = f->s[i].pair_id;
-			break;
-		}
-	}
-	p->capacity = sl->capacity;
-	p->used = sl->used;
-	p->receives = strcmp(sl->state, "active") == 0;
-	p->balances = strcmp(sl->state, "retired") != 0;
-	p->unhealthy = strcmp(sl->health, "ok") != 0;
-	f->ns++;
-	return 0;
-}
-
-static void
-moving_cb(int64_t id, void *arg)
-{
-	struct fleet *f = arg;
-
-	f->moving = xrealloc(f->moving, (f->nmoving + 1) * sizeof *f->moving);
-	f->moving[f->nmoving++] = id;
-}
-
-static int
-cmp_id(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void
-account_cb(const struct state_fleet_account *fa, void *arg)
-{
-	struct fleet *f = arg;
-	struct planner_account *a;
-	size_t i;
-
-	for (i = 0; i < f->ns && f->s[i].id != fa->slice_id; i++)
-		;
-	if (i == f->ns)
-		return;
-	if (f->na == f->cap) {
-		f->cap = f->cap ? f->cap * 2 : 1024;
-		f->a = xrealloc(f->a, f->cap * sizeof *f->a);
-	}
-	a = &f->a[f->na++];
-	a->id = fa->id;
-	a->slice = i;
-	a->bytes = fa->bytes;
-	a->files = fa->files;
-	a->last_activity = fa->last_activity;
-	a->pinned = fa->pinned;
-	a->moving = f->nmoving > 0 && bsearch(&fa->id, f->moving, f->nmoving,
-	    sizeof *f->moving, cmp_id) != NULL;
-}
-
-static void
-fleet_free(struct fleet *f)
-{
-	size_t i;
-
-	for (i = 0; i < f->ns; i++) {
-		free(f->names[i]);
-		free(f->pairs[i]);
-		free(f->states[i]);
-	}
-	free(f->names);
-	free(f->pairs);
-	free(f->states);
-	free(f->s);
-	free(f->a);
-	free(f->moving);
-}
-
-static int
-fleet_load(struct state *st, struct fleet *f, char **cause)
-{
-	size_t i;
-
-	memset(f, 0, sizeof *f);
-	if (state_slice_list(st, slice_cb, f, cause) != 0 ||
-	    state_fleet_moving(st, moving_cb, f, cause) != 0)
-		return -1;
-	if (f->nmoving > 1)
-		qsort(f->moving, f->nmoving, sizeof *f->moving, cmp_id);
-	for (i = 0; i < f->ns; i++) {
-		if (state_fleet_pending(st, f->s[i].id, &f->s[i].pending_in,
-		    &f->s[i].pending_out, cause) != 0)
-			return -1;
-	}
-	return state_fleet_accounts(st, account_cb, f, cause);
-}
-
-static size_t
-slice_index(const struct fleet *f, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < f->ns; i++) {
-		if (strcmp(f->names[i], name) == 0)
-			return i;
-	}
-	return (size_t)-1;
-}
-
 /* Print a plan (preview) as tables or JSON; users come from the catalog. */
 static void
 print_plan(struct cli *c, int64_t id, const char *strategy,
@@ -164,10 +24,11 @@ print_plan(struct cli *c, int64_t id, const char *strategy,
 {
 	struct table *t;
 	struct json j;
-	char a[32], b[32], x[32], y[32], seq[24], after[24];
+	char a[32], b[32], x[32], y[32], lx[32], ly[32], seq[24], after[24];
 	size_t i;
 	double ratio = r->lower_bound ? (double)r->bytes /
 	    (double)r->lower_bound : 0;
+	int load = r->load_after != NULL;
 
 	if (c->json) {
 		json_init(&j, stdout);
@@ -187,6 +48,8 @@ print_plan(struct cli *c, int64_t id, const char *strategy,
 				json_int(&j, "after", pm[i].after_seq);
 			else
 				json_null(&j, "after");
+			if (load && i < r->nmoves)
+				json_double(&j, "load", r->moves[i].load);
 			json_object_close(&j);
 		}
 		json_array_close(&j);
@@ -198,6 +61,18 @@ print_plan(struct cli *c, int64_t id, const char *strategy,
 			json_uint(&j, "capacity", f->s[i].capacity);
 			json_double(&j, "fill_before", r->fill_before[i]);
 			json_double(&j, "fill_after", r->fill_after[i]);
+			if (load && f->measured[i]) {
+				json_double(&j, "load", f->s[i].load);
+				json_double(&j, "ops_capacity",
+				    f->s[i].ops_capacity);
+				json_double(&j, "load_before",
+				    r->load_before[i]);
+				json_double(&j, "load_after", r->load_after[i]);
+			} else if (load) {
+				json_null(&j, "load");
+				json_double(&j, "ops_capacity",
+				    f->s[i].ops_capacity);
+			}
 			json_object_close(&j);
 		}
 		json_array_close(&j);
@@ -218,6 +93,32 @@ print_plan(struct cli *c, int64_t id, const char *strategy,
 		json_double(&j, "max_after", r->max_after);
 		json_double(&j, "stddev_after", r->stddev_after);
 		json_bool(&j, "band_reached", r->band_reached);
+		json_string(&j, "by", load ? "both" : "bytes");
+		if (load) {
+			json_uint(&j, "slices_measured", f->nmeasured);
+			json_double(&j, "load_moved", r->load);
+			json_double(&j, "load_lower_bound",
+			    r->load_lower_bound);
+			json_uint(&j, "load_lower_bytes", r->load_lower_bytes);
+			json_uint(&j, "both_lower_bytes", r->both_lower_bytes);
+			json_double(&j, "bytes_over_both_lower_bound",
+			    r->both_lower_bytes ? (double)r->bytes /
+			    (double)r->both_lower_bytes : 0);
+			json_double(&j, "load_unmet", r->load_unmet);
+			json_double(&j, "load_mean", r->load_mean);
+			json_double(&j, "load_band_low", r->load_band_low);
+			json_double(&j, "load_band_high", r->load_band_high);
+			json_double(&j, "load_min_before", r->load_min_before);
+			json_double(&j, "load_max_before", r->load_max_before);
+			json_double(&j, "load_stddev_before",
+			    r->load_stddev_before);
+			json_double(&j, "load_min_after", r->load_min_after);
+			json_double(&j, "load_max_after", r->load_max_after);
+			json_double(&j, "load_stddev_after",
+			    r->load_stddev_after);
+			json_bool(&j, "load_band_reached",
+			    r->load_band_reached);
+		}
 		json_object_close(&j);
 		json_object_close(&j);
 		json_end(&j);
@@ -238,13 +139,21 @@ print_plan(struct cli *c, int64_t id, const char *strategy,
 		table_print(t, stdout);
 		putchar('\n');
 	}
-	t = table_new(5, (const char *[]){ "SLICE", "STATE", "CAPACITY",
-	    "FILL BEFORE", "FILL AFTER" }, "llrrr");
+	t = table_new(load ? 7 : 5, (const char *[]){ "SLICE", "STATE",
+	    "CAPACITY", "FILL BEFORE", "FILL AFTER", "LOAD BEFORE",
+	    "LOAD AFTER" }, "llrrrrr");
 	for (i = 0; i < f->ns; i++) {
 		snprintf(x, sizeof x, "%.1f%%", 100 * r->fill_before[i]);
 		snprintf(y, sizeof y, "%.1f%%", 100 * r->fill_after[i]);
+		snprintf(lx, sizeof lx, "%.1f%%", load ? 100 *
+		    r->load_before[i] : 0);
+		snprintf(ly, sizeof ly, "%.1f%%", load ? 100 *
+		    r->load_after[i] : 0);
 		table_add(t, (const char *[]){ f->names[i], f->states[i],
-		    size_format(f->s[i].capacity, a, sizeof a), x, y });
+		    size_format(f->s[i].capacity, a, sizeof a), x, y,
+		    load && f->measured[i] ? lx : "-",
+		    load && (f->measured[i] || r->load_after[i] > 0) ? ly :
+		    "-" });
 	}
 	table_print(t, stdout);
 	printf("\n%zu moves, %s in %llu files; lower bound %s (%.2fx)\n",
@@ -257,6 +166,30 @@ print_plan(struct cli *c, int64_t id, const char *strategy,
 	    100 * r->min_after, 100 * r->max_after, 100 * r->stddev_after,
 	    100 * r->band_low, 100 * r->band_high, r->band_reached ?
 	    "reached" : "not reached");
+	if (!load)
+		return;
+	if (f->nmeasured == 0) {
+		printf("load: no slice has a load measurement yet (discover "
+		    "and the daemon record it); planned by fill alone\n");
+		return;
+	}
+	printf("load before: min %.1f%% max %.1f%% stddev %.2f; after: min "
+	    "%.1f%% max %.1f%% stddev %.2f; band %.1f%%..%.1f%% %s\n",
+	    100 * r->load_min_before, 100 * r->load_max_before,
+	    100 * r->load_stddev_before, 100 * r->load_min_after,
+	    100 * r->load_max_after, 100 * r->load_stddev_after,
+	    100 * r->load_band_low, 100 * r->load_band_high,
+	    r->load_band_reached ? "reached" : "not reached");
+	printf("load moved %.1f ops/s; lower bound %.1f ops/s, carried by at "
+	    "least %s (%.2fx); both bands: at least %s (%.2fx)\n", r->load,
+	    r->load_lower_bound, size_format(r->load_lower_bytes, a,
+	    sizeof a), r->load_lower_bytes ? (double)r->bytes /
+	    (double)r->load_lower_bytes : 0, size_format(r->both_lower_bytes,
+	    b, sizeof b), r->both_lower_bytes ? (double)r->bytes /
+	    (double)r->both_lower_bytes : 0);
+	if (f->nmeasured < f->ns)
+		printf("load: %zu of %zu slices have no load measurement and "
+		    "count as idle\n", f->ns - f->nmeasured, f->ns);
 }
 
 /* Queue the moves of stored plan id. */
@@ -312,6 +245,10 @@ cmd_plan(struct cli *c, const struct cmd_entry *e, int argc, char **argv,
 		{ "max-bytes", required_argument, NULL, 'x' },
 		{ "min-gain", required_argument, NULL, 'g' },
 		{ "apply", no_argument, NULL, 'a' },
+		{ "by", required_argument, NULL, 'B' },
+		{ "load-band", required_argument, NULL, 'L' },
+		{ "load-target", required_argument, NULL, 'T' },
+		{ "load-hard-limit", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const char *const names[] = { "balance", "drain", "fill" };
@@ -331,6 +268,9 @@ cmd_plan(struct cli *c, const struct cmd_entry *e, int argc, char **argv,
 	planner_options_default(&po);
 	po.strategy = strategy;
 	po.now = now_unix();
+	po.by_load = 1;
+	po.load_target = (double)c->config.load_target / 100;
+	po.load_hard = (double)c->config.load_hard_limit / 100;
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'b':
@@ -374,6 +314,32 @@ cmd_plan(struct cli *c, const struct cmd_entry *e, int argc, char **argv,
 		case 'a':
 			apply = 1;
 			break;
+		case 'B':
+			if (strcmp(optarg, "bytes") == 0)
+				po.by_load = 0;
+			else if (strcmp(optarg, "both") == 0)
+				po.by_load = 1;
+			else
+				return cli_usage(e, "--by '%s': use bytes "
+				    "(fill only) or both (fill and load)",
+				    optarg);
+			break;
+		case 'L':
+			if (percent_parse(optarg, &po.load_band) != 0 ||
+			    !(po.load_band > 0 && po.load_band < 0.5))
+				return cli_usage(e, "--load-band: give "
+				    "percentage points of ops capacity, e.g. 5");
+			break;
+		case 'T':
+		case 'M':
+			if (percent_parse(optarg, ch == 'T' ? &po.load_target :
+			    &po.load_hard) != 0 || !((ch == 'T' ?
+			    po.load_target : po.load_hard) > 0))
+				return cli_usage(e, "--load-%s: give a "
+				    "percentage of ops capacity, e.g. %s",
+				    ch == 'T' ? "target" : "hard-limit",
+				    ch == 'T' ? "75" : "90");
+			break;
 		default:
 			return cli_bad_option(e, ch, argc, argv);
 		}
@@ -387,9 +353,12 @@ cmd_plan(struct cli *c, const struct cmd_entry *e, int argc, char **argv,
 	}
 	if (po.target_fill > po.hard_limit)
 		return cli_usage(e, "--target-fill is above --hard-limit");
+	if (po.load_target > po.load_hard || po.load_hard > 1)
+		return cli_usage(e, "--load-target is above --load-hard-limit, "
+		    "or the hard limit above 100");
 	if ((st = cli_state(c, 0)) == NULL)
 		return EXIT_FAIL;
-	if (fleet_load(st, &f, &cause) != 0) {
+	if (fleet_load(st, &c->config, po.now, &f, &cause) != 0) {
 		fleet_free(&f);
 		return cli_fail(cause);
 	}
@@ -399,7 +368,7 @@ cmd_plan(struct cli *c, const struct cmd_entry *e, int argc, char **argv,
 		total += f.s[i].capacity;
 	if (!gain_given && total / 100000 < po.min_gain)
 		po.min_gain = total / 100000;
-	if (slice != NULL && (po.slice = slice_index(&f, slice)) ==
+	if (slice != NULL && (po.slice = fleet_slice_index(&f, slice)) ==
 	    (size_t)-1) {
 		fleet_free(&f);
 		return cli_error("slice '%s' not found; see 'mailshift slice "
@@ -424,18 +393,25 @@ cmd_plan(struct cli *c, const struct cmd_entry *e, int argc, char **argv,
 		pm[i].after_seq = mv->after >= 0 ? mv->after + 1 : 0;
 	}
 	summary = xasprintf("{\"moves\":%zu,\"bytes\":%llu,\"lower_bound\":"
-	    "%llu,\"band_reached\":%s}", r.nmoves,
-	    (unsigned long long)r.bytes, (unsigned long long)r.lower_bound,
-	    r.band_reached ? "true" : "false");
+	    "%llu,\"band_reached\":%s,\"load\":%.3f,\"load_lower_bound\":"
+	    "%.3f,\"both_lower_bound\":%llu,\"load_band_reached\":%s}",
+	    r.nmoves, (unsigned long long)r.bytes,
+	    (unsigned long long)r.lower_bound, r.band_reached ? "true" :
+	    "false", r.load, r.load_lower_bound,
+	    (unsigned long long)r.both_lower_bytes, !po.by_load ? "null" :
+	    r.load_band_reached ? "true" : "false");
 	{
 		char *params = xasprintf("{\"strategy\":\"%s\",\"slice\":%s%s%s,"
 		    "\"band\":%g,\"target_fill\":%g,\"hard_limit\":%g,"
-		    "\"other_pair\":%s,\"max_moves\":%llu,\"max_bytes\":%llu}",
+		    "\"other_pair\":%s,\"max_moves\":%llu,\"max_bytes\":%llu,"
+		    "\"by\":\"%s\",\"load_band\":%g,\"load_target\":%g,"
+		    "\"load_hard_limit\":%g}",
 		    names[strategy], slice ? "\"" : "", slice ? slice : "null",
 		    slice ? "\"" : "", po.band, po.target_fill, po.hard_limit,
 		    po.other_pair ? "true" : "false",
 		    (unsigned long long)po.max_moves,
-		    (unsigned long long)po.max_bytes);
+		    (unsigned long long)po.max_bytes, po.by_load ? "both" :
+		    "bytes", po.load_band, po.load_target, po.load_hard);
 
 		rc = state_plan_store(st, names[strategy], params, summary, pm,
 		    r.nmoves, &id, &cause);
@@ -576,9 +552,12 @@ cmd_plan_list(struct cli *c, const struct cmd_entry *e, int argc,
 }
 
 const struct cmd_entry cmd_plan_balance_entry = {
-	"plan", "balance", "[--band PP] [--target-fill PCT] [--hard-limit PCT] "
-	"[--other-pair] [--max-moves N] [--max-bytes SIZE] [--apply]",
-	"plan moves that bring every slice into a band around the mean fill",
+	"plan", "balance", "[--by both|bytes] [--band PP] [--target-fill PCT] "
+	"[--hard-limit PCT] [--load-band PP] [--load-target PCT] "
+	"[--load-hard-limit PCT] [--other-pair] [--max-moves N] "
+	"[--max-bytes SIZE] [--apply]",
+	"plan moves that bring every slice into a band around the mean fill "
+	"and load",
 	cmd_plan_balance
 };
 const struct cmd_entry cmd_plan_drain_entry = {

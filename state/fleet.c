@@ -90,17 +90,17 @@ state_fleet_pending(struct state *st, int64_t slice_id, uint64_t *in,
 }
 
 int
-state_fleet_moving(struct state *st, void (*cb)(int64_t, void *),
+state_fleet_moving(struct state *st, void (*cb)(int64_t, int64_t, void *),
     void *arg, char **cause)
 {
 	struct db_stmt *stmt;
 	int rc;
 
-	if ((stmt = st_prepare(st, "SELECT account_id FROM moves WHERE "
-	    "state IN " OPEN_STATES, cause)) == NULL)
+	if ((stmt = st_prepare(st, "SELECT account_id, target_slice FROM "
+	    "moves WHERE state IN " OPEN_STATES, cause)) == NULL)
 		return -1;
 	while ((rc = db_step(stmt)) == DB_ROW)
-		cb(db_column_int64(stmt, 0), arg);
+		cb(db_column_int64(stmt, 0), db_column_int64(stmt, 1), arg);
 	db_finalize(stmt);
 	if (rc != DB_DONE)
 		return st_fail(st, cause, "reading moves");

@@ -45,8 +45,9 @@ double state_fleet_activity(const struct state_fleet_account *, int64_t now,
  * out of slice_id. */
 int state_fleet_pending(struct state *, int64_t slice_id, uint64_t *in,
     uint64_t *out, char **cause);
-/* Call cb for the account of every open move. */
+/* Call cb for the account and target slice of every open move. */
 int state_fleet_moving(struct state *,
-    void (*cb)(int64_t account_id, void *), void *arg, char **cause);
+    void (*cb)(int64_t account_id, int64_t target_slice, void *), void *arg,
+    char **cause);
 
 #endif

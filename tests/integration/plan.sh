@@ -167,6 +167,54 @@ t_unhealthy_never_target() {
 	[ "$(q "SELECT count(*) FROM moves")" -eq 0 ] || fail "moves were queued"
 }
 
+# Equal bytes on three equal slices, but s1 serves 600 ops/s of the
+# fleet's 800 (its even accounts busy): by bytes nothing moves; by both,
+# busy accounts leave s1, idle ones refill it, and both bands are met.
+t_load_balance() {
+	fleet
+	move_conf
+	for s in s1 s2 s3; do
+		ok slice set $s --capacity 12M
+		"$GEN" --accounts 40 --messages 10 --min-size 2000 \
+		    --max-size 12000 --seed 71 --prefix "$s" "$D/$s" \
+		    >/dev/null || fail "generator failed"
+	done
+	ok discover
+	now=$(date +%s)
+	q "UPDATE accounts SET added_files = 7"
+	q "UPDATE accounts SET added_files = 700 WHERE id % 2 = 0 AND
+	    slice_id = (SELECT id FROM slices WHERE name = 's1')"
+	for s in s1:600 s2:100 s3:100; do
+		q "INSERT INTO loads (ts, slice_id, source, ops, bytes, ms)
+		    SELECT $now - 600, id, 'diskstats:test', ${s#*:} * 3600,
+		    0, 3600000 FROM slices WHERE name = '${s%%:*}'"
+	done
+	ok --json plan balance --by bytes
+	json_check 'j["summary"]["moves"] == 0 and j["summary"]["by"] == "bytes"'
+	ok --json plan balance
+	json_check 'j["summary"]["by"] == "both" and j["summary"]["slices_measured"] == 3'
+	json_check 'abs(j["summary"]["load_mean"] - 800 / 3000) < 1e-3'
+	json_check 'j["summary"]["load_band_reached"] and j["summary"]["band_reached"]'
+	json_check 'j["summary"]["load_max_after"] <= j["summary"]["load_band_high"] + 1e-3'
+	json_check 'j["summary"]["bytes"] >= j["summary"]["both_lower_bytes"] > 0'
+	# Out of s1 only busy accounts (29.7 ops/s each, of its 600); into
+	# it only accounts of s2 and s3, 2.5 ops/s each (100 over 40).
+	json_check 'all(m["load"] > 29 for m in j["moves"] if m["from"] == "s1")'
+	json_check 'all(m["load"] < 3 for m in j["moves"] if m["to"] == "s1")'
+	json_check '[s["load_before"] for s in j["slices"] if s["slice"] == "s1"] == [0.6]'
+	ok plan balance
+	expect_out "LOAD BEFORE"
+	expect_out "load before: min 10.0% max 60.0%"
+	ms plan balance --by ops
+	expect_rc 2
+	expect_err "--by 'ops': use bytes"
+	ms plan balance --load-band 70
+	expect_rc 2
+	ms plan balance --load-target 95 --load-hard-limit 90
+	expect_rc 2
+	expect_err "--load-target is above --load-hard-limit"
+}
+
 t "balance: preview stores a plan, apply queues it, moves run balances" t_preview_and_apply
 t "drain sets the slice draining and empties it; fill feeds a new slice" t_drain_and_fill
 t "a plan the fleet outgrew is refused at apply, nothing queued" t_stale_plan_refused
@@ -174,4 +222,5 @@ t "unknown slice, nowhere to drain, contradictory options: no plan" t_bad_input
 t "an empty fleet gets an error, not a plan" t_empty_fleet
 t "pinned accounts stay where they are" t_pinned_stay
 t "a slice whose health is not ok is never a target" t_unhealthy_never_target
+t "balance by load: busy accounts leave the hot slice, both bands met" t_load_balance
 done_testing

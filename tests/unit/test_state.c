@@ -694,10 +694,11 @@ fleet_account_cb(const struct state_fleet_account *a, void *arg)
 }
 
 static void
-fleet_moving_cb(int64_t account_id, void *arg)
+fleet_moving_cb(int64_t account_id, int64_t target_slice, void *arg)
 {
 	struct fleet_seen *fs = arg;
 
+	assert_true(target_slice > 0);
 	assert_true(fs->nmoving < 4);
 	fs->moving[fs->nmoving++] = account_id;
 }
