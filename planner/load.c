@@ -6,20 +6,27 @@
  * A load move takes the slice with the highest load fill that must give
  * and the one with the lowest that may take, and moves the account with
  * the most load per byte that fits: the target stays under the load
- * band's top, the load hard limit, the byte band's top and the byte hard
- * limit; the source stays over the load band's bottom; and the sum of
- * both imbalances, each over its fleet capacity, drops by more than
- * min_gain does over the byte capacity. The source may fall under the
- * byte band's bottom: the byte moves that follow fill it back with idle
- * accounts, which carry almost no load (plan_load_fits keeps every byte
- * move inside the load band). As for bytes, while the load above the top
- * (EL) is at least the load missing below the bottom (DL), sources above
- * the top give; otherwise sources above the mean give to targets under
- * the bottom.
+ * band's top and the load hard limit, and under the byte band's top
+ * (only when no target can take any account so, half a byte band over
+ * it); the source stays over the load band's bottom; and the sum of both
+ * imbalances, each over its fleet capacity, drops by more than min_gain
+ * does over the byte capacity. A source over the load top gives whatever
+ * that does to bytes, down to a band under the byte bottom: the byte
+ * moves that follow refill it. As for bytes, while the load above the
+ * top (EL) is at least the load missing below the bottom (DL), sources
+ * above the top give; otherwise sources above the mean give to targets
+ * under the bottom.
+ *
+ * Byte moves ask plan_load_fits: the target stays under the load hard
+ * limit, and within half a load band over the load top (the next load
+ * moves take that back), unless it lacks bytes and the account is idle
+ * (under half the fleet's load per byte): the first half of a swap whose
+ * second half, a busy account out, needs the room its bytes leave.
  *
  * Cost: accounts are sorted once by slice and load per byte; a move
  * looks at most LOAD_SCAN accounts of its source for each of at most
- * LOAD_TARGETS targets, so a plan stays O(accounts log accounts).
+ * LOAD_TARGETS targets, so a plan stays O(accounts log accounts) plus
+ * O(slices) per move.
  */
 #include "planner/planner_int.h"
 #include "common/util.h"
