@@ -91,6 +91,18 @@ same_device(const struct iostat_slice *a, const struct iostat_slice *b)
 	    a->r.major == b->r.major && a->r.minor == b->r.minor;
 }
 
+/* Was this reading taken before the stored one, by a round that another
+ * writer overtook? (A clock that went back is not: its counters are
+ * ahead of the stored ones.) */
+static int
+overtaken(const struct iostat_round *rd, const struct iostat_slice *s,
+    const struct state_io_reading *last)
+{
+	return last->at_ms >= rd->at_ms && strcmp(last->source,
+	    s->r.source) == 0 && last->ops >= s->r.ops &&
+	    last->bytes >= s->r.bytes;
+}
+
 /* Is there an interval from last to this reading? Counters start over
  * when they fell, the source changed, or the device was made anew. */
 static int
@@ -135,8 +147,9 @@ weigh(struct iostat_round *rd, struct slot *x, struct state *st,
 	size_t i, j, members;
 	double sum;
 
-	for (i = 0; i < rd->n; i++) {
+	for (i = 0; i < rd->n; i++)
 		x[i].weight = 1;
+	for (i = 0; i < rd->n; i++) {
 		if (rd->s[i].error != NULL || x[i].group != i)
 			continue;
 		for (j = i, members = 0; j < rd->n; j++)
@@ -229,6 +242,10 @@ iostat_round_store(struct iostat_round *rd, struct state *st, int64_t now,
 	for (i = 0; i < rd->n; i++) {
 		if (rd->s[i].error != NULL)
 			continue;
+		if (overtaken(rd, &rd->s[i], &x[i].last)) {
+			out.stale++;
+			continue;
+		}
 		if (rd->s[i].r.kind == IOSTAT_NONE) {
 			out.none++;
 			/* Said once: the catalog is not written each time. */
