@@ -665,8 +665,8 @@ discover_run(struct state *st, const struct layout *layout, int trust,
 		goto out;
 	/* Right after the usage snapshots: the load, in a transaction of
 	 * its own (the accounts are recorded whatever it finds). */
-	if (proc_root != NULL && iostat_record(st, proc_root, NULL, load_warn,
-	    (void *)w.report, &lcause) != 0) {
+	if (proc_root != NULL && iostat_record(st, proc_root, names, n, NULL,
+	    load_warn, (void *)w.report, &lcause) != 0) {
 		load_warn((void *)w.report, NULL, lcause);
 		free(lcause);
 	}

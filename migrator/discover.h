@@ -68,10 +68,10 @@ struct discover_report {
  * catalog fails; then nothing is changed.
  *
  * With proc_root ([capacity] proc), the usage snapshots are followed by a
- * load round (iostat_record.h) over every slice that is not retired, named
- * or not (slices on one device share its counters); a slice that cannot
- * be read, or a round the catalog refused, is a warning, not a problem.
- * NULL: no load is recorded.
+ * load round (iostat_record.h) over the same slices and those that share
+ * a device with them (its delta is split among all of them); a slice that
+ * cannot be read, or a round the catalog refused, is a warning, not a
+ * problem. NULL: no load is recorded.
  */
 int discover_run(struct state *, const struct layout *, int trust,
     char **slices, int n, const char *proc_root,

@@ -9,30 +9,91 @@
 #include <string.h>
 #include <time.h>
 
+/* The slices listed, before the names pick among them. */
+struct listed {
+	struct iostat_slice	*s;
+	char			**source;	/* each one's last io_source */
+	size_t			 n;
+};
+
 static void
-prepare_cb(int64_t id, const char *name, const char *path, void *arg)
+prepare_cb(int64_t id, const char *name, const char *path,
+    const char *io_source, void *arg)
 {
-	struct iostat_round *rd = arg;
+	struct listed *l = arg;
 	struct iostat_slice *s;
 
-	rd->s = xrealloc(rd->s, (rd->n + 1) * sizeof *rd->s);
-	s = &rd->s[rd->n++];
+	l->s = xrealloc(l->s, (l->n + 1) * sizeof *l->s);
+	l->source = xrealloc(l->source, (l->n + 1) * sizeof *l->source);
+	s = &l->s[l->n];
 	memset(s, 0, sizeof *s);
 	s->id = id;
 	s->name = xstrdup(name);
 	s->path = xstrdup(path);
+	l->source[l->n++] = xstrdup(io_source);
+}
+
+static int
+named(const char *name, char **names, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(names[i], name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Is slice i named, or does it share a named slice's counters? */
+static int
+wanted(const struct listed *l, size_t i, char **names, int n)
+{
+	size_t j;
+
+	if (n == 0 || named(l->s[i].name, names, n))
+		return 1;
+	if (*l->source[i] == '\0' || strncmp(l->source[i], "none:", 5) == 0)
+		return 0;
+	for (j = 0; j < l->n; j++) {
+		if (named(l->s[j].name, names, n) &&
+		    strcmp(l->source[j], l->source[i]) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 int
 iostat_round_prepare(struct iostat_round *rd, struct state *st,
-    char **cause)
+    char **names, int n, char **cause)
 {
+	struct listed l = { NULL, NULL, 0 };
+	char *pick;
+	size_t i;
+	int rc;
+
 	memset(rd, 0, sizeof *rd);
-	if (state_load_slices(st, prepare_cb, rd, cause) != 0) {
-		iostat_round_free(rd);
-		return -1;
+	rc = state_load_slices(st, prepare_cb, &l, cause);
+	rd->s = xcalloc(l.n + 1, sizeof *rd->s);
+	/* Pick first, take after: the picking reads every slice. */
+	pick = xcalloc(l.n + 1, 1);
+	for (i = 0; i < l.n; i++)
+		pick[i] = rc == 0 && wanted(&l, i, names, n);
+	for (i = 0; i < l.n; i++) {
+		if (pick[i])
+			rd->s[rd->n++] = l.s[i];
+		else {
+			free(l.s[i].name);
+			free(l.s[i].path);
+		}
+		free(l.source[i]);
 	}
-	return 0;
+	free(pick);
+	free(l.s);
+	free(l.source);
+	if (rc != 0)
+		iostat_round_free(rd);
+	return rc;
 }
 
 void
@@ -278,7 +339,7 @@ done:
 }
 
 int
-iostat_record(struct state *st, const char *proc_root,
+iostat_record(struct state *st, const char *proc_root, char **names, int n,
     struct iostat_outcome *o,
     void (*warn)(void *, const char *, const char *), void *arg,
     char **cause)
@@ -287,7 +348,7 @@ iostat_record(struct state *st, const char *proc_root,
 	size_t i;
 	int rc;
 
-	if (iostat_round_prepare(&rd, st, cause) != 0)
+	if (iostat_round_prepare(&rd, st, names, n, cause) != 0)
 		return -1;
 	if (rd.n == 0) {
 		iostat_round_free(&rd);

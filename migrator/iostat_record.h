@@ -58,9 +58,15 @@ struct iostat_round {
 	char			*error;		/* the proc root was unreadable */
 };
 
-/* The slices to read: every slice neither retired nor unresponsive. */
+/*
+ * The slices to read: every slice neither retired nor unresponsive; with
+ * names (n > 0), only those named and the slices whose last reading came
+ * from the same counters as a named one's (so that a device's delta is
+ * still split among all of its slices, and a slice elsewhere, maybe on a
+ * dead NFS server, is not touched).
+ */
 int iostat_round_prepare(struct iostat_round *, struct state *,
-    char **cause);
+    char **names, int n, char **cause);
 /* Read every slice's counters below proc_root; a slice that cannot be
  * read gets an error of its own (all of them, when the proc root
  * itself cannot). */
@@ -75,12 +81,13 @@ int iostat_round_store(struct iostat_round *, struct state *, int64_t now,
 void iostat_round_free(struct iostat_round *);
 
 /*
- * A whole round at once (discover): prepare, read, store. warn, when not
- * NULL, hears about every slice that was not read (slice NULL: the proc
- * root itself). Returns 0, or -1 with a cause when the catalog fails.
+ * A whole round at once (discover): prepare (names as there), read,
+ * store. warn, when not NULL, hears about every slice that was not read
+ * (slice NULL: the proc root itself). Returns 0, or -1 with a cause when
+ * the catalog fails.
  */
-int iostat_record(struct state *, const char *proc_root,
-    struct iostat_outcome *o,
+int iostat_record(struct state *, const char *proc_root, char **names,
+    int n, struct iostat_outcome *o,
     void (*warn)(void *, const char *slice, const char *message),
     void *arg, char **cause);
 

@@ -163,7 +163,7 @@ start(struct loadwatch *lw, struct state *st, const struct config *cfg)
 	char *cause = NULL;
 
 	j->lw = lw;
-	if (iostat_round_prepare(&j->rd, st, &cause) != 0) {
+	if (iostat_round_prepare(&j->rd, st, NULL, 0, &cause) != 0) {
 		log_warnx("load: cannot read the slices: %s", cause);
 		free(cause);
 		free(j);

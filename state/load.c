@@ -85,23 +85,26 @@ bad:
 
 int
 state_load_slices(struct state *st,
-    void (*cb)(int64_t, const char *, const char *, void *), void *arg,
-    char **cause)
+    void (*cb)(int64_t, const char *, const char *, const char *, void *),
+    void *arg, char **cause)
 {
 	struct db_stmt *stmt;
-	char *name, *path;
+	char *name, *path, *source;
 	int rc;
 
-	if ((stmt = st_prepare(st, "SELECT id, name, path FROM slices WHERE "
-	    "state <> 'retired' AND health <> 'unresponsive' ORDER BY id",
-	    cause)) == NULL)
+	if ((stmt = st_prepare(st, "SELECT id, name, path, io_source FROM "
+	    "slices WHERE state <> 'retired' AND health <> 'unresponsive' "
+	    "ORDER BY id", cause)) == NULL)
 		return -1;
 	while ((rc = db_step(stmt)) == DB_ROW) {
 		name = st_text(stmt, 1);
 		path = st_text(stmt, 2);
-		cb(db_column_int64(stmt, 0), name, path, arg);
+		source = st_text(stmt, 3);
+		cb(db_column_int64(stmt, 0), name, path, source ? source : "",
+		    arg);
 		free(name);
 		free(path);
+		free(source);
 	}
 	db_finalize(stmt);
 	if (rc != DB_DONE)

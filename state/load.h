@@ -67,13 +67,14 @@ const struct state_load_series *state_load_series_find(
     const struct state_load_series *, size_t n, int64_t slice_id);
 
 /*
- * Call cb with the id, name and path of every slice whose load is read:
- * neither retired nor unresponsive (a stat() of its root may hang), in
- * id order. One small query: no sums over accounts.
+ * Call cb with the id, name, path and last io_source ("" never read) of
+ * every slice whose load is read: neither retired nor unresponsive (a
+ * stat() of its root may hang), in id order. One small query: no sums
+ * over accounts.
  */
 int state_load_slices(struct state *,
-    void (*cb)(int64_t id, const char *name, const char *path, void *),
-    void *arg, char **cause);
+    void (*cb)(int64_t id, const char *name, const char *path,
+    const char *io_source, void *), void *arg, char **cause);
 
 /*
  * One step of a slice's counters, for state_load_advance: the reading the

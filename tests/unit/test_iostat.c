@@ -448,7 +448,7 @@ setup(void **arg)
 	static const char *rel[7] = { NULL, "local/s1", "local/s2", "nfs/s3",
 	    "tmp/s4", "local/s5", "sp ace/s6" };
 	struct fixture *f = calloc(1, sizeof *f);
-	char name[8], *path;
+	char name[16], *path;
 	int64_t none[1];
 	int i;
 
@@ -487,7 +487,8 @@ round_now(struct fixture *f)
 
 	/* Readings a millisecond apart at least: an interval. */
 	usleep(5000);
-	assert_ok(iostat_record(f->st, f->t.proc, &o, NULL, NULL, &cause));
+	assert_ok(iostat_record(f->st, f->t.proc, NULL, 0, &o, NULL, NULL,
+	    &cause));
 	return o;
 }
 
@@ -678,10 +679,10 @@ test_record_stale(void **arg)
 	f->t.reads += 8;
 	tree_write(&f->t);
 	usleep(5000);
-	assert_ok(iostat_round_prepare(&a, f->st, &cause));
+	assert_ok(iostat_round_prepare(&a, f->st, NULL, 0, &cause));
 	iostat_round_read(&a, f->t.proc);
 	usleep(5000);
-	assert_ok(iostat_round_prepare(&b, f->st, &cause));
+	assert_ok(iostat_round_prepare(&b, f->st, NULL, 0, &cause));
 	iostat_round_read(&b, f->t.proc);
 	assert_ok(iostat_round_store(&b, f->st, now_unix(), &o, &cause));
 	assert_int_equal(o.intervals, 3);
@@ -744,7 +745,7 @@ test_record_skips(void **arg)
 	assert_ok(state_slice_add(f->st, "s6", "p1", "mx1", path, 1 << 30,
 	    &cause));
 	free(path);
-	assert_ok(iostat_round_prepare(&rd, f->st, &cause));
+	assert_ok(iostat_round_prepare(&rd, f->st, NULL, 0, &cause));
 	assert_int_equal(rd.n, 3);
 	assert_int_equal(rd.s[0].id, f->id[1]);
 	assert_int_equal(rd.s[1].id, f->id[2]);
@@ -754,16 +755,66 @@ test_record_skips(void **arg)
 	path = sub(&f->t, "local/s2");
 	assert_int_equal(rmdir(path), 0);
 	free(path);
-	assert_ok(iostat_record(f->st, f->t.proc, &o, warn_count, &warned,
-	    &cause));
+	assert_ok(iostat_record(f->st, f->t.proc, NULL, 0, &o, warn_count,
+	    &warned, &cause));
 	assert_int_equal(warned, 1);
 	assert_int_equal(o.failed, 1);
 	assert_int_equal(o.started, 2);
 	warned = 0;
-	assert_ok(iostat_record(f->st, f->t.dir, &o, warn_count, &warned,
-	    &cause));
+	assert_ok(iostat_record(f->st, f->t.dir, NULL, 0, &o, warn_count,
+	    &warned, &cause));
 	assert_int_equal(warned, 100);
 	assert_int_equal(o.failed, 3);
+}
+
+/* The slices of a round for names: "s1 s2". */
+static char *
+prepared(struct fixture *f, char **names, int n)
+{
+	struct iostat_round rd;
+	char *list = xstrdup(""), *more;
+	size_t i;
+
+	assert_ok(iostat_round_prepare(&rd, f->st, names, n, &cause));
+	for (i = 0; i < rd.n; i++) {
+		more = xasprintf("%s%s%s", list, i ? " " : "", rd.s[i].name);
+		free(list);
+		list = more;
+	}
+	iostat_round_free(&rd);
+	return list;
+}
+
+/* discover SLICE reads the slices named and those that shared their
+ * counters at the last reading, nothing else. */
+static void
+test_record_named(void **arg)
+{
+	struct fixture *f = *arg;
+	char *s1[] = { "s1" }, *s3[] = { "s3" }, *s4[] = { "s4" };
+	char *both[] = { "s4", "s2" }, *list;
+
+	/* Never read: only the name. */
+	list = prepared(f, s1, 1);
+	assert_string_equal(list, "s1");
+	free(list);
+	(void)round_now(f);
+	list = prepared(f, s1, 1);
+	assert_string_equal(list, "s1 s2");
+	free(list);
+	list = prepared(f, s3, 1);
+	assert_string_equal(list, "s3");
+	free(list);
+	/* A tmpfs shares nothing with another tmpfs. */
+	list = prepared(f, s4, 1);
+	assert_string_equal(list, "s4");
+	free(list);
+	list = prepared(f, both, 2);
+	assert_string_equal(list, "s1 s2 s4");
+	free(list);
+	list = prepared(f, NULL, 0);
+	assert_string_equal(list, "s1 s2 s3 s4");
+	free(list);
 }
 
 int
@@ -784,6 +835,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_record_stale, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_record_skips, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_record_named, setup,
 		    teardown),
 	};
 
