@@ -50,6 +50,21 @@ out_problem(void *arg, const char *kind, const char *slice, const char *path,
 }
 
 static void
+out_warning(void *arg, const char *slice, const char *message)
+{
+	struct discover_out *o = arg;
+
+	if (o->tty)
+		fputs("\r\033[K", stderr);
+	if (slice != NULL)
+		fprintf(stderr, "mailshift: warning: load of slice %s not "
+		    "measured: %s\n", slice, message);
+	else
+		fprintf(stderr, "mailshift: warning: load not measured: %s\n",
+		    message);
+}
+
+static void
 out_progress(void *arg, const char *slice, uint64_t accounts, uint64_t files)
 {
 	struct discover_out *o = arg;
@@ -111,7 +126,8 @@ cmd_discover(struct cli *c, const struct cmd_entry *e, int argc,
 	struct discover_out o;
 	struct discover_report r = {
 		.arg = &o, .account = out_account, .problem = out_problem,
-		.progress = out_progress, .slice_done = out_slice
+		.progress = out_progress, .slice_done = out_slice,
+		.warning = out_warning
 	};
 	struct layout *layout;
 	struct state *st;
@@ -151,8 +167,8 @@ cmd_discover(struct cli *c, const struct cmd_entry *e, int argc,
 			    "USER", "PATH", "OUTCOME", "FILES", "SIZE",
 			    "SIZES FROM", "WHY COUNTED" }, "llllrrll");
 	}
-	if (discover_run(st, layout, trust, argv + optind, argc - optind, &r,
-	    &problems, &cause) != 0) {
+	if (discover_run(st, layout, trust, argv + optind, argc - optind,
+	    c->config.proc_root, &r, &problems, &cause) != 0) {
 		if (o.tty)
 			fputs("\r\033[K", stderr);
 		table_free(o.slices);

@@ -7,6 +7,7 @@
 #include "state/state.h"
 #include "state/pair.h"
 #include "state/slice.h"
+#include "state/load.h"
 #include "common/util.h"
 
 #include <dirent.h>
@@ -140,6 +141,109 @@ cmd_slice_add(struct cli *c, const struct cmd_entry *e, int argc,
 	return EXIT_OK;
 }
 
+/* A slice's load as list and show tell it: over [capacity] load_window
+ * up to now, against its ops capacity (or the default). */
+struct slice_load {
+	struct state_load_sum	 sum;		/* ms 0: not measured */
+	uint64_t		 window;	/* seconds */
+	uint64_t		 capacity;	/* ops/s in force */
+	int			 by_default;	/* the [capacity] default */
+	double			 ops;		/* per second */
+	double			 bytes;
+	double			 percent;	/* of capacity */
+};
+
+static void
+slice_load_from(const struct config *cfg, const struct state_slice *s,
+    const struct state_load_sum *sum, struct slice_load *l)
+{
+	memset(l, 0, sizeof *l);
+	if (sum != NULL)
+		l->sum = *sum;
+	l->window = cfg->load_window;
+	l->by_default = s->ops_capacity == 0;
+	l->capacity = l->by_default ? cfg->ops_capacity : s->ops_capacity;
+	l->ops = state_load_ops_rate(&l->sum);
+	l->bytes = state_load_bytes_rate(&l->sum);
+	l->percent = l->capacity > 0 ? l->ops * 100.0 / (double)l->capacity :
+	    0;
+}
+
+/* The JSON members of a slice's load. */
+static void
+slice_json_load(struct json *j, const struct state_slice *s,
+    const struct slice_load *l)
+{
+	int measured = l->sum.ms > 0;
+
+	json_string(j, "load_source", *s->io_source ? s->io_source : NULL);
+	json_uint(j, "load_window", l->window);
+	json_int(j, "load_samples", l->sum.samples);
+	if (measured) {
+		json_double(j, "load_ops_per_second", l->ops);
+		json_double(j, "load_bytes_per_second", l->bytes);
+	} else {
+		json_null(j, "load_ops_per_second");
+		json_null(j, "load_bytes_per_second");
+	}
+	json_uint(j, "ops_capacity", l->capacity);
+	json_bool(j, "ops_capacity_default", l->by_default);
+	if (measured && l->capacity > 0)
+		json_double(j, "load_percent", l->percent);
+	else
+		json_null(j, "load_percent");
+}
+
+/* A window of seconds as the config would say it: "1d", "6h", "90s". */
+static const char *
+window_format(uint64_t secs, char *buf, size_t len)
+{
+	if (secs > 0 && secs % 86400 == 0)
+		snprintf(buf, len, "%llud", (unsigned long long)(secs / 86400));
+	else if (secs > 0 && secs % 3600 == 0)
+		snprintf(buf, len, "%lluh", (unsigned long long)(secs / 3600));
+	else if (secs > 0 && secs % 60 == 0)
+		snprintf(buf, len, "%llum", (unsigned long long)(secs / 60));
+	else
+		snprintf(buf, len, "%llus", (unsigned long long)secs);
+	return buf;
+}
+
+/* What slice show says of the load: where it is read, what it was over
+ * the window, against which capacity. */
+static void
+slice_show_load(const struct config *cfg, const struct state_slice *s,
+    const struct slice_load *l)
+{
+	char win[32], rate[32];
+
+	if (*s->io_source == '\0')
+		kv_print(stdout, "load source", "not read yet (the daemon "
+		    "reads it every %llus, and every 'mailshift discover')",
+		    (unsigned long long)cfg->load_interval);
+	else if (strncmp(s->io_source, "none:", 5) == 0)
+		kv_print(stdout, "load source", "%s (a %s filesystem has no "
+		    "I/O counters: no load is measured)", s->io_source,
+		    s->io_source + 5);
+	else
+		kv_print(stdout, "load source", "%s", s->io_source);
+	window_format(l->window, win, sizeof win);
+	if (l->sum.ms > 0)
+		kv_print(stdout, "load", "%.1f ops/s, %s/s (over the last %s, "
+		    "%lld interval%s)", l->ops, size_format((uint64_t)l->bytes,
+		    rate, sizeof rate), win, (long long)l->sum.samples,
+		    l->sum.samples == 1 ? "" : "s");
+	else
+		kv_print(stdout, "load", "not measured in the last %s", win);
+	kv_print(stdout, "ops capacity", "%llu ops/s%s",
+	    (unsigned long long)l->capacity, l->by_default ?
+	    " ([capacity] ops_capacity; 'slice set --ops-capacity' for this "
+	    "slice)" : "");
+	if (l->sum.ms > 0 && l->capacity > 0)
+		kv_print(stdout, "load percent", "%.1f%% of the ops capacity",
+		    l->percent);
+}
+
 /* JSON members of a slice, shared by list and show. */
 static void
 slice_json(struct json *j, const struct state_slice *s)
@@ -165,24 +269,62 @@ slice_json(struct json *j, const struct state_slice *s)
 	    time_format(s->health_since, when, sizeof when) : NULL);
 }
 
+/* slice list: the listing and every slice's load sums, by id. */
+struct slice_listing {
+	struct listing		 l;
+	const struct config	*cfg;
+	struct state_load_sum	*sums;
+	size_t			 nsums;
+};
+
+static void
+sum_cb(const struct state_load_sum *sum, void *arg)
+{
+	struct slice_listing *sl = arg;
+
+	sl->sums = xrealloc(sl->sums, (sl->nsums + 1) * sizeof *sl->sums);
+	sl->sums[sl->nsums++] = *sum;
+}
+
+static const struct state_load_sum *
+sum_find(const struct slice_listing *sl, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < sl->nsums; i++) {
+		if (sl->sums[i].slice_id == id)
+			return &sl->sums[i];
+	}
+	return NULL;
+}
+
 static int
 slice_row(const struct state_slice *s, void *arg)
 {
-	struct listing *l = arg;
-	char used[32], cap[32], fill[16], accounts[32];
+	struct slice_listing *sl = arg;
+	struct listing *l = &sl->l;
+	struct slice_load ld;
+	char used[32], cap[32], fill[16], accounts[32], load[32];
 
+	slice_load_from(sl->cfg, s, sum_find(sl, s->id), &ld);
 	if (l->json) {
 		json_object_open(&l->j, NULL);
 		slice_json(&l->j, s);
+		slice_json_load(&l->j, s, &ld);
 		json_object_close(&l->j);
 		return 0;
 	}
 	snprintf(accounts, sizeof accounts, "%lld", (long long)s->accounts);
+	if (ld.sum.ms > 0 && ld.capacity > 0)
+		snprintf(load, sizeof load, "%.1f%%", ld.percent);
+	else
+		snprintf(load, sizeof load, "-");
 	table_add(l->t, (const char *[]){ s->name, s->pair, s->server,
 	    s->state, s->health, accounts, size_format(s->used, used,
 	    sizeof used),
 	    size_format(s->capacity, cap, sizeof cap),
-	    fill_format(s->used, s->capacity, fill, sizeof fill), s->path });
+	    fill_format(s->used, s->capacity, fill, sizeof fill), load,
+	    s->path });
 	return 0;
 }
 
@@ -190,9 +332,10 @@ static int
 cmd_slice_list(struct cli *c, const struct cmd_entry *e, int argc,
     char **argv)
 {
-	struct listing l;
+	struct slice_listing sl = { .cfg = &c->config };
 	struct state *st;
 	char *cause = NULL;
+	int64_t now = now_unix();
 
 	(void)argv;
 	if (cli_operands(e, &argc, &argv) != 0)
@@ -201,14 +344,21 @@ cmd_slice_list(struct cli *c, const struct cmd_entry *e, int argc,
 		return cli_usage(e, "unexpected argument");
 	if ((st = cli_state(c, 0)) == NULL)
 		return EXIT_FAIL;
-	listing_start(&l, c->json, 10, (const char *[]){ "NAME", "PAIR",
-	    "SERVER", "STATE", "HEALTH", "ACCOUNTS", "USED", "CAPACITY",
-	    "FILL", "PATH" }, "lllllrrrrl");
-	if (state_slice_list(st, slice_row, &l, &cause) != 0) {
-		listing_abort(&l);
+	if (state_load_sums(st, now - (int64_t)c->config.load_window, now,
+	    sum_cb, &sl, &cause) != 0) {
+		free(sl.sums);
 		return cli_fail(cause);
 	}
-	listing_end(&l);
+	listing_start(&sl.l, c->json, 11, (const char *[]){ "NAME", "PAIR",
+	    "SERVER", "STATE", "HEALTH", "ACCOUNTS", "USED", "CAPACITY",
+	    "FILL", "LOAD", "PATH" }, "lllllrrrrrl");
+	if (state_slice_list(st, slice_row, &sl, &cause) != 0) {
+		listing_abort(&sl.l);
+		free(sl.sums);
+		return cli_fail(cause);
+	}
+	listing_end(&sl.l);
+	free(sl.sums);
 	return EXIT_OK;
 }
 
@@ -265,12 +415,14 @@ static int
 cmd_slice_show(struct cli *c, const struct cmd_entry *e, int argc,
     char **argv)
 {
+	struct state_load_sum sum;
+	struct slice_load ld;
 	struct state_slice s;
 	struct statvfs vfs;
 	struct state *st;
 	struct json j;
 	char *cause = NULL, a[32], b[32], when[32];
-	int64_t seen;
+	int64_t seen, now = now_unix();
 	int have_fs, hung, watching;
 
 	if (cli_operands(e, &argc, &argv) != 0)
@@ -281,10 +433,13 @@ cmd_slice_show(struct cli *c, const struct cmd_entry *e, int argc,
 		return EXIT_FAIL;
 	if (state_slice_get(st, argv[1], &s, &cause) != 0)
 		return cli_fail(cause);
-	if (cli_daemon_watching(st, &watching, &seen, &cause) != 0) {
+	if (cli_daemon_watching(st, &watching, &seen, &cause) != 0 ||
+	    state_load_sum(st, s.id, now - (int64_t)c->config.load_window,
+	    now, &sum, &cause) != 0) {
 		state_slice_free(&s);
 		return cli_fail(cause);
 	}
+	slice_load_from(&c->config, &s, &sum, &ld);
 	/* An unresponsive slice's statvfs may hang: not asked. */
 	hung = strcmp(s.health, "unresponsive") == 0;
 	have_fs = !hung && statvfs(s.path, &vfs) == 0;
@@ -299,6 +454,7 @@ cmd_slice_show(struct cli *c, const struct cmd_entry *e, int argc,
 			    vfs.f_frsize);
 		}
 		json_bool(&j, "health_stale", !watching);
+		slice_json_load(&j, &s, &ld);
 		json_object_close(&j);
 		json_end(&j);
 	} else {
@@ -330,6 +486,7 @@ cmd_slice_show(struct cli *c, const struct cmd_entry *e, int argc,
 			    strerror(errno));
 		kv_print(stdout, "last discover", "%s", s.scanned ?
 		    time_format(s.scanned, when, sizeof when) : "never");
+		slice_show_load(&c->config, &s, &ld);
 	}
 	state_slice_free(&s);
 	return EXIT_OK;
@@ -342,12 +499,13 @@ cmd_slice_set(struct cli *c, const struct cmd_entry *e, int argc,
 	static const struct option opts[] = {
 		{ "state", required_argument, NULL, 's' },
 		{ "capacity", required_argument, NULL, 'c' },
+		{ "ops-capacity", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *to = NULL, *cap = NULL;
+	const char *to = NULL, *cap = NULL, *ops = NULL;
 	struct state *st;
-	uint64_t capacity = 0;
-	char *cause = NULL;
+	uint64_t capacity = 0, ops_capacity = 0;
+	char *cause = NULL, *end;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -355,14 +513,26 @@ cmd_slice_set(struct cli *c, const struct cmd_entry *e, int argc,
 			to = optarg;
 		else if (ch == 'c')
 			cap = optarg;
+		else if (ch == 'o')
+			ops = optarg;
 		else
 			return cli_bad_option(e, ch, argc, argv);
 	}
 	if (argc - optind != 1)
 		return cli_usage(e, "give one slice name");
-	if (to == NULL && cap == NULL)
-		return cli_usage(e, "nothing to set: give --state STATE or "
-		    "--capacity SIZE");
+	if (to == NULL && cap == NULL && ops == NULL)
+		return cli_usage(e, "nothing to set: give --state STATE, "
+		    "--capacity SIZE or --ops-capacity N");
+	if (ops != NULL) {
+		errno = 0;
+		ops_capacity = strtoull(ops, &end, 10);
+		if (*ops < '0' || *ops > '9' || *end != '\0' || errno != 0 ||
+		    ops_capacity > INT64_MAX)
+			return cli_usage(e, "bad --ops-capacity '%s': give the "
+			    "operations per second the slice serves at 100%% "
+			    "load as a whole number, e.g. 2000 (0: the "
+			    "[capacity] ops_capacity default)", ops);
+	}
 	if (to != NULL && !state_slice_state_valid(to))
 		return cli_usage(e, "unknown state '%s'; use active, draining, "
 		    "readonly, degraded or retired", to);
@@ -383,6 +553,9 @@ cmd_slice_set(struct cli *c, const struct cmd_entry *e, int argc,
 	if (cap != NULL &&
 	    state_slice_set_capacity(st, argv[optind], capacity, &cause) != 0)
 		return cli_fail(cause);
+	if (ops != NULL && state_slice_set_ops_capacity(st, argv[optind],
+	    ops_capacity, &cause) != 0)
+		return cli_fail(cause);
 	if (!c->json)
 		printf("slice %s updated\n", argv[optind]);
 	return EXIT_OK;
@@ -399,6 +572,7 @@ const struct cmd_entry cmd_slice_show_entry = {
 	"slice", "show", "NAME", "show one slice", cmd_slice_show
 };
 const struct cmd_entry cmd_slice_set_entry = {
-	"slice", "set", "NAME [--state STATE] [--capacity SIZE]",
-	"change a slice's state or capacity", cmd_slice_set
+	"slice", "set", "NAME [--state STATE] [--capacity SIZE] "
+	"[--ops-capacity N]",
+	"change a slice's state, capacity or ops capacity", cmd_slice_set
 };

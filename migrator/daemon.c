@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "migrator/health.h"
+#include "migrator/loadwatch.h"
 #include "migrator/presence.h"
 #include "migrator/throttle.h"
 #include "migrator/watch.h"
@@ -220,8 +221,10 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	watch_catalog(d);
 	/* The health watch probes on its own threads; judging it and
 	 * telling the catalog is done here, while the catalog answers. */
-	if (v >= 0)
+	if (v >= 0) {
 		watch_tick(d->watch, d->st, v, now);
+		loadwatch_tick(d->loads, d->st, &d->cfg, now);
+	}
 	sched_apply_health(s);
 	if (v < 0) {
 		/* The catalog server is unreachable: moves stay where they
@@ -376,6 +379,7 @@ config_copy(struct config *dst, const struct config *src)
 	    xstrdup(src->hook_after_switch) : NULL;
 	dst->hook_on_health = src->hook_on_health ?
 	    xstrdup(src->hook_on_health) : NULL;
+	dst->proc_root = xstrdup(src->proc_root);
 }
 
 /* Set up everything the loop needs; 0, or -1 with a cause. */
@@ -462,6 +466,7 @@ daemon_teardown(struct daemon *d)
 		return -1;
 	presence_free(d->presence);
 	watch_free(d->watch);
+	loadwatch_free(d->loads);
 	health_free(d->health);
 	if (d->pipe[0] >= 0) {
 		close(d->pipe[0]);
@@ -492,6 +497,7 @@ daemon_run(const char *db, const char *config_file, int required,
 	health_params_from(&hp, &d->cfg);
 	d->health = health_new(&hp);
 	d->watch = watch_new(d->health, &d->cfg);
+	d->loads = loadwatch_new();
 	sched_init(&d->sched, NULL, d->db, &d->cfg, d->health, NULL, -1);
 	apply_window(d);
 	signal(SIGPIPE, SIG_IGN);
@@ -513,6 +519,13 @@ daemon_run(const char *db, const char *config_file, int required,
 	    "%.3gs), judged per %llus window", (double)d->cfg.health_interval_ms
 	    / 1000, (double)d->cfg.health_timeout_ms / 1000,
 	    (unsigned long long)d->cfg.health_window);
+	if (d->cfg.load_interval > 0)
+		log_info("load: every slice's I/O counters read every %llus "
+		    "from %s", (unsigned long long)d->cfg.load_interval,
+		    d->cfg.proc_root);
+	else
+		log_info("load: recorded only by discover ([capacity] "
+		    "load_interval = 0)");
 	sched_run(&d->sched, now_unix());
 	event_base_dispatch(d->base);
 	heartbeat(d, now_unix());

@@ -22,6 +22,7 @@ struct event;
 struct event_base;
 struct evhttp;
 struct health;
+struct loadwatch;
 struct presence;
 struct state;
 struct watch;
@@ -43,6 +44,7 @@ struct daemon {
 	struct sched		 sched;		/* moves and their threads */
 	struct health		*health;	/* slices' health, judged */
 	struct watch		*watch;		/* and probed, recorded */
+	struct loadwatch	*loads;		/* slices' load, recorded */
 	struct presence		*presence;	/* presence sources */
 	int			 pipe[2];	/* threads wake the loop */
 	int			 locked;	/* holds state_daemon_lock */

@@ -3,6 +3,7 @@
 #include "migrator/discover.h"
 #include "common/layout.h"
 #include "migrator/carry.h"
+#include "migrator/iostat_record.h"
 #include "migrator/slice.h"
 #include "migrator/tree.h"
 #include "state/state.h"
@@ -607,14 +608,25 @@ collect_cb(const struct state_slice *s, void *arg)
 	return 0;
 }
 
+/* A slice whose load was not measured: the caller's warning. */
+static void
+load_warn(void *arg, const char *slice, const char *message)
+{
+	const struct discover_report *r = arg;
+
+	if (r->warning != NULL)
+		r->warning(r->arg, slice, message);
+}
+
 int
 discover_run(struct state *st, const struct layout *layout, int trust,
-    char **names, int n, const struct discover_report *report,
-    uint64_t *problems, char **cause)
+    char **names, int n, const char *proc_root,
+    const struct discover_report *report, uint64_t *problems, char **cause)
 {
 	static const struct discover_report quiet;
 	struct walk w = { .layout = layout, .trust = trust };
 	struct collect c = { NULL, 0 };
+	char *lcause = NULL;
 	int i, j, rc = -1;
 
 	w.report = report != NULL ? report : &quiet;
@@ -651,6 +663,13 @@ discover_run(struct state *st, const struct layout *layout, int trust,
 	}
 	if (reconcile(st, &w, cause) != 0)
 		goto out;
+	/* Right after the usage snapshots: the load, in a transaction of
+	 * its own (the accounts are recorded whatever it finds). */
+	if (proc_root != NULL && iostat_record(st, proc_root, names, n, NULL,
+	    load_warn, (void *)w.report, &lcause) != 0) {
+		load_warn((void *)w.report, NULL, lcause);
+		free(lcause);
+	}
 	for (i = 0; i < c.n; i++) {
 		if (w.report->slice_done != NULL)
 			w.report->slice_done(w.report->arg, &w.stats[i]);

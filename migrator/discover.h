@@ -56,6 +56,9 @@ struct discover_report {
 	void	(*progress)(void *, const char *slice, uint64_t accounts,
 		    uint64_t files);
 	void	(*slice_done)(void *, const struct discover_slice_stats *);
+	/* Something that is not the accounts' business: a slice whose
+	 * load could not be measured (slice NULL: for none). */
+	void	(*warning)(void *, const char *slice, const char *message);
 };
 
 /*
@@ -63,9 +66,15 @@ struct discover_report {
  * Sets *problems to the number of conflicts, refused and missing accounts.
  * Returns 0, or -1 with a cause when a slice cannot be walked or the
  * catalog fails; then nothing is changed.
+ *
+ * With proc_root ([capacity] proc), the usage snapshots are followed by a
+ * load round (iostat_record.h) over the same slices and those that share
+ * a device with them (its delta is split among all of them); a slice that
+ * cannot be read, or a round the catalog refused, is a warning, not a
+ * problem. NULL: no load is recorded.
  */
 int discover_run(struct state *, const struct layout *, int trust,
-    char **slices, int n, const struct discover_report *,
-    uint64_t *problems, char **cause);
+    char **slices, int n, const char *proc_root,
+    const struct discover_report *, uint64_t *problems, char **cause);
 
 #endif

@@ -144,7 +144,7 @@ config_numbers(struct config *dst, const struct config *src)
 {
 	*dst = *src;
 	dst->file = dst->catalog = dst->layout = dst->listen = NULL;
-	dst->presence_command = NULL;
+	dst->presence_command = dst->proc_root = NULL;
 	dst->hook_after_lock = src->hook_after_lock ?
 	    xstrdup(src->hook_after_lock) : NULL;
 	dst->hook_after_switch = src->hook_after_switch ?

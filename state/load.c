@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "state/state_int.h"
 #include "state/load.h"
+#include "state/fleet.h"
 #include "common/util.h"
 
 #include <stdlib.h>
@@ -80,6 +81,144 @@ state_load_record(struct state *st, int64_t slice_id,
 bad:
 	state_rollback(st);
 	return -1;
+}
+
+int
+state_load_slices(struct state *st,
+    void (*cb)(int64_t, const char *, const char *, const char *, void *),
+    void *arg, char **cause)
+{
+	struct db_stmt *stmt;
+	char *name, *path, *source;
+	int rc;
+
+	if ((stmt = st_prepare(st, "SELECT id, name, path, io_source FROM "
+	    "slices WHERE state <> 'retired' AND health <> 'unresponsive' "
+	    "ORDER BY id", cause)) == NULL)
+		return -1;
+	while ((rc = db_step(stmt)) == DB_ROW) {
+		name = st_text(stmt, 1);
+		path = st_text(stmt, 2);
+		source = st_text(stmt, 3);
+		cb(db_column_int64(stmt, 0), name, path, source ? source : "",
+		    arg);
+		free(name);
+		free(path);
+		free(source);
+	}
+	db_finalize(stmt);
+	if (rc != DB_DONE)
+		return st_fail(st, cause, "reading the slices");
+	return 0;
+}
+
+int
+state_load_advance(struct state *st, struct state_load_step *step,
+    char **cause)
+{
+	const struct state_io_reading *raw = &step->raw;
+	const char *src = raw->source != NULL ? raw->source : "";
+	struct db_stmt *stmt;
+
+	step->stale = 0;
+	if ((stmt = st_prepare(st, "UPDATE slices SET io_source = ?, "
+	    "io_ops = ?, io_bytes = ?, io_at = ? WHERE id = ? AND io_at = ?",
+	    cause)) == NULL)
+		return -1;
+	st_bind_text(stmt, 1, src);
+	db_bind_int64(stmt, 2, clamp64(raw->ops));
+	db_bind_int64(stmt, 3, clamp64(raw->bytes));
+	db_bind_int64(stmt, 4, raw->at_ms);
+	db_bind_int64(stmt, 5, step->slice_id);
+	db_bind_int64(stmt, 6, step->prev_at_ms);
+	if (st_exec_stmt(st, stmt, cause, "storing load counters") != 0)
+		return -1;
+	if (db_changes(st->db) != 1) {
+		/* Another writer got there first, or the slice is gone. */
+		step->stale = 1;
+		return 0;
+	}
+	if (step->ms <= 0)
+		return 0;
+	if ((stmt = st_prepare(st, "INSERT INTO loads (ts, slice_id, source, "
+	    "ops, bytes, ms) VALUES (?, ?, ?, ?, ?, ?)", cause)) == NULL)
+		return -1;
+	db_bind_int64(stmt, 1, raw->at_ms / 1000);
+	db_bind_int64(stmt, 2, step->slice_id);
+	st_bind_text(stmt, 3, src);
+	db_bind_int64(stmt, 4, clamp64(step->ops));
+	db_bind_int64(stmt, 5, clamp64(step->bytes));
+	db_bind_int64(stmt, 6, step->ms);
+	return st_exec_stmt(st, stmt, cause, "recording load");
+}
+
+int
+state_load_activity(struct state *st, int64_t slice_id, int64_t now,
+    double *weight, int64_t *accounts, char **cause)
+{
+	struct state_fleet_account a;
+	struct db_stmt *stmt;
+	int64_t n = 0;
+	double w = 0;
+	int rc;
+
+	*weight = 0;
+	if (accounts != NULL)
+		*accounts = 0;
+	if ((stmt = st_prepare(st, "SELECT id, added_files, added_bytes, "
+	    "added_at, logins, logins_prev, logins_since FROM accounts WHERE "
+	    "slice_id = ?", cause)) == NULL)
+		return -1;
+	db_bind_int64(stmt, 1, slice_id);
+	memset(&a, 0, sizeof a);
+	a.slice_id = slice_id;
+	while ((rc = db_step(stmt)) == DB_ROW) {
+		a.id = db_column_int64(stmt, 0);
+		a.added_files = (uint64_t)db_column_int64(stmt, 1);
+		a.added_bytes = (uint64_t)db_column_int64(stmt, 2);
+		a.added_at = db_column_int64(stmt, 3);
+		a.logins = (uint64_t)db_column_int64(stmt, 4);
+		a.logins_prev = (uint64_t)db_column_int64(stmt, 5);
+		a.logins_since = db_column_int64(stmt, 6);
+		w += state_fleet_activity(&a, now, NULL, NULL);
+		n++;
+	}
+	db_finalize(stmt);
+	if (rc != DB_DONE)
+		return st_fail(st, cause, "reading the activity of accounts");
+	*weight = w;
+	if (accounts != NULL)
+		*accounts = n;
+	return 0;
+}
+
+int
+state_load_sum(struct state *st, int64_t slice_id, int64_t since,
+    int64_t until, struct state_load_sum *s, char **cause)
+{
+	struct db_stmt *stmt;
+	int rc;
+
+	memset(s, 0, sizeof *s);
+	s->slice_id = slice_id;
+	if ((stmt = st_prepare(st, "SELECT CAST(coalesce(sum(ops), 0) AS "
+	    "BIGINT), CAST(coalesce(sum(bytes), 0) AS BIGINT), "
+	    "CAST(coalesce(sum(ms), 0) AS BIGINT), count(*) FROM loads WHERE "
+	    "slice_id = ? AND ts >= ? AND ts <= ?", cause)) == NULL)
+		return -1;
+	db_bind_int64(stmt, 1, slice_id);
+	db_bind_int64(stmt, 2, since);
+	db_bind_int64(stmt, 3, until);
+	if ((rc = db_step(stmt)) == DB_ROW) {
+		s->ops = (uint64_t)db_column_int64(stmt, 0);
+		s->bytes = (uint64_t)db_column_int64(stmt, 1);
+		s->ms = db_column_int64(stmt, 2);
+		s->samples = db_column_int64(stmt, 3);
+	}
+	db_finalize(stmt);
+	if (rc != DB_ROW)
+		return st_fail(st, cause, "summing loads");
+	return 0;
 }
 
 void

@@ -66,6 +66,49 @@ void state_load_series_free(struct state_load_series *, size_t n);
 const struct state_load_series *state_load_series_find(
     const struct state_load_series *, size_t n, int64_t slice_id);
 
+/*
+ * Call cb with the id, name, path and last io_source ("" never read) of
+ * every slice whose load is read: neither retired nor unresponsive (a
+ * stat() of its root may hang), in id order. One small query: no sums
+ * over accounts.
+ */
+int state_load_slices(struct state *,
+    void (*cb)(int64_t id, const char *name, const char *path,
+    const char *io_source, void *), void *arg, char **cause);
+
+/*
+ * One step of a slice's counters, for state_load_advance: the reading the
+ * interval starts from (its at_ms as state_load_last gave it), the new
+ * reading, and what the interval attributes to the slice.
+ */
+struct state_load_step {
+	int64_t			 slice_id;
+	int64_t			 prev_at_ms;	/* 0: never read */
+	struct state_io_reading	 raw;		/* the new reading */
+	uint64_t		 ops;		/* attributed over ms */
+	uint64_t		 bytes;
+	int64_t			 ms;		/* 0: store the reading only */
+	int			 stale;		/* out: see below */
+};
+
+/*
+ * Like state_load_record, inside the caller's transaction, and only when
+ * the slice's stored reading is still the one at prev_at_ms: when another
+ * writer (discover beside the daemon) stored a newer one meanwhile,
+ * nothing is written and step->stale is set, so that no interval is
+ * counted twice.
+ */
+int state_load_advance(struct state *, struct state_load_step *,
+    char **cause);
+
+/*
+ * The weight a slice's share of a device's load is taken by: the sum of
+ * state_fleet_activity over the accounts on slice_id at now, into
+ * *weight, and how many accounts there are into *accounts (may be NULL).
+ */
+int state_load_activity(struct state *, int64_t slice_id, int64_t now,
+    double *weight, int64_t *accounts, char **cause);
+
 /* A slice's load over a range: sums, and the rates they give. */
 struct state_load_sum {
 	int64_t	 slice_id;
@@ -77,6 +120,11 @@ struct state_load_sum {
 /* ops/s and bytes/s of a sum; 0 without measurement. */
 double state_load_ops_rate(const struct state_load_sum *);
 double state_load_bytes_rate(const struct state_load_sum *);
+
+/* The sums of slice_id's loads with ts in [since, until] into *s (all
+ * zero but slice_id when there are none). */
+int state_load_sum(struct state *, int64_t slice_id, int64_t since,
+    int64_t until, struct state_load_sum *s, char **cause);
 
 /* Call cb for every slice with loads in [since, until], in slice id
  * order, with their sums. */

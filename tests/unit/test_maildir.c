@@ -279,7 +279,7 @@ run(struct fleet *fl)
 	char *cause = NULL;
 
 	memset(fl->problems, 0, sizeof fl->problems);
-	if (discover_run(fl->st, fl->layout, 1, NULL, 0, &r, &problems,
+	if (discover_run(fl->st, fl->layout, 1, NULL, 0, NULL, &r, &problems,
 	    &cause) != 0)
 		fail_msg("discover: %s", cause);
 	return problems;
