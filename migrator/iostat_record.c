@@ -139,6 +139,7 @@ struct slot {
 	struct state_io_reading	 last;
 	size_t			 group;		/* first slice of its device */
 	double			 weight;
+	double			 accounts;	/* on the slice, for weigh */
 	int			 valid;		/* an interval since last */
 	int64_t			 ms;
 };
@@ -206,7 +207,8 @@ weigh(struct iostat_round *rd, struct slot *x, struct state *st,
     int64_t now, char **cause)
 {
 	size_t i, j, members;
-	double sum;
+	double sum, naccts;
+	int64_t n;
 
 	for (i = 0; i < rd->n; i++)
 		x[i].weight = 1;
@@ -217,19 +219,22 @@ weigh(struct iostat_round *rd, struct slot *x, struct state *st,
 			members += x[j].group == i && rd->s[j].error == NULL;
 		if (members < 2)
 			continue;
-		sum = 0;
+		sum = naccts = 0;
 		for (j = i; j < rd->n; j++) {
 			if (x[j].group != i || rd->s[j].error != NULL)
 				continue;
 			if (state_load_activity(st, rd->s[j].id, now,
-			    &x[j].weight, NULL, cause) != 0)
+			    &x[j].weight, &n, cause) != 0)
 				return -1;
 			sum += x[j].weight;
+			x[j].accounts = (double)n;
+			naccts += (double)n;
 		}
-		/* Nobody active: equal parts. */
+		/* Nobody active: by the number of mailboxes (a slice without
+		 * any serves none of it); none anywhere: equal parts. */
 		for (j = i; j < rd->n && sum <= 0; j++) {
 			if (x[j].group == i)
-				x[j].weight = 1;
+				x[j].weight = naccts > 0 ? x[j].accounts : 1;
 		}
 	}
 	return 0;

@@ -611,6 +611,40 @@ test_record_equal(void **arg)
 	}
 }
 
+/* Nobody active but mailboxes on two of the three slices of a device:
+ * parts by the number of mailboxes, none for the empty slice. */
+static void
+test_record_by_mailboxes(void **arg)
+{
+	struct fixture *f = *arg;
+	struct state_load_point pt[3];
+	char *path;
+
+	path = sub(&f->t, "local/s5");
+	assert_ok(state_slice_add(f->st, "s5", "p1", "mx1", path, 1 << 30,
+	    &cause));
+	free(path);
+	f->id[5] = test_slice_id(f->st, "s5");
+	account(f, "a@x", 1, 0, 0);
+	account(f, "b@x", 1, 0, 0);
+	account(f, "c@x", 1, 0, 0);
+	account(f, "d@x", 2, 0, 0);
+	(void)round_now(f);
+	f->t.reads += 100;
+	f->t.rsect += 8;
+	tree_write(&f->t);
+	(void)round_now(f);
+	assert_int_equal(loads_of(f, f->id[1], &pt[0]), 1);
+	assert_int_equal(loads_of(f, f->id[2], &pt[1]), 1);
+	assert_int_equal(loads_of(f, f->id[5], &pt[2]), 1);
+	assert_int_equal(pt[0].ops, 75);
+	assert_int_equal(pt[1].ops, 25);
+	assert_int_equal(pt[2].ops, 0);
+	assert_int_equal(pt[0].bytes, 3 * 1024);
+	assert_int_equal(pt[1].bytes, 1024);
+	assert_int_equal(pt[2].bytes, 0);
+}
+
 /* Counters lower than the last, another source, a reboot or a new NFS
  * mount since the last reading: the reading is stored, no interval. */
 static void
@@ -828,6 +862,8 @@ main(void)
 		cmocka_unit_test(test_read_fake),
 		cmocka_unit_test_setup_teardown(test_record_shared, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_record_by_mailboxes,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_record_equal, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_record_reset, setup,
