@@ -124,12 +124,29 @@ int
 command_run(const char *command, const char *user, const char *const *env,
     double timeout, size_t max_out, struct command_result *res, char **cause)
 {
+	const char *args[2] = { user ? user : "", NULL };
+
+	if (command != NULL && strstr(command, "%u") != NULL && user == NULL) {
+		memset(res, 0, sizeof *res);
+		res->status = -1;
+		return fail(cause, "'%s' uses %%u but there is no user here",
+		    command);
+	}
+	return command_run_args(command, args, env, timeout, max_out, res,
+	    cause);
+}
+
+int
+command_run_args(const char *command, const char *const *args,
+    const char *const *env, double timeout, size_t max_out,
+    struct command_result *res, char **cause)
+{
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, status = 0, open_n;
 	struct sink so = { .max = max_out }, se = { .max = max_out };
 	struct pollfd pfd[2];
 	double start = mono(), left, linger = 0;
 	int exited = 0;
-	const char *argv[6];
+	const char *argv[5 + COMMAND_MAX_ARGS];
 	struct sigaction dfl;
 	char *text, **envp;
 	int devnull;
@@ -140,9 +157,11 @@ command_run(const char *command, const char *user, const char *const *env,
 	res->status = -1;
 	if (command_check(command, cause) != 0)
 		return -1;
-	if (strstr(command, "%u") != NULL && user == NULL)
-		return fail(cause, "'%s' uses %%u but there is no user here",
-		    command);
+	for (i = 0; args != NULL && args[i] != NULL; i++)
+		;
+	if (i > COMMAND_MAX_ARGS)
+		return fail(cause, "too many arguments for '%s' (%zu, at most "
+		    "%d)", command, i, COMMAND_MAX_ARGS);
 	if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
 		fail(cause, "pipe: %s", strerror(errno));
 		goto close_all;
@@ -161,8 +180,9 @@ command_run(const char *command, const char *user, const char *const *env,
 	argv[1] = "-c";
 	argv[2] = text;
 	argv[3] = "mailshift-command";
-	argv[4] = user ? user : "";
-	argv[5] = NULL;
+	for (i = 0; args != NULL && args[i] != NULL; i++)
+		argv[4 + i] = args[i];
+	argv[4 + i] = NULL;
 	for (nenv = 0; environ[nenv] != NULL; nenv++)
 		;
 	for (i = 0; env != NULL && env[i] != NULL; i++)

@@ -32,6 +32,18 @@ int command_run(const char *command, const char *user,
     const char *const *env, double timeout, size_t max_out,
     struct command_result *res, char **cause);
 
+/* Arguments command_run_args hands on, at most. */
+#define COMMAND_MAX_ARGS 8
+
+/*
+ * command_run with positional arguments: args (NULL-terminated, at most
+ * COMMAND_MAX_ARGS) reach the command as "$1", "$2", ...; %u stands for
+ * the first.
+ */
+int command_run_args(const char *command, const char *const *args,
+    const char *const *env, double timeout, size_t max_out,
+    struct command_result *res, char **cause);
+
 /* "exited 3", "killed after 10 s", ... plus the first line of stderr. */
 char *command_describe(const struct command_result *);
 

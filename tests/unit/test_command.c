@@ -151,6 +151,31 @@ test_output_is_bounded(void **state)
 	command_result_free(&r);
 }
 
+/* Positional arguments arrive as $1.. one word each; too many refused. */
+static void
+test_positional_args(void **state)
+{
+	const char *args[] = { "s1", "mx 1;id", "$(id)", "/srv/a b", NULL };
+	const char *many[COMMAND_MAX_ARGS + 2];
+	struct command_result r;
+	char *cause = NULL;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(command_run_args("printf '[%%s]' \"$@\"; echo $#",
+	    args, NULL, 5, 1024, &r, &cause), 0);
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.out, "[s1][mx 1;id][$(id)][/srv/a b]4\n");
+	command_result_free(&r);
+	for (i = 0; i < COMMAND_MAX_ARGS + 1; i++)
+		many[i] = "x";
+	many[i] = NULL;
+	assert_int_equal(command_run_args("true", many, NULL, 5, 1024, &r,
+	    &cause), -1);
+	assert_non_null(strstr(cause, "too many arguments"));
+	free(cause);
+}
+
 static void
 test_bad_templates(void **state)
 {
@@ -184,6 +209,7 @@ main(void)
 		cmocka_unit_test(test_environment),
 		cmocka_unit_test(test_timeout_kills_the_group),
 		cmocka_unit_test(test_output_is_bounded),
+		cmocka_unit_test(test_positional_args),
 		cmocka_unit_test(test_bad_templates),
 	};
 
