@@ -62,6 +62,9 @@ struct sync_stats {
 	uint64_t meta_fixed;		/* mode/owner/mtime corrected */
 	uint64_t dirs_scanned;
 	uint64_t dirs_skipped;		/* unchanged cur/ or new/ */
+	uint64_t files_arrived;		/* of files_copied, messages new to */
+	uint64_t bytes_arrived;		/* a cur/ or new/ (not a rename, not
+					   a changed file copied again) */
 };
 
 struct sync_config {
