@@ -7,6 +7,7 @@
 #include "cli/output.h"
 #include "state/state.h"
 #include "state/account.h"
+#include "state/fleet.h"
 #include "state/import.h"
 #include "state/route.h"
 #include "state/slice.h"
@@ -48,7 +49,7 @@ activity_json(struct json *j, const struct state_account *a, int64_t now)
 	double msgs, bytes, logins;
 	char when[32];
 
-	state_account_activity(a, now, &msgs, &bytes, &logins);
+	state_fleet_account_activity(a, now, &msgs, &bytes, &logins);
 	json_uint(j, "added_files", a->added_files);
 	json_uint(j, "added_bytes", a->added_bytes);
 	json_string(j, "added_at", a->added_at ?
@@ -68,7 +69,7 @@ activity_print(const struct state_account *a, int64_t now)
 	double msgs, bytes, logins;
 	char when[32], size[32], total[32];
 
-	state_account_activity(a, now, &msgs, &bytes, &logins);
+	state_fleet_account_activity(a, now, &msgs, &bytes, &logins);
 	if (a->added_at == 0) {
 		kv_print(stdout, "messages/day", "not counted yet ('mailshift "
 		    "discover %s' counts them)", a->slice);

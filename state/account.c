@@ -2,7 +2,6 @@
 #define _GNU_SOURCE
 #include "state/state_int.h"
 #include "state/account.h"
-#include "state/fleet.h"
 #include "common/util.h"
 
 #include <stdlib.h>
@@ -370,29 +369,4 @@ state_account_set_presence(struct state *st, const char *user, int online,
 {
 	return state_account_set_presence_at(st, user, online, now_unix(),
 	    cause);
-}
-
-double
-state_account_activity(const struct state_account *a, int64_t now,
-    double *messages_per_day, double *bytes_per_day, double *logins_per_day)
-{
-	struct state_fleet_account f;
-
-	memset(&f, 0, sizeof f);
-	f.id = a->id;
-	f.slice_id = a->slice_id;
-	f.bytes = a->bytes;
-	f.files = a->files;
-	f.last_activity = a->last_activity;
-	f.pinned = a->pinned;
-	f.added_files = a->added_files;
-	f.added_bytes = a->added_bytes;
-	f.added_at = a->added_at;
-	f.logins = a->logins;
-	f.logins_prev = a->logins_prev;
-	f.logins_since = a->logins_since;
-	if (bytes_per_day != NULL)
-		*bytes_per_day = (double)a->added_bytes / ACTIVITY_DAYS;
-	return state_fleet_activity(&f, now, messages_per_day,
-	    logins_per_day);
 }

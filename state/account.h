@@ -114,13 +114,6 @@ int state_account_set_presence(struct state *, const char *user, int online,
 int state_account_set_presence_at(struct state *, const char *user,
     int online, int64_t now, char **cause);
 /*
- * The activity of a per day at now, as state_fleet_activity reckons it
- * (state/fleet.h): messages and bytes that arrived, and logins. Returns
- * messages plus logins per day.
- */
-double state_account_activity(const struct state_account *a, int64_t now,
-    double *messages_per_day, double *bytes_per_day, double *logins_per_day);
-/*
  * Pin an account (plans never move it) or unpin it, in a transaction of
  * its own, and log it. An unknown user is an error naming it.
  */

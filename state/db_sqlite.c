@@ -35,6 +35,10 @@ struct sq_db {
 	sqlite3		*conn;
 	struct sq_kept	 kept[SQ_CACHE];
 	uint64_t	 tick;
+	uint64_t	 out;		/* statements handed out, not finalized */
+	int		 closed;	/* then freed by the last finalize, as
+					   sqlite3_close_v2 keeps a connection
+					   until its last statement goes */
 };
 
 struct sq_stmt {
@@ -132,9 +136,13 @@ sq_close(struct db *base)
 	for (i = 0; i < SQ_CACHE; i++) {
 		sqlite3_finalize(db->kept[i].stmt);
 		free(db->kept[i].sql);
+		db->kept[i].stmt = NULL;
+		db->kept[i].sql = NULL;
 	}
 	sqlite3_close_v2(db->conn);
-	free(db);
+	db->closed = 1;
+	if (db->out == 0)
+		free(db);
 }
 
 static struct db_stmt *
@@ -191,6 +199,7 @@ sq_prepare(struct db *base, const char *sql)
 	s->db = db;
 	s->stmt = stmt;
 	s->slot = slot;
+	db->out++;
 	return &s->base;
 }
 
@@ -277,7 +286,9 @@ static void
 sq_finalize(struct db_stmt *base)
 {
 	struct sq_stmt *s = (struct sq_stmt *)base;
-	struct sq_kept *k = s->slot >= 0 ? &s->db->kept[s->slot] : NULL;
+	struct sq_db *db = s->db;
+	struct sq_kept *k = s->slot >= 0 && !db->closed ? &db->kept[s->slot] :
+	    NULL;
 
 	if (k != NULL && k->stmt == NULL) {
 		/* Back to its slot, as if prepared anew. */
@@ -287,6 +298,8 @@ sq_finalize(struct db_stmt *base)
 	} else
 		sqlite3_finalize(s->stmt);
 	free(s);
+	if (--db->out == 0 && db->closed)
+		free(db);
 }
 
 static int

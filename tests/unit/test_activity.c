@@ -332,7 +332,7 @@ test_presence_logins(void **arg)
 	assert_int_equal(a.logins_since, t0 + w);
 	/* One day later: 4 logins over the 8 days this week and the week
 	 * before span. */
-	state_account_activity(&a, t0 + w + DAY, &msgs, &bytes, &logins);
+	state_fleet_account_activity(&a, t0 + w + DAY, &msgs, &bytes, &logins);
 	assert_true(fabs(logins - 4.0 / 8) < 1e-9);
 
 	/* A second before 14 days: this week becomes the week before. */
@@ -438,7 +438,7 @@ test_rates(void **arg)
 
 	(void)arg;
 	memset(&a, 0, sizeof a);
-	sum = state_account_activity(&a, now, &msgs, &bytes, &logins);
+	sum = state_fleet_account_activity(&a, now, &msgs, &bytes, &logins);
 	assert_true(sum == 0 && msgs == 0 && bytes == 0 && logins == 0);
 
 	a.added_files = 70;
@@ -446,7 +446,7 @@ test_rates(void **arg)
 	a.added_at = now - 3600;
 	a.logins = 6;
 	a.logins_since = now - 3 * DAY;
-	sum = state_account_activity(&a, now, &msgs, &bytes, &logins);
+	sum = state_fleet_account_activity(&a, now, &msgs, &bytes, &logins);
 	assert_true(fabs(msgs - 10) < 1e-9);
 	assert_true(fabs(bytes - 1000) < 1e-9);
 	assert_true(fabs(logins - 2) < 1e-9);
@@ -455,7 +455,7 @@ test_rates(void **arg)
 	/* A login an hour ago counts as one a day, not 24. */
 	a.logins = 1;
 	a.logins_since = now - 3600;
-	state_account_activity(&a, now, NULL, NULL, &logins);
+	state_fleet_account_activity(&a, now, NULL, NULL, &logins);
 	assert_true(fabs(logins - 1) < 1e-9);
 
 	/* The planner's reckoning is the same one. */
@@ -464,7 +464,7 @@ test_rates(void **arg)
 	f.logins = a.logins;
 	f.logins_since = a.logins_since;
 	assert_true(fabs(state_fleet_activity(&f, now, NULL, NULL) -
-	    state_account_activity(&a, now, NULL, NULL, NULL)) < 1e-9);
+	    state_fleet_account_activity(&a, now, NULL, NULL, NULL)) < 1e-9);
 }
 
 int
