@@ -7,6 +7,7 @@
 #include "cli/output.h"
 #include "state/state.h"
 #include "state/account.h"
+#include "state/fleet.h"
 #include "state/import.h"
 #include "state/route.h"
 #include "state/slice.h"
@@ -39,6 +40,56 @@ account_json(struct json *j, const struct state_account *a)
 	json_int(j, "generation", a->generation);
 	json_bool(j, "pinned", a->pinned);
 	json_string(j, "size_source", a->size_source);
+}
+
+/* What account show says of a's activity, per day at now. */
+static void
+activity_json(struct json *j, const struct state_account *a, int64_t now)
+{
+	double msgs, bytes, logins;
+	char when[32];
+
+	state_fleet_account_activity(a, now, &msgs, &bytes, &logins);
+	json_uint(j, "added_files", a->added_files);
+	json_uint(j, "added_bytes", a->added_bytes);
+	json_string(j, "added_at", a->added_at ?
+	    time_format(a->added_at, when, sizeof when) : NULL);
+	json_uint(j, "logins", a->logins);
+	json_uint(j, "logins_prev", a->logins_prev);
+	json_string(j, "logins_since", a->logins_since ?
+	    time_format(a->logins_since, when, sizeof when) : NULL);
+	json_double(j, "messages_per_day", msgs);
+	json_double(j, "bytes_per_day", bytes);
+	json_double(j, "logins_per_day", logins);
+}
+
+static void
+activity_print(const struct state_account *a, int64_t now)
+{
+	double msgs, bytes, logins;
+	char when[32], size[32], total[32];
+
+	state_fleet_account_activity(a, now, &msgs, &bytes, &logins);
+	if (a->added_at == 0) {
+		kv_print(stdout, "messages/day", "not counted yet ('mailshift "
+		    "discover %s' counts them)", a->slice);
+		kv_print(stdout, "bytes/day", "not counted yet");
+	} else {
+		kv_print(stdout, "messages/day", "%.1f (%llu arrived in the %d "
+		    "days to %s)", msgs, (unsigned long long)a->added_files,
+		    ACTIVITY_DAYS, time_format(a->added_at, when,
+		    sizeof when));
+		kv_print(stdout, "bytes/day", "%s (%s in those days)",
+		    size_format((uint64_t)bytes, size, sizeof size),
+		    size_format(a->added_bytes, total, sizeof total));
+	}
+	if (a->logins_since == 0)
+		kv_print(stdout, "logins/day", "0 (no login counted)");
+	else
+		kv_print(stdout, "logins/day", "%.2f (%llu since %s, %llu the "
+		    "week before)", logins, (unsigned long long)a->logins,
+		    time_format(a->logins_since, when, sizeof when),
+		    (unsigned long long)a->logins_prev);
 }
 
 static int
@@ -130,6 +181,7 @@ cmd_account_show(struct cli *c, const struct cmd_entry *e, int argc,
 		json_init(&j, stdout);
 		json_object_open(&j, NULL);
 		account_json(&j, &a);
+		activity_json(&j, &a, now_unix());
 		json_string(&j, "home", r.home);
 		json_string(&j, "host", r.host);
 		json_bool(&j, "locked", r.locked);
@@ -148,6 +200,7 @@ cmd_account_show(struct cli *c, const struct cmd_entry *e, int argc,
 		kv_print(stdout, "files", "%llu", (unsigned long long)a.files);
 		kv_print(stdout, "last activity", "%s",
 		    time_format(a.last_activity, when, sizeof when));
+		activity_print(&a, now_unix());
 		kv_print(stdout, "generation", "%lld",
 		    (long long)a.generation);
 		kv_print(stdout, "pinned", "%s", a.pinned ? "yes" : "no");

@@ -96,6 +96,8 @@ out_slice(void *arg, const struct discover_slice_stats *s)
 		json_uint(&o->j, "bytes", s->bytes);
 		json_uint(&o->j, "from_maildirsize", s->from_maildirsize);
 		json_uint(&o->j, "counted", s->counted);
+		json_uint(&o->j, "added_files", s->added_files);
+		json_uint(&o->j, "added_bytes", s->added_bytes);
 		json_object_close(&o->j);
 		return;
 	}

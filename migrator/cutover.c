@@ -12,10 +12,12 @@
 #include "common/command.h"
 #include "common/config.h"
 #include "common/util.h"
+#include "migrator/maildir.h"
 #include "migrator/quiet.h"
 #include "migrator/settle.h"
 #include "migrator/sync.h"
 #include "state/state.h"
+#include "state/account.h"
 #include "state/move.h"
 
 #include <errno.h>
@@ -108,6 +110,41 @@ audit(struct move *mv)
 		    "kept for the retention period", why);
 		free(why);
 	}
+}
+
+/*
+ * After the switch: the account's activity as its new home shows it, so
+ * that it does not wait for the next discover of that slice (an account
+ * imported, never discovered, has none until then): the messages that
+ * arrived in the last ACTIVITY_DAYS, counted as discover counts them.
+ * The messages the delta passes saw arrive during the move go to its
+ * events. Best effort: the move is done either way.
+ */
+static void
+activity(struct move *mv)
+{
+	int64_t now = now_unix();
+	char *why = NULL;
+
+	if (maildir_activity(mv->dst, now - (int64_t)ACTIVITY_DAYS * 86400,
+	    &mv->res.added_files, &mv->res.added_bytes, &why) != 0 ||
+	    state_account_set_activity(mv->st, mv->m.account_id,
+	    mv->res.added_files, mv->res.added_bytes, now, &why) != 0) {
+		state_move_event(mv->st, &mv->m, "move.activity", "the "
+		    "account's activity was not counted on the target (%s); "
+		    "the next discover of slice '%s' counts it", why,
+		    mv->m.target);
+		free(why);
+		return;
+	}
+	state_move_event(mv->st, &mv->m, "move.activity", "%llu messages "
+	    "(%llu bytes) arrived during the move after the bulk copy; the "
+	    "new home holds %llu (%llu bytes) that arrived in the last %d "
+	    "days: the account's activity now",
+	    (unsigned long long)mv->res.files_arrived,
+	    (unsigned long long)mv->res.bytes_arrived,
+	    (unsigned long long)mv->res.added_files,
+	    (unsigned long long)mv->res.added_bytes, ACTIVITY_DAYS);
 }
 
 int
@@ -263,6 +300,8 @@ cutover_finish(struct move *mv, char **cause)
 	mv->res.passes++;
 	mv->res.files_copied += stats.files_copied;
 	mv->res.bytes_copied += stats.bytes_copied;
+	mv->res.files_arrived += stats.files_arrived;
+	mv->res.bytes_arrived += stats.bytes_arrived;
 	move_crash_point("after-final-pass", 0);
 	if (make_durable(mv, &why) != 0) {
 		msg = xasprintf("durability: %s", why);
@@ -310,6 +349,7 @@ cutover_finish(struct move *mv, char **cause)
 	    &why) != 0)
 		free(why);
 	audit(mv);
+	activity(mv);
 	return move_reload(mv, cause);
 
 abandon_cause:

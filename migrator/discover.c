@@ -46,6 +46,8 @@ struct walk {
 	uint64_t			 problems;
 	dev_t				 dev;		/* slice root's device */
 	int				 cur;		/* slice being walked */
+	int64_t				 now;		/* when the run began */
+	int64_t				 since;		/* arrivals counted from */
 };
 
 static void
@@ -151,7 +153,7 @@ take_account(struct walk *w, int fd, const char *path,
 		    layout_text(w->layout));
 		return 0;
 	}
-	if (maildir_usage(fd, w->trust, &u, &why) != 0) {
+	if (maildir_usage(fd, w->trust, w->since, &u, &why) != 0) {
 		fail(cause, "slice '%s': %s/%s: %s", w->slices[w->cur].name,
 		    w->slices[w->cur].path, path, why);
 		free(why);
@@ -171,6 +173,8 @@ take_account(struct walk *w, int fd, const char *path,
 	ss->accounts++;
 	ss->files += u.files;
 	ss->bytes += u.bytes;
+	ss->added_files += u.added_files;
+	ss->added_bytes += u.added_bytes;
 	if (u.from_maildirsize)
 		ss->from_maildirsize++;
 	else
@@ -401,8 +405,14 @@ reconcile_one(struct state *st, struct walk *w, const struct found *f,
 {
 	struct discover_slice_stats *ss = &w->stats[f->slice];
 	struct state_slice *s = &w->slices[f->slice];
-	const char *src = f->usage.from_maildirsize ? "maildirsize" :
-	    "counted";
+	struct state_account_usage u = {
+		.bytes = f->usage.bytes, .files = f->usage.files,
+		.last_activity = f->usage.last_activity,
+		.size_source = f->usage.from_maildirsize ? "maildirsize" :
+		    "counted",
+		.added_files = f->usage.added_files,
+		.added_bytes = f->usage.added_bytes, .added_at = w->now,
+	};
 	struct state_account a;
 	int64_t moving_to;
 	char *why = NULL;
@@ -430,9 +440,8 @@ reconcile_one(struct state *st, struct walk *w, const struct found *f,
 			free(opath);
 			return 0;
 		}
-		if (state_account_insert(st, f->user, s->id, f->path,
-		    f->usage.bytes, f->usage.files, f->usage.last_activity,
-		    src, &why) != 0) {
+		if (state_account_add(st, f->user, s->id, f->path, &u,
+		    &why) != 0) {
 			problem(w, f->slice, "conflict", f->path, "account "
 			    "%s cannot be added: %s", f->user, why);
 			free(why);
@@ -445,8 +454,7 @@ reconcile_one(struct state *st, struct walk *w, const struct found *f,
 	}
 	rc = 0;
 	if (a.slice_id == s->id && strcmp(a.path, f->path) == 0) {
-		rc = state_account_update_usage(st, a.id, f->usage.bytes,
-		    f->usage.files, f->usage.last_activity, src, cause);
+		rc = state_account_set_usage(st, a.id, &u, cause);
 		if (rc == 0)
 			rc = state_account_set_owner(st, f->user, f->uid,
 			    f->gid, cause);
@@ -629,6 +637,8 @@ discover_run(struct state *st, const struct layout *layout, int trust,
 	char *lcause = NULL;
 	int i, j, rc = -1;
 
+	w.now = now_unix();
+	w.since = w.now - (int64_t)ACTIVITY_DAYS * 86400;
 	w.report = report != NULL ? report : &quiet;
 	if (n == 0) {
 		if (state_slice_list(st, collect_cb, &c, cause) != 0)

@@ -39,6 +39,8 @@ struct discover_slice_stats {
 	uint64_t	 counted;
 	uint64_t	 files;
 	uint64_t	 bytes;
+	uint64_t	 added_files;	/* arrived in the last ACTIVITY_DAYS */
+	uint64_t	 added_bytes;
 };
 
 /* What the caller hears about a run; any callback may be NULL. */
@@ -62,7 +64,9 @@ struct discover_report {
 };
 
 /*
- * Discover the named slices (all slices that are not retired when n is 0).
+ * Discover the named slices (all slices that are not retired when n is 0),
+ * recording each account's size and the messages that arrived in it in
+ * the last ACTIVITY_DAYS (state/account.h; see maildir_usage).
  * Sets *problems to the number of conflicts, refused and missing accounts.
  * Returns 0, or -1 with a cause when a slice cannot be walked or the
  * catalog fails; then nothing is changed.

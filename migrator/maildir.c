@@ -106,16 +106,68 @@ bad:
 	return -1;
 }
 
-/* Add the messages of one cur/ or new/ directory; count says whether to
- * list it or only stat it for its mtime. */
-static int
-scan_dir(int parent, const char *name, int count, struct maildir_usage *u,
-    struct timespec *newest, char **cause)
+int64_t
+maildir_name_time(const char *name, int64_t now)
 {
+	int64_t t = 0;
+	int n = 0;
+
+	for (; *name >= '0' && *name <= '9'; name++) {
+		if (++n > 12)
+			return -1;	/* no Unix time of this era */
+		t = t * 10 + (*name - '0');
+	}
+	if (n == 0 || *name != '.' || t < MAILDIR_TIME_MIN ||
+	    t > now + 86400)
+		return -1;
+	return t;
+}
+
+/* What a walk of a Maildir's cur/ and new/ directories does. */
+struct scan {
+	int			 count;		/* list and stat every message */
+	int64_t			 since;		/* count arrivals, 0: none */
+	int64_t			 now;		/* for maildir_name_time */
+	struct maildir_usage	*u;
+	struct timespec		 newest;	/* newest cur/ or new/ mtime */
+};
+
+/*
+ * Did the entry name of directory fd (stat'ed into *sb when *have) arrive
+ * at sc->since or later? Stats it (setting *have) only when its name has
+ * no time. 1 yes, 0 no, -1 gone meanwhile or not a file, -2 on error
+ * (errno set).
+ */
+static int
+arrived(const struct scan *sc, int fd, const char *name, struct stat *sb,
+    int *have)
+{
+	int64_t t = maildir_name_time(name, sc->now);
+
+	if (t < 0) {
+		if (!*have && fstatat(fd, name, sb, AT_SYMLINK_NOFOLLOW) != 0)
+			return errno == ENOENT ? -1 : -2;
+		*have = 1;
+		if (!S_ISREG(sb->st_mode))
+			return -1;
+		t = sb->st_mtim.tv_sec;
+	}
+	return t >= sc->since;
+}
+
+/*
+ * Add the messages of one cur/ or new/ directory: list it to count them,
+ * or (for arrivals) when it was modified since sc->since; otherwise only
+ * stat it for its mtime.
+ */
+static int
+scan_dir(int parent, const char *name, struct scan *sc, char **cause)
+{
+	struct maildir_usage *u = sc->u;
 	struct dirent *de;
 	struct stat sb;
 	DIR *d;
-	int fd;
+	int fd, recent, have, a;
 
 	if ((fd = openat(parent, name, TREE_DIR_FLAGS)) < 0) {
 		if (errno == ENOENT)
@@ -126,11 +178,12 @@ scan_dir(int parent, const char *name, int count, struct maildir_usage *u,
 		close(fd);
 		return fail(cause, "%s: %s", name, strerror(errno));
 	}
-	if (sb.st_mtim.tv_sec > newest->tv_sec ||
-	    (sb.st_mtim.tv_sec == newest->tv_sec &&
-	    sb.st_mtim.tv_nsec > newest->tv_nsec))
-		*newest = sb.st_mtim;
-	if (!count) {
+	if (sb.st_mtim.tv_sec > sc->newest.tv_sec ||
+	    (sb.st_mtim.tv_sec == sc->newest.tv_sec &&
+	    sb.st_mtim.tv_nsec > sc->newest.tv_nsec))
+		sc->newest = sb.st_mtim;
+	recent = sc->since > 0 && sb.st_mtim.tv_sec >= sc->since;
+	if (!sc->count && !recent) {
 		close(fd);
 		return 0;
 	}
@@ -143,18 +196,36 @@ scan_dir(int parent, const char *name, int count, struct maildir_usage *u,
 			continue;
 		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
 			continue;
-		if (fstatat(fd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+		have = 0;
+		if (sc->count) {
+			if (fstatat(fd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW)
+			    != 0) {
+				if (errno == ENOENT)
+					continue;	/* expunged meanwhile */
+				goto bad;
+			}
+			if (!S_ISREG(sb.st_mode))
+				continue;
+			have = 1;
+			u->files++;
+			u->bytes += (uint64_t)sb.st_size;
+		}
+		if (!recent)
+			continue;
+		if ((a = arrived(sc, fd, de->d_name, &sb, &have)) == -2)
+			goto bad;
+		if (a != 1)
+			continue;
+		if (!have && fstatat(fd, de->d_name, &sb,
+		    AT_SYMLINK_NOFOLLOW) != 0) {
 			if (errno == ENOENT)
-				continue;	/* expunged meanwhile */
-			fail(cause, "%s/%s: %s", name, de->d_name,
-			    strerror(errno));
-			closedir(d);
-			return -1;
+				continue;
+			goto bad;
 		}
 		if (!S_ISREG(sb.st_mode))
 			continue;
-		u->files++;
-		u->bytes += (uint64_t)sb.st_size;
+		u->added_files++;
+		u->added_bytes += (uint64_t)sb.st_size;
 	}
 	if (errno != 0) {
 		fail(cause, "%s: %s", name, strerror(errno));
@@ -163,28 +234,30 @@ scan_dir(int parent, const char *name, int count, struct maildir_usage *u,
 	}
 	closedir(d);
 	return 0;
+bad:
+	fail(cause, "%s/%s: %s", name, de->d_name, strerror(errno));
+	closedir(d);
+	return -1;
 }
 
 /* Scan cur/ and new/ of the INBOX or of one folder, open at fd. */
 static int
-scan_folder(int fd, int count, struct maildir_usage *u,
-    struct timespec *newest, char **cause)
+scan_folder(int fd, struct scan *sc, char **cause)
 {
-	if (scan_dir(fd, "cur", count, u, newest, cause) != 0)
+	if (scan_dir(fd, "cur", sc, cause) != 0)
 		return -1;
-	return scan_dir(fd, "new", count, u, newest, cause);
+	return scan_dir(fd, "new", sc, cause);
 }
 
 /* Walk INBOX and folders; names of folders come from the root listing. */
 static int
-scan_all(int root, int count, struct maildir_usage *u,
-    struct timespec *newest, char **cause)
+scan_all(int root, struct scan *sc, char **cause)
 {
 	struct dirent *de;
 	DIR *d;
 	int fd, rc = 0, sub;
 
-	if (scan_folder(root, count, u, newest, cause) != 0)
+	if (scan_folder(root, sc, cause) != 0)
 		return -1;
 	if ((fd = openat(root, ".", TREE_DIR_FLAGS)) < 0)
 		return fail(cause, "%s", strerror(errno));
@@ -201,8 +274,8 @@ scan_all(int root, int count, struct maildir_usage *u,
 		if ((sub = openat(root, de->d_name, TREE_DIR_FLAGS)) < 0)
 			continue;	/* a symlink or gone: not a folder */
 		if (maildir_is(sub)) {
-			u->folders++;
-			rc = scan_folder(sub, count, u, newest, cause);
+			sc->u->folders++;
+			rc = scan_folder(sub, sc, cause);
 			if (rc != 0 && cause != NULL) {
 				char *why = *cause;
 
@@ -268,26 +341,50 @@ read_maildirsize(int root, const struct timespec *newest,
 }
 
 int
-maildir_usage(int root, int trust, struct maildir_usage *u, char **cause)
+maildir_usage(int root, int trust, int64_t since, struct maildir_usage *u,
+    char **cause)
 {
-	struct timespec newest = { 0, 0 };
+	struct scan sc = { .since = since, .now = now_unix(), .u = u };
 
 	memset(u, 0, sizeof *u);
 	if (!maildir_is(root))
 		return fail(cause, "not a Maildir (no cur/ and new/)");
 	if (trust) {
-		/* Stat the directories first: their mtimes judge the file. */
-		if (scan_all(root, 0, u, &newest, cause) != 0)
+		/* Stat the directories first: their mtimes judge the file.
+		 * The arrivals are counted on the way. */
+		if (scan_all(root, &sc, cause) != 0)
 			return -1;
-		u->last_activity = newest.tv_sec;
-		if (read_maildirsize(root, &newest, u) == 0)
+		u->last_activity = sc.newest.tv_sec;
+		if (read_maildirsize(root, &sc.newest, u) == 0)
 			return 0;
 		u->folders = 0;
+		sc.since = 0;		/* counted already */
 	} else
 		u->why_counted = "maildirsize = ignore";
-	newest.tv_sec = newest.tv_nsec = 0;
-	if (scan_all(root, 1, u, &newest, cause) != 0)
+	sc.count = 1;
+	sc.newest.tv_sec = sc.newest.tv_nsec = 0;
+	if (scan_all(root, &sc, cause) != 0)
 		return -1;
-	u->last_activity = newest.tv_sec;
+	u->last_activity = sc.newest.tv_sec;
+	return 0;
+}
+
+int
+maildir_activity(int root, int64_t since, uint64_t *files, uint64_t *bytes,
+    char **cause)
+{
+	struct maildir_usage u;
+	struct scan sc = { .since = since, .now = now_unix(), .u = &u };
+
+	memset(&u, 0, sizeof u);
+	*files = *bytes = 0;
+	if (since <= 0)
+		return 0;
+	if (!maildir_is(root))
+		return fail(cause, "not a Maildir (no cur/ and new/)");
+	if (scan_all(root, &sc, cause) != 0)
+		return -1;
+	*files = u.added_files;
+	*bytes = u.added_bytes;
 	return 0;
 }

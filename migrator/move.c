@@ -297,6 +297,8 @@ carry(struct sync_stats *to, const struct sync_stats *from)
 	to->meta_fixed += from->meta_fixed;
 	to->dirs_scanned += from->dirs_scanned;
 	to->dirs_skipped += from->dirs_skipped;
+	to->files_arrived += from->files_arrived;
+	to->bytes_arrived += from->bytes_arrived;
 }
 
 /*
@@ -363,7 +365,12 @@ pass(struct move *mv, uint64_t budget, struct sync_stats *stats,
 	mv->m.passes++;
 	mv->res.bytes = stats->bytes_seen;
 	mv->res.files = stats->files_seen;
-	/* Changes after the bulk copy are the user at work. */
+	/* Changes after the bulk copy are the user at work; the messages
+	 * new to the target then arrived during the move. */
+	if (mv->m.state != MOVE_COPYING) {
+		mv->res.files_arrived += stats->files_arrived;
+		mv->res.bytes_arrived += stats->bytes_arrived;
+	}
 	if (mv->m.state != MOVE_COPYING && sync_changes(stats) > 0) {
 		mv->m.last_change = now_unix();
 		state_move_changed(mv->st, mv->m.id, mv->m.last_change, NULL);

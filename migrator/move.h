@@ -81,6 +81,10 @@ struct move_result {
 	int		 archived;	/* the retired source was archived */
 	int		 abandoned;	/* a cutover gave its lock back: the
 					   move is open again (see attempts) */
+	uint64_t	 files_arrived;	/* messages the delta passes found */
+	uint64_t	 bytes_arrived;	/* new after the bulk copy, this handle */
+	uint64_t	 added_files;	/* after the switch: what arrived in */
+	uint64_t	 added_bytes;	/* the new home in ACTIVITY_DAYS */
 };
 
 /* What move_step says comes next. */

@@ -62,6 +62,12 @@ struct sync_stats {
 	uint64_t meta_fixed;		/* mode/owner/mtime corrected */
 	uint64_t dirs_scanned;
 	uint64_t dirs_skipped;		/* unchanged cur/ or new/ */
+	uint64_t files_arrived;		/* of files_copied, messages new to */
+	uint64_t bytes_arrived;		/* a cur/ or new/ (not a rename, not
+					   a changed file copied again; one
+					   that went from new/ to cur/ while
+					   the pass read the two is new in
+					   cur/ at the next pass) */
 };
 
 struct sync_config {

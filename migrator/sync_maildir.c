@@ -351,14 +351,18 @@ mdir_update(struct sync *s, struct mdir *m, const char *name,
 	return 0;
 }
 
-/* Copy what the target lacks. */
+/* Copy what the target lacks: a message that arrived since the last pass
+ * (or, in a first pass, every message). */
 static int
 mdir_create(struct sync *s, struct mdir *m, const char *name,
     const struct track *tr, const struct meta *sm, char **cause)
 {
-	if (S_ISREG(sm->mode))
+	if (S_ISREG(sm->mode)) {
+		s->stats->files_arrived++;
+		s->stats->bytes_arrived += (uint64_t)sm->size;
 		return copy_or_queue(s, m->sfd, m->dfd, m->path, name, tr,
 		    cause);
+	}
 	return sync_create_entry(s, m->sfd, m->dfd, m->path, name, sm, cause);
 }
 

@@ -10,7 +10,9 @@
 #define ACCOUNT_SELECT \
 	"SELECT a.id, a.\"user\", s.name, a.slice_id, a.path, a.state, " \
 	"a.size_source, a.bytes, a.files, a.last_activity, a.generation, " \
-	"a.pinned, a.created, a.updated, a.online FROM accounts a " \
+	"a.pinned, a.created, a.updated, a.online, a.added_files, " \
+	"a.added_bytes, a.added_at, a.logins, a.logins_prev, a.logins_since " \
+	"FROM accounts a " \
 	"JOIN slices s ON s.id = a.slice_id "
 
 /* Fill an account from a row of ACCOUNT_SELECT; strings are copied. */
@@ -32,6 +34,12 @@ account_from_row(struct db_stmt *stmt, struct state_account *a)
 	a->created = db_column_int64(stmt, 12);
 	a->updated = db_column_int64(stmt, 13);
 	a->online = db_column_int(stmt, 14);
+	a->added_files = (uint64_t)db_column_int64(stmt, 15);
+	a->added_bytes = (uint64_t)db_column_int64(stmt, 16);
+	a->added_at = db_column_int64(stmt, 17);
+	a->logins = (uint64_t)db_column_int64(stmt, 18);
+	a->logins_prev = (uint64_t)db_column_int64(stmt, 19);
+	a->logins_since = db_column_int64(stmt, 20);
 }
 
 void
@@ -105,27 +113,68 @@ state_account_list(struct state *st, int64_t slice_id,
 }
 
 int
-state_account_insert(struct state *st, const char *user, int64_t slice_id,
-    const char *path, uint64_t bytes, uint64_t files, int64_t last_activity,
-    const char *size_source, char **cause)
+state_account_add(struct state *st, const char *user, int64_t slice_id,
+    const char *path, const struct state_account_usage *u, char **cause)
 {
 	struct db_stmt *stmt;
 	int64_t now = now_unix();
 
 	if ((stmt = st_prepare(st, "INSERT INTO accounts (\"user\", slice_id, "
 	    "path, bytes, files, last_activity, size_source, created, "
-	    "updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", cause)) == NULL)
+	    "updated, added_files, added_bytes, added_at) VALUES (?, ?, ?, "
+	    "?, ?, ?, ?, ?, ?, ?, ?, ?)", cause)) == NULL)
 		return -1;
 	st_bind_text(stmt, 1, user);
 	db_bind_int64(stmt, 2, slice_id);
 	st_bind_text(stmt, 3, path);
-	db_bind_int64(stmt, 4, (int64_t)bytes);
-	db_bind_int64(stmt, 5, (int64_t)files);
-	db_bind_int64(stmt, 6, last_activity);
-	st_bind_text(stmt, 7, size_source);
+	db_bind_int64(stmt, 4, (int64_t)u->bytes);
+	db_bind_int64(stmt, 5, (int64_t)u->files);
+	db_bind_int64(stmt, 6, u->last_activity);
+	st_bind_text(stmt, 7, u->size_source);
 	db_bind_int64(stmt, 8, now);
 	db_bind_int64(stmt, 9, now);
+	db_bind_int64(stmt, 10, u->added_at != 0 ? (int64_t)u->added_files : 0);
+	db_bind_int64(stmt, 11, u->added_at != 0 ? (int64_t)u->added_bytes : 0);
+	db_bind_int64(stmt, 12, u->added_at);
 	return st_exec_stmt(st, stmt, cause, "adding account");
+}
+
+int
+state_account_insert(struct state *st, const char *user, int64_t slice_id,
+    const char *path, uint64_t bytes, uint64_t files, int64_t last_activity,
+    const char *size_source, char **cause)
+{
+	struct state_account_usage u = { .bytes = bytes, .files = files,
+	    .last_activity = last_activity, .size_source = size_source };
+
+	return state_account_add(st, user, slice_id, path, &u, cause);
+}
+
+int
+state_account_set_usage(struct state *st, int64_t id,
+    const struct state_account_usage *u, char **cause)
+{
+	struct db_stmt *stmt;
+
+	/* One statement per account: discover runs it for every one. */
+	if ((stmt = st_prepare(st, "UPDATE accounts SET bytes = ?1, files = "
+	    "?2, last_activity = max(last_activity, ?3), size_source = ?4, "
+	    "updated = ?5, state = CASE state WHEN 'missing' THEN 'active' "
+	    "ELSE state END, added_files = CASE WHEN ?7 = 0 THEN added_files "
+	    "ELSE ?8 END, added_bytes = CASE WHEN ?7 = 0 THEN added_bytes "
+	    "ELSE ?9 END, added_at = CASE WHEN ?7 = 0 THEN added_at ELSE ?7 "
+	    "END WHERE id = ?6", cause)) == NULL)
+		return -1;
+	db_bind_int64(stmt, 1, (int64_t)u->bytes);
+	db_bind_int64(stmt, 2, (int64_t)u->files);
+	db_bind_int64(stmt, 3, u->last_activity);
+	st_bind_text(stmt, 4, u->size_source);
+	db_bind_int64(stmt, 5, now_unix());
+	db_bind_int64(stmt, 6, id);
+	db_bind_int64(stmt, 7, u->added_at);
+	db_bind_int64(stmt, 8, (int64_t)u->added_files);
+	db_bind_int64(stmt, 9, (int64_t)u->added_bytes);
+	return st_exec_stmt(st, stmt, cause, "updating account");
 }
 
 int
@@ -133,20 +182,26 @@ state_account_update_usage(struct state *st, int64_t id, uint64_t bytes,
     uint64_t files, int64_t last_activity, const char *size_source,
     char **cause)
 {
+	struct state_account_usage u = { .bytes = bytes, .files = files,
+	    .last_activity = last_activity, .size_source = size_source };
+
+	return state_account_set_usage(st, id, &u, cause);
+}
+
+int
+state_account_set_activity(struct state *st, int64_t id, uint64_t files,
+    uint64_t bytes, int64_t at, char **cause)
+{
 	struct db_stmt *stmt;
 
-	if ((stmt = st_prepare(st, "UPDATE accounts SET bytes = ?, files = ?, "
-	    "last_activity = max(last_activity, ?), size_source = ?, "
-	    "updated = ?, state = CASE state WHEN 'missing' THEN 'active' "
-	    "ELSE state END WHERE id = ?", cause)) == NULL)
+	if ((stmt = st_prepare(st, "UPDATE accounts SET added_files = ?, "
+	    "added_bytes = ?, added_at = ? WHERE id = ?", cause)) == NULL)
 		return -1;
-	db_bind_int64(stmt, 1, (int64_t)bytes);
-	db_bind_int64(stmt, 2, (int64_t)files);
-	db_bind_int64(stmt, 3, last_activity);
-	st_bind_text(stmt, 4, size_source);
-	db_bind_int64(stmt, 5, now_unix());
-	db_bind_int64(stmt, 6, id);
-	return st_exec_stmt(st, stmt, cause, "updating account");
+	db_bind_int64(stmt, 1, (int64_t)files);
+	db_bind_int64(stmt, 2, (int64_t)bytes);
+	db_bind_int64(stmt, 3, at);
+	db_bind_int64(stmt, 4, id);
+	return st_exec_stmt(st, stmt, cause, "recording account activity");
 }
 
 int
@@ -274,21 +329,44 @@ bad:
 }
 
 int
-state_account_set_presence(struct state *st, const char *user, int online,
-    char **cause)
+state_account_set_presence_at(struct state *st, const char *user,
+    int online, int64_t now, char **cause)
 {
 	struct db_stmt *stmt;
 
-	if ((stmt = st_prepare(st, "UPDATE accounts SET online = ?, "
-	    "last_activity = ? WHERE \"user\" = ?", cause)) == NULL)
+	/*
+	 * ?1 online, ?2 now, ?4 a week. Only offline -> online counts, and
+	 * the week turns first when it is over. The right-hand sides all
+	 * read the row as it was (both engines). Dovecot's last_login
+	 * trigger (schema v12) has the same arithmetic.
+	 */
+	if ((stmt = st_prepare(st, "UPDATE accounts SET "
+	    "logins = CASE WHEN ?1 = 0 OR online <> 0 THEN logins "
+	    "WHEN ?2 - logins_since >= ?4 THEN 1 ELSE logins + 1 END, "
+	    "logins_prev = CASE WHEN ?1 = 0 OR online <> 0 OR "
+	    "?2 - logins_since < ?4 THEN logins_prev "
+	    "WHEN ?2 - logins_since < 2 * ?4 THEN logins ELSE 0 END, "
+	    "logins_since = CASE WHEN ?1 = 0 OR online <> 0 OR "
+	    "?2 - logins_since < ?4 THEN logins_since ELSE ?2 END, "
+	    "online = ?1, last_activity = ?2 WHERE \"user\" = ?3", cause)) ==
+	    NULL)
 		return -1;
 	db_bind_int(stmt, 1, online != 0);
-	db_bind_int64(stmt, 2, now_unix());
+	db_bind_int64(stmt, 2, now);
 	st_bind_text(stmt, 3, user);
+	db_bind_int64(stmt, 4, (int64_t)ACTIVITY_DAYS * 86400);
 	if (st_exec_stmt(st, stmt, cause, "recording presence") != 0)
 		return -1;
 	if (db_changes(st->db) != 1)
 		return fail(cause, "account '%s' not found; see 'mailshift "
 		    "account list'", user);
 	return 0;
+}
+
+int
+state_account_set_presence(struct state *st, const char *user, int online,
+    char **cause)
+{
+	return state_account_set_presence_at(st, user, online, now_unix(),
+	    cause);
 }

@@ -31,6 +31,23 @@ struct state_account {
 	int	 online;		/* pushed by an access server */
 	int64_t	 created;		/* Unix seconds */
 	int64_t	 updated;
+	uint64_t added_files;		/* messages that arrived in the */
+	uint64_t added_bytes;		/* ACTIVITY_DAYS before added_at */
+	int64_t	 added_at;		/* when counted, 0 = never */
+	uint64_t logins;		/* counted since logins_since */
+	uint64_t logins_prev;		/* the week before */
+	int64_t	 logins_since;		/* 0 = no login counted */
+};
+
+/* What discover measured of a mailbox. */
+struct state_account_usage {
+	uint64_t	 bytes;
+	uint64_t	 files;
+	int64_t		 last_activity;	/* newest cur/ or new/ mtime */
+	const char	*size_source;	/* maildirsize, counted */
+	uint64_t	 added_files;	/* arrived in the ACTIVITY_DAYS before */
+	uint64_t	 added_bytes;
+	int64_t		 added_at;	/* when counted; 0 leaves added_* */
 };
 
 /*
@@ -58,24 +75,44 @@ void state_account_free(struct state_account *a);
  * message) when the user exists or path on the slice is another
  * account's.
  */
+int state_account_add(struct state *, const char *user, int64_t slice_id,
+    const char *path, const struct state_account_usage *, char **cause);
+/* state_account_add without activity. */
 int state_account_insert(struct state *, const char *user, int64_t slice_id,
     const char *path, uint64_t bytes, uint64_t files, int64_t last_activity,
     const char *size_source, char **cause);
 /*
- * Refresh the sizes of account id and where they came from; its last
- * activity only moves forward; a missing account becomes active again.
- * No error for an unknown id.
+ * Refresh the sizes of account id and where they came from, and its
+ * activity when u->added_at is set; its last activity only moves forward;
+ * a missing account becomes active again. No error for an unknown id.
  */
+int state_account_set_usage(struct state *, int64_t id,
+    const struct state_account_usage *u, char **cause);
+/* state_account_set_usage without activity. */
 int state_account_update_usage(struct state *, int64_t id, uint64_t bytes,
     uint64_t files, int64_t last_activity, const char *size_source,
     char **cause);
 /*
+ * The messages and bytes that arrived in account id in the ACTIVITY_DAYS
+ * before at, as counted at at (a move's listing of the new home). No
+ * error for an unknown id.
+ */
+int state_account_set_activity(struct state *, int64_t id, uint64_t files,
+    uint64_t bytes, int64_t at, char **cause);
+/*
  * Record what an access server says about user: online, or offline from
- * now on (either way its last activity becomes now). An unknown user is
- * an error naming it.
+ * now on (either way its last activity becomes now). Coming online from
+ * offline is a login: counted in logins, and when logins_since is
+ * ACTIVITY_DAYS or more ago the week turns first (logins_prev becomes
+ * logins if that week began less than twice ACTIVITY_DAYS ago, else 0;
+ * logins starts again from now). The v12 trigger counts Dovecot's
+ * last_login writes the same way. An unknown user is an error naming it.
  */
 int state_account_set_presence(struct state *, const char *user, int online,
     char **cause);
+/* The same at the Unix time now (tests give their own). */
+int state_account_set_presence_at(struct state *, const char *user,
+    int online, int64_t now, char **cause);
 /*
  * Pin an account (plans never move it) or unpin it, in a transaction of
  * its own, and log it. An unknown user is an error naming it.

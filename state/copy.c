@@ -15,6 +15,9 @@ static const struct {
 	const char	*order;
 	int		 identity;
 } tables[] = {
+	/* First: its triggers count a login into accounts, which are
+	 * copied as they are only after it. */
+	{ "dovecot_logins", "username", 0 },
 	{ "servers", "id", 1 },
 	{ "pairs", "id", 1 },
 	{ "slices", "id", 1 },

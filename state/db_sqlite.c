@@ -12,16 +12,51 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/*
+ * Statements are kept once prepared, the way the PostgreSQL driver keeps
+ * them on the server: SQLite parses and plans a statement at every
+ * prepare, which for the catalog's statements costs more than running
+ * them (half of a discover's time went to it). A finalized statement is
+ * reset, unbound and kept by its text for the next prepare of that text,
+ * up to SQ_CACHE of them (the least recently used goes). A text in use
+ * twice at once gets a statement of its own the second time.
+ */
+#define SQ_CACHE 48
+
+struct sq_kept {
+	char		*sql;		/* NULL: slot free */
+	unsigned	 hash;
+	sqlite3_stmt	*stmt;		/* NULL while in use */
+	uint64_t	 used;		/* when last handed out */
+};
+
 struct sq_db {
 	struct db	 base;
 	sqlite3		*conn;
+	struct sq_kept	 kept[SQ_CACHE];
+	uint64_t	 tick;
+	uint64_t	 out;		/* statements handed out, not finalized */
+	int		 closed;	/* then freed by the last finalize, as
+					   sqlite3_close_v2 keeps a connection
+					   until its last statement goes */
 };
 
 struct sq_stmt {
 	struct db_stmt	 base;
 	struct sq_db	*db;
 	sqlite3_stmt	*stmt;
+	int		 slot;		/* kept[] slot it came from, or -1 */
 };
+
+static unsigned
+sq_hash(const char *s)
+{
+	unsigned h = 2166136261u;
+
+	while (*s != '\0')
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
 
 static int
 sq_bytes(void *arg, int alen, const void *a, int blen, const void *b)
@@ -96,24 +131,75 @@ static void
 sq_close(struct db *base)
 {
 	struct sq_db *db = (struct sq_db *)base;
+	int i;
 
+	for (i = 0; i < SQ_CACHE; i++) {
+		sqlite3_finalize(db->kept[i].stmt);
+		free(db->kept[i].sql);
+		db->kept[i].stmt = NULL;
+		db->kept[i].sql = NULL;
+	}
 	sqlite3_close_v2(db->conn);
-	free(db);
+	db->closed = 1;
+	if (db->out == 0)
+		free(db);
 }
 
 static struct db_stmt *
 sq_prepare(struct db *base, const char *sql)
 {
 	struct sq_db *db = (struct sq_db *)base;
+	struct sq_kept *k;
 	struct sq_stmt *s;
-	sqlite3_stmt *stmt;
+	sqlite3_stmt *stmt = NULL;
+	unsigned h = sq_hash(sql);
+	int i, slot = -1, home = -1, victim = -1;
 
-	if (sqlite3_prepare_v2(db->conn, sql, -1, &stmt, NULL) != SQLITE_OK)
-		return NULL;
+	for (i = 0; i < SQ_CACHE; i++) {
+		k = &db->kept[i];
+		if (k->sql == NULL) {
+			if (victim < 0 || db->kept[victim].sql != NULL)
+				victim = i;
+			continue;
+		}
+		if (k->hash == h && strcmp(k->sql, sql) == 0) {
+			home = i;
+			break;
+		}
+		if (k->stmt != NULL && (victim < 0 ||
+		    (db->kept[victim].sql != NULL &&
+		    k->used < db->kept[victim].used)))
+			victim = i;
+	}
+	if (home >= 0 && db->kept[home].stmt != NULL) {
+		/* Kept: reset and unbound when it came back. */
+		stmt = db->kept[home].stmt;
+		db->kept[home].stmt = NULL;
+		slot = home;
+	} else {
+		if (sqlite3_prepare_v2(db->conn, sql, -1, &stmt, NULL) !=
+		    SQLITE_OK)
+			return NULL;
+		if (home < 0 && victim >= 0) {
+			/* A text not kept yet: it takes a free slot or the
+			 * least recently used one that is not in use. */
+			k = &db->kept[victim];
+			sqlite3_finalize(k->stmt);
+			free(k->sql);
+			k->sql = xstrdup(sql);
+			k->hash = h;
+			k->stmt = NULL;
+			slot = victim;
+		}
+	}
+	if (slot >= 0)
+		db->kept[slot].used = ++db->tick;
 	s = xcalloc(1, sizeof *s);
 	s->base.drv = &db_sqlite_driver;
 	s->db = db;
 	s->stmt = stmt;
+	s->slot = slot;
+	db->out++;
 	return &s->base;
 }
 
@@ -197,10 +283,23 @@ sq_reset(struct db_stmt *s)
 }
 
 static void
-sq_finalize(struct db_stmt *s)
+sq_finalize(struct db_stmt *base)
 {
-	sqlite3_finalize(SQ(s));
+	struct sq_stmt *s = (struct sq_stmt *)base;
+	struct sq_db *db = s->db;
+	struct sq_kept *k = s->slot >= 0 && !db->closed ? &db->kept[s->slot] :
+	    NULL;
+
+	if (k != NULL && k->stmt == NULL) {
+		/* Back to its slot, as if prepared anew. */
+		sqlite3_reset(s->stmt);
+		sqlite3_clear_bindings(s->stmt);
+		k->stmt = s->stmt;
+	} else
+		sqlite3_finalize(s->stmt);
 	free(s);
+	if (--db->out == 0 && db->closed)
+		free(db);
 }
 
 static int

@@ -7,6 +7,8 @@
 #include "state/fleet.h"
 #include "common/util.h"
 
+#include <string.h>
+
 int
 state_fleet_accounts(struct state *st,
     void (*cb)(const struct state_fleet_account *, void *), void *arg,
@@ -105,4 +107,30 @@ state_fleet_moving(struct state *st, void (*cb)(int64_t, int64_t, void *),
 	if (rc != DB_DONE)
 		return st_fail(st, cause, "reading moves");
 	return 0;
+}
+
+double
+state_fleet_account_activity(const struct state_account *a, int64_t now,
+    double *messages_per_day, double *bytes_per_day,
+    double *logins_per_day)
+{
+	struct state_fleet_account f;
+
+	memset(&f, 0, sizeof f);
+	f.id = a->id;
+	f.slice_id = a->slice_id;
+	f.bytes = a->bytes;
+	f.files = a->files;
+	f.last_activity = a->last_activity;
+	f.pinned = a->pinned;
+	f.added_files = a->added_files;
+	f.added_bytes = a->added_bytes;
+	f.added_at = a->added_at;
+	f.logins = a->logins;
+	f.logins_prev = a->logins_prev;
+	f.logins_since = a->logins_since;
+	if (bytes_per_day != NULL)
+		*bytes_per_day = (double)a->added_bytes / ACTIVITY_DAYS;
+	return state_fleet_activity(&f, now, messages_per_day,
+	    logins_per_day);
 }

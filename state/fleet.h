@@ -37,9 +37,20 @@ int state_fleet_accounts(struct state *,
  * (added_files / ACTIVITY_DAYS) and the logins per day (this week's and
  * the week before's over the days they span, at least one). Returns
  * their sum, the weight a slice's load is apportioned to its accounts by.
+ * (Delivered: arrived in cur/ or new/ by the time the message's name
+ * begins with, else its mtime, as maildir_usage counts them; added_at is
+ * not read: the last count stands until the next discover or move.)
  */
 double state_fleet_activity(const struct state_fleet_account *, int64_t now,
     double *messages_per_day, double *logins_per_day);
+/*
+ * The same for an account as the catalog has it (state_account_get),
+ * with its bytes per day (added_bytes / ACTIVITY_DAYS): what
+ * `account show` prints.
+ */
+double state_fleet_account_activity(const struct state_account *a,
+    int64_t now, double *messages_per_day, double *bytes_per_day,
+    double *logins_per_day);
 
 /* *in and *out: the bytes of the accounts that open moves take into and
  * out of slice_id. */

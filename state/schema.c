@@ -7,6 +7,26 @@
 #include "state/state_int.h"
 
 /* SQLite: the history as it was released. */
+/*
+ * One login of NEW.username now (v12's triggers; both engines' forms
+ * must stay as they are: a migration's text is history): the week turns
+ * when it began 7 days (604800 s) ago or more, and the week before is
+ * kept when that began less than 14 days ago. The same as
+ * state_account_set_presence_at.
+ */
+#define LOGIN_SET(now) \
+	"UPDATE accounts SET" \
+	"  logins = CASE WHEN " now " - logins_since >= 604800 THEN 1" \
+	"    ELSE logins + 1 END," \
+	"  logins_prev = CASE WHEN " now " - logins_since < 604800 THEN" \
+	"    logins_prev WHEN " now " - logins_since < 1209600 THEN logins" \
+	"    ELSE 0 END," \
+	"  logins_since = CASE WHEN " now " - logins_since < 604800 THEN" \
+	"    logins_since ELSE " now " END," \
+	"  last_activity = max(last_activity, " now ")" \
+	"  WHERE \"user\" = NEW.username;"
+#define SQ_LOGIN LOGIN_SET("CAST(strftime('%s', 'now') AS INTEGER)")
+
 const char *const st_sqlite_migrations[STATE_SCHEMA_VERSION] = {
 	/* 0 -> 1: topology, accounts and the route view. */
 	"CREATE TABLE servers ("
@@ -247,6 +267,18 @@ const char *const st_sqlite_migrations[STATE_SCHEMA_VERSION] = {
 	"  DEFAULT 0;"
 	"ALTER TABLE accounts ADD COLUMN logins_since INTEGER NOT NULL"
 	"  DEFAULT 0;",
+
+	/* 11 -> 12: logins as Dovecot's last_login plugin reports them:
+	 * its dict (dict-sql) writes a user's row at every login; the
+	 * triggers count it against the account as presence does
+	 * (state_account_set_presence_at), by the catalog's clock. */
+	"CREATE TABLE dovecot_logins ("
+	"  username   TEXT PRIMARY KEY,"
+	"  last_login INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TRIGGER dovecot_login_insert AFTER INSERT ON dovecot_logins"
+	"  BEGIN " SQ_LOGIN " END;"
+	"CREATE TRIGGER dovecot_login_update AFTER UPDATE OF last_login ON"
+	"  dovecot_logins BEGIN " SQ_LOGIN " END;",
 };
 
 /*
@@ -518,4 +550,18 @@ const char *const st_pgsql_migrations[STATE_SCHEMA_VERSION] = {
 	"  DEFAULT 0;"
 	"ALTER TABLE accounts ADD COLUMN logins_since BIGINT NOT NULL"
 	"  DEFAULT 0;",
+
+	/* 11 -> 12: logins as Dovecot's last_login plugin reports them
+	 * (see the SQLite form). The function runs with its owner's rights
+	 * and this schema's search_path, so that a role that may only
+	 * write dovecot_logins counts logins and can do nothing else. */
+	"CREATE TABLE dovecot_logins ("
+	"  username   " T " PRIMARY KEY,"
+	"  last_login BIGINT NOT NULL DEFAULT 0);"
+	"CREATE FUNCTION dovecot_login() RETURNS trigger LANGUAGE plpgsql"
+	"  SECURITY DEFINER SET search_path FROM CURRENT AS"
+	"  'DECLARE n BIGINT := unixepoch(); BEGIN "
+	LOGIN_SET("n") " RETURN NULL; END';"
+	"CREATE TRIGGER dovecot_login AFTER INSERT OR UPDATE OF last_login"
+	"  ON dovecot_logins FOR EACH ROW EXECUTE FUNCTION dovecot_login();",
 };

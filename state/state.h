@@ -93,6 +93,13 @@
  *            delivered in the last ACTIVITY_DAYS days, as discover last
  *            saw them, and when), logins, logins_prev, logins_since
  *            (logins counted this week and the week before)
+ *   12       table dovecot_logins (username, last_login: what Dovecot's
+ *            last_login plugin writes through dict-sql at every login);
+ *            triggers on it (SQLite: dovecot_login_insert and _update;
+ *            PostgreSQL: dovecot_login, a SECURITY DEFINER function)
+ *            count each write as a login of that account, by the
+ *            catalog's clock, with the weekly turn of
+ *            state_account_set_presence_at, and move its last_activity
  */
 #ifndef MAILSHIFT_STATE_H
 #define MAILSHIFT_STATE_H
@@ -101,7 +108,7 @@
 #include <stdint.h>
 
 #define STATE_APPLICATION_ID 0x4d534846
-#define STATE_SCHEMA_VERSION 11
+#define STATE_SCHEMA_VERSION 12
 
 /* An open catalog: one SQLite connection. */
 struct state;

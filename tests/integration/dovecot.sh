@@ -35,8 +35,8 @@ dovecot_start() {
 	DV="$D/dovecot"
 	mkdir -p "$DV"
 	echo "$DV/dovecot.conf" >>"$STARTED"
-	eval "$("$EXAMPLES/local-dovecot.sh" start "$DV" "$MAILSHIFT_DB" \
-	    "$PASS" $USERS)" || fail "dovecot did not start: $(cat \
+	eval "$("$EXAMPLES/local-dovecot.sh" start ${LOGINS:+"$LOGINS"} "$DV" \
+	    "$MAILSHIFT_DB" "$PASS" $USERS)" || fail "dovecot did not start: $(cat \
 	    "$DV/dovecot.log" 2>/dev/null)"
 	# Dovecot's processes run as nobody/dovenull: let them through.
 	chmod 755 "$TESTROOT" "$D"
@@ -428,6 +428,61 @@ t_dovecot_check() {
 	expect_err "--doveconf"
 }
 
+# 7. Dovecot's last_login plugin (conf.d/96-mailshift-logins.conf) counts
+# IMAP logins in the catalog: each login is one, a refused login and an
+# LMTP delivery none; account show gives them per day. On PostgreSQL the
+# dict connects as a role that may write dovecot_logins and nothing else.
+t_last_login_counts() {
+	fleet
+	"$GEN" --accounts 1 --messages 3 --seed 9 "$D/s1" >/dev/null ||
+	    fail "generator failed"
+	U=user0001@example.net
+	USERS=$U
+	chown -R nobody:nogroup "$D/s1/example.net/user0001"
+	chmod 755 "$D/s1/example.net"
+	ok discover
+	LOGINS=--logins
+	if [ "$ENGINE" = pgsql ]; then
+		role="ms_logins_$$_$tap_n"
+		q "CREATE ROLE $role LOGIN; GRANT USAGE ON SCHEMA $PG_SCHEMA TO \
+$role; GRANT SELECT, INSERT, UPDATE ON dovecot_logins TO $role"
+		LOGINS="--logins=$(echo "$MAILSHIFT_TEST_PG" | sed \
+		    "s/user=[^ ]*/user=$role/") options='-c search_path=$PG_SCHEMA'"
+		# That role cannot write anything else.
+		! psql -XqAt "${LOGINS#--logins=}" -c "UPDATE accounts SET \
+logins = 99" 2>/dev/null || fail "the dict's role may write accounts"
+	fi
+	dovecot_start
+	[ "$(q "SELECT logins FROM accounts")" = 0 ] || fail "logins before"
+	for n in 1 2; do
+		[ "$($CLIENT login "$IMAP" "$U" "$PASS")" = OK ] ||
+		    fail "login $n refused"
+		wait_for "[ \"\$($CATQ 'SELECT logins FROM accounts')\" = $n ]" \
+		    10 || fail "login $n not counted: $(q "SELECT logins FROM \
+accounts") $(grep -i 'last_login\|dict' "$DV/dovecot.log" | tail -3)"
+	done
+	$CLIENT login "$IMAP" "$U" wrong | grep -q AUTHENTICATIONFAILED ||
+	    fail "a wrong password was let in"
+	$CLIENT lmtp "$LMTP" "$U" login-test@x | grep -q '^250' ||
+	    fail "delivery failed"
+	sleep 1
+	[ "$(q "SELECT logins, logins_prev FROM accounts")" = "2|0" ] ||
+	    fail "a refused login or a delivery counted: $(q "SELECT logins \
+FROM accounts")"
+	[ "$(q "SELECT count(*) FROM dovecot_logins WHERE username = '$U'")" \
+	    = 1 ] || fail "no dovecot_logins row"
+	ok account show "$U" --json
+	json_check 'j["logins"] == 2 and j["logins_per_day"] == 2 and j["logins_since"] is not None'
+	ok account show "$U"
+	expect_out "2.00 (2 since"
+	! grep -q "last_login_dict: Failed" "$DV/dovecot.log" ||
+	    fail "Dovecot could not write: $(grep last_login "$DV/dovecot.log")"
+	dovecot_stop
+	if [ "$ENGINE" = pgsql ]; then
+		q "DROP OWNED BY $role; DROP ROLE $role" >/dev/null
+	fi
+}
+
 t "IMAP listing (UIDs, UIDVALIDITY) identical after the move" \
     t_listing_survives_move
 t "APPEND and LMTP during the move: 4xx at the lock, nothing lost" \
@@ -445,4 +500,6 @@ t "the doveadm kick hook ends a session; the client comes back" \
 t "presence from doveadm who -1 holds the cutover" t_presence_doveadm_who
 t "mailshift dovecot check passes this setup, names what is wrong" \
     t_dovecot_check
+t "last_login through dict-sql counts each IMAP login in the catalog" \
+    t_last_login_counts
 done_testing

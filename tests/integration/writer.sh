@@ -27,6 +27,22 @@ assert int(c["flag"]) > 0 and int(c["expunge"]) > 0 and int(c["deliver"]) > 0, c
 	    fail "the writer did too little: $(cat "$D/writer")"
 	json_check 'j["state"] == "done" and j["passes"] >= 3'
 	same_tree "$D/s1/.mailshift-retired/1-$U" "$D/s2/example.net/user0001"
+	# The delta passes saw the writer's deliveries arrive (some came
+	# during the bulk copy; one marked seen, new/ to cur/, while a pass
+	# read the two is new twice); the new home's activity is the
+	# writer's messages still there (the generator's are years old).
+	delivered=$(sed 's/.*deliver=\([0-9]*\).*/\1/' "$D/writer")
+	seen=$(sed 's/.* seen=\([0-9]*\).*/\1/' "$D/writer")
+	arrived=$(q "SELECT message FROM events WHERE kind = 'move.activity'" |
+	    sed -n 's/^\([0-9]*\) messages .* arrived during the move.*/\1/p')
+	[ -n "$arrived" ] && [ "$arrived" -ge 1 ] &&
+	    [ "$arrived" -le $((delivered + seen)) ] || fail "arrivals: \
+'$arrived' of $delivered delivered, $seen seen: $(q "SELECT message \
+FROM events WHERE kind = 'move.activity'")"
+	kept=$(find "$D/s2/example.net/user0001" -type f \( -path '*/cur/*' \
+	    -o -path '*/new/*' \) -name '*.writer*' | wc -l)
+	[ "$(q "SELECT added_files FROM accounts")" -eq "$kept" ] ||
+	    fail "activity $(q "SELECT added_files FROM accounts"), expected $kept"
 }
 
 t "a concurrent writer until the lock; target equals the final source" t_concurrent_writer

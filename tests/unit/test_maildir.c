@@ -134,7 +134,7 @@ test_usage_counted(void **arg)
 	sh(dir, "ln -s /etc/passwd 'box/cur/link:2,S'");
 	fd = open_dir(dir, "box");
 	assert_true(maildir_is(fd));
-	assert_int_equal(maildir_usage(fd, 1, &u, &cause), 0);
+	assert_int_equal(maildir_usage(fd, 1, 0, &u, &cause), 0);
 	assert_int_equal(u.files, 6);
 	assert_int_equal(u.bytes, 3 * 100 + 2 * 1000 + 7);
 	assert_int_equal(u.folders, 1);
@@ -158,19 +158,19 @@ test_usage_maildirsize(void **arg)
 	/* The file says 5000 bytes: proof that it was read, not counted. */
 	sh(dir, "printf '1000000S,100C\\n5000 7\\n' > box/maildirsize");
 	fd = open_dir(dir, "box");
-	assert_int_equal(maildir_usage(fd, 1, &u, &cause), 0);
+	assert_int_equal(maildir_usage(fd, 1, 0, &u, &cause), 0);
 	assert_int_equal(u.from_maildirsize, 1);
 	assert_int_equal(u.bytes, 5000);
 	assert_int_equal(u.files, 7);
 
 	/* Not trusted when told not to. */
-	assert_int_equal(maildir_usage(fd, 0, &u, &cause), 0);
+	assert_int_equal(maildir_usage(fd, 0, 0, &u, &cause), 0);
 	assert_int_equal(u.from_maildirsize, 0);
 	assert_int_equal(u.bytes, 200);
 
 	/* Older than a cur/ directory: stale, counted instead. */
 	sh(dir, "touch -d '2020-01-01' box/maildirsize");
-	assert_int_equal(maildir_usage(fd, 1, &u, &cause), 0);
+	assert_int_equal(maildir_usage(fd, 1, 0, &u, &cause), 0);
 	assert_int_equal(u.from_maildirsize, 0);
 	assert_int_equal(u.bytes, 200);
 	assert_non_null(strstr(u.why_counted, "older"));
@@ -178,13 +178,13 @@ test_usage_maildirsize(void **arg)
 	/* Larger than 5120 bytes. */
 	sh(dir, "(echo 1S; for i in $(seq 2000); do echo '1 1'; done) > "
 	    "box/maildirsize");
-	assert_int_equal(maildir_usage(fd, 1, &u, &cause), 0);
+	assert_int_equal(maildir_usage(fd, 1, 0, &u, &cause), 0);
 	assert_int_equal(u.from_maildirsize, 0);
 	assert_non_null(strstr(u.why_counted, "5120"));
 
 	/* A symlink named maildirsize is never read. */
 	sh(dir, "rm box/maildirsize && ln -s /etc/passwd box/maildirsize");
-	assert_int_equal(maildir_usage(fd, 1, &u, &cause), 0);
+	assert_int_equal(maildir_usage(fd, 1, 0, &u, &cause), 0);
 	assert_int_equal(u.from_maildirsize, 0);
 	assert_int_equal(u.bytes, 200);
 	close(fd);
@@ -193,7 +193,7 @@ test_usage_maildirsize(void **arg)
 	sh(dir, "mkdir -p fake/new && ln -s /tmp fake/cur");
 	fd = open_dir(dir, "fake");
 	assert_false(maildir_is(fd));
-	assert_int_equal(maildir_usage(fd, 1, &u, &cause), -1);
+	assert_int_equal(maildir_usage(fd, 1, 0, &u, &cause), -1);
 	assert_non_null(cause);
 	free(cause);
 	close(fd);

@@ -242,7 +242,11 @@ test_delta(void **arg)
 	struct sync_stats st;
 	ino_t flagged, moved;
 
-	pass(s, 1);
+	/* A first pass: every message is new to the target. */
+	st = pass(s, 1);
+	assert_int_equal(st.files_arrived, 7);
+	assert_int_equal(st.bytes_arrived, 10 + 25 + 300 + 42 + 77 + 5000 +
+	    200000);
 	flagged = lst(fx->dst, "cur/123.M1P1.host,S=10:2,S").st_ino;
 	moved = lst(fx->dst, "new/456.M2P1.host").st_ino;
 
@@ -256,6 +260,9 @@ test_delta(void **arg)
 	assert_int_equal(st.renamed, 2);
 	assert_int_equal(st.files_copied, 1);
 	assert_int_equal(st.bytes_copied, 33);
+	/* Only the delivery arrived: renames are not arrivals. */
+	assert_int_equal(st.files_arrived, 1);
+	assert_int_equal(st.bytes_arrived, 33);
 	assert_int_equal(st.deleted, 1);
 	assert_int_equal(st.files_seen, NFILES);
 	assert_int_equal(lst(fx->dst, "cur/123.M1P1.host,S=10:2,FS").st_ino,
@@ -302,6 +309,8 @@ test_changed_in_place(void **arg)
 	assert_int_equal(st.meta_fixed, 3);
 	assert_int_equal(st.renamed, 0);
 	assert_int_equal(st.deleted, 0);
+	/* Not a message: copied again, but nothing arrived. */
+	assert_int_equal(st.files_arrived, 0);
 	assert_int_equal(lst(fx->dst, "subscriptions").st_ino, subs);
 	assert_int_equal(lst(fx->dst, "subscriptions").st_mode & 07777, 0640);
 	assert_int_equal(lst(fx->dst, "cur/125.M1P3.host,S=300:2,").st_ino,
