@@ -41,7 +41,7 @@ STATE_SRC = state/db.c state/db_sqlite.c state/db_pgsql.c \
 	state/state.c state/server.c state/pair.c state/slice.c \
 	state/account.c state/route.c state/snapshot.c state/import.c \
 	state/move.c state/queue.c state/metrics.c state/fleet.c state/plan.c \
-	state/daemon.c state/report.c state/load.c
+	state/daemon.c state/report.c state/load.c state/failover.c
 MIGRATOR_SRC = migrator/slice.c migrator/maildir.c migrator/discover.c migrator/throttle.c \
 	migrator/tree.c migrator/sync.c migrator/copy.c migrator/sync_maildir.c \
 	migrator/verify.c migrator/settle.c migrator/carry.c migrator/quiet.c migrator/move.c migrator/cutover.c \

@@ -70,6 +70,10 @@ config_defaults(struct config *c)
 	c->load_interval = 60;
 	c->load_window = 86400;
 	c->proc_root = xstrdup("/proc");
+	c->failover_after = 10;
+	c->failover_hold_down = 600;
+	c->failover_quiesce = 30;
+	c->failover_timeout = 60;
 }
 
 void
@@ -84,6 +88,9 @@ config_free(struct config *c)
 	free(c->hook_after_switch);
 	free(c->hook_on_health);
 	free(c->proc_root);
+	free(c->failover_fence);
+	free(c->failover_promote);
+	free(c->failover_after_hook);
 	memset(c, 0, sizeof *c);
 }
 
@@ -204,6 +211,17 @@ static const struct key keys[] = {
 	{ "health", "baseline", K_DURATION, OFF(health_baseline), { NULL } },
 	{ "health", "pause_after", K_DURATION, OFF(health_pause_after),
 	    { NULL } },
+	{ "failover", "fence", K_COMMAND, OFF(failover_fence), { NULL } },
+	{ "failover", "promote", K_COMMAND, OFF(failover_promote), { NULL } },
+	{ "failover", "after_failover", K_COMMAND, OFF(failover_after_hook),
+	    { NULL } },
+	{ "failover", "auto", K_CHOICE, OFF(failover_auto), { "no", "yes",
+	    "slow", NULL } },
+	{ "failover", "after", K_DURATION, OFF(failover_after), { NULL } },
+	{ "failover", "hold_down", K_DURATION, OFF(failover_hold_down),
+	    { NULL } },
+	{ "failover", "quiesce", K_DURATION, OFF(failover_quiesce), { NULL } },
+	{ "failover", "timeout", K_DURATION, OFF(failover_timeout), { NULL } },
 	{ "capacity", "ops_capacity", K_COUNT, OFF(ops_capacity), { NULL } },
 	{ "capacity", "load_target", K_COUNT, OFF(load_target), { NULL } },
 	{ "capacity", "load_hard_limit", K_COUNT, OFF(load_hard_limit),
@@ -613,6 +631,25 @@ config_load(const char *file, int required, struct config *c, char **cause)
 		parse_error(&p, "[health] history and recover_after count at "
 		    "most 64 windows%s%s", "", "");
 	}
+	if ((n.failover_fence && strstr(n.failover_fence, "%u")) ||
+	    (n.failover_promote && strstr(n.failover_promote, "%u")) ||
+	    (n.failover_after_hook && strstr(n.failover_after_hook, "%u"))) {
+		p.line = 0;
+		parse_error(&p, "[failover] hooks have no user (%%u); the "
+		    "slice, the old and the new server and the path are $1, "
+		    "$2, $3 and $4%s%s", "", "");
+	}
+	if (n.failover_auto != 0 && n.failover_fence == NULL) {
+		p.line = 0;
+		parse_error(&p, "[failover] auto needs a fence hook: an "
+		    "automatic failover fences the old server first; set "
+		    "[failover] fence%s%s", "", "");
+	}
+	if (n.failover_auto != 0 && n.failover_after == 0) {
+		p.line = 0;
+		parse_error(&p, "[failover] after must be at least 1s when "
+		    "auto is on%s%s", "", "");
+	}
 	if (n.load_target < 1 || n.load_target > 100 ||
 	    n.load_hard_limit < 1 || n.load_hard_limit > 100 ||
 	    n.load_target > n.load_hard_limit) {
@@ -722,6 +759,17 @@ config_print(FILE *f, const struct config *c)
 	    c->hook_after_switch ? c->hook_after_switch : "",
 	    c->hook_on_health ? c->hook_on_health : "",
 	    (unsigned long long)c->hook_timeout);
+	fprintf(f, "[failover]\nfence = %s\npromote = %s\n"
+	    "after_failover = %s\nauto = %s\nafter = %llus\n"
+	    "hold_down = %llus\nquiesce = %llus\ntimeout = %llus\n\n",
+	    c->failover_fence ? c->failover_fence : "",
+	    c->failover_promote ? c->failover_promote : "",
+	    c->failover_after_hook ? c->failover_after_hook : "",
+	    c->failover_auto == 2 ? "slow" : c->failover_auto ? "yes" : "no",
+	    (unsigned long long)c->failover_after,
+	    (unsigned long long)c->failover_hold_down,
+	    (unsigned long long)c->failover_quiesce,
+	    (unsigned long long)c->failover_timeout);
 	fprintf(f, "[capacity]\nops_capacity = %llu\nload_target = %llu\n"
 	    "load_hard_limit = %llu\nrestore_rate = %llu\n"
 	    "max_restore = %llus\nload_interval = %llus\n"

@@ -80,6 +80,17 @@
  *   command_interval = 60s
  *   command_timeout = 10s
  *
+ *   [failover]                   ; slice failover (failover.h)
+ *   fence = CMD                  ; stop the old server writing; $1 slice,
+ *   promote = CMD                ; $2 old server, $3 new, $4 path (and
+ *   after_failover = CMD         ; MAILSHIFT_* in the environment)
+ *   auto = no                    ; yes: fail over a slice unresponsive
+ *                                ; for `after`; slow: degraded too
+ *   after = 10s
+ *   hold_down = 10m              ; never twice within it
+ *   quiesce = 30s                ; moves touching it stop within it
+ *   timeout = 60s                ; each hook at most
+ *
  *   [capacity]                   ; load and restore (report, plan)
  *   ops_capacity = 1000          ; ops/s a slice serves at 100% load;
  *                                ; 'slice set --ops-capacity' per slice
@@ -182,6 +193,14 @@ struct config {
 	uint64_t presence_timeout;	/* [presence] command_timeout */
 	struct config_window windows[CONFIG_MAX_WINDOWS];
 	int	 nwindows;
+	char	*failover_fence;	/* [failover] hooks, or NULL */
+	char	*failover_promote;
+	char	*failover_after_hook;
+	int	 failover_auto;		/* 0 no, 1 yes, 2 slow */
+	uint64_t failover_after;	/* [failover] seconds */
+	uint64_t failover_hold_down;
+	uint64_t failover_quiesce;
+	uint64_t failover_timeout;
 	uint64_t ops_capacity;		/* [capacity] ops/s */
 	uint64_t load_target;		/* [capacity] percent */
 	uint64_t load_hard_limit;	/* [capacity] percent */

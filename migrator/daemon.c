@@ -380,6 +380,12 @@ config_copy(struct config *dst, const struct config *src)
 	dst->hook_on_health = src->hook_on_health ?
 	    xstrdup(src->hook_on_health) : NULL;
 	dst->proc_root = xstrdup(src->proc_root);
+	dst->failover_fence = src->failover_fence ?
+	    xstrdup(src->failover_fence) : NULL;
+	dst->failover_promote = src->failover_promote ?
+	    xstrdup(src->failover_promote) : NULL;
+	dst->failover_after_hook = src->failover_after_hook ?
+	    xstrdup(src->failover_after_hook) : NULL;
 }
 
 /* Set up everything the loop needs; 0, or -1 with a cause. */

@@ -145,6 +145,8 @@ config_numbers(struct config *dst, const struct config *src)
 	*dst = *src;
 	dst->file = dst->catalog = dst->layout = dst->listen = NULL;
 	dst->presence_command = dst->proc_root = NULL;
+	dst->hook_on_health = dst->failover_fence = NULL;
+	dst->failover_promote = dst->failover_after_hook = NULL;
 	dst->hook_after_lock = src->hook_after_lock ?
 	    xstrdup(src->hook_after_lock) : NULL;
 	dst->hook_after_switch = src->hook_after_switch ?

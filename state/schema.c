@@ -279,6 +279,18 @@ const char *const st_sqlite_migrations[STATE_SCHEMA_VERSION] = {
 	"  BEGIN " SQ_LOGIN " END;"
 	"CREATE TRIGGER dovecot_login_update AFTER UPDATE OF last_login ON"
 	"  dovecot_logins BEGIN " SQ_LOGIN " END;",
+
+	/* 12 -> 13: failover: the step under way on a slice (moves that
+	 * touch it pause), who runs it, since when and toward which server;
+	 * when it last failed over (hold_down). */
+	"ALTER TABLE slices ADD COLUMN failover TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE slices ADD COLUMN failover_owner TEXT;"
+	"ALTER TABLE slices ADD COLUMN failover_since INTEGER NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE slices ADD COLUMN failover_to INTEGER"
+	"  REFERENCES servers(id);"
+	"ALTER TABLE slices ADD COLUMN failed_over INTEGER NOT NULL"
+	"  DEFAULT 0;",
 };
 
 /*
@@ -564,4 +576,14 @@ const char *const st_pgsql_migrations[STATE_SCHEMA_VERSION] = {
 	LOGIN_SET("n") " RETURN NULL; END';"
 	"CREATE TRIGGER dovecot_login AFTER INSERT OR UPDATE OF last_login"
 	"  ON dovecot_logins FOR EACH ROW EXECUTE FUNCTION dovecot_login();",
+
+	/* 12 -> 13: failover (see the SQLite form). */
+	"ALTER TABLE slices ADD COLUMN failover " T " NOT NULL DEFAULT '';"
+	"ALTER TABLE slices ADD COLUMN failover_owner " T ";"
+	"ALTER TABLE slices ADD COLUMN failover_since BIGINT NOT NULL"
+	"  DEFAULT 0;"
+	"ALTER TABLE slices ADD COLUMN failover_to BIGINT"
+	"  REFERENCES servers(id);"
+	"ALTER TABLE slices ADD COLUMN failed_over BIGINT NOT NULL"
+	"  DEFAULT 0;",
 };

@@ -100,6 +100,11 @@
  *            count each write as a login of that account, by the
  *            catalog's clock, with the weekly turn of
  *            state_account_set_presence_at, and move its last_activity
+ *   13       slices.failover (the step of a failover under way, '' when
+ *            none: moves that touch the slice pause), failover_owner
+ *            (who runs it: host, pid and its start), failover_since,
+ *            failover_to (the server taking over), failed_over (when
+ *            the last one switched, for [failover] hold_down)
  */
 #ifndef MAILSHIFT_STATE_H
 #define MAILSHIFT_STATE_H
@@ -108,7 +113,7 @@
 #include <stdint.h>
 
 #define STATE_APPLICATION_ID 0x4d534846
-#define STATE_SCHEMA_VERSION 12
+#define STATE_SCHEMA_VERSION 13
 
 /* An open catalog: one SQLite connection. */
 struct state;
