@@ -147,7 +147,7 @@ struct key {
 	const char	*name;
 	enum key_type	 type;
 	size_t		 off;		/* offset in struct config */
-	const char	*choices[3];	/* K_CHOICE: value 0, value 1 */
+	const char	*choices[4];	/* K_CHOICE: value 0, 1 (, 2) */
 };
 
 #define OFF(f) offsetof(struct config, f)
@@ -423,9 +423,15 @@ handler(void *arg, const char *section, const char *name, const char *value)
 			*(int *)(base + k->off) = 0;
 		else if (strcasecmp(value, k->choices[1]) == 0)
 			*(int *)(base + k->off) = 1;
+		else if (k->choices[2] != NULL &&
+		    strcasecmp(value, k->choices[2]) == 0)
+			*(int *)(base + k->off) = 2;
 		else {
-			why = xasprintf("%s = '%s': use '%s' or '%s'", name,
-			    value, k->choices[0], k->choices[1]);
+			why = xasprintf("%s = '%s': use '%s'%s '%s'%s%s%s", name,
+			    value, k->choices[0], k->choices[2] ? "," : " or",
+			    k->choices[1], k->choices[2] ? " or '" : "",
+			    k->choices[2] ? k->choices[2] : "",
+			    k->choices[2] ? "'" : "");
 			parse_error(p, "%s%s", why, "");
 			free(why);
 		}
