@@ -50,11 +50,12 @@ MIGRATOR_SRC = migrator/slice.c migrator/maildir.c migrator/discover.c migrator/
 	migrator/presence.c migrator/scheduler.c \
 	migrator/sched_gate.c migrator/http.c \
 	migrator/iostat.c migrator/iostat_record.c migrator/loadwatch.c \
+	migrator/failover.c \
 	migrator/daemon.c
 CLI_SRC = cli/main.c cli/cmd_init.c cli/cmd_catalog.c cli/cmd_server.c \
 	cli/cmd_slice.c cli/cmd_discover.c cli/cmd_account.c cli/cmd_route.c \
 	cli/cmd_move.c cli/cmd_plan.c cli/cmd_daemon.c cli/cmd_report.c \
-	cli/cmd_dovecot.c
+	cli/cmd_dovecot.c cli/cmd_failover.c
 # The parts of the command that have no main and no command table: the
 # unit tests link them too.
 CLI_LIB_SRC = cli/output.c cli/outfile.c cli/report.c cli/report_table.c \

@@ -44,6 +44,7 @@ extern const struct cmd_entry cmd_slice_add_entry;
 extern const struct cmd_entry cmd_slice_list_entry;
 extern const struct cmd_entry cmd_slice_show_entry;
 extern const struct cmd_entry cmd_slice_set_entry;
+extern const struct cmd_entry cmd_slice_failover_entry;
 extern const struct cmd_entry cmd_discover_entry;
 extern const struct cmd_entry cmd_account_list_entry;
 extern const struct cmd_entry cmd_account_show_entry;

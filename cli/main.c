@@ -24,6 +24,7 @@ static const struct cmd_entry *const cmd_table[] = {
 	&cmd_slice_list_entry,
 	&cmd_slice_show_entry,
 	&cmd_slice_set_entry,
+	&cmd_slice_failover_entry,
 	&cmd_discover_entry,
 	&cmd_account_list_entry,
 	&cmd_account_show_entry,
