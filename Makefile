@@ -43,6 +43,7 @@ STATE_SRC = state/db.c state/db_sqlite.c state/db_pgsql.c \
 	state/move.c state/queue.c state/metrics.c state/fleet.c state/plan.c \
 	state/daemon.c state/report.c state/load.c
 MIGRATOR_SRC = migrator/slice.c migrator/maildir.c migrator/discover.c migrator/throttle.c \
+	migrator/evacuation.c \
 	migrator/tree.c migrator/sync.c migrator/copy.c migrator/sync_maildir.c \
 	migrator/verify.c migrator/settle.c migrator/carry.c migrator/quiet.c migrator/move.c migrator/cutover.c \
 	migrator/retire.c migrator/zarchive.c migrator/restore.c \
@@ -56,7 +57,8 @@ CLI_SRC = cli/main.c cli/cmd_init.c cli/cmd_catalog.c cli/cmd_server.c \
 	cli/cmd_dovecot.c
 # The parts of the command that have no main and no command table: the
 # unit tests link them too.
-CLI_LIB_SRC = cli/output.c cli/outfile.c cli/report.c cli/report_table.c \
+CLI_LIB_SRC = cli/output.c cli/outfile.c cli/report.c cli/report_text.c \
+	cli/report_table.c \
 	cli/report_csv.c cli/report_json.c cli/report_html.c
 
 PLANNER_SRC = planner/planner.c planner/fleet.c planner/metrics.c \
