@@ -59,7 +59,8 @@ CLI_SRC = cli/main.c cli/cmd_init.c cli/cmd_catalog.c cli/cmd_server.c \
 # unit tests link them too.
 CLI_LIB_SRC = cli/output.c cli/outfile.c cli/report.c cli/report_text.c \
 	cli/report_table.c \
-	cli/report_csv.c cli/report_json.c cli/report_html.c
+	cli/report_csv.c cli/report_json.c cli/report_html.c \
+	cli/report_html_moves.c cli/report_html_load.c
 
 PLANNER_SRC = planner/planner.c planner/fleet.c planner/metrics.c \
 	planner/pool.c planner/move.c planner/balance.c planner/drain.c
