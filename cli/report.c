@@ -181,9 +181,11 @@ slice_model(const struct report *r, struct report_row *row,
 	p = (double)row->used + (row->growth.ok ? row->growth.per_day *
 	    r->days : 0);
 	row->projected = p > 0 ? p : 0;
-	if (row->retired)
+	if (row->retired) {
 		memset(&row->evac, 0, sizeof row->evac);
-	else
+		row->evac.status = EVACUATION_EMPTY;
+		row->evac.split = 1;
+	} else
 		evacuation_estimate(&r->evac, r->now, row->used, row->files,
 		    row->accounts, &row->evac);
 	row->flagged = row->evac.flagged;
