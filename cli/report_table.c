@@ -53,18 +53,19 @@ without_history(const struct report *r, size_t *live)
 	return n;
 }
 
-static void
+static int
 history_note(FILE *f, const struct report *r)
 {
 	char range[96];
 	size_t live, n = without_history(r, &live);
 
 	if (n == 0)
-		return;
+		return 0;
 	fprintf(f, "\nnot enough history for a trend on %zu of %zu slices "
 	    "(snapshots %s): growth needs 2 snapshots at least a day apart; "
 	    "each 'mailshift discover' records one\n", n, live,
 	    report_range_text(r, range, sizeof range));
+	return 1;
 }
 
 static const char *const no_slices = "no slices in the catalog yet: add "
@@ -134,8 +135,8 @@ usage_row(struct table *t, const struct report *r,
 		count_cell(row->flagged, split, sizeof split);
 	if (slice)
 		table_add(t, (const char *[]){ name, row->pair ? row->pair :
-		    "-", row->server ? row->server : "-", row->state ?
-		    row->state : "-", n1, n2, used, cap, fill, ops_s, load_s,
+		    "", row->server ? row->server : "", row->state ?
+		    row->state : "", n1, n2, used, cap, fill, ops_s, load_s,
 		    g, tt, th, lt, lh, ev_s, rs, split });
 	else
 		table_add(t, (const char *[]){ name, count_cell(row->slices,
@@ -241,8 +242,8 @@ report_table_usage(FILE *f, const struct report *r, int bars)
 		    bars);
 	usage_row(t, r, &r->fleet, "TOTAL", slice, bars);
 	table_print(t, f);
-	history_note(f, r);
-	fputc('\n', f);
+	if (!history_note(f, r))
+		fputc('\n', f);
 	load_note(f, r);
 	evac_note(f, r);
 }
