@@ -104,7 +104,7 @@ $(BUILD)/%.o: %.c
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libmailshift-cli.a \
     $(BUILD)/libmailshift.a tests/unit/testutil.h tests/unit/testfs.h \
     tests/unit/planfix.h tests/unit/plancheck.h tests/unit/syncfix.h \
-    tests/unit/catalogfix.h
+    tests/unit/catalogfix.h tests/unit/reportfix.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests/unit -o $@ $< \
 	    $(BUILD)/libmailshift-cli.a $(BUILD)/libmailshift.a \

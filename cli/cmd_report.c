@@ -151,8 +151,8 @@ report_options(struct cli *c, const struct cmd_entry *e, int argc,
 			return EXIT_USAGE;
 		}
 		if (r->slice_size == 0)
-			return cli_usage(e, "--slice-size: give the capacity of "
-			    "a slice to add, e.g. 4T, not 0");
+			return cli_usage(e, "--slice-size: give the capacity "
+			    "of a slice to add, e.g. 4T, not 0");
 	}
 	if (ops != NULL) {
 		errno = 0;

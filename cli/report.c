@@ -229,7 +229,8 @@ slice_load_model(const struct report *r, struct report_row *row,
 			if (s->d[i].ms <= 0)
 				continue;
 			t[n] = s->d[i].day + STATS_DAY / 2;
-			v[n++] = (double)s->d[i].ops * 1000 / (double)s->d[i].ms;
+			v[n++] = (double)s->d[i].ops * 1000 /
+			    (double)s->d[i].ms;
 		}
 		stats_growth(t, v, n, &row->load_growth);
 		free(t);

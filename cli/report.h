@@ -193,8 +193,8 @@ double report_move_rate(const struct state_report_move *m);
 
 /*
  * The groups ordered by how soon they fill, in bytes or in load: hard
- * limit first, then target, then name. Returns an array of r->ngroups pointers into r->groups; free
- * it (never NULL).
+ * limit first, then target, then name. Returns an array of r->ngroups
+ * pointers into r->groups; free it (never NULL).
  */
 const struct report_row **report_forecast_order(const struct report *r);
 

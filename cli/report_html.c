@@ -284,11 +284,13 @@ usage_chart(FILE *f, const struct report *r, double w, double h,
 	for (k = 0; k < 4; k++) {
 		x = c.x0 + (c.x1 - c.x0) * (double)k / 3;
 		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">"
-		    "%s</text>", chart_x(&c, x), h - 8, k == 0 ? "start" : k == 3 ?
-		    "end" : "middle", html_date((int64_t)x, a, sizeof a));
+		    "%s</text>", chart_x(&c, x), h - 8, k == 0 ? "start" :
+		    k == 3 ? "end" : "middle", html_date((int64_t)x, a,
+		    sizeof a));
 	}
 	fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-	    "stroke=\"" C_AXIS "\"/>", c.l, chart_y(&c, 0), w - c.r, chart_y(&c, 0));
+	    "stroke=\"" C_AXIS "\"/>", c.l, chart_y(&c, 0), w - c.r,
+	    chart_y(&c, 0));
 	if (cap > 0) {
 		snprintf(lbl, sizeof lbl, "%g%%", r->target * 100);
 		chart_hline(&c, r->target * cap, C_WARN, "5 3", lbl);
@@ -334,14 +336,15 @@ usage_chart(FILE *f, const struct report *r, double w, double h,
 			    "text-anchor=\"end\" stroke=\"#fff\" "
 			    "stroke-width=\"3\" paint-order=\"stroke\">"
 			    "%g%% on %s</text>",
-			    chart_x(&c, x), chart_y(&c, fend), chart_x(&c, x) - 8,
-			    chart_y(&c, fend) + 16, r->hard * 100,
+			    chart_x(&c, x), chart_y(&c, fend),
+			    chart_x(&c, x) - 8, chart_y(&c, fend) + 16,
+			    r->hard * 100,
 			    html_date((int64_t)x, a, sizeof a));
 		else if (cap > 0 && dh > 0)
 			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" "
 			    "text-anchor=\"end\">%g%% in %.0f days</text>",
-			    chart_x(&c, x) - 4, chart_y(&c, fend) - 8, r->hard * 100,
-			    dh);
+			    chart_x(&c, x) - 4, chart_y(&c, fend) - 8,
+			    r->hard * 100, dh);
 	}
 	if (n == 0 && !g->ok)
 		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">"
@@ -518,7 +521,8 @@ usage_evac_tds(FILE *f, const struct report *r, const struct report_row *row,
 	    sizeof a));
 	if (slice && row->slices == 1 && row->pair != NULL) {
 		if (row->evac.flagged)
-			snprintf(a, sizeof a, "%lld", (long long)row->evac.split);
+			snprintf(a, sizeof a, "%lld",
+			    (long long)row->evac.split);
 		html_td(f, row->evac.flagged ? "bad" : NULL,
 		    row->evac.flagged ? a : "-");
 	} else {
@@ -712,8 +716,8 @@ capacity_cards(FILE *f, const struct report *r)
 	html_card(f, "fleet reaches target", report_days_text(fl, fl->to_target,
 	    a, sizeof a), c);
 	snprintf(c, sizeof c, "hard limit %g%%", r->hard * 100);
-	html_card(f, "fleet reaches hard limit", report_days_text(fl, fl->to_hard,
-	    a, sizeof a), c);
+	html_card(f, "fleet reaches hard limit", report_days_text(fl,
+	    fl->to_hard, a, sizeof a), c);
 	snprintf(c, sizeof c, "to stay below %g%% for %d days",
 	    r->target * 100, r->days);
 	html_card(f, "capacity to add", r->needed > 0 ? size_format((uint64_t)

@@ -55,9 +55,10 @@ lock_chart(FILE *f, const struct report *r)
 		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
 		    "height=\"%.1f\" fill=\"" C_USED "\"/><text x=\"%.1f\" "
 		    "y=\"%.1f\" text-anchor=\"middle\">%zu</text>",
-		    c.l + bw * (double)k + 1, chart_y(&c, (double)bins[k]), bw - 2,
-		    chart_y(&c, 0) - chart_y(&c, (double)bins[k]), c.l + bw *
-		    ((double)k + 0.5), chart_y(&c, (double)bins[k]) - 3, bins[k]);
+		    c.l + bw * (double)k + 1, chart_y(&c, (double)bins[k]),
+		    bw - 2, chart_y(&c, 0) - chart_y(&c, (double)bins[k]),
+		    c.l + bw * ((double)k + 0.5), chart_y(&c,
+		    (double)bins[k]) - 3, bins[k]);
 	}
 	for (k = 0; k <= 4; k++) {
 		x = c.x1 * (double)k / 4;
@@ -65,7 +66,8 @@ lock_chart(FILE *f, const struct report *r)
 		    "%.0f ms</text>", chart_x(&c, x), c.h - 10, x);
 	}
 	fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-	    "stroke=\"" C_AXIS "\"/>", c.l, chart_y(&c, 0), c.w - c.r, chart_y(&c, 0));
+	    "stroke=\"" C_AXIS "\"/>", c.l, chart_y(&c, 0), c.w - c.r,
+	    chart_y(&c, 0));
 	marker(&c, t->lock_median, 12, C_WARN, "median", t->lock_median);
 	marker(&c, t->lock_p95, 26, C_BAD, "p95", t->lock_p95);
 	fputs("</svg>\n", f);
@@ -172,7 +174,8 @@ report_html_moves(FILE *f, const struct report *r)
 		snprintf(a, sizeof a, "%llu", (unsigned long long)m->files);
 		html_td(f, NULL, a);
 		html_td(f, NULL, report_duration_text(s, a, sizeof a));
-		html_td(f, NULL, report_rate_text(report_move_rate(m), a, sizeof a));
+		html_td(f, NULL, report_rate_text(report_move_rate(m), a,
+		    sizeof a));
 		snprintf(a, sizeof a, "%lld", (long long)m->passes);
 		html_td(f, NULL, a);
 		if (m->lock_ms >= 0)

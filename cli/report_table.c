@@ -300,8 +300,8 @@ add_note(FILE *f, const struct report *r)
 		struct report_row proj = *fl;
 
 		proj.ops = fl->load_projected;
-		fprintf(f, "in %d days the fleet's load would be %s ops/s of %llu "
-		    "ops/s on the %lld slices measured (%s)", r->days,
+		fprintf(f, "in %d days the fleet's load would be %s ops/s of "
+		    "%llu ops/s on the %lld slices measured (%s)", r->days,
 		    report_ops_text(fl, fl->load_projected, a, sizeof a),
 		    (unsigned long long)fl->load_capacity,
 		    (long long)fl->load_slices, report_load_fill_text(&proj,
