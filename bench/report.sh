@@ -1,7 +1,7 @@
 # mailshift report on 1,000 slices x 2 years of daily snapshots (730,000
 # snapshots, 20,000 accounts), their load (a daily interval per slice for
 # two years, as discover records one, and hourly ones for the last day, as
-# the daemon's sampler does: 754,000 loads) and 10,000 moves, in every
+# the daemon's sampler does: 753,000 loads) and 10,000 moves, in every
 # format, against
 # sqlite3 exporting the raw snapshots as CSV (what a user would otherwise
 # feed a spreadsheet). Median of $RUNS runs each; the goal is < 1 s.

@@ -136,7 +136,7 @@ stats_theil_sen(const double *x, const double *y, size_t n, double *slope,
 	for (i = 0; i < m; i++)
 		idx[i] = m == n ? i : (size_t)llround((double)i *
 		    (double)(n - 1) / (double)(m - 1));
-	s = xcalloc(m * (m - 1) / 2, sizeof *s);
+	s = xmalloc(m * (m - 1) / 2 * sizeof *s);	/* s[0 .. ns) is read */
 	for (i = 0; i < m; i++) {
 		for (j = i + 1; j < m; j++) {
 			double dx = x[idx[j]] - x[idx[i]];
@@ -152,7 +152,7 @@ stats_theil_sen(const double *x, const double *y, size_t n, double *slope,
 	}
 	*slope = stats_median(s, ns);
 	free(s);
-	r = xcalloc(n, sizeof *r);
+	r = xmalloc(n * sizeof *r);
 	for (i = 0; i < n; i++)
 		r[i] = y[i] - *slope * x[i];
 	*intercept = stats_median(r, n);
