@@ -526,7 +526,8 @@ usage_evac_tds(FILE *f, const struct report *r, const struct report_row *row,
 		html_td(f, row->evac.flagged ? "bad" : NULL,
 		    row->evac.flagged ? a : "-");
 	} else {
-		snprintf(a, sizeof a, "%lld", (long long)row->flagged);
+		snprintf(a, sizeof a, slice ? "%lld flagged" : "%lld",
+		    (long long)row->flagged);
 		html_td(f, row->flagged ? "bad" : NULL, a);
 	}
 }

@@ -128,9 +128,14 @@ usage_row(struct table *t, const struct report *r,
 		snprintf(rs, sizeof rs, "-");
 	else
 		report_duration_text(row->evac.restore, rs, sizeof rs);
-	if (slice && row->slices == 1)
+	if (slice && row->pair != NULL)
 		snprintf(split, sizeof split, "%s", row->evac.flagged ?
 		    count_cell(row->evac.split, n3, sizeof n3) : "-");
+	else if (slice && row->flagged == 0)	/* the total of slices */
+		snprintf(split, sizeof split, "-");
+	else if (slice)
+		snprintf(split, sizeof split, "%lld flagged",
+		    (long long)row->flagged);
 	else
 		count_cell(row->flagged, split, sizeof split);
 	if (slice)
