@@ -273,6 +273,12 @@ t_usage_load_evacuation() {
 	expect_out "no load measured on 1 of 3 slices in the last 1d 00h"
 	expect_out "1 slice takes longer than 1h 00m ([capacity] max_restore) to evacuate or restore; split it into the SPLIT count of slices: s1"
 	grep -q 'evacuation time not known' "$D/out" && fail "unknown times"
+	if command -v script >/dev/null; then
+		script -qec "$MS report usage" /dev/null >"$D/out" 2>&1 ||
+		    fail "report on a terminal: $(cat "$D/out")"
+		expect_out "10.0% [#---------]"
+		expect_out "25.0% [###-------]"
+	fi
 
 	ok report usage --json
 	json_check 'j["load_target"] == 0.75 and j["load_hard_limit"] == 0.9 and j["restore_rate"] == 2**20 and j["max_restore_seconds"] == 3600 and j["evacuation_streams"] == 1'
