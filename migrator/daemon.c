@@ -376,6 +376,7 @@ config_copy(struct config *dst, const struct config *src)
 	    xstrdup(src->hook_after_switch) : NULL;
 	dst->hook_on_health = src->hook_on_health ?
 	    xstrdup(src->hook_on_health) : NULL;
+	dst->proc_root = src->proc_root ? xstrdup(src->proc_root) : NULL;
 }
 
 /* Set up everything the loop needs; 0, or -1 with a cause. */
