@@ -178,6 +178,7 @@ test_files_bind(void **arg)
 	estimate(&c, T0, 1000 * MIB, 100, 100, &e);
 	assert_int_equal(e.seconds, 10);
 	/* Files only, bytes unlimited; a slice of empty files. */
+	config_free(&c);
 	conf(&c, 0, 100);
 	estimate(&c, T0, 1000 * MIB, 100000, 100, &e);
 	assert_int_equal(e.status, EVACUATION_OK);
@@ -186,6 +187,7 @@ test_files_bind(void **arg)
 	assert_int_equal(e.seconds, 50);
 	/* A window lifting the bytes limit, keeping 200 files/s, from
 	 * 00:00 to 01:00: 100,000 files take 500 s there. */
+	config_free(&c);
 	conf(&c, 100 * MIB, 100);
 	window(&c, "files", 0, 1, 0, 200, 1);
 	estimate(&c, T0, 1000 * MIB, 100000, 100, &e);
@@ -208,6 +210,7 @@ test_unthrottled(void **arg)
 	assert_string_equal(e.unthrottled, "[throttle]");
 	/* A window's 0 lifts [throttle]: 10 MiB/s until 22:00, then none.
 	 * What fits before it is known, what does not is not. */
+	config_free(&c);
 	conf(&c, 10 * MIB, 0);
 	window(&c, "nights", 22, 6, 0, 0, 1);
 	estimate(&c, T0 + 21 * HOUR, 36000 * MIB, 1000, 10, &e);
@@ -276,6 +279,7 @@ test_restore_flag_split(void **arg)
 	assert_int_equal(e.flagged, 1);
 	assert_int_equal(e.split, 2);
 	/* The evacuation is the longer: 500,000 MiB at 10 MiB/s. */
+	config_free(&c);
 	conf(&c, 10 * MIB, 0);
 	estimate(&c, T0, 500000 * MIB, 100, 10, &e);
 	assert_int_equal(e.seconds, 50000);
