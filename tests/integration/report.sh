@@ -99,7 +99,8 @@ known_loads() {
 	    WHERE i < 9)
 	  INSERT INTO loads (ts, slice_id, source, ops, bytes, ms)
 	  SELECT $now - i * 86400, (SELECT id FROM slices WHERE name = 's1'),
-	    'diskstats:vdb', (100 - 10 * i) * 3600, $MIB * 3600, 3600000 FROM k;
+	    'diskstats:vdb', (100 - 10 * i) * 3600, CAST($MIB AS BIGINT) * 3600,
+	    3600000 FROM k;
 	  WITH RECURSIVE k(i) AS (SELECT CAST(0 AS BIGINT) UNION ALL SELECT i + 1 FROM k
 	    WHERE i < 4)
 	  INSERT INTO loads (ts, slice_id, source, ops, bytes, ms)
