@@ -7,7 +7,7 @@ t_init() {
 		expect_out "created catalog "
 		expect_out "search_path=$PG_SCHEMA (schema version"
 		[ "$(q 'SELECT application_id, schema_version FROM
-		    mailshift_catalog')" = "1297303622|10" ] ||
+		    mailshift_catalog')" = "1297303622|11" ] ||
 		    fail "no catalog mark: $(q 'TABLE mailshift_catalog')"
 	else
 		expect_out "created catalog $D/catalog.db"
