@@ -61,7 +61,8 @@ test_median_random(void **arg)
 
 /* Above 600 values the selection first narrows the range from a sample:
  * it still agrees with sorting, on random values, many ties, sorted and
- * reversed input and the sizes Theil-Sen gives (19,900 slopes). */
+ * reversed input, runs of the least value at a stride, and the sizes
+ * Theil-Sen gives (19,900 slopes). */
 static void
 test_median_large(void **arg)
 {
@@ -76,13 +77,14 @@ test_median_large(void **arg)
 	orig = calloc(20000, sizeof *orig);
 	for (s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
 		n = sizes[s];
-		for (kind = 0; kind < 5; kind++) {
+		for (kind = 0; kind < 6; kind++) {
 			for (i = 0; i < n; i++) {
 				seed = seed * 1103515245u + 12345u;
 				v[i] = kind == 0 ? (double)(seed >> 4) :
 				    kind == 1 ? (double)((seed >> 8) % 5) :
 				    kind == 2 ? (double)i : kind == 3 ?
-				    (double)(n - i) : 3.0;
+				    (double)(n - i) : kind == 4 ? 3.0 :
+				    i % 27 == 0 ? -1.0 : (double)(seed >> 4);
 				w[i] = orig[i] = v[i];
 			}
 			qsort(w, n, sizeof *w, cmp_double);
