@@ -114,7 +114,7 @@ load_json(struct json *j, const struct report *r,
 	else
 		json_null(j, "for_bytes");
 	json_int(j, "for_load", row->add_for_load);
-	json_days(j, "days_to_by", "by", r, row->add_by);
+	json_days(j, "days", "by", r, row->add_by);
 	json_object_close(j);
 }
 

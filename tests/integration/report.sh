@@ -345,7 +345,7 @@ t_forecast_load() {
 	# of 20 GiB; by day 84 when the bytes cross first.
 	ok report forecast --days 200 --json
 	json_check 'j["slice_size"] == 10 * 2**30 and j["slice_ops"] == 1000'
-	json_check 'j["total"]["add_slices"]["count"] == 4 and j["total"]["add_slices"]["for_bytes"] == 4 and j["total"]["add_slices"]["for_load"] == 1 and j["total"]["add_slices"]["days_to_by"] == 84'
+	json_check 'j["total"]["add_slices"]["count"] == 4 and j["total"]["add_slices"]["for_bytes"] == 4 and j["total"]["add_slices"]["for_load"] == 1 and j["total"]["add_slices"]["days"] == 84'
 	json_check 'j["total"]["projected_ops_per_second"] == 2600 and j["total"]["days_to_load_target"] == 165'
 	json_check '[r["name"] for r in j["rows"]] == ["s1", "s2", "s3"] and j["rows"][0]["add_slices"]["for_load"] == 2'
 	ok report forecast --days 200 --slice-size 20G --slice-ops 100 --format csv
