@@ -43,6 +43,7 @@ STATE_SRC = state/db.c state/db_sqlite.c state/db_pgsql.c \
 	state/move.c state/queue.c state/metrics.c state/fleet.c state/plan.c \
 	state/daemon.c state/report.c state/load.c state/failover.c
 MIGRATOR_SRC = migrator/slice.c migrator/maildir.c migrator/discover.c migrator/throttle.c \
+	migrator/evacuation.c \
 	migrator/tree.c migrator/sync.c migrator/copy.c migrator/sync_maildir.c \
 	migrator/verify.c migrator/settle.c migrator/carry.c migrator/quiet.c migrator/move.c migrator/cutover.c \
 	migrator/retire.c migrator/zarchive.c migrator/restore.c \
@@ -58,8 +59,10 @@ CLI_SRC = cli/main.c cli/cmd_init.c cli/cmd_catalog.c cli/cmd_server.c \
 	cli/cmd_dovecot.c cli/cmd_failover.c
 # The parts of the command that have no main and no command table: the
 # unit tests link them too.
-CLI_LIB_SRC = cli/output.c cli/outfile.c cli/report.c cli/report_table.c \
-	cli/report_csv.c cli/report_json.c cli/report_html.c cli/plan_fleet.c
+CLI_LIB_SRC = cli/output.c cli/outfile.c cli/report.c cli/report_text.c \
+	cli/report_table.c \
+	cli/report_csv.c cli/report_json.c cli/report_html.c \
+	cli/report_html_moves.c cli/report_html_load.c cli/plan_fleet.c
 
 PLANNER_SRC = planner/planner.c planner/fleet.c planner/metrics.c \
 	planner/pool.c planner/move.c planner/balance.c planner/drain.c planner/load.c
@@ -103,7 +106,7 @@ $(BUILD)/%.o: %.c
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libmailshift-cli.a \
     $(BUILD)/libmailshift.a tests/unit/testutil.h tests/unit/testfs.h \
     tests/unit/planfix.h tests/unit/plancheck.h tests/unit/syncfix.h \
-    tests/unit/catalogfix.h
+    tests/unit/catalogfix.h tests/unit/reportfix.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(TEST_CFLAGS) -Itests/unit -o $@ $< \
 	    $(BUILD)/libmailshift-cli.a $(BUILD)/libmailshift.a \

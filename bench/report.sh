@@ -1,12 +1,15 @@
 # mailshift report on 1,000 slices x 2 years of daily snapshots (730,000
-# snapshots, 20,000 accounts) and 10,000 moves, in every format, against
+# snapshots, 20,000 accounts), their load (a daily interval per slice for
+# two years, as discover records one, and hourly ones for the last day, as
+# the daemon's sampler does: 753,000 loads) and 10,000 moves, in every
+# format, against
 # sqlite3 exporting the raw snapshots as CSV (what a user would otherwise
-# feed a spreadsheet). Median of $RUNS runs each; the goal is < 2 s.
+# feed a spreadsheet). Median of $RUNS runs each; the goal is < 1 s.
 . "$(dirname "$0")/lib.sh"
 
 dir="$BENCH_DIR/report"
 export MAILSHIFT_DB="$dir/catalog.db"
-if [ ! -f "$dir/ready" ]; then
+if [ ! -f "$dir/ready.2" ]; then
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	"$MS" init >/dev/null
@@ -51,16 +54,31 @@ SELECT a.id, a.slice_id, a.path, a.slice_id % 1000 + 1,
     $now - (10000 - k.i) * 6300, $now, $now - (10000 - k.i) * 6300,
     $now - (10000 - k.i) * 6300 + 600
 FROM k JOIN accounts a ON a.id = (k.i * 7) % 20000 + 1;
+WITH RECURSIVE d(day) AS (SELECT 0 UNION ALL SELECT day + 1 FROM d
+    WHERE day < 728)
+INSERT INTO loads (ts, slice_id, source, ops, bytes, ms)
+SELECT $now - (729 - day) * 86400 + s.id, s.id, 'diskstats:sda1',
+    (100 + day * (s.id % 10) / 10 + abs(random() % 20)) * 86400,
+    (20000000 + day * 10000) * 86400, 86400000
+FROM d, slices s;
+WITH RECURSIVE h(hour) AS (SELECT 0 UNION ALL SELECT hour + 1 FROM h
+    WHERE hour < 23)
+INSERT INTO loads (ts, slice_id, source, ops, bytes, ms)
+SELECT $now - (23 - hour) * 3600, s.id, 'diskstats:sda1',
+    (100 + 729 * (s.id % 10) / 10 + abs(random() % 40)) * 3600,
+    27000000 * 3600, 3600000
+FROM h, slices s;
 COMMIT;
 EOS
-	touch "$dir/ready"
+	touch "$dir/ready.2"
 fi
 
 snaps=$(sqlite3 "$MAILSHIFT_DB" 'SELECT count(*) FROM snapshots')
 moves=$(sqlite3 "$MAILSHIFT_DB" 'SELECT count(*) FROM moves')
+loads=$(sqlite3 "$MAILSHIFT_DB" 'SELECT count(*) FROM loads')
 sqlite3 "$MAILSHIFT_DB" 'SELECT count(*) FROM snapshots' >/dev/null	# warm
 t_sqlite=$(median_time sqlite3 -csv "$MAILSHIFT_DB" "SELECT * FROM snapshots")
-echo "catalog: 1000 slices, $snaps snapshots, $moves moves"
+echo "catalog: 1000 slices, $snaps snapshots, $loads loads, $moves moves"
 printf '%-44s %8ss\n' "sqlite3 -csv SELECT * FROM snapshots" "$t_sqlite"
 for cmd in usage forecast moves; do
 	for fmt in table csv json html; do
@@ -68,7 +86,7 @@ for cmd in usage forecast moves; do
 		printf '%-44s %8ss  %sx sqlite3%s\n' \
 		    "mailshift report $cmd --format $fmt" "$t" \
 		    "$(ratio "$t" "$t_sqlite")" \
-		    "$(echo "$t" | awk '{ print $1 < 2 ? "" : "  (goal < 2 s)" }')"
+		    "$(echo "$t" | awk '{ print $1 < 1 ? "" : "  (goal < 1 s)" }')"
 	done
 done
 "$MS" report usage --format html -o "$dir/usage.html" >/dev/null

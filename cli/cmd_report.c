@@ -58,11 +58,15 @@ report_options(struct cli *c, const struct cmd_entry *e, int argc,
 		{ "days", required_argument, NULL, 'd' },
 		{ "target-fill", required_argument, NULL, 't' },
 		{ "hard-limit", required_argument, NULL, 'H' },
+		{ "slice-size", required_argument, NULL, 'S' },
+		{ "slice-ops", required_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *format = NULL, *since = NULL, *until = NULL, *by = NULL;
 	const char *days = NULL, *target = NULL, *hard = NULL;
-	char *end;
+	const char *size = NULL, *ops = NULL;
+	char *end, *why = NULL;
+	unsigned long long u;
 	long v;
 	int ch, k;
 
@@ -92,6 +96,12 @@ report_options(struct cli *c, const struct cmd_entry *e, int argc,
 		case 'H':
 			hard = optarg;
 			break;
+		case 'S':
+			size = optarg;
+			break;
+		case 'O':
+			ops = optarg;
+			break;
 		default:
 			return cli_bad_option(e, ch, argc, argv);
 		}
@@ -117,8 +127,11 @@ report_options(struct cli *c, const struct cmd_entry *e, int argc,
 		return cli_usage(e, "%s applies to 'report usage' and 'report "
 		    "forecast', not to moves", by != NULL ? "--by" :
 		    target != NULL ? "--target-fill" : "--hard-limit");
-	if (o->kind != KIND_FORECAST && days != NULL)
-		return cli_usage(e, "--days applies to 'report forecast'");
+	if (o->kind != KIND_FORECAST && (days != NULL || size != NULL ||
+	    ops != NULL))
+		return cli_usage(e, "%s applies to 'report forecast'", days !=
+		    NULL ? "--days" : size != NULL ? "--slice-size" :
+		    "--slice-ops");
 	if (by != NULL && report_by_parse(by, &r->by) != 0)
 		return cli_usage(e, "unknown --by '%s'; use slice, pair or "
 		    "server", by);
@@ -130,6 +143,26 @@ report_options(struct cli *c, const struct cmd_entry *e, int argc,
 			return cli_usage(e, "--days: give a number of days "
 			    "from 1 to 36500, not '%s'", days);
 		r->days = (int)v;
+	}
+	if (size != NULL) {
+		if (size_parse(size, &r->slice_size, &why) != 0) {
+			cli_usage(e, "--slice-size: %s", why);
+			free(why);
+			return EXIT_USAGE;
+		}
+		if (r->slice_size == 0)
+			return cli_usage(e, "--slice-size: give the capacity "
+			    "of a slice to add, e.g. 4T, not 0");
+	}
+	if (ops != NULL) {
+		errno = 0;
+		u = strtoull(ops, &end, 10);
+		if (end == ops || *end != '\0' || errno != 0 || u == 0 ||
+		    u > 1000000000 || *ops == '-')
+			return cli_usage(e, "--slice-ops: give the ops per "
+			    "second a slice to add serves at 100%% load, e.g. "
+			    "1000, not '%s'", ops);
+		r->slice_ops = u;
 	}
 	if (target != NULL && (percent_parse(target, &r->target) != 0 ||
 	    !(r->target > 0)))
@@ -173,6 +206,7 @@ report_run(struct cli *c, const struct cmd_entry *e, int argc, char **argv,
 	int rc;
 
 	report_init(&r, now_unix());
+	report_configure(&r, &c->config);
 	memset(&o, 0, sizeof o);
 	o.kind = kind;
 	if ((rc = report_options(c, e, argc, argv, &r, &o)) != EXIT_OK)
@@ -246,13 +280,16 @@ const struct cmd_entry cmd_report_usage_entry = {
 	"report", "usage", "[--by slice|pair|server] [--since TIME] "
 	"[--until TIME] [--target-fill PCT] [--hard-limit PCT] "
 	"[--format table|csv|json|html] [-o FILE]",
-	"fill and growth per slice, pair or server", cmd_report_usage
+	"fill, load, growth, evacuation and restore time per slice, pair or "
+	"server", cmd_report_usage
 };
 const struct cmd_entry cmd_report_forecast_entry = {
 	"report", "forecast", "[--days N] [--by slice|pair|server] "
 	"[--since TIME] [--until TIME] [--target-fill PCT] [--hard-limit PCT] "
+	"[--slice-size SIZE] [--slice-ops N] "
 	"[--format table|csv|json|html] [-o FILE]",
-	"when slices fill up and the capacity needed", cmd_report_forecast
+	"when slices fill up in bytes and load, and the slices to add",
+	cmd_report_forecast
 };
 const struct cmd_entry cmd_report_moves_entry = {
 	"report", "moves", "[--since TIME] [--until TIME] "

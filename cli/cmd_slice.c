@@ -3,6 +3,8 @@
 #include "cli/cli.h"
 #include "common/json.h"
 #include "cli/output.h"
+#include "cli/report.h"
+#include "migrator/evacuation.h"
 #include "migrator/slice.h"
 #include "state/state.h"
 #include "state/pair.h"
@@ -411,6 +413,99 @@ slice_show_health(struct state *st, const struct state_slice *s,
 	return 0;
 }
 
+/* How long emptying the slice at the daemon's schedule and restoring it
+ * take (migrator/evacuation.h), now. */
+static void
+slice_evacuation(const struct cli *c, const struct state_slice *s,
+    struct evacuation *ev, struct evacuation_schedule *sched)
+{
+	evacuation_schedule_init(sched, &c->config);
+	evacuation_estimate(sched, now_unix(), s->used, s->files,
+	    s->accounts, ev);
+}
+
+static const char *
+evacuation_status_name(enum evacuation_status st)
+{
+	switch (st) {
+	case EVACUATION_EMPTY:
+		return "empty";
+	case EVACUATION_UNTHROTTLED:
+		return "unthrottled";
+	case EVACUATION_NO_CUTOVER:
+		return "no cutover";
+	case EVACUATION_OK:
+		break;
+	}
+	return "ok";
+}
+
+/* The JSON members of slice show for evacuation and restore. */
+static void
+slice_json_evacuation(struct json *j, const struct cli *c,
+    const struct state_slice *s)
+{
+	struct evacuation_schedule sched;
+	struct evacuation ev;
+
+	slice_evacuation(c, s, &ev, &sched);
+	if (ev.seconds >= 0)
+		json_int(j, "evacuation_seconds", ev.seconds);
+	else
+		json_null(j, "evacuation_seconds");
+	json_string(j, "evacuation", evacuation_status_name(ev.status));
+	json_string(j, "unthrottled", ev.unthrottled[0] ? ev.unthrottled :
+	    NULL);
+	json_uint(j, "evacuation_streams", ev.streams);
+	json_int(j, "restore_seconds", ev.restore);
+	json_uint(j, "max_restore_seconds", sched.max_restore);
+	json_bool(j, "flagged", ev.flagged);
+	json_int(j, "split_into", ev.split);
+}
+
+/* The lines of slice show for evacuation and restore. */
+static void
+slice_show_evacuation(const struct cli *c, const struct state_slice *s)
+{
+	struct evacuation_schedule sched;
+	struct evacuation ev;
+	char a[32], b[32];
+
+	slice_evacuation(c, s, &ev, &sched);
+	switch (ev.status) {
+	case EVACUATION_EMPTY:
+		kv_print(stdout, "evacuation", "nothing to move");
+		break;
+	case EVACUATION_UNTHROTTLED:
+		kv_print(stdout, "evacuation", "not known: %s sets no rate, so "
+		    "it depends on the disks alone; give it bytes_per_second "
+		    "(or files_per_second) to plan with", ev.unthrottled);
+		break;
+	case EVACUATION_NO_CUTOVER:
+		kv_print(stdout, "evacuation", "never: no time of the day "
+		    "allows a cutover; allow one in a window");
+		break;
+	case EVACUATION_OK:
+		kv_print(stdout, "evacuation", "%s from now at the daemon's "
+		    "schedule (%llu move%s at once)", report_duration_text(
+		    ev.seconds, a, sizeof a), (unsigned long long)ev.streams,
+		    ev.streams == 1 ? "" : "s");
+		break;
+	}
+	kv_print(stdout, "restore", "%s at %s ([capacity] restore_rate)",
+	    report_duration_text(ev.restore, a, sizeof a), report_rate_text(
+	    (double)sched.restore_rate, b, sizeof b));
+	if (ev.flagged)
+		kv_print(stdout, "max restore", "over %s ([capacity] "
+		    "max_restore): split it into %lld slices",
+		    report_duration_text((int64_t)sched.max_restore, a,
+		    sizeof a), (long long)ev.split);
+	else
+		kv_print(stdout, "max restore", "within %s ([capacity] "
+		    "max_restore)", report_duration_text((int64_t)
+		    sched.max_restore, a, sizeof a));
+}
+
 static int
 cmd_slice_show(struct cli *c, const struct cmd_entry *e, int argc,
     char **argv)
@@ -455,6 +550,7 @@ cmd_slice_show(struct cli *c, const struct cmd_entry *e, int argc,
 		}
 		json_bool(&j, "health_stale", !watching);
 		slice_json_load(&j, &s, &ld);
+		slice_json_evacuation(&j, c, &s);
 		json_object_close(&j);
 		json_end(&j);
 	} else {
@@ -487,6 +583,7 @@ cmd_slice_show(struct cli *c, const struct cmd_entry *e, int argc,
 		kv_print(stdout, "last discover", "%s", s.scanned ?
 		    time_format(s.scanned, when, sizeof when) : "never");
 		slice_show_load(&c->config, &s, &ld);
+		slice_show_evacuation(c, &s);
 	}
 	state_slice_free(&s);
 	return EXIT_OK;

@@ -8,8 +8,18 @@
  * slices' (so a slice joining the catalog with data is not growth).
  * Forecasts start from what the catalog holds now.
  *
- * Use: report_init(), set the parameters from the options, then
- * report_capacity_build() or report_moves_build(), write, report_free().
+ * Load is the second dimension: a slice's ops/s and bytes/s now are the
+ * sums of its loads over the last [capacity] load_window before now
+ * (sum of ops over sum of time, never an average of rates); its load
+ * growth is the Theil-Sen slope of its daily rates (each UTC day's sums)
+ * over the range. A slice without a load measurement has no load (never
+ * a 0 pretending to be measured); a group's load is the sum of its
+ * measured slices' and is judged against their ops capacity only.
+ * Evacuation and restore times come from migrator/evacuation.h.
+ *
+ * Use: report_init(), report_configure() with the configuration, set
+ * the parameters from the options, then report_capacity_build() or
+ * report_moves_build(), write, report_free().
  */
 #ifndef MAILSHIFT_CLI_REPORT_H
 #define MAILSHIFT_CLI_REPORT_H
@@ -17,7 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/config.h"
 #include "common/stats.h"
+#include "migrator/evacuation.h"
 #include "state/state.h"
 #include "state/report.h"
 
@@ -45,6 +57,34 @@ struct report_row {
 	double		 to_hard;	/* days until the hard limit, -1 */
 	double		 projected;	/* used after report.days days */
 	const struct state_report_series *series; /* slice rows, or NULL */
+
+	/* Load (see above). */
+	uint64_t	 ops_capacity;	/* ops/s at 100%; a group: its
+					   slices' but retired ones' */
+	int64_t		 load_slices;	/* slices measured in the window */
+	uint64_t	 load_capacity;	/* ops capacity of those (the
+					   load fill's denominator) */
+	double		 ops;		/* ops/s now; 0 when none measured */
+	double		 load_bytes;	/* bytes/s now */
+	struct stats_growth load_growth; /* ops/s per day; a group's: the
+					   sum of its measured slices' */
+	double		 load_to_target; /* days until load_target, -1 */
+	double		 load_to_hard;	/* days until load_hard, -1 */
+	double		 load_projected; /* ops/s after report.days days */
+	const struct state_report_load_series *loads; /* slice rows */
+
+	/* Evacuation and restore: a slice's, or a group's longest. */
+	struct evacuation evac;		/* a group: seconds is -1 when one
+					   of its slices' is not known */
+	int64_t		 flagged;	/* slices over max_restore in it */
+
+	/* Capacity to add to stay below both targets for report.days,
+	 * in slices of report.slice_size and report.slice_ops. */
+	int64_t		 add_for_bytes;	/* -1: no slice size to count in */
+	int64_t		 add_for_load;
+	int64_t		 add_slices;	/* the larger */
+	double		 add_by;	/* days until the first target is
+					   crossed, -1 when none is added */
 };
 
 /* Totals of the moves in the range. */
@@ -75,6 +115,15 @@ struct report {
 	double		 hard;		/* 0.90 */
 	int		 days;		/* forecast horizon, 90 */
 	enum report_by	 by;		/* REPORT_BY_SLICE */
+	double		 load_target;	/* fractions of ops capacity, 0.75 */
+	double		 load_hard;	/* 0.90 */
+	uint64_t	 ops_default;	/* a slice's ops capacity when it has
+					   none of its own, 1000 */
+	int64_t		 load_window;	/* seconds "now" averages, 1 day */
+	uint64_t	 slice_size;	/* of a slice to add; 0: the median
+					   capacity of the active slices */
+	uint64_t	 slice_ops;	/* its ops/s; 0: ops_default */
+	struct evacuation_schedule evac; /* throttle, windows, caps */
 
 	/* The capacity model: report_capacity_build(). */
 	struct report_row *slices;	/* by name */
@@ -83,9 +132,13 @@ struct report {
 	size_t		 ngroups;
 	struct report_row fleet;	/* every slice */
 	double		 needed;	/* capacity to add for the horizon */
+	uint64_t	 add_size;	/* slice size the counts are in, 0 */
+	uint64_t	 add_ops;	/* ops/s of such a slice */
 
 	struct state_report_series *series; /* the snapshots, per slice */
 	size_t		 nseries;
+	struct state_report_load_series *loads; /* daily loads, per slice */
+	size_t		 nloads;
 
 	/* The fleet's usage over time (only when asked for): at each time
 	 * the sum of every slice's latest snapshot then. */
@@ -104,9 +157,13 @@ struct report {
 
 /*
  * Clear r and set the default parameters: the whole history, target fill
- * 75%, hard limit 90%, 90 days ahead, one row per slice, made at now.
+ * 75%, hard limit 90%, 90 days ahead, one row per slice, made at now, and
+ * the [capacity] and throttle defaults of config_defaults().
  */
 void report_init(struct report *r, int64_t now);
+/* Take the load targets, ops capacity, load window and the evacuation
+ * schedule from configuration c. */
+void report_configure(struct report *r, const struct config *c);
 
 /*
  * Build the capacity model from the catalog: every slice with its growth
@@ -135,9 +192,9 @@ int64_t report_move_seconds(const struct state_report_move *m);
 double report_move_rate(const struct state_report_move *m);
 
 /*
- * The groups ordered by how soon they fill: hard limit first, then target,
- * then name. Returns an array of r->ngroups pointers into r->groups; free
- * it (never NULL).
+ * The groups ordered by how soon they fill, in bytes or in load: hard
+ * limit first, then target, then name. Returns an array of r->ngroups
+ * pointers into r->groups; free it (never NULL).
  */
 const struct report_row **report_forecast_order(const struct report *r);
 
@@ -169,6 +226,29 @@ const char *report_days_date(const struct report *r, double days,
 /* The range for notes: "over all history", "since 2026-11-01T00:00:00Z",
  * "until ...", "between ... and ...". */
 const char *report_range_text(const struct report *r, char *buf,
+    size_t len);
+/* "growing", "shrinking", "flat", "not enough history" of the load, or
+ * "not measured". */
+const char *report_load_trend(const struct report_row *row);
+/* report_days_text for the load: "-" without a measurement. */
+const char *report_load_days_text(const struct report_row *row,
+    double days, char *buf, size_t len);
+/* Ops per second: "120", "8.5", "12.3k"; "-" without a measurement. */
+const char *report_ops_text(const struct report_row *row, double ops,
+    char *buf, size_t len);
+/* Load fill as "12.0%", or "-" without a measurement. */
+const char *report_load_fill_text(const struct report_row *row,
+    char *buf, size_t len);
+/* The row's load fill (load / load capacity), NAN without one. */
+double report_load_fill(const struct report_row *row);
+/* Signed ops/s per day: "+10/s", "-2.5/s", "0/s". */
+const char *report_signed_ops(double v, char *buf, size_t len);
+/* The evacuation time: a duration, "unthrottled", "never" (no cutover
+ * allowed) or "-" (a group with one of those). */
+const char *report_evac_text(const struct report_row *row, char *buf,
+    size_t len);
+/* Why an evacuation time is not known, for notes; NULL when it is. */
+const char *report_evac_why(const struct report_row *row, char *buf,
     size_t len);
 /* "12s", "3m 05s", "2h 10m", "1d 04h"; "-" for -1. */
 const char *report_duration_text(int64_t seconds, char *buf, size_t len);

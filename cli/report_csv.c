@@ -64,6 +64,57 @@ csv_days(FILE *f, const struct report *r, double days, int last)
 	csv_str(f, report_days_time(r, days, buf, sizeof buf), last);
 }
 
+static const char *
+evac_status(const struct report_row *row)
+{
+	switch (row->evac.status) {
+	case EVACUATION_EMPTY:
+		return "empty";
+	case EVACUATION_UNTHROTTLED:
+		return "unthrottled";
+	case EVACUATION_NO_CUTOVER:
+		return "no cutover";
+	case EVACUATION_OK:
+		break;
+	}
+	return "ok";
+}
+
+/* The load and evacuation columns, after the older ones. */
+static void
+load_csv(FILE *f, const struct report *r, const struct report_row *row,
+    int forecast)
+{
+	int known = row->load_slices > 0, slice = row->slices == 1 &&
+	    row->pair != NULL;
+	char buf[32];
+
+	csv_num(f, row->ops, known);
+	csv_num(f, (double)llround(row->load_bytes), known);
+	csv_int(f, (int64_t)row->ops_capacity);
+	csv_int(f, row->load_slices);
+	csv_num(f, report_load_fill(row), known);
+	csv_str(f, report_load_trend(row), 0);
+	csv_num(f, row->load_growth.per_day, known && row->load_growth.ok);
+	csv_days(f, r, row->load_to_target, 0);
+	csv_days(f, r, row->load_to_hard, 0);
+	csv_num(f, (double)row->evac.seconds, row->evac.seconds >= 0 &&
+	    !(row->retired && slice));
+	csv_str(f, evac_status(row), 0);
+	csv_num(f, (double)row->evac.restore, !(row->retired && slice));
+	csv_int(f, row->flagged);
+	csv_num(f, (double)row->evac.split, slice && !row->retired);
+	csv_str(f, row->evac.unthrottled[0] ? row->evac.unthrottled : NULL,
+	    !forecast);
+	if (!forecast)
+		return;
+	csv_num(f, row->load_projected, known);
+	csv_num(f, (double)row->add_slices, row->add_slices >= 0);
+	csv_num(f, (double)row->add_for_bytes, row->add_for_bytes >= 0);
+	csv_int(f, row->add_for_load);
+	csv_str(f, report_days_time(r, row->add_by, buf, sizeof buf), 1);
+}
+
 static void
 row_csv(FILE *f, const struct report *r, const struct report_row *row,
     const char *level, int forecast)
@@ -89,13 +140,14 @@ row_csv(FILE *f, const struct report *r, const struct report_row *row,
 	else
 		fputc(',', f);
 	csv_days(f, r, row->to_target, 0);
-	csv_days(f, r, row->to_hard, !forecast);
+	csv_days(f, r, row->to_hard, 0);
 	if (forecast) {
 		csv_int(f, llround(row->projected));
 		csv_int(f, llround(row->projected / r->target));
-		fprintf(f, "%lld\n", (long long)llround(stats_capacity_needed(
-		    row->projected, r->target, (double)row->capacity)));
+		csv_int(f, llround(stats_capacity_needed(row->projected,
+		    r->target, (double)row->capacity)));
 	}
+	load_csv(f, r, row, forecast);
 }
 
 void
@@ -109,7 +161,16 @@ report_csv_capacity(FILE *f, const struct report *r, int forecast)
 	    "last_snapshot,trend,growth_bytes_per_day,days_to_target,"
 	    "target_date,days_to_hard_limit,hard_limit_date", f);
 	fputs(forecast ? ",projected_used_bytes,needed_capacity_bytes,"
-	    "additional_capacity_bytes\n" : "\n", f);
+	    "additional_capacity_bytes" : "", f);
+	/* Newer columns go at the end: older readers keep working. */
+	fputs(",ops_per_second,load_bytes_per_second,ops_capacity,"
+	    "load_slices,load,load_trend,load_growth_ops_per_day,"
+	    "days_to_load_target,load_target_date,days_to_load_hard_limit,"
+	    "load_hard_limit_date,evacuation_seconds,evacuation_status,"
+	    "restore_seconds,flagged,split_into,unthrottled", f);
+	fputs(forecast ? ",projected_ops_per_second,add_slices,"
+	    "add_slices_for_bytes,add_slices_for_load,add_by_date\n" : "\n",
+	    f);
 	if (forecast)
 		v = report_forecast_order(r);
 	for (i = 0; i < r->ngroups; i++)

@@ -6,22 +6,13 @@
 #define _GNU_SOURCE
 #include "cli/output.h"
 #include "cli/report.h"
+#include "cli/report_html.h"
 #include "cli/report_write.h"
 #include "common/util.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Points drawn per usage line; longer series are thinned evenly. */
-#define HTML_LINE_POINTS 240
-
-#define C_USED		"#1c7ed6"
-#define C_OK		"#2f9e44"
-#define C_WARN		"#f08c00"
-#define C_BAD		"#e03131"
-#define C_GRID		"#e9ecef"
-#define C_AXIS		"#868e96"
 
 static const char css[] =
     "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,"
@@ -38,6 +29,10 @@ static const char css[] =
     ".card span{color:#6c757d;font-size:12px}"
     ".grid{display:grid;grid-template-columns:repeat(auto-fill,"
     "minmax(380px,1fr));gap:14px}"
+    ".pairs{display:grid;grid-template-columns:repeat(auto-fill,"
+    "minmax(780px,1fr));gap:14px}"
+    ".pair{display:grid;grid-template-columns:1fr 1fr;gap:8px}"
+    "tr.flagged td{background:#fff5f5}"
     ".chart{border:1px solid #e9ecef;border-radius:6px;padding:6px}"
     ".chart p{margin:0 4px;color:#6c757d;font-size:12px}"
     "svg{display:block;width:100%;height:auto}"
@@ -56,8 +51,7 @@ static const char css[] =
     ".legend i{display:inline-block;width:18px;height:0;"
     "vertical-align:middle;margin:0 4px 0 12px;border-top:2px solid}";
 
-/* Text with &, <, >, " and ' escaped. */
-static void
+void
 html_text(FILE *f, const char *s)
 {
 	for (; s != NULL && *s != '\0'; s++) {
@@ -103,9 +97,8 @@ fill_class(const struct report *r, uint64_t used, uint64_t capacity)
 	return x >= r->hard ? "bad" : x >= r->target ? "warn" : "ok";
 }
 
-/* "2026-11-23" of a unix time. */
-static const char *
-date_text(int64_t t, char *buf, size_t len)
+const char *
+html_date(int64_t t, char *buf, size_t len)
 {
 	time_format(t, buf, len);
 	if (strlen(buf) > 10)
@@ -113,8 +106,8 @@ date_text(int64_t t, char *buf, size_t len)
 	return buf;
 }
 
-static void
-page_start(FILE *f, const struct report *r, const char *title)
+void
+html_page_start(FILE *f, const struct report *r, const char *title)
 {
 	char now[32], range[96];
 
@@ -131,14 +124,14 @@ page_start(FILE *f, const struct report *r, const char *title)
 	    report_range_text(r, range, sizeof range));
 }
 
-static void
-page_end(FILE *f)
+void
+html_page_end(FILE *f)
 {
 	fputs("</body>\n</html>\n", f);
 }
 
-static void
-card(FILE *f, const char *label, const char *value, const char *sub)
+void
+html_card(FILE *f, const char *label, const char *value, const char *sub)
 {
 	fputs("<div class=\"card\"><span>", f);
 	html_text(f, label);
@@ -149,34 +142,24 @@ card(FILE *f, const char *label, const char *value, const char *sub)
 	fputs("</span></div>\n", f);
 }
 
-/* A chart's frame: the plot area inside margins and its domains. */
-struct chart {
-	FILE	*f;
-	double	 w, h;			/* the whole SVG */
-	double	 l, r, t, b;		/* margins */
-	double	 x0, x1;		/* time (unix seconds) */
-	double	 y0, y1;		/* bytes */
-};
-
-static double
-cx(const struct chart *c, double x)
+double
+chart_x(const struct chart *c, double x)
 {
 	return c->l + (x - c->x0) / (c->x1 - c->x0) * (c->w - c->l - c->r);
 }
 
-static double
-cy(const struct chart *c, double y)
+double
+chart_y(const struct chart *c, double y)
 {
 	return c->h - c->b - (y - c->y0) / (c->y1 - c->y0) *
 	    (c->h - c->t - c->b);
 }
 
-/* A horizontal line across the plot at y, labelled on the right. */
-static void
-hline(const struct chart *c, double y, const char *color, const char *dash,
-    const char *label)
+void
+chart_hline(const struct chart *c, double y, const char *color,
+    const char *dash, const char *label)
 {
-	double py = cy(c, y);
+	double py = chart_y(c, y);
 
 	fprintf(c->f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
 	    "stroke=\"%s\" stroke-width=\"1\"%s%s%s/>", c->l, py, c->w - c->r,
@@ -187,9 +170,48 @@ hline(const struct chart *c, double y, const char *color, const char *dash,
 		    "%s</text>", c->w - c->r + 4, py + 4, color, label);
 }
 
-/* The k-th of m points evenly spread over n (m <= n, first and last in). */
-static size_t
-thin(size_t k, size_t m, size_t n)
+/* Tenths as text into the end of buf: "-12.5". */
+static char *
+tenths(char *end, double v)
+{
+	long long x = llround(v * 10);
+	int neg = x < 0;
+
+	if (neg)
+		x = -x;
+	*--end = (char)('0' + x % 10);
+	*--end = '.';
+	x /= 10;
+	do {
+		*--end = (char)('0' + x % 10);
+		x /= 10;
+	} while (x > 0);
+	if (neg)
+		*--end = '-';
+	return end;
+}
+
+void
+chart_point(FILE *f, int space, double x, double y)
+{
+	char buf[64], *p = buf + sizeof buf;
+
+	/* Thousands of points per page: printf("%.1f") costs more than the
+	 * rest of the page together. */
+	if (!isfinite(x) || !isfinite(y) || fabs(x) > 1e12 || fabs(y) > 1e12) {
+		fprintf(f, "%s%.1f,%.1f", space ? " " : "", x, y);
+		return;
+	}
+	p = tenths(p, y);
+	*--p = ',';
+	p = tenths(p, x);
+	if (space)
+		*--p = ' ';
+	fwrite(p, 1, (size_t)(buf + sizeof buf - p), f);
+}
+
+size_t
+html_thin(size_t k, size_t m, size_t n)
 {
 	if (m >= n || m < 2)
 		return k;
@@ -250,7 +272,7 @@ usage_chart(FILE *f, const struct report *r, double w, double h,
 	/* Grid and y labels at quarters of the capacity (or of the top). */
 	step = (cap > 0 ? cap : c.y1) / 4;
 	for (k = 0; k <= 8 && step * (double)k <= c.y1; k++) {
-		double py = cy(&c, step * (double)k);
+		double py = chart_y(&c, step * (double)k);
 
 		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
 		    "y2=\"%.1f\" stroke=\"" C_GRID "\"/><text x=\"%.1f\" "
@@ -262,23 +284,25 @@ usage_chart(FILE *f, const struct report *r, double w, double h,
 	for (k = 0; k < 4; k++) {
 		x = c.x0 + (c.x1 - c.x0) * (double)k / 3;
 		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">"
-		    "%s</text>", cx(&c, x), h - 8, k == 0 ? "start" : k == 3 ?
-		    "end" : "middle", date_text((int64_t)x, a, sizeof a));
+		    "%s</text>", chart_x(&c, x), h - 8, k == 0 ? "start" :
+		    k == 3 ? "end" : "middle", html_date((int64_t)x, a,
+		    sizeof a));
 	}
 	fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-	    "stroke=\"" C_AXIS "\"/>", c.l, cy(&c, 0), w - c.r, cy(&c, 0));
+	    "stroke=\"" C_AXIS "\"/>", c.l, chart_y(&c, 0), w - c.r,
+	    chart_y(&c, 0));
 	if (cap > 0) {
 		snprintf(lbl, sizeof lbl, "%g%%", r->target * 100);
-		hline(&c, r->target * cap, C_WARN, "5 3", lbl);
+		chart_hline(&c, r->target * cap, C_WARN, "5 3", lbl);
 		snprintf(lbl, sizeof lbl, "%g%%", r->hard * 100);
-		hline(&c, r->hard * cap, C_BAD, "5 3", lbl);
-		hline(&c, cap, C_AXIS, NULL, "100%");
+		chart_hline(&c, r->hard * cap, C_BAD, "5 3", lbl);
+		chart_hline(&c, cap, C_AXIS, NULL, "100%");
 	}
 	/* Now. */
 	fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
 	    "stroke=\"" C_AXIS "\" stroke-dasharray=\"2 3\"/>",
-	    cx(&c, (double)r->now), c.t, cx(&c, (double)r->now),
-	    cy(&c, 0));
+	    chart_x(&c, (double)r->now), c.t, chart_x(&c, (double)r->now),
+	    chart_y(&c, 0));
 	/* The snapshots, thinned to HTML_LINE_POINTS. */
 	if (n > 0) {
 		m = n;
@@ -288,15 +312,15 @@ usage_chart(FILE *f, const struct report *r, double w, double h,
 		    "stroke-width=\"2\" stroke-linejoin=\"round\" "
 		    "points=\"", f);
 		for (k = 0; k < m; k++) {
-			i = thin(k, m, n);
-			fprintf(f, "%s%.1f,%.1f", k ? " " : "",
-			    cx(&c, (double)t[i]), cy(&c, v[i]));
+			i = html_thin(k, m, n);
+			chart_point(f, k > 0, chart_x(&c, (double)t[i]),
+			    chart_y(&c, v[i]));
 		}
 		fputs("\"/>", f);
 		if (n == 1)
 			fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" "
-			    "fill=\"" C_USED "\"/>", cx(&c, (double)t[0]),
-			    cy(&c, v[0]));
+			    "fill=\"" C_USED "\"/>", chart_x(&c, (double)t[0]),
+			    chart_y(&c, v[0]));
 	}
 	/* The forecast, dashed, from what is used now. */
 	if (g->ok && fdays > 0) {
@@ -304,22 +328,23 @@ usage_chart(FILE *f, const struct report *r, double w, double h,
 		fend = used_now + g->per_day * fdays;
 		fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
 		    "y2=\"%.1f\" stroke=\"" C_USED "\" stroke-width=\"2\" "
-		    "stroke-dasharray=\"6 4\"/>", cx(&c, (double)r->now),
-		    cy(&c, used_now), cx(&c, x), cy(&c, fend));
+		    "stroke-dasharray=\"6 4\"/>", chart_x(&c, (double)r->now),
+		    chart_y(&c, used_now), chart_x(&c, x), chart_y(&c, fend));
 		if (cap > 0 && fend >= r->hard * cap - 0.5)
 			fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" "
 			    "fill=\"" C_BAD "\"/><text x=\"%.1f\" y=\"%.1f\" "
 			    "text-anchor=\"end\" stroke=\"#fff\" "
 			    "stroke-width=\"3\" paint-order=\"stroke\">"
 			    "%g%% on %s</text>",
-			    cx(&c, x), cy(&c, fend), cx(&c, x) - 8,
-			    cy(&c, fend) + 16, r->hard * 100,
-			    date_text((int64_t)x, a, sizeof a));
+			    chart_x(&c, x), chart_y(&c, fend),
+			    chart_x(&c, x) - 8, chart_y(&c, fend) + 16,
+			    r->hard * 100,
+			    html_date((int64_t)x, a, sizeof a));
 		else if (cap > 0 && dh > 0)
 			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" "
 			    "text-anchor=\"end\">%g%% in %.0f days</text>",
-			    cx(&c, x) - 4, cy(&c, fend) - 8, r->hard * 100,
-			    dh);
+			    chart_x(&c, x) - 4, chart_y(&c, fend) - 8,
+			    r->hard * 100, dh);
 	}
 	if (n == 0 && !g->ok)
 		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">"
@@ -386,6 +411,18 @@ legend(FILE *f, const struct report *r)
 	    r->target * 100, r->hard * 100);
 }
 
+static void
+load_legend(FILE *f, const struct report *r)
+{
+	fprintf(f, "<p class=\"legend\"><i style=\"border-color:" C_LOAD
+	    "\"></i>load (per day)<i style=\"border-color:" C_LOAD
+	    ";border-top-style:dashed\"></i>load trend from now"
+	    "<i style=\"border-color:" C_WARN ";border-top-style:dashed\">"
+	    "</i>load target %g%%<i style=\"border-color:" C_BAD
+	    ";border-top-style:dashed\"></i>load hard limit %g%% of the ops "
+	    "capacity</p>\n", r->load_target * 100, r->load_hard * 100);
+}
+
 /* One slice's chart in the grid. */
 static void
 slice_chart(FILE *f, const struct report *r, const struct report_row *s)
@@ -426,8 +463,8 @@ slice_chart(FILE *f, const struct report *r, const struct report_row *s)
 	free(v);
 }
 
-static void
-th(FILE *f, const char *cls, const char *label)
+void
+html_th(FILE *f, const char *cls, const char *label)
 {
 	fprintf(f, "<th%s%s%s>", cls ? " class=\"" : "", cls ? cls : "",
 	    cls ? "\"" : "");
@@ -435,8 +472,8 @@ th(FILE *f, const char *cls, const char *label)
 	fputs("</th>", f);
 }
 
-static void
-td(FILE *f, const char *cls, const char *text)
+void
+html_td(FILE *f, const char *cls, const char *text)
 {
 	fprintf(f, "<td%s%s%s>", cls ? " class=\"" : "", cls ? cls : "",
 	    cls ? "\"" : "");
@@ -451,6 +488,50 @@ group_label(const struct report *r)
 	    "server" : "slice";
 }
 
+/* The load, evacuation and restore cells of a usage row. */
+static void
+usage_load_tds(FILE *f, const struct report *r, const struct report_row *row,
+    int slice)
+{
+	char a[32], b[32];
+	double x = report_load_fill(row);
+
+	html_td(f, NULL, report_ops_text(row, row->ops, a, sizeof a));
+	html_td(f, isnan(x) ? "note" : x >= r->load_hard ? "bad" :
+	    x >= r->load_target ? "warn" : "ok", report_load_fill_text(row,
+	    b, sizeof b));
+	(void)slice;
+}
+
+static void
+usage_evac_tds(FILE *f, const struct report *r, const struct report_row *row,
+    int slice)
+{
+	char a[32];
+	int gone = row->retired && row->slices == 1;
+
+	html_td(f, NULL, report_load_days_text(row, row->load_to_target, a,
+	    sizeof a));
+	html_td(f, NULL, report_load_days_text(row, row->load_to_hard, a,
+	    sizeof a));
+	html_td(f, row->evac.seconds > (int64_t)r->evac.max_restore ? "bad" :
+	    NULL, report_evac_text(row, a, sizeof a));
+	html_td(f, row->evac.restore > (int64_t)r->evac.max_restore ? "bad" :
+	    NULL, gone ? "-" : report_duration_text(row->evac.restore, a,
+	    sizeof a));
+	if (slice && row->slices == 1 && row->pair != NULL) {
+		if (row->evac.flagged)
+			snprintf(a, sizeof a, "%lld",
+			    (long long)row->evac.split);
+		html_td(f, row->evac.flagged ? "bad" : NULL,
+		    row->evac.flagged ? a : "-");
+	} else {
+		snprintf(a, sizeof a, slice ? "%lld flagged" : "%lld",
+		    (long long)row->flagged);
+		html_td(f, row->flagged ? "bad" : NULL, a);
+	}
+}
+
 static void
 usage_tr(FILE *f, const struct report *r, const struct report_row *row,
     const char *name, int total)
@@ -458,55 +539,68 @@ usage_tr(FILE *f, const struct report *r, const struct report_row *row,
 	char a[32], b[32], c[32], d[32], e[32], g[32];
 	int slice = r->by == REPORT_BY_SLICE;
 
-	fprintf(f, "<tr%s>", total ? " class=\"total\"" : "");
-	td(f, "l", name);
+	fprintf(f, "<tr%s>", total ? " class=\"total\"" : row->evac.flagged &&
+	    row->pair != NULL ? " class=\"flagged\"" : "");
+	html_td(f, "l", name);
 	if (slice) {
-		td(f, "l", row->pair ? row->pair : "");
-		td(f, "l", row->server ? row->server : "");
-		td(f, "l", row->state ? row->state : "");
+		html_td(f, "l", row->pair ? row->pair : "");
+		html_td(f, "l", row->server ? row->server : "");
+		html_td(f, "l", row->state ? row->state : "");
 	} else {
 		snprintf(a, sizeof a, "%lld", (long long)row->slices);
-		td(f, NULL, a);
+		html_td(f, NULL, a);
 	}
 	snprintf(a, sizeof a, "%lld", (long long)row->accounts);
-	td(f, NULL, a);
+	html_td(f, NULL, a);
 	snprintf(a, sizeof a, "%llu", (unsigned long long)row->files);
-	td(f, NULL, a);
-	td(f, NULL, size_format(row->used, a, sizeof a));
-	td(f, NULL, size_format(row->capacity, b, sizeof b));
-	td(f, fill_class(r, row->used, row->capacity), fill_format(row->used,
-	    row->capacity, c, sizeof c));
-	td(f, NULL, row->growth.ok ? report_signed_size(row->growth.per_day,
-	    g, sizeof g) : "not enough history");
-	td(f, NULL, report_days_text(row, row->to_target, d, sizeof d));
-	td(f, NULL, report_days_text(row, row->to_hard, e, sizeof e));
+	html_td(f, NULL, a);
+	html_td(f, NULL, size_format(row->used, a, sizeof a));
+	html_td(f, NULL, size_format(row->capacity, b, sizeof b));
+	html_td(f, fill_class(r, row->used, row->capacity),
+	    fill_format(row->used, row->capacity, c, sizeof c));
+	usage_load_tds(f, r, row, slice);
+	html_td(f, NULL, row->growth.ok ? report_signed_size(
+	    row->growth.per_day, g, sizeof g) : "not enough history");
+	html_td(f, NULL, report_days_text(row, row->to_target, d, sizeof d));
+	html_td(f, NULL, report_days_text(row, row->to_hard, e, sizeof e));
+	usage_evac_tds(f, r, row, slice);
 	fputs("</tr>\n", f);
 }
 
 static void
 usage_html_table(FILE *f, const struct report *r)
 {
-	char h1[24], h2[24];
+	char h1[24], h2[24], h3[32], h4[32];
 	size_t i;
 
 	snprintf(h1, sizeof h1, "to %g%%", r->target * 100);
 	snprintf(h2, sizeof h2, "to %g%%", r->hard * 100);
+	snprintf(h3, sizeof h3, "load to %g%%", r->load_target * 100);
+	snprintf(h4, sizeof h4, "load to %g%%", r->load_hard * 100);
 	fputs("<div class=\"scroll\"><table>\n<tr>", f);
-	th(f, "l", group_label(r));
+	html_th(f, "l", group_label(r));
 	if (r->by == REPORT_BY_SLICE) {
-		th(f, "l", "pair");
-		th(f, "l", "server");
-		th(f, "l", "state");
+		html_th(f, "l", "pair");
+		html_th(f, "l", "server");
+		html_th(f, "l", "state");
 	} else
-		th(f, NULL, "slices");
-	th(f, NULL, "accounts");
-	th(f, NULL, "files");
-	th(f, NULL, "used");
-	th(f, NULL, "capacity");
-	th(f, NULL, "fill");
-	th(f, NULL, "growth/day");
-	th(f, NULL, h1);
-	th(f, NULL, h2);
+		html_th(f, NULL, "slices");
+	html_th(f, NULL, "accounts");
+	html_th(f, NULL, "files");
+	html_th(f, NULL, "used");
+	html_th(f, NULL, "capacity");
+	html_th(f, NULL, "fill");
+	html_th(f, NULL, "ops/s");
+	html_th(f, NULL, "load");
+	html_th(f, NULL, "growth/day");
+	html_th(f, NULL, h1);
+	html_th(f, NULL, h2);
+	html_th(f, NULL, h3);
+	html_th(f, NULL, h4);
+	html_th(f, NULL, "evacuation");
+	html_th(f, NULL, "restore");
+	html_th(f, NULL, r->by == REPORT_BY_SLICE ? "split into" :
+	    "flagged");
 	fputs("</tr>\n", f);
 	for (i = 0; i < r->ngroups; i++)
 		usage_tr(f, r, &r->groups[i], r->groups[i].name, 0);
@@ -514,26 +608,52 @@ usage_html_table(FILE *f, const struct report *r)
 	fputs("</table></div>\n", f);
 }
 
+/* A load crossing as a date, "never" or "-". */
+static const char *
+load_date(const struct report *r, const struct report_row *row, double days,
+    char *buf, size_t len)
+{
+	if (days < 0)
+		return report_load_days_text(row, days, buf, len);
+	return report_days_date(r, days, buf, len);
+}
+
 static void
 forecast_tr(FILE *f, const struct report *r, const struct report_row *row,
     const char *name, int total)
 {
 	char a[32], b[32], c[32], d[32], e[32], g[32];
+	struct report_row proj = *row;
 
 	fprintf(f, "<tr%s>", total ? " class=\"total\"" : "");
-	td(f, "l", name);
-	td(f, fill_class(r, row->used, row->capacity), fill_format(row->used,
-	    row->capacity, a, sizeof a));
-	td(f, NULL, row->growth.ok ? report_signed_size(row->growth.per_day,
-	    g, sizeof g) : "not enough history");
-	td(f, NULL, report_days_text(row, row->to_target, b, sizeof b));
-	td(f, "l", report_days_date(r, row->to_target, c, sizeof c));
-	td(f, NULL, report_days_text(row, row->to_hard, d, sizeof d));
-	td(f, "l", report_days_date(r, row->to_hard, e, sizeof e));
-	td(f, NULL, size_format((uint64_t)llround(row->projected), a,
+	html_td(f, "l", name);
+	html_td(f, fill_class(r, row->used, row->capacity),
+	    fill_format(row->used, row->capacity, a, sizeof a));
+	html_td(f, NULL, row->growth.ok ? report_signed_size(
+	    row->growth.per_day, g, sizeof g) : "not enough history");
+	html_td(f, NULL, report_days_text(row, row->to_target, b, sizeof b));
+	html_td(f, "l", report_days_date(r, row->to_target, c, sizeof c));
+	html_td(f, NULL, report_days_text(row, row->to_hard, d, sizeof d));
+	html_td(f, "l", report_days_date(r, row->to_hard, e, sizeof e));
+	html_td(f, NULL, size_format((uint64_t)llround(row->projected), a,
 	    sizeof a));
-	td(f, NULL, fill_format((uint64_t)llround(row->projected),
+	html_td(f, NULL, fill_format((uint64_t)llround(row->projected),
 	    row->capacity, b, sizeof b));
+	usage_load_tds(f, r, row, 0);
+	html_td(f, NULL, row->load_slices == 0 ? "-" : row->load_growth.ok ?
+	    report_signed_ops(row->load_growth.per_day, g, sizeof g) :
+	    "not enough history");
+	html_td(f, "l", load_date(r, row, row->load_to_target, c, sizeof c));
+	html_td(f, "l", load_date(r, row, row->load_to_hard, d, sizeof d));
+	proj.ops = row->load_projected;
+	html_td(f, NULL, report_load_fill_text(&proj, e, sizeof e));
+	if (row->add_slices < 0)
+		snprintf(a, sizeof a, "-");
+	else
+		snprintf(a, sizeof a, "%lld", (long long)row->add_slices);
+	html_td(f, row->add_slices > 0 ? "warn" : NULL, a);
+	html_td(f, "l", row->add_slices > 0 ? (row->add_by == 0 ? "now" :
+	    report_days_date(r, row->add_by, b, sizeof b)) : "-");
 	fputs("</tr>\n", f);
 }
 
@@ -541,9 +661,12 @@ static void
 forecast_html_table(FILE *f, const struct report *r)
 {
 	const struct report_row **v = report_forecast_order(r);
-	char h[6][32];
+	char h[9][32];
 	size_t i;
 
+	snprintf(h[6], sizeof h[6], "load %g%% on", r->load_target * 100);
+	snprintf(h[7], sizeof h[7], "load %g%% on", r->load_hard * 100);
+	snprintf(h[8], sizeof h[8], "load in %d days", r->days);
 	snprintf(h[0], sizeof h[0], "to %g%%", r->target * 100);
 	snprintf(h[1], sizeof h[1], "%g%% on", r->target * 100);
 	snprintf(h[2], sizeof h[2], "to %g%%", r->hard * 100);
@@ -551,15 +674,23 @@ forecast_html_table(FILE *f, const struct report *r)
 	snprintf(h[4], sizeof h[4], "used in %d days", r->days);
 	snprintf(h[5], sizeof h[5], "fill in %d days", r->days);
 	fputs("<div class=\"scroll\"><table>\n<tr>", f);
-	th(f, "l", group_label(r));
-	th(f, NULL, "fill");
-	th(f, NULL, "growth/day");
-	th(f, NULL, h[0]);
-	th(f, "l", h[1]);
-	th(f, NULL, h[2]);
-	th(f, "l", h[3]);
-	th(f, NULL, h[4]);
-	th(f, NULL, h[5]);
+	html_th(f, "l", group_label(r));
+	html_th(f, NULL, "fill");
+	html_th(f, NULL, "growth/day");
+	html_th(f, NULL, h[0]);
+	html_th(f, "l", h[1]);
+	html_th(f, NULL, h[2]);
+	html_th(f, "l", h[3]);
+	html_th(f, NULL, h[4]);
+	html_th(f, NULL, h[5]);
+	html_th(f, NULL, "ops/s");
+	html_th(f, NULL, "load");
+	html_th(f, NULL, "load/day");
+	html_th(f, "l", h[6]);
+	html_th(f, "l", h[7]);
+	html_th(f, NULL, h[8]);
+	html_th(f, NULL, "slices to add");
+	html_th(f, "l", "by");
 	fputs("</tr>\n", f);
 	for (i = 0; i < r->ngroups; i++)
 		forecast_tr(f, r, v[i], v[i]->name, 0);
@@ -577,39 +708,41 @@ capacity_cards(FILE *f, const struct report *r)
 	fill_format(fl->used, fl->capacity, a, sizeof a);
 	snprintf(c, sizeof c, "%s of %s", size_format(fl->used, b, sizeof b),
 	    size_format(fl->capacity, d, sizeof d));
-	card(f, "fleet fill", a, c);
+	html_card(f, "fleet fill", a, c);
 	snprintf(c, sizeof c, "%lld slices, %lld accounts",
 	    (long long)fl->slices, (long long)fl->accounts);
-	card(f, "growth per day", fl->growth.ok ? report_signed_size(
+	html_card(f, "growth per day", fl->growth.ok ? report_signed_size(
 	    fl->growth.per_day, a, sizeof a) : "not enough history", c);
 	snprintf(c, sizeof c, "target fill %g%%", r->target * 100);
-	card(f, "fleet reaches target", report_days_text(fl, fl->to_target,
+	html_card(f, "fleet reaches target", report_days_text(fl, fl->to_target,
 	    a, sizeof a), c);
 	snprintf(c, sizeof c, "hard limit %g%%", r->hard * 100);
-	card(f, "fleet reaches hard limit", report_days_text(fl, fl->to_hard,
-	    a, sizeof a), c);
+	html_card(f, "fleet reaches hard limit", report_days_text(fl,
+	    fl->to_hard, a, sizeof a), c);
 	snprintf(c, sizeof c, "to stay below %g%% for %d days",
 	    r->target * 100, r->days);
-	card(f, "capacity to add", r->needed > 0 ? size_format((uint64_t)
+	html_card(f, "capacity to add", r->needed > 0 ? size_format((uint64_t)
 	    llround(r->needed), a, sizeof a) : "none", c);
 }
 
 void
 report_html_capacity(FILE *f, const struct report *r, int forecast)
 {
+	char range[32];
 	size_t i, live = 0;
 
-	page_start(f, r, forecast ? "mailshift capacity forecast" :
+	html_page_start(f, r, forecast ? "mailshift capacity forecast" :
 	    "mailshift capacity usage");
 	if (r->nslices == 0) {
 		fputs("<p>No slices in the catalog yet: add them with "
 		    "<code>mailshift slice add</code> and record their usage "
 		    "with <code>mailshift discover</code>.</p>\n", f);
-		page_end(f);
+		html_page_end(f);
 		return;
 	}
 	fputs("<div class=\"cards\">\n", f);
 	capacity_cards(f, r);
+	html_load_cards(f, r, forecast);
 	fputs("</div>\n<h2>Fleet usage over time</h2>\n", f);
 	legend(f, r);
 	fputs("<div class=\"chart\">\n", f);
@@ -628,214 +761,30 @@ report_html_capacity(FILE *f, const struct report *r, int forecast)
 		fputs("<h2>Forecast</h2>\n", f);
 		forecast_html_table(f, r);
 	}
+	fputs("<h2>Evacuation and restore per slice</h2>\n", f);
+	html_evac_table(f, r);
 	for (i = 0; i < r->nslices; i++)
 		live += !r->slices[i].retired;
-	fprintf(f, "<h2>Usage over time per slice</h2>\n");
+	fprintf(f, "<h2>Usage and load over time per slice</h2>\n");
 	legend(f, r);
-	fputs("<div class=\"grid\">\n", f);
+	load_legend(f, r);
+	fputs("<div class=\"pairs\">\n", f);
 	for (i = 0; i < r->nslices; i++) {
-		if (!r->slices[i].retired)
-			slice_chart(f, r, &r->slices[i]);
+		if (r->slices[i].retired)
+			continue;
+		fputs("<div class=\"pair\">\n", f);
+		slice_chart(f, r, &r->slices[i]);
+		html_load_chart(f, r, &r->slices[i]);
+		fputs("</div>\n", f);
 	}
 	fprintf(f, "</div>\n<p class=\"note\">%zu slices drawn (retired slices "
 	    "are left out). Growth is the Theil&ndash;Sen slope of each "
 	    "slice's snapshots: the median of the slopes between every two "
 	    "snapshots, so that a one-off jump does not make a trend. A "
-	    "trend needs two snapshots at least a day apart.</p>\n", live);
-	page_end(f);
-}
-
-/* A vertical dashed line at x with a label in the top margin at y. */
-static void
-marker(const struct chart *c, double x, double y, const char *color,
-    const char *label, double ms)
-{
-	double px = cx(c, x);
-	int left = px > c->l + 120;
-
-	fprintf(c->f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
-	    "y2=\"%.1f\" stroke=\"%s\" stroke-dasharray=\"5 3\"/>"
-	    "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" "
-	    "style=\"fill:%s\">%s %g ms</text>", px, y - 4, px, cy(c, 0),
-	    color, left ? px - 4 : px + 4, y, left ? "end" : "start", color,
-	    label, ms);
-}
-
-/* A histogram of the cutover lock times of done moves. */
-static void
-lock_chart(FILE *f, const struct report *r)
-{
-	const struct report_moves_total *t = &r->total;
-	struct chart c = { f, 960, 190, 50, 20, 40, 30, 0, 0, 0, 0 };
-	size_t bins[20], top = 1, i, k;
-	double bw, x;
-
-	memset(bins, 0, sizeof bins);
-	c.x1 = t->lock_max > 0 ? t->lock_max * 1.05 : 1;
-	for (i = 0; i < r->nmoves; i++) {
-		if (r->moves[i].state != MOVE_DONE ||
-		    r->moves[i].lock_ms < 0)
-			continue;
-		k = (size_t)((double)r->moves[i].lock_ms / c.x1 * 20);
-		bins[k > 19 ? 19 : k]++;
-	}
-	for (k = 0; k < 20; k++)
-		if (bins[k] > top)
-			top = bins[k];
-	c.y1 = (double)top * 1.1;
-	bw = (c.w - c.l - c.r) / 20;
-	fprintf(f, "<svg viewBox=\"0 0 %.0f %.0f\" role=\"img\">", c.w, c.h);
-	for (k = 0; k < 20; k++) {
-		if (bins[k] == 0)
-			continue;
-		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-		    "height=\"%.1f\" fill=\"" C_USED "\"/><text x=\"%.1f\" "
-		    "y=\"%.1f\" text-anchor=\"middle\">%zu</text>",
-		    c.l + bw * (double)k + 1, cy(&c, (double)bins[k]), bw - 2,
-		    cy(&c, 0) - cy(&c, (double)bins[k]), c.l + bw *
-		    ((double)k + 0.5), cy(&c, (double)bins[k]) - 3, bins[k]);
-	}
-	for (k = 0; k <= 4; k++) {
-		x = c.x1 * (double)k / 4;
-		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">"
-		    "%.0f ms</text>", cx(&c, x), c.h - 10, x);
-	}
-	fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-	    "stroke=\"" C_AXIS "\"/>", c.l, cy(&c, 0), c.w - c.r, cy(&c, 0));
-	marker(&c, t->lock_median, 12, C_WARN, "median", t->lock_median);
-	marker(&c, t->lock_p95, 26, C_BAD, "p95", t->lock_p95);
-	fputs("</svg>\n", f);
-}
-
-void
-report_html_moves(FILE *f, const struct report *r)
-{
-	const struct report_moves_total *t = &r->total;
-	const struct state_report_move *m;
-	char a[32], b[48], c[32];
-	size_t i;
-
-	page_start(f, r, "mailshift moves");
-	if (r->nmoves == 0) {
-		fprintf(f, "<p>No moves created %s.</p>\n",
-		    report_range_text(r, b, sizeof b));
-		page_end(f);
-		return;
-	}
-	fputs("<div class=\"cards\">\n", f);
-	snprintf(a, sizeof a, "%zu", t->moves);
-	snprintf(b, sizeof b, "%zu done, %zu failed, %zu cancelled, %zu open",
-	    t->done, t->failed, t->cancelled, t->open);
-	card(f, "moves", a, b);
-	snprintf(b, sizeof b, "%llu files", (unsigned long long)t->files);
-	card(f, "moved", size_format(t->bytes, a, sizeof a), b);
-	snprintf(b, sizeof b, "over %s", report_duration_text(t->seconds, c,
-	    sizeof c));
-	card(f, "average rate", report_rate_text(t->rate, a, sizeof a), b);
-	if (t->locks > 0) {
-		snprintf(a, sizeof a, "%g ms", t->lock_median);
-		snprintf(b, sizeof b, "p95 %g ms, max %g ms", t->lock_p95,
-		    t->lock_max);
-	} else {
-		snprintf(a, sizeof a, "-");
-		snprintf(b, sizeof b, "no done move");
-	}
-	card(f, "cutover lock (median)", a, b);
-	snprintf(a, sizeof a, "%lld", (long long)t->retries);
-	snprintf(b, sizeof b, "%lld passes", (long long)t->passes);
-	card(f, "retries", a, b);
-	fputs("</div>\n", f);
-	if (t->locks > 0) {
-		fputs("<h2>Cutover lock times of done moves</h2>\n"
-		    "<div class=\"chart\">\n", f);
-		lock_chart(f, r);
-		fputs("</div>\n", f);
-	}
-	if (t->failed > 0) {
-		fputs("<h2>Failures</h2>\n<div class=\"scroll\"><table>\n"
-		    "<tr>", f);
-		th(f, NULL, "move");
-		th(f, "l", "user");
-		th(f, "l", "finished");
-		th(f, "l", "reason");
-		fputs("</tr>\n", f);
-		for (i = 0; i < r->nmoves; i++) {
-			m = &r->moves[i];
-			if (m->state != MOVE_FAILED)
-				continue;
-			snprintf(a, sizeof a, "%lld", (long long)m->id);
-			fputs("<tr>", f);
-			td(f, NULL, a);
-			td(f, "l", m->user);
-			td(f, "l", time_format(m->finished, c, sizeof c));
-			td(f, "l bad wrap", m->error ? m->error :
-			    "no reason recorded");
-			fputs("</tr>\n", f);
-		}
-		fputs("</table></div>\n", f);
-	}
-	fputs("<h2>Moves</h2>\n<div class=\"scroll\"><table>\n<tr>", f);
-	th(f, NULL, "id");
-	th(f, "l", "user");
-	th(f, "l", "from");
-	th(f, "l", "to");
-	th(f, "l", "state");
-	th(f, "l", "created");
-	th(f, NULL, "bytes");
-	th(f, NULL, "files");
-	th(f, NULL, "duration");
-	th(f, NULL, "rate");
-	th(f, NULL, "passes");
-	th(f, NULL, "lock");
-	th(f, NULL, "retries");
-	th(f, "l", "error");
-	fputs("</tr>\n", f);
-	for (i = 0; i < r->nmoves; i++) {
-		int64_t s;
-
-		m = &r->moves[i];
-		s = report_move_seconds(m);
-		fputs("<tr>", f);
-		snprintf(a, sizeof a, "%lld", (long long)m->id);
-		td(f, NULL, a);
-		td(f, "l", m->user);
-		td(f, "l", m->source);
-		td(f, "l", m->target);
-		td(f, m->state == MOVE_FAILED ? "l bad" : "l",
-		    state_move_state_name(m->state));
-		td(f, "l", time_format(m->created, c, sizeof c));
-		td(f, NULL, size_format(m->bytes, a, sizeof a));
-		snprintf(a, sizeof a, "%llu", (unsigned long long)m->files);
-		td(f, NULL, a);
-		td(f, NULL, report_duration_text(s, a, sizeof a));
-		td(f, NULL, report_rate_text(report_move_rate(m), a, sizeof a));
-		snprintf(a, sizeof a, "%lld", (long long)m->passes);
-		td(f, NULL, a);
-		if (m->lock_ms >= 0)
-			snprintf(a, sizeof a, "%lld ms", (long long)m->lock_ms);
-		else
-			snprintf(a, sizeof a, "-");
-		td(f, NULL, a);
-		snprintf(a, sizeof a, "%lld", (long long)m->attempts);
-		td(f, NULL, a);
-		td(f, "l wrap", m->error ? m->error : "");
-		fputs("</tr>\n", f);
-	}
-	fputs("<tr class=\"total\">", f);
-	td(f, "l", "total");
-	fprintf(f, "<td class=\"l\" colspan=\"5\">%zu moves, %zu done</td>",
-	    t->moves, t->done);
-	td(f, NULL, size_format(t->bytes, a, sizeof a));
-	snprintf(a, sizeof a, "%llu", (unsigned long long)t->files);
-	td(f, NULL, a);
-	td(f, NULL, report_duration_text(t->seconds, a, sizeof a));
-	td(f, NULL, report_rate_text(t->rate, a, sizeof a));
-	snprintf(a, sizeof a, "%lld", (long long)t->passes);
-	td(f, NULL, a);
-	td(f, NULL, "");
-	snprintf(a, sizeof a, "%lld", (long long)t->retries);
-	td(f, NULL, a);
-	td(f, "l", "");
-	fputs("</tr>\n</table></div>\n", f);
-	page_end(f);
+	    "trend needs two snapshots at least a day apart. Load is the "
+	    "slice's operations per second over the last %s ([capacity] "
+	    "load_window), drawn per UTC day over the range, its trend the "
+	    "same robust slope of the daily loads.</p>\n", live,
+	    report_duration_text(r->load_window, range, sizeof range));
+	html_page_end(f);
 }

@@ -35,6 +35,90 @@ json_days(struct json *j, const char *days_key, const char *date_key,
 }
 
 static void
+json_num(struct json *j, const char *key, double v, int known)
+{
+	if (known && isfinite(v))
+		json_double(j, key, v);
+	else
+		json_null(j, key);
+}
+
+static const char *
+evac_status(const struct report_row *row)
+{
+	switch (row->evac.status) {
+	case EVACUATION_EMPTY:
+		return "empty";
+	case EVACUATION_UNTHROTTLED:
+		return "unthrottled";
+	case EVACUATION_NO_CUTOVER:
+		return "no cutover";
+	case EVACUATION_OK:
+		break;
+	}
+	return "ok";
+}
+
+/* The load, evacuation and restore members of a row. */
+static void
+load_json(struct json *j, const struct report *r,
+    const struct report_row *row, int slice, int forecast)
+{
+	int known = row->load_slices > 0, gone = slice && row->retired;
+
+	json_num(j, "ops_per_second", row->ops, known);
+	if (known)
+		json_int(j, "load_bytes_per_second", llround(row->load_bytes));
+	else
+		json_null(j, "load_bytes_per_second");
+	json_uint(j, "ops_capacity", row->ops_capacity);
+	if (!slice)
+		json_int(j, "load_slices", row->load_slices);
+	json_num(j, "load", report_load_fill(row), known);
+	json_string(j, "load_trend", report_load_trend(row));
+	json_num(j, "load_growth_ops_per_day", row->load_growth.per_day,
+	    known && row->load_growth.ok);
+	json_days(j, "days_to_load_target", "load_target_date", r,
+	    row->load_to_target);
+	json_days(j, "days_to_load_hard_limit", "load_hard_limit_date", r,
+	    row->load_to_hard);
+	if (row->evac.seconds >= 0 && !gone)
+		json_int(j, "evacuation_seconds", row->evac.seconds);
+	else
+		json_null(j, "evacuation_seconds");
+	json_string(j, "evacuation", evac_status(row));
+	json_string(j, "unthrottled", row->evac.unthrottled[0] ?
+	    row->evac.unthrottled : NULL);
+	if (gone)
+		json_null(j, "restore_seconds");
+	else
+		json_int(j, "restore_seconds", row->evac.restore);
+	if (slice) {
+		json_bool(j, "flagged", row->evac.flagged);
+		if (gone)
+			json_null(j, "split_into");
+		else
+			json_int(j, "split_into", row->evac.split);
+	} else
+		json_int(j, "flagged_slices", row->flagged);
+	if (!forecast)
+		return;
+	json_num(j, "projected_ops_per_second", row->load_projected, known);
+	json_object_open(j, "add_slices");
+	if (row->add_slices >= 0)
+		json_int(j, "count", row->add_slices);
+	else
+		json_null(j, "count");
+	if (row->add_for_bytes >= 0)
+		json_int(j, "for_bytes", row->add_for_bytes);
+	else
+		json_null(j, "for_bytes");
+	json_int(j, "for_load", row->add_for_load);
+	json_days(j, "days", "by", r, row->add_by);
+	json_object_close(j);
+}
+
+static void
 row_json(struct json *j, const struct report *r,
     const struct report_row *row, int slice, int forecast)
 {
@@ -75,6 +159,7 @@ row_json(struct json *j, const struct report *r,
 		    stats_capacity_needed(row->projected, r->target,
 		    (double)row->capacity)));
 	}
+	load_json(j, r, row, slice, forecast);
 }
 
 static void
@@ -101,8 +186,19 @@ report_json_capacity(FILE *f, const struct report *r, int forecast)
 	json_string(&j, "by", report_by_name(r->by));
 	json_double(&j, "target_fill", r->target);
 	json_double(&j, "hard_limit", r->hard);
+	json_double(&j, "load_target", r->load_target);
+	json_double(&j, "load_hard_limit", r->load_hard);
+	json_int(&j, "load_window_seconds", r->load_window);
+	json_uint(&j, "restore_rate", r->evac.restore_rate);
+	json_uint(&j, "max_restore_seconds", r->evac.max_restore);
+	json_uint(&j, "evacuation_streams", r->evac.streams);
 	if (forecast) {
 		json_int(&j, "days", r->days);
+		if (r->add_size > 0)
+			json_uint(&j, "slice_size", r->add_size);
+		else
+			json_null(&j, "slice_size");
+		json_uint(&j, "slice_ops", r->add_ops);
 		v = report_forecast_order(r);
 	}
 	json_array_open(&j, "rows");

@@ -53,18 +53,19 @@ without_history(const struct report *r, size_t *live)
 	return n;
 }
 
-static void
+static int
 history_note(FILE *f, const struct report *r)
 {
 	char range[96];
 	size_t live, n = without_history(r, &live);
 
 	if (n == 0)
-		return;
+		return 0;
 	fprintf(f, "\nnot enough history for a trend on %zu of %zu slices "
 	    "(snapshots %s): growth needs 2 snapshots at least a day apart; "
 	    "each 'mailshift discover' records one\n", n, live,
 	    report_range_text(r, range, sizeof range));
+	return 1;
 }
 
 static const char *const no_slices = "no slices in the catalog yet: add "
@@ -78,16 +79,41 @@ group_header(const struct report *r)
 	    "SERVER" : "SLICE";
 }
 
+/* Load fill as "12.0%", with a bar on a terminal; "-" unmeasured. */
+static const char *
+load_cell(const struct report_row *row, int bar, char *buf, size_t len)
+{
+	char f[16];
+	double x = report_load_fill(row);
+	int n;
+
+	if (!bar || isnan(x))
+		return report_load_fill_text(row, buf, len);
+	report_load_fill_text(row, f, sizeof f);
+	n = (int)lround(10 * (x > 1 ? 1 : x));
+	snprintf(buf, len, "%6s [%.*s%.*s]", f, n, "##########", 10 - n,
+	    "----------");
+	return buf;
+}
+
+#define USAGE_COLS 19
+
 static void
 usage_row(struct table *t, const struct report *r,
     const struct report_row *row, const char *name, int slice, int bar)
 {
 	char n1[24], n2[24], n3[24], used[32], cap[32], fill[40], growth[32];
-	char d1[16], d2[16];
+	char d1[16], d2[16], d3[16], d4[16], ops[24], load[40], ev[32];
+	char rs[32], split[24];
 	const char *g = row->growth.ok ? report_signed_size(row->growth.per_day,
 	    growth, sizeof growth) : "not enough history";
 	const char *tt = report_days_text(row, row->to_target, d1, sizeof d1);
 	const char *th = report_days_text(row, row->to_hard, d2, sizeof d2);
+	const char *lt = report_load_days_text(row, row->load_to_target, d3,
+	    sizeof d3);
+	const char *lh = report_load_days_text(row, row->load_to_hard, d4,
+	    sizeof d4);
+	const char *ops_s, *load_s, *ev_s;
 
 	(void)r;
 	count_cell(row->accounts, n1, sizeof n1);
@@ -95,20 +121,104 @@ usage_row(struct table *t, const struct report *r,
 	size_format(row->used, used, sizeof used);
 	size_format(row->capacity, cap, sizeof cap);
 	fill_cell(row, bar, fill, sizeof fill);
+	ops_s = report_ops_text(row, row->ops, ops, sizeof ops);
+	load_s = load_cell(row, bar, load, sizeof load);
+	ev_s = report_evac_text(row, ev, sizeof ev);
+	if (row->retired && row->slices == 1)
+		snprintf(rs, sizeof rs, "-");
+	else
+		report_duration_text(row->evac.restore, rs, sizeof rs);
+	if (slice && row->pair != NULL)
+		snprintf(split, sizeof split, "%s", row->evac.flagged ?
+		    count_cell(row->evac.split, n3, sizeof n3) : "-");
+	else if (slice && row->flagged == 0)	/* the total of slices */
+		snprintf(split, sizeof split, "-");
+	else if (slice)
+		snprintf(split, sizeof split, "%lld flagged",
+		    (long long)row->flagged);
+	else
+		count_cell(row->flagged, split, sizeof split);
 	if (slice)
 		table_add(t, (const char *[]){ name, row->pair ? row->pair :
 		    "", row->server ? row->server : "", row->state ?
-		    row->state : "", n1, n2, used, cap, fill, g, tt, th });
+		    row->state : "", n1, n2, used, cap, fill, ops_s, load_s,
+		    g, tt, th, lt, lh, ev_s, rs, split });
 	else
 		table_add(t, (const char *[]){ name, count_cell(row->slices,
-		    n3, sizeof n3), n1, n2, used, cap, fill, g, tt, th });
+		    n3, sizeof n3), n1, n2, used, cap, fill, ops_s, load_s, g,
+		    tt, th, lt, lh, ev_s, rs, split });
+}
+
+/* Slices with no load measured now, for the note under the tables. */
+static void
+load_note(FILE *f, const struct report *r)
+{
+	char w[32];
+	size_t i, live = 0, n = 0;
+
+	for (i = 0; i < r->nslices; i++) {
+		if (r->slices[i].retired)
+			continue;
+		live++;
+		n += r->slices[i].load_slices == 0;
+	}
+	if (n == 0)
+		return;
+	fprintf(f, "no load measured on %zu of %zu slices in the last %s "
+	    "([capacity] load_window): their load shows '-'; the daemon's "
+	    "sampler records it\n", n, live, report_duration_text(
+	    r->load_window, w, sizeof w));
+}
+
+/* What the evacuation times assume, the ones not known, and the slices
+ * over max_restore. */
+static void
+evac_note(FILE *f, const struct report *r)
+{
+	const struct report_row *s, *unknown = NULL;
+	char a[32], b[32], why[256];
+	size_t i, nflag = 0, nunknown = 0, listed = 0;
+
+	for (i = 0; i < r->nslices; i++) {
+		s = &r->slices[i];
+		nflag += s->evac.flagged != 0;
+		if (!s->retired && s->evac.seconds < 0) {
+			nunknown++;
+			if (unknown == NULL)
+				unknown = s;
+		}
+	}
+	fprintf(f, "evacuation: %llu move%s at once out of a slice at the "
+	    "[throttle] and window rates; restore at %s ([capacity] "
+	    "restore_rate)\n", (unsigned long long)r->evac.streams,
+	    r->evac.streams == 1 ? "" : "s", report_rate_text((double)
+	    r->evac.restore_rate, a, sizeof a));
+	if (unknown != NULL)
+		fprintf(f, "evacuation time not known for %zu slice%s: %s\n",
+		    nunknown, nunknown == 1 ? "" : "s", report_evac_why(unknown,
+		    why, sizeof why));
+	if (nflag == 0)
+		return;
+	fprintf(f, "%zu slice%s take%s longer than %s ([capacity] "
+	    "max_restore) to evacuate or restore; split %s into the SPLIT "
+	    "count of slices:", nflag, nflag == 1 ? "" : "s", nflag == 1 ?
+	    "s" : "", report_duration_text((int64_t)r->evac.max_restore, b,
+	    sizeof b), nflag == 1 ? "it" : "each");
+	for (i = 0; i < r->nslices && listed < 10; i++) {
+		if (r->slices[i].evac.flagged) {
+			fprintf(f, "%s %s", listed ? "," : "",
+			    r->slices[i].name);
+			listed++;
+		}
+	}
+	fprintf(f, "%s\n", nflag > listed ? ", ..." : "");
 }
 
 void
 report_table_usage(FILE *f, const struct report *r, int bars)
 {
 	int slice = r->by == REPORT_BY_SLICE;
-	char th_t[24], th_h[24];
+	char th_t[24], th_h[24], lt_t[24], lt_h[24];
 	struct table *t;
 	size_t i;
 
@@ -118,20 +228,39 @@ report_table_usage(FILE *f, const struct report *r, int bars)
 	}
 	snprintf(th_t, sizeof th_t, "TO %g%%", r->target * 100);
 	snprintf(th_h, sizeof th_h, "TO %g%%", r->hard * 100);
+	snprintf(lt_t, sizeof lt_t, "LOAD TO %g%%", r->load_target * 100);
+	snprintf(lt_h, sizeof lt_h, "LOAD TO %g%%", r->load_hard * 100);
 	if (slice)
-		t = table_new(12, (const char *[]){ "SLICE", "PAIR", "SERVER",
-		    "STATE", "ACCOUNTS", "FILES", "USED", "CAPACITY", "FILL",
-		    "GROWTH/DAY", th_t, th_h }, "llllrrrrrrrr");
+		t = table_new(USAGE_COLS, (const char *[]){ "SLICE", "PAIR",
+		    "SERVER", "STATE", "ACCOUNTS", "FILES", "USED", "CAPACITY",
+		    "FILL", "OPS/S", "LOAD", "GROWTH/DAY", th_t, th_h, lt_t,
+		    lt_h, "EVACUATE", "RESTORE", "SPLIT" },
+		    "llllrrrrrrrrrrrrrrr");
 	else
-		t = table_new(10, (const char *[]){ group_header(r), "SLICES",
-		    "ACCOUNTS", "FILES", "USED", "CAPACITY", "FILL",
-		    "GROWTH/DAY", th_t, th_h }, "lrrrrrrrrr");
+		t = table_new(USAGE_COLS - 2, (const char *[]){
+		    group_header(r), "SLICES", "ACCOUNTS", "FILES", "USED",
+		    "CAPACITY", "FILL", "OPS/S", "LOAD", "GROWTH/DAY", th_t,
+		    th_h, lt_t, lt_h, "EVACUATE", "RESTORE", "FLAGGED" },
+		    "lrrrrrrrrrrrrrrrr");
 	for (i = 0; i < r->ngroups; i++)
 		usage_row(t, r, &r->groups[i], r->groups[i].name, slice,
 		    bars);
 	usage_row(t, r, &r->fleet, "TOTAL", slice, bars);
 	table_print(t, f);
-	history_note(f, r);
+	if (!history_note(f, r))
+		fputc('\n', f);
+	load_note(f, r);
+	evac_note(f, r);
+}
+
+/* A load crossing as a date, "never" or "-". */
+static const char *
+load_date(const struct report *r, const struct report_row *row, double days,
+    char *buf, size_t len)
+{
+	if (days < 0)
+		return report_load_days_text(row, days, buf, len);
+	return report_days_date(r, days, buf, len);
 }
 
 static void
@@ -139,24 +268,79 @@ forecast_row(struct table *t, const struct report *r,
     const struct report_row *row, const char *name)
 {
 	char growth[32], d1[16], d2[16], t1[32], t2[32], fill[16], pf[16];
+	char load[16], lg[24], l1[32], l2[32], lp[16];
+	const char *load_s, *lp_s;
 	const char *g = row->growth.ok ? report_signed_size(row->growth.per_day,
 	    growth, sizeof growth) : "not enough history";
+	struct report_row proj = *row;
 
 	fill_format(row->used, row->capacity, fill, sizeof fill);
 	fill_format((uint64_t)llround(row->projected), row->capacity, pf,
 	    sizeof pf);
+	load_s = report_load_fill_text(row, load, sizeof load);
+	proj.ops = row->load_projected;
+	lp_s = report_load_fill_text(&proj, lp, sizeof lp);
+	if (row->load_slices > 0 && row->load_growth.ok)
+		report_signed_ops(row->load_growth.per_day, lg, sizeof lg);
+	else
+		snprintf(lg, sizeof lg, "%s", row->load_slices > 0 ?
+		    "not enough history" : "-");
 	table_add(t, (const char *[]){ name, fill, g,
 	    report_days_text(row, row->to_target, d1, sizeof d1),
 	    report_days_date(r, row->to_target, t1, sizeof t1),
 	    report_days_text(row, row->to_hard, d2, sizeof d2),
-	    report_days_date(r, row->to_hard, t2, sizeof t2), pf });
+	    report_days_date(r, row->to_hard, t2, sizeof t2), pf, load_s, lg,
+	    load_date(r, row, row->load_to_target, l1, sizeof l1),
+	    load_date(r, row, row->load_to_hard, l2, sizeof l2), lp_s });
+}
+
+/* The slices to add to stay below both targets. */
+static void
+add_note(FILE *f, const struct report *r)
+{
+	const struct report_row *fl = &r->fleet;
+	char a[32], b[32];
+
+	if (fl->load_slices > 0) {
+		struct report_row proj = *fl;
+
+		proj.ops = fl->load_projected;
+		fprintf(f, "in %d days the fleet's load would be %s ops/s of "
+		    "%llu ops/s on the %lld slices measured (%s)", r->days,
+		    report_ops_text(fl, fl->load_projected, a, sizeof a),
+		    (unsigned long long)fl->load_capacity,
+		    (long long)fl->load_slices, report_load_fill_text(&proj,
+		    b, sizeof b));
+		if (!fl->load_growth.ok)
+			fprintf(f, " (no load trend yet: not enough history)");
+		fputs("\n", f);
+	} else
+		fprintf(f, "no load measured yet: the slices to add count "
+		    "bytes only\n");
+	fprintf(f, "to stay below %g%% fill and %g%% load for %d days: ",
+	    r->target * 100, r->load_target * 100, r->days);
+	if (fl->add_slices < 0) {
+		fprintf(f, "no slice size to count in (no active slice): give "
+		    "--slice-size\n");
+		return;
+	}
+	if (fl->add_slices == 0) {
+		fprintf(f, "no slice to add\n");
+		return;
+	}
+	fprintf(f, "add %lld slice%s of %s and %llu ops/s by %s (%lld for "
+	    "the bytes, %lld for the load)\n", (long long)fl->add_slices,
+	    fl->add_slices == 1 ? "" : "s", size_format(r->add_size, a,
+	    sizeof a), (unsigned long long)r->add_ops, fl->add_by == 0 ?
+	    "now" : report_days_date(r, fl->add_by, b, sizeof b),
+	    (long long)fl->add_for_bytes, (long long)fl->add_for_load);
 }
 
 void
 report_table_forecast(FILE *f, const struct report *r)
 {
 	const struct report_row **v;
-	char h[4][24], a[32], b[32], c[32], pf[16];
+	char h[7][24], a[32], b[32], c[32], pf[16];
 	struct table *t;
 	size_t i;
 
@@ -168,9 +352,13 @@ report_table_forecast(FILE *f, const struct report *r)
 	snprintf(h[1], sizeof h[1], "%g%% ON", r->target * 100);
 	snprintf(h[2], sizeof h[2], "TO %g%%", r->hard * 100);
 	snprintf(h[3], sizeof h[3], "%g%% ON", r->hard * 100);
+	snprintf(h[4], sizeof h[4], "LOAD %g%% ON", r->load_target * 100);
+	snprintf(h[5], sizeof h[5], "LOAD %g%% ON", r->load_hard * 100);
+	snprintf(h[6], sizeof h[6], "LOAD IN %dD", r->days);
 	snprintf(pf, sizeof pf, "FILL IN %dD", r->days);
-	t = table_new(8, (const char *[]){ group_header(r), "FILL",
-	    "GROWTH/DAY", h[0], h[1], h[2], h[3], pf }, "lrrrlrlr");
+	t = table_new(13, (const char *[]){ group_header(r), "FILL",
+	    "GROWTH/DAY", h[0], h[1], h[2], h[3], pf, "LOAD", "LOAD/DAY",
+	    h[4], h[5], h[6] }, "lrrrlrlrrrlrr");
 	v = report_forecast_order(r);
 	for (i = 0; i < r->ngroups; i++)
 		forecast_row(t, r, v[i], v[i]->name);
@@ -192,7 +380,9 @@ report_table_forecast(FILE *f, const struct report *r)
 		    r->needed), a, sizeof a));
 	else
 		fprintf(f, "the %s there is enough\n", b);
+	add_note(f, r);
 	history_note(f, r);
+	load_note(f, r);
 }
 
 void

@@ -379,7 +379,7 @@ config_copy(struct config *dst, const struct config *src)
 	    xstrdup(src->hook_after_switch) : NULL;
 	dst->hook_on_health = src->hook_on_health ?
 	    xstrdup(src->hook_on_health) : NULL;
-	dst->proc_root = xstrdup(src->proc_root);
+	dst->proc_root = src->proc_root ? xstrdup(src->proc_root) : NULL;
 	dst->failover_fence = src->failover_fence ?
 	    xstrdup(src->failover_fence) : NULL;
 	dst->failover_promote = src->failover_promote ?

@@ -18,6 +18,7 @@ struct state;
 /* One usage snapshot of a slice (a row of the snapshots table). */
 struct state_report_point {
 	int64_t	 ts;			/* unix time */
+	int64_t	 id;			/* the snapshot's (orders ties) */
 	uint64_t bytes;
 	uint64_t files;
 	int64_t	 accounts;
@@ -42,6 +43,35 @@ void state_report_series_free(struct state_report_series *, size_t n);
 /* The series of slice_id in an array from state_report_snapshots. */
 const struct state_report_series *state_report_series_find(
     const struct state_report_series *, size_t n, int64_t slice_id);
+
+/* One UTC day of a slice's load: the sums of its loads intervals that
+ * end that day (see state/load.h). */
+struct state_report_load_day {
+	int64_t	 day;			/* unix time of the day's 00:00 UTC */
+	uint64_t ops;
+	uint64_t bytes;
+	int64_t	 ms;			/* time the sums cover, > 0 */
+};
+
+/* The load days of one slice in day order. */
+struct state_report_load_series {
+	int64_t				 slice_id;
+	struct state_report_load_day	*d;
+	size_t				 n;
+};
+
+/*
+ * The loads with ts in [since, until] summed per slice and UTC day, one
+ * series per slice that has any, in slice id order. *out is NULL and *n
+ * 0 when there is none.
+ */
+int state_report_load_days(struct state *, int64_t since, int64_t until,
+    struct state_report_load_series **out, size_t *n, char **cause);
+void state_report_load_series_free(struct state_report_load_series *,
+    size_t n);
+/* The series of slice_id in an array from state_report_load_days. */
+const struct state_report_load_series *state_report_load_series_find(
+    const struct state_report_load_series *, size_t n, int64_t slice_id);
 
 /* One move as the move report shows it. */
 struct state_report_move {

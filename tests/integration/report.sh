@@ -87,6 +87,37 @@ known_moves() {
 	  FROM accounts WHERE \"user\" = 'carol@example.com';"
 }
 
+# Loads with controlled times (both engines), each an hour's interval:
+#  s1: 10 days, ending now - i days at 100 - 10 i ops/s: 100 ops/s now
+#      (the only one in the 1-day load window), +10 a day; of the
+#      default 1000 ops/s: 75% in 65 days, 90% in 80;
+#  s2: 2000 ops/s of its own, flat at 500 ops/s over 5 days: 25%;
+#  s3: none: its load is not known.
+known_loads() {
+	now=$(date +%s)
+	q "WITH RECURSIVE k(i) AS (SELECT CAST(0 AS BIGINT) UNION ALL SELECT i + 1 FROM k
+	    WHERE i < 9)
+	  INSERT INTO loads (ts, slice_id, source, ops, bytes, ms)
+	  SELECT $now - i * 86400, (SELECT id FROM slices WHERE name = 's1'),
+	    'diskstats:vdb', (100 - 10 * i) * 3600, CAST($MIB AS BIGINT) * 3600,
+	    3600000 FROM k;
+	  WITH RECURSIVE k(i) AS (SELECT CAST(0 AS BIGINT) UNION ALL SELECT i + 1 FROM k
+	    WHERE i < 4)
+	  INSERT INTO loads (ts, slice_id, source, ops, bytes, ms)
+	  SELECT $now - 60 - i * 86400, (SELECT id FROM slices WHERE name = 's2'),
+	    'diskstats:vdc', 500 * 3600, 0, 3600000 FROM k;
+	  UPDATE slices SET ops_capacity = 2000 WHERE name = 's2';"
+}
+
+# A configuration with a throttle of 10 MiB/s per move and a restore of 1
+# MiB/s, flagged over an hour: s1 (6 GiB) evacuates in 614.4 s and
+# restores in 6144 s (split in 2), s2 (2 GiB) in 204.8 s and 2048 s, s3
+# (1 GiB) in 102.4 s and 1024 s.
+evac_conf() {
+	move_conf "throttle.bytes_per_second = 10M" \
+	    "capacity.restore_rate = 1M" "capacity.max_restore = 1h"
+}
+
 # The value of a table line's column n (1-based) for the row named $1.
 col() {
 	awk -v name="$1" -v n="$2" '$1 == name { print $n }' "$D/out"
@@ -97,20 +128,24 @@ t_usage_known_growth() {
 	known_snapshots
 	ok report usage
 	[ "$(head -n 1 "$D/out" | tr -s ' ')" = \
-	    "SLICE PAIR SERVER STATE ACCOUNTS FILES USED CAPACITY FILL GROWTH/DAY TO 75% TO 90%" ] ||
+	    "SLICE PAIR SERVER STATE ACCOUNTS FILES USED CAPACITY FILL OPS/S LOAD GROWTH/DAY TO 75% TO 90% LOAD TO 75% LOAD TO 90% EVACUATE RESTORE SPLIT" ] ||
 	    fail "header: $(head -n 1 "$D/out")"
 	# s1: 6 GiB of 10 GiB growing 256 MiB a day: 75% (7.5 GiB) in 6
-	# days, 90% (9 GiB) in 12.
-	grep -E '^s1 +p1 +mx1 +active +1 +6000 +6\.0 GiB +10\.0 GiB +60\.0% +\+256\.0 MiB +6\.0d +12d$' "$D/out" ||
+	# days, 90% (9 GiB) in 12. No load measured: "-", not 0. No
+	# throttle: the evacuation is not known; the restore at the default
+	# 100 MiB/s takes 61.44 s.
+	grep -E '^s1 +p1 +mx1 +active +1 +6000 +6\.0 GiB +10\.0 GiB +60\.0% +- +- +\+256\.0 MiB +6\.0d +12d +- +- +unthrottled +1m 02s +-$' "$D/out" ||
 	    fail "s1 line: $(cat "$D/out")"
-	grep -E '^s2 .* 20\.0% +0 B +never +never$' "$D/out" ||
+	grep -E '^s2 .* 20\.0% +- +- +0 B +never +never +- +- +unthrottled +21s +-$' "$D/out" ||
 	    fail "s2 line: $(cat "$D/out")"
-	grep -E '^s3 .* 5\.0% +not enough history +- +-$' "$D/out" ||
+	grep -E '^s3 .* 5\.0% +- +- +not enough history +- +- +- +- +unthrottled +11s +-$' "$D/out" ||
 	    fail "s3 line: $(cat "$D/out")"
 	# The fleet: 9 GiB of 40 GiB, +256 MiB a day: 30 GiB in 84 days,
 	# 36 GiB in 108.
-	grep -E '^TOTAL +3 +9000 +9\.0 GiB +40\.0 GiB +22\.5% +\+256\.0 MiB +84d +108d$' "$D/out" ||
+	grep -E '^TOTAL +3 +9000 +9\.0 GiB +40\.0 GiB +22\.5% +- +- +\+256\.0 MiB +84d +108d +- +- +unthrottled +1m 02s +-$' "$D/out" ||
 	    fail "TOTAL line: $(cat "$D/out")"
+	expect_out "no load measured on 3 of 3 slices in the last 1d 00h"
+	expect_out "evacuation time not known for 3 slices: [throttle] sets no rate"
 	expect_out "not enough history for a trend on 1 of 3 slices"
 
 	ok report usage --json
@@ -145,9 +180,9 @@ t_usage_by_pair_and_server() {
 	ok report usage --by pair
 	# p1 = s1 + s2: 8 GiB of 20 GiB, +256 MiB a day: 15 GiB in 28
 	# days, 18 GiB in 40.
-	grep -E '^p1 +2 +2 +8000 +8\.0 GiB +20\.0 GiB +40\.0% +\+256\.0 MiB +28d +40d$' "$D/out" ||
+	grep -E '^p1 +2 +2 +8000 +8\.0 GiB +20\.0 GiB +40\.0% +- +- +\+256\.0 MiB +28d +40d +- +- +unthrottled +1m 02s +0$' "$D/out" ||
 	    fail "p1 line: $(cat "$D/out")"
-	grep -E '^p2 +1 .* not enough history +- +-$' "$D/out" ||
+	grep -E '^p2 +1 .* not enough history +- +- +- +- +unthrottled +11s +0$' "$D/out" ||
 	    fail "p2 line: $(cat "$D/out")"
 	ok report usage --by server --json
 	json_check '[r["name"] for r in j["rows"]] == ["mx1", "mx2", "mx3"] and j["rows"][0]["slices"] == 1 and j["rows"][0]["growth_bytes_per_day"] == 256 * 2**20'
@@ -196,7 +231,7 @@ t_forecast() {
 	[ "$(awk 'NR > 1 && $1 != "" { print $1 }' "$D/out" | head -n 4 | tr '\n' ' ')" = "s1 s2 s3 TOTAL " ] ||
 	    fail "order: $(cat "$D/out")"
 	today6=$(python3 -c 'import time; print(time.strftime("%Y-%m-%d", time.gmtime(time.time() + 6 * 86400)))')
-	grep -E "^s1 +60\.0% +\+256\.0 MiB +6\.0d +$today6 +12d +[0-9-]{10} +285\.0%$" "$D/out" ||
+	grep -E "^s1 +60\.0% +\+256\.0 MiB +6\.0d +$today6 +12d +[0-9-]{10} +285\.0% +- +- +- +- +-$" "$D/out" ||
 	    fail "s1 forecast line: $(cat "$D/out")"
 	# In 90 days: s1 6 + 22.5 GiB, s2 2, s3 1 = 31.5 GiB; below 75%
 	# needs 42 GiB: 2 GiB more than the 40 GiB there.
@@ -218,6 +253,148 @@ t_forecast() {
 	    fail "s1 at 50/80: $(cat "$D/out")"
 	ok report forecast --by pair --days 10 --json
 	json_check '[r["name"] for r in j["rows"]] == ["p1", "p2"] and j["rows"][0]["projected_used"] == int(10.5 * 2**30)'
+}
+
+t_usage_load_evacuation() {
+	sized_fleet
+	known_snapshots
+	known_loads
+	evac_conf
+	ok report usage
+	grep -E '^s1 +p1 +mx1 +active +1 +6000 +6\.0 GiB +10\.0 GiB +60\.0% +100 +10\.0% +\+256\.0 MiB +6\.0d +12d +65d +80d +10m 15s +1h 42m +2$' "$D/out" ||
+	    fail "s1 line: $(cat "$D/out")"
+	grep -E '^s2 .* 20\.0% +500 +25\.0% +0 B +never +never +never +never +3m 25s +34m 08s +-$' "$D/out" ||
+	    fail "s2 line: $(cat "$D/out")"
+	grep -E '^s3 .* 5\.0% +- +- +not enough history +- +- +- +- +1m 43s +17m 04s +-$' "$D/out" ||
+	    fail "s3 line: $(cat "$D/out")"
+	# The fleet's load: s1 + s2, 600 of their 3000 ops/s, +10 a day:
+	# 2250 in 165 days, 2700 in 210; the longest times; one flagged.
+	grep -E '^TOTAL +3 +9000 +9\.0 GiB +40\.0 GiB +22\.5% +600 +20\.0% +\+256\.0 MiB +84d +108d +165d +210d +10m 15s +1h 42m +1 flagged$' "$D/out" ||
+	    fail "TOTAL line: $(cat "$D/out")"
+	expect_out "no load measured on 1 of 3 slices in the last 1d 00h"
+	expect_out "1 slice takes longer than 1h 00m ([capacity] max_restore) to evacuate or restore; split it into the SPLIT count of slices: s1"
+	grep -q 'evacuation time not known' "$D/out" && fail "unknown times"
+	if command -v script >/dev/null; then
+		script -qec "$MS report usage" /dev/null >"$D/out" 2>&1 ||
+		    fail "report on a terminal: $(cat "$D/out")"
+		expect_out "10.0% [#---------]"
+		expect_out "25.0% [###-------]"
+	fi
+
+	ok report usage --json
+	json_check 'j["load_target"] == 0.75 and j["load_hard_limit"] == 0.9 and j["restore_rate"] == 2**20 and j["max_restore_seconds"] == 3600 and j["evacuation_streams"] == 1'
+	json_check 'j["rows"][0]["ops_per_second"] == 100 and j["rows"][0]["load"] == 0.1 and j["rows"][0]["ops_capacity"] == 1000 and j["rows"][0]["load_bytes_per_second"] == 2**20'
+	json_check 'j["rows"][0]["load_trend"] == "growing" and j["rows"][0]["load_growth_ops_per_day"] == 10 and j["rows"][0]["days_to_load_target"] == 65 and j["rows"][0]["days_to_load_hard_limit"] == 80'
+	json_check 'j["rows"][0]["evacuation_seconds"] == 615 and j["rows"][0]["evacuation"] == "ok" and j["rows"][0]["restore_seconds"] == 6144 and j["rows"][0]["flagged"] is True and j["rows"][0]["split_into"] == 2'
+	json_check 'j["rows"][1]["ops_capacity"] == 2000 and j["rows"][1]["load"] == 0.25 and j["rows"][1]["load_trend"] == "flat" and j["rows"][1]["days_to_load_target"] is None and j["rows"][1]["flagged"] is False and j["rows"][1]["split_into"] == 1'
+	json_check 'j["rows"][2]["ops_per_second"] is None and j["rows"][2]["load"] is None and j["rows"][2]["load_trend"] == "not measured" and j["rows"][2]["load_target_date"] is None and j["rows"][2]["evacuation_seconds"] == 103'
+	json_check 'j["total"]["ops_per_second"] == 600 and j["total"]["load_slices"] == 2 and j["total"]["ops_capacity"] == 4000 and j["total"]["days_to_load_target"] == 165 and j["total"]["flagged_slices"] == 1 and j["total"]["evacuation_seconds"] == 615'
+	python3 - "$D/out" <<'EOP' || fail "load dates"
+import datetime, json, sys
+j = json.load(open(sys.argv[1]))
+p = lambda s: datetime.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ")
+now = p(j["generated"])
+s1 = j["rows"][0]
+assert p(s1["load_target_date"]) - now == datetime.timedelta(days=65), s1
+assert p(s1["load_hard_limit_date"]) - now == datetime.timedelta(days=80), s1
+EOP
+
+	ok report usage --format csv
+	csv_check 'list(rows[0].keys())[:20] == ["level", "name", "pair", "server", "state", "slices", "accounts", "files", "used_bytes", "capacity_bytes", "fill", "snapshots", "first_snapshot", "last_snapshot", "trend", "growth_bytes_per_day", "days_to_target", "target_date", "days_to_hard_limit", "hard_limit_date"]'
+	csv_check 'float(by["s1"]["ops_per_second"]) == 100 and float(by["s1"]["load"]) == 0.1 and float(by["s1"]["days_to_load_target"]) == 65 and by["s1"]["load_target_date"].endswith("Z")'
+	csv_check 'by["s1"]["evacuation_seconds"] == "615" and by["s1"]["restore_seconds"] == "6144" and by["s1"]["flagged"] == "1" and by["s1"]["split_into"] == "2"'
+	csv_check 'by["s3"]["ops_per_second"] == "" and by["s3"]["load"] == "" and by["s3"]["load_trend"] == "not measured" and by["s3"]["days_to_load_target"] == ""'
+	csv_check 'float(by["fleet"]["ops_per_second"]) == 600 and by["fleet"]["load_slices"] == "2" and by["fleet"]["flagged"] == "1" and by["fleet"]["split_into"] == ""'
+
+	ok report usage --by pair --json
+	json_check 'j["rows"][0]["name"] == "p1" and j["rows"][0]["ops_per_second"] == 600 and j["rows"][0]["days_to_load_target"] == 165 and j["rows"][0]["flagged_slices"] == 1'
+	json_check 'j["rows"][1]["name"] == "p2" and j["rows"][1]["ops_per_second"] is None and j["rows"][1]["load_slices"] == 0'
+
+	# Without a throttle: not known, said so, never 0.
+	unset MAILSHIFT_CONFIG
+	ok report usage --json
+	json_check 'all(r["evacuation_seconds"] is None and r["evacuation"] == "unthrottled" and r["unthrottled"] == "[throttle]" for r in j["rows"])'
+}
+
+t_forecast_load() {
+	sized_fleet
+	known_snapshots
+	known_loads
+	ok report forecast
+	[ "$(head -n 1 "$D/out" | tr -s ' ')" = \
+	    "SLICE FILL GROWTH/DAY TO 75% 75% ON TO 90% 90% ON FILL IN 90D LOAD LOAD/DAY LOAD 75% ON LOAD 90% ON LOAD IN 90D" ] ||
+	    fail "header: $(head -n 1 "$D/out")"
+	d65=$(python3 -c 'import time; print(time.strftime("%Y-%m-%d", time.gmtime(time.time() + 65 * 86400)))')
+	d80=$(python3 -c 'import time; print(time.strftime("%Y-%m-%d", time.gmtime(time.time() + 80 * 86400)))')
+	# s1 in 90 days: 100 + 900 ops/s = 100% of its capacity.
+	grep -E "^s1 +60\.0% +\+256\.0 MiB +6\.0d .* 285\.0% +10\.0% +\+10/s +$d65 +$d80 +100\.0%$" "$D/out" ||
+	    fail "s1 forecast line: $(cat "$D/out")"
+	grep -E '^s2 .* 25\.0% +0/s +never +never +25\.0%$' "$D/out" ||
+	    fail "s2 forecast line: $(cat "$D/out")"
+	grep -E '^s3 .* +- +- +- +- +-$' "$D/out" ||
+	    fail "s3 forecast line: $(cat "$D/out")"
+	expect_out "in 90 days the fleet's load would be 1500 ops/s of 3000 ops/s on the 2 slices measured (50.0%)"
+	# Bytes need 2 GiB more (see t_forecast): one slice of the median
+	# active 10 GiB, by the day the fleet's fill crosses 75%.
+	d84=$(python3 -c 'import time; print(time.strftime("%Y-%m-%d", time.gmtime(time.time() + 84 * 86400)))')
+	expect_out "to stay below 75% fill and 75% load for 90 days: add 1 slice of 10.0 GiB and 1000 ops/s by $d84 (1 for the bytes, 0 for the load)"
+
+	# 200 days: the load reaches 2100 + 500 ops/s, over 75% of 3000:
+	# 467 ops/s more, one slice of 1000 or five of 100 ops/s; the bytes
+	# (59 GiB to hold below 75%: 38.7 GiB more) four of 10 GiB, two
+	# of 20 GiB; by day 84 when the bytes cross first.
+	ok report forecast --days 200 --json
+	json_check 'j["slice_size"] == 10 * 2**30 and j["slice_ops"] == 1000'
+	json_check 'j["total"]["add_slices"]["count"] == 4 and j["total"]["add_slices"]["for_bytes"] == 4 and j["total"]["add_slices"]["for_load"] == 1 and j["total"]["add_slices"]["days"] == 84'
+	json_check 'j["total"]["projected_ops_per_second"] == 2600 and j["total"]["days_to_load_target"] == 165'
+	json_check '[r["name"] for r in j["rows"]] == ["s1", "s2", "s3"] and j["rows"][0]["add_slices"]["for_load"] == 2'
+	ok report forecast --days 200 --slice-size 20G --slice-ops 100 --format csv
+	csv_check 'by["fleet"]["add_slices"] == "5" and by["fleet"]["add_slices_for_bytes"] == "2" and by["fleet"]["add_slices_for_load"] == "5" and by["fleet"]["add_by_date"].endswith("Z")'
+	csv_check 'float(by["fleet"]["projected_ops_per_second"]) == 2600 and by["fleet"]["additional_capacity_bytes"] != ""'
+	csv_check 'list(rows[0].keys())[20:23] == ["projected_used_bytes", "needed_capacity_bytes", "additional_capacity_bytes"]'
+	ok report forecast --days 200 --slice-size 20G --slice-ops 100
+	expect_out "add 5 slices of 20.0 GiB and 100 ops/s by $d84 (2 for the bytes, 5 for the load)"
+
+	# A slice about to hit its load limit comes first: s3 at 850 ops/s,
+	# +50 a day: 900 tomorrow, before s1's bytes (12 days).
+	now=$(date +%s)
+	q "INSERT INTO loads (ts, slice_id, source, ops, bytes, ms)
+	  SELECT $now - 86400, id, 'diskstats:vdd', 800 * 3600, 0, 3600000
+	  FROM slices WHERE name = 's3';
+	  INSERT INTO loads (ts, slice_id, source, ops, bytes, ms)
+	  SELECT $now, id, 'diskstats:vdd', 850 * 3600, 0, 3600000
+	  FROM slices WHERE name = 's3';"
+	ok report forecast --json
+	json_check '[r["name"] for r in j["rows"]] == ["s3", "s1", "s2"] and j["rows"][0]["days_to_load_hard_limit"] == 1'
+}
+
+t_slice_show_evacuation() {
+	sized_fleet
+	evac_conf
+	ok slice show s1
+	expect_out "evacuation     10m 15s from now at the daemon's schedule (1 move at once)"
+	expect_out "restore        1h 42m at 1.0 MiB/s ([capacity] restore_rate)"
+	expect_out "max restore    over 1h 00m ([capacity] max_restore): split it into 2 slices"
+	ok slice show s3
+	expect_out "restore        17m 04s at 1.0 MiB/s"
+	expect_out "max restore    within 1h 00m ([capacity] max_restore)"
+	ok --json slice show s1
+	json_check 'j["evacuation_seconds"] == 615 and j["evacuation"] == "ok" and j["restore_seconds"] == 6144 and j["flagged"] is True and j["split_into"] == 2 and j["max_restore_seconds"] == 3600'
+	# Two moves at once out of a slice, but s1 holds one account: one
+	# move; with a second account (2 GiB), two: 8 GiB at 20 MiB/s.
+	move_conf "throttle.bytes_per_second = 10M" "daemon.per_source = 2"
+	ok --json slice show s1
+	json_check 'j["evacuation_seconds"] == 615 and j["evacuation_streams"] == 1'
+	printf 'user,slice,path,bytes,files\ndave@example.com,s1,example.com/dave,%s,10\n' \
+	    $((2 * GIB)) >"$D/more.csv"
+	ok account import --no-check "$D/more.csv"
+	ok --json slice show s1
+	json_check 'j["evacuation_seconds"] == 410 and j["evacuation_streams"] == 2'
+	unset MAILSHIFT_CONFIG
+	ok slice show s1
+	expect_out "evacuation     not known: [throttle] sets no rate"
+	ok --json slice show s1
+	json_check 'j["evacuation_seconds"] is None and j["evacuation"] == "unthrottled" and j["restore_seconds"] == 82 and j["flagged"] is False'
 }
 
 t_moves() {
@@ -285,7 +462,7 @@ t_one_snapshot() {
 	[ "$(q 'SELECT count(*) FROM snapshots')" -eq 3 ] || fail "snapshots"
 	ok report usage
 	expect_out "not enough history for a trend on 3 of 3 slices"
-	grep -E '^s1 .* not enough history +- +-$' "$D/out" ||
+	grep -E '^s1 .* not enough history +- +- +- +- +unthrottled +1s +-$' "$D/out" ||
 	    fail "s1: $(cat "$D/out")"
 	ok report usage --json
 	json_check 'all(r["trend"] == "not enough history" and r["growth_bytes_per_day"] is None and r["days_to_target"] is None and r["snapshots"] == 1 for r in j["rows"])'
@@ -326,6 +503,18 @@ t_bad_arguments() {
 	expect_err "--by applies to 'report usage' and 'report forecast', not to moves"
 	ms report moves --days 3
 	expect_rc 2
+	for args in "--slice-size 0" "--slice-size big" "--slice-ops 0" \
+	    "--slice-ops -5" "--slice-ops 12x"; do
+		# shellcheck disable=SC2086
+		ms report forecast $args
+		expect_rc 2
+		expect_one_error
+	done
+	ms report forecast --slice-ops 0
+	expect_err "--slice-ops: give the ops per second a slice to add serves at 100% load, e.g. 1000, not '0'"
+	ms report usage --slice-size 4T
+	expect_rc 2
+	expect_err "--slice-size applies to 'report forecast'"
 	ms report usage -o
 	expect_rc 2
 	expect_err "option -o needs a value"
@@ -385,7 +574,7 @@ t_output_file() {
 # Decode a PNG (8-bit RGB or RGBA, as Chromium writes it) and check that
 # the page is not blank and that the charts' colours were painted.
 png_check() {
-	python3 - "$1" <<'EOP'
+	python3 - "$1" "${2:-}" <<'EOP'
 import struct, sys, zlib
 data = open(sys.argv[1], "rb").read()
 assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
@@ -403,7 +592,7 @@ bpp = 3 if ctype == 2 else 4
 raw = zlib.decompress(idat)
 stride = w * bpp
 prev = bytearray(stride)
-counts = {"nonwhite": 0, "blue": 0, "green": 0}
+counts = {"nonwhite": 0, "blue": 0, "green": 0, "purple": 0}
 i = 0
 for y in range(h):
     f = raw[i]; i += 1
@@ -428,11 +617,15 @@ for y in range(h):
             counts["blue"] += 1
         if abs(r - 0x2f) < 24 and abs(g - 0x9e) < 24 and abs(bl - 0x44) < 24:
             counts["green"] += 1
+        if abs(r - 0x70) < 24 and abs(g - 0x48) < 24 and abs(bl - 0xe8) < 24:
+            counts["purple"] += 1
     prev = line
 print(w, h, counts)
 assert counts["nonwhite"] > w * h // 50, "page looks blank"
 assert counts["blue"] > 300, "no usage line painted"
 assert counts["green"] > 300, "no fill bar painted"
+if sys.argv[2] == "load":
+    assert counts["purple"] > 300, "no load line painted"
 EOP
 }
 
@@ -446,9 +639,13 @@ t_html() {
 	    fail "not one file: $(ls "$D")"
 	f="$D/report.html"
 	head -c 15 "$f" | grep -q '<!DOCTYPE html>' || fail "not HTML"
-	# Charts: the fleet, the fill bars, one per slice.
-	[ "$(grep -o '<svg' "$f" | wc -l)" -eq 5 ] ||
-	    fail "expected 5 charts, got $(grep -o '<svg' "$f" | wc -l)"
+	# Charts: the fleet, the fill bars, usage and load per slice.
+	[ "$(grep -o '<svg' "$f" | wc -l)" -eq 8 ] ||
+	    fail "expected 8 charts, got $(grep -o '<svg' "$f" | wc -l)"
+	[ "$(grep -o '<svg[^>]*class="load"' "$f" | wc -l)" -eq 3 ] ||
+	    fail "expected 3 load charts"
+	[ "$(grep -o 'no load measured</text>' "$f" | wc -l)" -eq 3 ] ||
+	    fail "an unmeasured load is drawn"
 	[ "$(grep -o '<svg' "$f" | wc -l)" -eq "$(grep -o '</svg>' "$f" | wc -l)" ] ||
 	    fail "unbalanced svg"
 	grep -q '<polyline' "$f" || fail "no usage line"
@@ -489,6 +686,61 @@ EOP
 	! grep -qi http "$D/moves.html" || fail "moves page refers to http"
 }
 
+t_html_load() {
+	sized_fleet
+	known_snapshots
+	known_loads
+	evac_conf
+	ok report usage --format html -o "$D/usage.html"
+	f="$D/usage.html"
+	[ "$(grep -o '<svg' "$f" | wc -l)" -eq 8 ] ||
+	    fail "expected 8 charts, got $(grep -o '<svg' "$f" | wc -l)"
+	# A load chart beside each usage chart: s1 and s2 drawn, s3 not
+	# measured.
+	[ "$(grep -o '<div class="pair">' "$f" | wc -l)" -eq 3 ] ||
+	    fail "not one pair of charts per slice"
+	[ "$(grep -o '<polyline fill="none" stroke="#7048e8"' "$f" | wc -l)" -eq 2 ] ||
+	    fail "expected 2 load lines"
+	[ "$(grep -o 'no load measured</text>' "$f" | wc -l)" -eq 1 ] ||
+	    fail "expected s3 alone without load"
+	grep -q 's1 load <span class="ok">10.0%</span>' "$f" ||
+	    fail "s1 load title"
+	grep -q '100 of 1000 ops/s, +10/s a day, 75% 65d, 90% 80d' "$f" ||
+	    fail "s1 load line"
+	# The evacuation table: every slice, the flagged one first and
+	# marked, with its split.
+	grep -q '<h2>Evacuation and restore per slice</h2>' "$f" ||
+	    fail "no evacuation section"
+	python3 - "$f" <<'EOP' || fail "evacuation table"
+import re, sys
+page = open(sys.argv[1]).read()
+t = page[page.index('<table class="evac">'):]
+t = t[:t.index('</table>')]
+rows = re.findall(r'<tr( class="flagged")?><td class="l">(s\d)</td>(.*?)</tr>', t)
+assert [r[1] for r in rows] == ["s1", "s2", "s3"], rows
+assert rows[0][0] and not rows[1][0] and not rows[2][0], rows
+assert '10m 15s' in rows[0][2] and '<td class="bad">1h 42m</td>' in rows[0][2], rows[0]
+assert 'split into 2' in rows[0][2] and '34m 08s' in rows[1][2], rows
+assert '1 of 3 slices</b> take longer than 1h 00m' in page
+EOP
+	grep -q '<b>20.0%</b><span>600 of 3000 ops/s, 2 slices measured' "$f" ||
+	    fail "fleet load card"
+	ok report forecast --format html -o "$D/forecast.html"
+	grep -q '<span>slices to add</span><b>1</b><span>of 10.0 GiB and 1000 ops/s, by ' \
+	    "$D/forecast.html" || fail "slices to add card"
+	grep -q '<th>slices to add</th>' "$D/forecast.html" ||
+	    fail "forecast table lacks slices to add"
+	command -v chromium >/dev/null 2>&1 || return 0
+	timeout 120 chromium --headless --no-sandbox --disable-gpu \
+	    --disable-quic --no-first-run --disable-background-networking \
+	    --disable-component-update --disable-sync \
+	    --user-data-dir="$(mktemp -d "$D/chromium.XXXXXX")" \
+	    --screenshot="$D/shot.png" --window-size=1300,3200 \
+	    "file://$f" >"$D/chromium.log" 2>&1 ||
+	    fail "chromium failed: $(tail -n 5 "$D/chromium.log")"
+	png_check "$D/shot.png" load || fail "screenshot check"
+}
+
 t_html_renders() {
 	sized_fleet
 	known_snapshots
@@ -514,12 +766,16 @@ t "usage --by pair and server sum their slices" t_usage_by_pair_and_server
 t "usage --since and --until select the snapshots" t_usage_range
 t "usage draws fill bars on a terminal only" t_usage_fill_bar_on_terminal
 t "forecast: order, dates, capacity the fleet needs" t_forecast
+t "usage: load, load dates, evacuation and restore in table, JSON, CSV" t_usage_load_evacuation
+t "forecast: load dates from a constructed trend, slices to add" t_forecast_load
+t "slice show: evacuation and restore time, flag and split" t_slice_show_evacuation
 t "moves: totals, lock percentiles, retries, failures" t_moves
 t "an empty catalog gives clear output in every format" t_empty_catalog
 t "one snapshot per slice says not enough history" t_one_snapshot
 t "bad arguments are usage errors and change nothing" t_bad_arguments
 t "-o FILE writes the report through a temporary file" t_output_file
 t "HTML is one self-contained file with charts and tables" t_html
+t "HTML: a load chart per slice, the fleet's evacuation table" t_html_load
 if command -v chromium >/dev/null 2>&1; then
 	t "HTML renders in headless Chromium" t_html_renders
 else

@@ -12,6 +12,7 @@
 
 #include "state/state.h"
 #include "state/account.h"
+#include "state/load.h"
 #include "state/move.h"
 #include "state/pair.h"
 #include "state/report.h"
@@ -252,6 +253,130 @@ test_known_growth(void **arg)
 	state_report_series_free(v, n);
 }
 
+/*
+ * Snapshots recorded out of time order (an import of old ones after new
+ * ones), interleaved between slices, two at the same second: each series
+ * comes back in time order, ties by the order they were taken, and the
+ * series in slice id order.
+ */
+static void
+test_snapshots_out_of_order(void **arg)
+{
+	struct fixture *f = *arg;
+	static const int days[] = { 5, 1, 3, 0, 4, 2 };
+	const struct state_report_series *s;
+	struct state_report_series *v;
+	size_t n, k;
+
+	for (k = 0; k < 6; k++) {
+		account_bytes(f, "alice@example.com", f->s2, 100 +
+		    (uint64_t)days[k]);
+		assert_ok(state_snapshot_take(f->st, f->s2, T0 + days[k] * DAY,
+		    &cause));
+		account_bytes(f, "bob@example.com", f->s1, 200 +
+		    (uint64_t)days[k]);
+		assert_ok(state_snapshot_take(f->st, f->s1, T0 + days[k] * DAY,
+		    &cause));
+	}
+	/* Two at one second: the later taken comes later. */
+	account_bytes(f, "bob@example.com", f->s1, 999);
+	assert_ok(state_snapshot_take(f->st, f->s1, T0 + 2 * DAY, &cause));
+	assert_ok(state_report_snapshots(f->st, INT64_MIN, INT64_MAX, &v, &n,
+	    &cause));
+	assert_int_equal(n, 2);
+	assert_true(v[0].slice_id < v[1].slice_id);
+	s = state_report_series_find(v, n, f->s2);
+	assert_int_equal(s->n, 6);
+	for (k = 0; k < 6; k++) {
+		assert_int_equal(s->p[k].ts, T0 + (int64_t)k * DAY);
+		assert_int_equal(s->p[k].bytes, 100 + k);
+	}
+	s = state_report_series_find(v, n, f->s1);
+	assert_int_equal(s->n, 7);
+	assert_int_equal(s->p[2].ts, T0 + 2 * DAY);
+	assert_int_equal(s->p[2].bytes, 202);
+	assert_int_equal(s->p[3].ts, T0 + 2 * DAY);
+	assert_int_equal(s->p[3].bytes, 999);
+	assert_true(s->p[2].id < s->p[3].id);
+	assert_int_equal(s->p[6].bytes, 205);
+	state_report_series_free(v, n);
+	/* The range keeps days 1 to 3. */
+	assert_ok(state_report_snapshots(f->st, T0 + DAY, T0 + 3 * DAY, &v, &n,
+	    &cause));
+	s = state_report_series_find(v, n, f->s2);
+	assert_int_equal(s->n, 3);
+	assert_int_equal(s->p[0].bytes, 101);
+	assert_int_equal(s->p[2].bytes, 103);
+	state_report_series_free(v, n);
+}
+
+/* Record one load interval of a slice ending at ts. */
+static void
+load_at(struct fixture *f, int64_t slice, int64_t ts, uint64_t ops,
+    uint64_t bytes, int64_t ms)
+{
+	struct state_io_reading raw = { "diskstats:vdb", 0, 0, ts * 1000 };
+
+	assert_ok(state_load_record(f->st, slice, &raw, ops, bytes, ms,
+	    &cause));
+}
+
+/*
+ * Loads summed per slice and UTC day: several intervals a day add up
+ * (ops, bytes and time), days recorded out of order are put in order
+ * and merged, a day without intervals has no entry, the range counts
+ * the intervals' end times.
+ */
+static void
+test_load_days(void **arg)
+{
+	struct fixture *f = *arg;
+	const struct state_report_load_series *s;
+	struct state_report_load_series *v = (void *)1;
+	size_t n = 99;
+
+	assert_ok(state_report_load_days(f->st, INT64_MIN, INT64_MAX, &v, &n,
+	    &cause));
+	assert_null(v);
+	assert_int_equal(n, 0);
+	/* s1: day 0 in three intervals of 10 minutes, day 2, then more of
+	 * day 0 recorded late; s2: one interval on day 1. */
+	load_at(f, f->s1, T0 + 600, 6000, 60000, 600000);
+	load_at(f, f->s1, T0 + 1200, 3000, 30000, 600000);
+	load_at(f, f->s2, T0 + DAY + 60, 120, 1200, 60000);
+	load_at(f, f->s1, T0 + 2 * DAY + 3600, 36000, 0, 3600000);
+	load_at(f, f->s1, T0 + DAY - 1, 3000, 30000, 600000);
+	assert_ok(state_report_load_days(f->st, INT64_MIN, INT64_MAX, &v, &n,
+	    &cause));
+	assert_int_equal(n, 2);
+	assert_true(v[0].slice_id < v[1].slice_id);
+	assert_null(state_report_load_series_find(v, n, 9999));
+	s = state_report_load_series_find(v, n, f->s1);
+	assert_non_null(s);
+	assert_int_equal(s->n, 2);
+	assert_int_equal(s->d[0].day, T0);
+	assert_int_equal(s->d[0].ops, 12000);
+	assert_int_equal(s->d[0].bytes, 120000);
+	assert_int_equal(s->d[0].ms, 1800000);
+	assert_int_equal(s->d[1].day, T0 + 2 * DAY);
+	assert_int_equal(s->d[1].ops, 36000);
+	assert_int_equal(s->d[1].ms, 3600000);
+	s = state_report_load_series_find(v, n, f->s2);
+	assert_int_equal(s->n, 1);
+	assert_int_equal(s->d[0].day, T0 + DAY);
+	assert_int_equal(s->d[0].ops, 120);
+	state_report_load_series_free(v, n);
+	/* Up to the end of day 0: the late one counts, the rest not. */
+	assert_ok(state_report_load_days(f->st, T0 + 1000, T0 + DAY - 1, &v,
+	    &n, &cause));
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].slice_id, f->s1);
+	assert_int_equal(v[0].n, 1);
+	assert_int_equal(v[0].d[0].ops, 6000);
+	assert_int_equal(v[0].d[0].ms, 1200000);
+	state_report_load_series_free(v, n);
+}
+
 /* Run a move through to done with a lock time, or fail it. */
 static int64_t
 move_run(struct fixture *f, const char *user, int64_t lock_ms,
@@ -377,6 +502,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_known_growth, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_moves, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshots_out_of_order,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_days, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);

@@ -59,6 +59,50 @@ test_median_random(void **arg)
 	}
 }
 
+/* Above 600 values the selection first narrows the range from a sample:
+ * it still agrees with sorting, on random values, many ties, sorted and
+ * reversed input, runs of the least value at a stride, and the sizes
+ * Theil-Sen gives (19,900 slopes). */
+static void
+test_median_large(void **arg)
+{
+	static const size_t sizes[] = { 601, 602, 1000, 4097, 19900, 20000 };
+	double *v, *w, *orig;
+	unsigned seed = 777;
+	size_t n, i, s, kind, k;
+
+	(void)arg;
+	v = calloc(20000, sizeof *v);
+	w = calloc(20000, sizeof *w);
+	orig = calloc(20000, sizeof *orig);
+	for (s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+		n = sizes[s];
+		for (kind = 0; kind < 6; kind++) {
+			for (i = 0; i < n; i++) {
+				seed = seed * 1103515245u + 12345u;
+				v[i] = kind == 0 ? (double)(seed >> 4) :
+				    kind == 1 ? (double)((seed >> 8) % 5) :
+				    kind == 2 ? (double)i : kind == 3 ?
+				    (double)(n - i) : kind == 4 ? 3.0 :
+				    i % 27 == 0 ? -1.0 : (double)(seed >> 4);
+				w[i] = orig[i] = v[i];
+			}
+			qsort(w, n, sizeof *w, cmp_double);
+			assert_true(stats_median(v, n) == (n % 2 ? w[n / 2] :
+			    (w[n / 2 - 1] + w[n / 2]) / 2));
+			for (k = 0; k <= 100; k += 25) {
+				memcpy(v, orig, n * sizeof *v);
+				assert_true(stats_percentile(v, n, (double)k) ==
+				    w[k == 0 ? 0 : (size_t)ceil((double)k /
+				    100 * (double)n - 1e-9) - 1]);
+			}
+		}
+	}
+	free(v);
+	free(w);
+	free(orig);
+}
+
 /* Nearest rank: always one of the values, never interpolated. */
 static void
 test_percentile(void **arg)
@@ -229,6 +273,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_median),
 		cmocka_unit_test(test_median_random),
+		cmocka_unit_test(test_median_large),
 		cmocka_unit_test(test_percentile),
 		cmocka_unit_test(test_theil_sen),
 		cmocka_unit_test(test_theil_sen_many),
