@@ -225,6 +225,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		watch_tick(d->watch, d->st, v, now);
 		loadwatch_tick(d->loads, d->st, &d->cfg, now);
 	}
+	if (v >= 0)
+		sched_refresh_failover(s);
 	sched_apply_health(s);
 	if (v < 0) {
 		/* The catalog server is unreachable: moves stay where they

@@ -9,6 +9,7 @@
 #include "state/state.h"
 #include "state/move.h"
 #include "state/queue.h"
+#include "state/failover.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +48,45 @@ sched_gate(const struct config *cfg, struct presence *presence,
 int
 sched_slice_paused(const struct sched *s, int64_t slice)
 {
+	size_t i;
+
+	for (i = 0; i < s->nfailing; i++) {
+		if (s->failing[i] == slice)
+			return 1;
+	}
 	return s->health != NULL && health_paused(s->health, slice);
+}
+
+void
+sched_refresh_failover(struct sched *s)
+{
+	int64_t *ids;
+	size_t n, i, j;
+	char *cause = NULL;
+
+	if (state_failover_marked(s->st, &ids, &n, &cause) != 0) {
+		/* Keep what was known: a catalog that does not answer
+		 * runs no moves anyway. */
+		free(cause);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < s->nfailing && s->failing[j] != ids[i]; j++)
+			;
+		if (j == s->nfailing)
+			log_info("slice #%lld: a failover is under way; moves "
+			    "touching it pause", (long long)ids[i]);
+	}
+	for (j = 0; j < s->nfailing; j++) {
+		for (i = 0; i < n && ids[i] != s->failing[j]; i++)
+			;
+		if (i == n)
+			log_info("slice #%lld: failover over; its moves may "
+			    "run", (long long)s->failing[j]);
+	}
+	free(s->failing);
+	s->failing = ids;
+	s->nfailing = n;
 }
 
 struct sched_seen *
@@ -79,7 +118,7 @@ ready_gate(struct sched *s, const struct state_runnable *r, int64_t now,
 		return -1;
 	if (sched_slice_paused(s, r->source_slice) ||
 	    sched_slice_paused(s, r->target_slice)) {
-		snprintf(why, len, "slice '%s' is paused for its health",
+		snprintf(why, len, "slice '%s' is paused (its health, or a failover)",
 		    sched_slice_paused(s, r->source_slice) ? m.source :
 		    m.target);
 		open = 0;

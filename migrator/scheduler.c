@@ -749,6 +749,10 @@ sched_free(struct sched *s)
 	int i, left = 0;
 	size_t k;
 
+	free(s->failing);
+	s->failing = NULL;
+	s->nfailing = 0;
+
 	for (i = 0; i < s->nw; i++) {
 		if (!__atomic_load_n(&s->w[i]->done, __ATOMIC_ACQUIRE)) {
 			log_warnx("move %lld: did not stop in time; exiting "

@@ -133,6 +133,9 @@ struct sched {
 	int64_t			 next_wake;	/* a retry falls due, 0 none */
 	uint64_t		 bytes;		/* copied by ended moves */
 	uint64_t		 files;
+	int64_t			*failing;	/* slices with a failover under
+						   way: their moves pause */
+	size_t			 nfailing;
 };
 
 /* What one pick decided: moves to start, moves to cancel, and why ready
@@ -208,8 +211,11 @@ int sched_busy(const struct sched *);
 int sched_purge(struct sched *);
 
 /* Between scheduler.c and sched_gate.c (the loop thread). */
-/* Is slice paused for its health? */
+/* Is slice paused, for its health or for a failover under way? */
 int sched_slice_paused(const struct sched *, int64_t slice);
+/* Read which slices have a failover under way (each tick: moves touching
+ * them stop at their next safe point and start no more). */
+void sched_refresh_failover(struct sched *);
 /* The record of ready move id, made (no pass yet) when there is none. */
 struct sched_seen *sched_ready_seen(struct sched *, int64_t id);
 /*
