@@ -258,7 +258,7 @@ test_discover_records(void **arg)
 	    "head -c 900 /dev/zero > 's1/x.org/a/cur/%lld.M1P3.h:2,S'",
 	    (long long)(before - DAY), (long long)(before - 2 * DAY),
 	    (long long)(before - 30 * DAY));
-	assert_ok(discover_run(fx->st, layout, 1, names, 1, NULL, &problems,
+	assert_ok(discover_run(fx->st, layout, 1, names, 1, NULL, NULL, &problems,
 	    &cause));
 	get(fx, "a@x.org", &a);
 	assert_int_equal(a.files, 3);
@@ -269,7 +269,7 @@ test_discover_records(void **arg)
 	/* One of them goes (expunged), one more arrives. */
 	sh(fx->dir, "rm s1/x.org/a/new/*.M1P1.h && head -c 50 /dev/zero > "
 	    "s1/x.org/a/new/%lld.M1P4.h", (long long)before);
-	assert_ok(discover_run(fx->st, layout, 0, names, 1, NULL, &problems,
+	assert_ok(discover_run(fx->st, layout, 0, names, 1, NULL, NULL, &problems,
 	    &cause));
 	get(fx, "a@x.org", &a);
 	assert_int_equal(a.added_files, 2);
