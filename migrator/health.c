@@ -177,7 +177,6 @@ health_probe(struct health *h, int64_t slice, double now, double seconds)
 	struct slice_health *s;
 	int k;
 
-	(void)now;
 	pthread_mutex_lock(&h->mu);
 	if ((s = find(h, slice, 0)) != NULL) {
 		if (s->pn < PROBES)
@@ -185,8 +184,10 @@ health_probe(struct health *h, int64_t slice, double now, double seconds)
 		s->inflight = 0;
 		/* One back after the timeout leaves a slice unresponsive:
 		 * a slice whose every probe takes longer must not flap. */
-		if (seconds <= h->p.timeout)
+		if (seconds <= h->p.timeout) {
 			s->back = 1;
+			s->pub.last_ok = now;
+		}
 		s->pub.probes++;
 		s->pub.sum += seconds;
 		for (k = 0; k < HEALTH_BUCKETS && seconds > health_bounds[k];

@@ -74,6 +74,8 @@ struct health_slice {
 	uint64_t	  probes;	/* probes done, failed ones too */
 	uint64_t	  failed;
 	double		  sum;		/* seconds of all completed probes */
+	double		  last_ok;	/* monotonic end of the last probe
+					   within the timeout; 0 none */
 	uint64_t	  bucket[HEALTH_BUCKETS + 1];	/* counts, + overflow */
 };
 

@@ -26,6 +26,7 @@ static const struct {
 	{ "moves", "id", 1 },
 	{ "plan_moves", "plan_id, seq", 0 },
 	{ "snapshots", "id", 1 },
+	{ "loads", "id", 1 },
 	{ "events", "id", 1 },
 };
 #define NTABLES (sizeof tables / sizeof tables[0])

@@ -138,10 +138,14 @@ t_catalog_copy() {
 	    fail "generator failed"
 	ok discover
 	ok move user0001@example.net --to s2 --wait
+	sqlite3 "$D/start.db" "INSERT INTO loads (ts, slice_id, source, ops,
+	    bytes, ms) VALUES (1800000000, 1, 'diskstats:vda', 600, 4096,
+	    60000)" || fail "cannot insert a load"
 	ok catalog copy --to "$pg"
 	cp "$D/out" "$D/to-pg"
 	expect_out "every table verified"
 	grep -q '^accounts  *6 rows' "$D/to-pg" || fail "$(cat "$D/to-pg")"
+	grep -q '^loads  *1 rows' "$D/to-pg" || fail "loads: $(cat "$D/to-pg")"
 	ms catalog copy --to "$pg"
 	expect_rc 1
 	expect_one_error
