@@ -51,7 +51,7 @@ MIGRATOR_SRC = migrator/slice.c migrator/maildir.c migrator/discover.c migrator/
 	migrator/presence.c migrator/scheduler.c \
 	migrator/sched_gate.c migrator/http.c \
 	migrator/iostat.c migrator/iostat_record.c migrator/loadwatch.c \
-	migrator/failover.c \
+	migrator/failover.c migrator/autofail.c \
 	migrator/daemon.c
 CLI_SRC = cli/main.c cli/cmd_init.c cli/cmd_catalog.c cli/cmd_server.c \
 	cli/cmd_slice.c cli/cmd_discover.c cli/cmd_account.c cli/cmd_route.c \

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "migrator/daemon.h"
 #include "migrator/daemon_int.h"
+#include "migrator/autofail.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -223,6 +224,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	 * telling the catalog is done here, while the catalog answers. */
 	if (v >= 0) {
 		watch_tick(d->watch, d->st, v, now);
+		autofail_tick(d->autofail, d->health, d->watch, d->st,
+		    monotonic_now());
 		loadwatch_tick(d->loads, d->st, &d->cfg, now);
 	}
 	if (v >= 0)
@@ -338,6 +341,7 @@ reload(struct daemon *d)
 	log_init(d->cfg.log_syslog, d->cfg.log_debug);
 	presence_reload(d->presence, &d->cfg);
 	watch_reload(d->watch, &d->cfg);
+	autofail_reload(d->autofail, &d->cfg);
 	d->window = NULL;
 	apply_window(d);
 	log_info("SIGHUP: configuration reloaded from %s; moves in flight "
@@ -474,6 +478,7 @@ daemon_teardown(struct daemon *d)
 		return -1;
 	presence_free(d->presence);
 	watch_free(d->watch);
+	autofail_free(d->autofail);
 	loadwatch_free(d->loads);
 	health_free(d->health);
 	if (d->pipe[0] >= 0) {
@@ -505,6 +510,7 @@ daemon_run(const char *db, const char *config_file, int required,
 	health_params_from(&hp, &d->cfg);
 	d->health = health_new(&hp);
 	d->watch = watch_new(d->health, &d->cfg);
+	d->autofail = autofail_new(d->db, &d->cfg);
 	d->loads = loadwatch_new();
 	sched_init(&d->sched, NULL, d->db, &d->cfg, d->health, NULL, -1);
 	apply_window(d);

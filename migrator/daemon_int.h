@@ -45,6 +45,7 @@ struct daemon {
 	struct health		*health;	/* slices' health, judged */
 	struct watch		*watch;		/* and probed, recorded */
 	struct loadwatch	*loads;		/* slices' load, recorded */
+	struct autofail		*autofail;	/* [failover] auto */
 	struct presence		*presence;	/* presence sources */
 	int			 pipe[2];	/* threads wake the loop */
 	int			 locked;	/* holds state_daemon_lock */

@@ -1,6 +1,7 @@
 /* The daemon's read-only HTTP endpoint: /status, /metrics, 404. */
 #define _GNU_SOURCE
 #include "migrator/daemon_int.h"
+#include "migrator/autofail.h"
 #include "common/json.h"
 #include "common/util.h"
 #include "migrator/health.h"
@@ -229,6 +230,7 @@ http_metrics(struct evhttp_request *req, void *arg)
 	struct evbuffer *b = evbuffer_new();
 	struct health_slice *hs = xcalloc(MAX_LISTED, sizeof *hs);
 	int64_t counts[MOVE_NSTATES];
+	uint64_t fo_done, fo_failed;
 	const char **names;
 	int i, n;
 
@@ -242,6 +244,13 @@ http_metrics(struct evhttp_request *req, void *arg)
 	evbuffer_add_printf(b, "# HELP mailshift_moves_running Moves in "
 	    "flight in this daemon.\n# TYPE mailshift_moves_running gauge\n"
 	    "mailshift_moves_running %d\n", d->sched.nw);
+	autofail_counts(d->autofail, &fo_done, &fo_failed);
+	evbuffer_add_printf(b, "# HELP mailshift_failovers_total Automatic "
+	    "failovers this daemon started, by result.\n"
+	    "# TYPE mailshift_failovers_total counter\n"
+	    "mailshift_failovers_total{result=\"switched\"} %llu\n"
+	    "mailshift_failovers_total{result=\"stopped\"} %llu\n",
+	    (unsigned long long)fo_done, (unsigned long long)fo_failed);
 	evbuffer_add_printf(b, "# HELP mailshift_copied_bytes_total Bytes "
 	    "copied since the daemon started.\n# TYPE "
 	    "mailshift_copied_bytes_total counter\n"

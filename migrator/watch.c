@@ -235,7 +235,7 @@ struct hook_job {
 	char		*command;
 	double		 timeout;
 	char		*what;		/* "slice s2", "server mx1" */
-	char		*env[9];
+	char		*env[10];
 };
 
 static void *
@@ -276,9 +276,9 @@ hook_main(void *arg)
 /* Run [hooks] on_health for a change of a slice (slice "": of the
  * server). */
 static void
-run_hook(struct watch *w, struct state *st, const char *slice,
+run_hook_event(struct watch *w, struct state *st, const char *slice,
     const char *server, const char *path, enum health_state from,
-    enum health_state to, const char *reason)
+    enum health_state to, const char *reason, const char *event)
 {
 	struct hook_job *j;
 	pthread_attr_t attr;
@@ -312,6 +312,7 @@ run_hook(struct watch *w, struct state *st, const char *slice,
 	j->env[5] = xasprintf("MAILSHIFT_SLICE_PATH=%s", path);
 	j->env[6] = xasprintf("MAILSHIFT_SERVER=%s", server);
 	j->env[7] = xasprintf("MAILSHIFT_CATALOG=%s", state_name(st));
+	j->env[8] = xasprintf("MAILSHIFT_EVENT=%s", event ? event : "health");
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	if (pthread_create(&th, &attr, hook_main, j) != 0) {
@@ -327,6 +328,26 @@ run_hook(struct watch *w, struct state *st, const char *slice,
 		free(j);
 	}
 	pthread_attr_destroy(&attr);
+}
+
+static void
+run_hook(struct watch *w, struct state *st, const char *slice,
+    const char *server, const char *path, enum health_state from,
+    enum health_state to, const char *reason)
+{
+	run_hook_event(w, st, slice, server, path, from, to, reason, NULL);
+}
+
+void
+watch_tell(struct watch *w, struct state *st, int64_t slice,
+    const char *event, const char *reason)
+{
+	struct wslice *s = find(w, slice);
+	enum health_state h = health_state_of(w->h, slice);
+
+	if (s != NULL)
+		run_hook_event(w, st, s->name, s->server, s->path, h, h,
+		    reason, event);
 }
 
 /* Tell the catalog, the log and the hook what changed. */

@@ -34,6 +34,10 @@ void watch_tick(struct watch *, struct state *st, int64_t data_version,
 /* The name of a watched slice, or NULL. */
 const char *watch_slice_name(struct watch *, int64_t slice);
 /* Stop probing (hung probes are left to end on their own). */
+/* Run [hooks] on_health for something else than a change of health of
+ * slice (MAILSHIFT_EVENT=event, e.g. "failover"; health stays). */
+void watch_tell(struct watch *, struct state *, int64_t slice,
+    const char *event, const char *reason);
 void watch_free(struct watch *);
 
 #endif
