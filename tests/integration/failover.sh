@@ -221,10 +221,43 @@ t_during_copy() {
 	unmount_all
 }
 
+# The same during the move's cutover: its after_lock hook holds the lock
+# when the failover begins; the cutover finishes or is abandoned cleanly,
+# the failover waits for it, and the move ends byte-identical.
+t_during_cutover() {
+	pair_views
+	daemon_conf "hooks.after_lock=touch $D/in-lock; sleep 2" \
+	    "failover.fence=sh $D/fence.sh \"\$@\"" \
+	    "failover.promote=sh $D/promote.sh \"\$@\""
+	ok discover
+	user=$(q "SELECT \"user\" FROM accounts ORDER BY id LIMIT 1")
+	home=$(q "SELECT path FROM accounts WHERE \"user\" = '$user'")
+	cp -a "$D/s1/$home" "$D/orig"
+	files=$(q "SELECT sum(files) FROM accounts")
+	ok move "$user" --to s3
+	start_daemon
+	wait_for "[ -f '$D/in-lock' ]" 20 ||
+	    fail "no cutover began: $(cat "$D/daemon.log")"
+	ok slice failover s1
+	expect_out "slice s1 is served by mx2"
+	wait_for "[ \"\$($CATQ \"SELECT state FROM moves\")\" = done ]" 60 ||
+	    fail "the move did not finish: $(tail -20 "$D/daemon.log")"
+	stop_daemon
+	[ "$(q "SELECT s.name FROM accounts a JOIN slices s ON s.id = a.slice_id
+	    WHERE \"user\" = '$user'")" = s3 ] || fail "account not on s3"
+	same_tree "$D/orig" "$D/s3/$home"
+	[ "$(q "SELECT sum(files) FROM accounts")" -eq "$files" ] ||
+	    fail "files changed"
+	[ "$(q "SELECT count(*) FROM accounts WHERE state = 'locked'")" -eq 0 ] ||
+	    fail "an account stayed locked"
+	unmount_all
+}
+
 t "failover and failback: hooks in order, one switch, access follows" t_manual_and_back
 t "a failing fence stops the failover with nothing switched" t_fence_fails
 t "--follow records the cluster manager's decision once, no hooks" t_follow
 t "bad input: other pair, unknown slice, no fence hook, %u" t_bad_input
 t "the access view's host and generation change together" t_access_atomic
 t "a failover during a move's copy pauses it; it ends byte-identical" t_during_copy
+t "a failover during a move's cutover waits for it; nothing lost" t_during_cutover
 done_testing
