@@ -483,6 +483,43 @@ FROM accounts")"
 	fi
 }
 
+# A failover of s1 from mx1 to mx2 (the two servers' views of the slice
+# are bind mounts switched by the test's hooks): the access view names
+# mx2 in the same switch that bumps the generation, Dovecot reading the
+# catalog lists the same mailbox, and new mail lands in mx2's view.
+t_failover_finds_mailbox() {
+	mail_fleet 40
+	imap_list "$D/before"
+	mkdir -p "$D/va" "$D/vb"
+	cp -a "$D/s1/." "$D/va/"
+	mount --bind "$D/va" "$D/s1" 2>/dev/null || skip "bind mounts need root"
+	chmod 755 "$D/va" "$D/vb"
+	printf 'rsync -a --delete "%s/va/" "%s/vb/"\n' "$D" "$D" >"$D/fence.sh"
+	printf 'umount "$4" && mount --bind "%s/vb" "$4"\n' "$D" >"$D/promote.sh"
+	move_conf "failover.fence=sh $D/fence.sh" \
+	    "failover.promote=sh $D/promote.sh \"\$@\""
+	g=$(q "SELECT generation FROM access WHERE \"user\" = '$U'")
+	ms slice failover s1
+	rc=$?
+	[ "$rc" -eq 0 ] || { umount -l "$D/s1"; fail "failover: $(cat "$D/err")"; }
+	[ "$(q "SELECT host || ' ' || generation FROM access WHERE \"user\" =
+	    '$U'")" = "10.0.0.2 $((g + 1))" ] ||
+	    { umount -l "$D/s1"; fail "access: $(q "SELECT * FROM access")"; }
+	imap_list "$D/after"
+	cmp "$D/before" "$D/after" || { umount -l "$D/s1"; fail "listing \
+changed: $(diff "$D/before" "$D/after" | head)"; }
+	$CLIENT lmtp "$LMTP" "$U" after-failover@x | grep -q '^250' ||
+	    { umount -l "$D/s1"; fail "no delivery after the failover"; }
+	n_b=$(grep -l "after-failover@x" "$D"/vb/example.net/user0001/new/* \
+	    "$D"/vb/example.net/user0001/cur/* 2>/dev/null | wc -l)
+	n_a=$(grep -l "after-failover@x" "$D"/va/example.net/user0001/new/* \
+	    "$D"/va/example.net/user0001/cur/* 2>/dev/null | wc -l)
+	dovecot_stop
+	umount -l "$D/s1"
+	[ "$n_b" -eq 1 ] && [ "$n_a" -eq 0 ] ||
+	    fail "the new message is in mx2's view $n_b times, mx1's $n_a"
+}
+
 t "IMAP listing (UIDs, UIDVALIDITY) identical after the move" \
     t_listing_survives_move
 t "APPEND and LMTP during the move: 4xx at the lock, nothing lost" \
@@ -500,6 +537,8 @@ t "the doveadm kick hook ends a session; the client comes back" \
 t "presence from doveadm who -1 holds the cutover" t_presence_doveadm_who
 t "mailshift dovecot check passes this setup, names what is wrong" \
     t_dovecot_check
+t "after a failover Dovecot reads the mailbox from the new server's view" \
+    t_failover_finds_mailbox
 t "last_login through dict-sql counts each IMAP login in the catalog" \
     t_last_login_counts
 done_testing
