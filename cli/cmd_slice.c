@@ -424,22 +424,6 @@ slice_evacuation(const struct cli *c, const struct state_slice *s,
 	    s->accounts, ev);
 }
 
-static const char *
-evacuation_status_name(enum evacuation_status st)
-{
-	switch (st) {
-	case EVACUATION_EMPTY:
-		return "empty";
-	case EVACUATION_UNTHROTTLED:
-		return "unthrottled";
-	case EVACUATION_NO_CUTOVER:
-		return "no cutover";
-	case EVACUATION_OK:
-		break;
-	}
-	return "ok";
-}
-
 /* The JSON members of slice show for evacuation and restore. */
 static void
 slice_json_evacuation(struct json *j, const struct cli *c,

@@ -67,17 +67,7 @@ csv_days(FILE *f, const struct report *r, double days, int last)
 static const char *
 evac_status(const struct report_row *row)
 {
-	switch (row->evac.status) {
-	case EVACUATION_EMPTY:
-		return "empty";
-	case EVACUATION_UNTHROTTLED:
-		return "unthrottled";
-	case EVACUATION_NO_CUTOVER:
-		return "no cutover";
-	case EVACUATION_OK:
-		break;
-	}
-	return "ok";
+	return evacuation_status_name(row->evac.status);
 }
 
 /* The load and evacuation columns, after the older ones. */

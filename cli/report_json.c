@@ -46,17 +46,7 @@ json_num(struct json *j, const char *key, double v, int known)
 static const char *
 evac_status(const struct report_row *row)
 {
-	switch (row->evac.status) {
-	case EVACUATION_EMPTY:
-		return "empty";
-	case EVACUATION_UNTHROTTLED:
-		return "unthrottled";
-	case EVACUATION_NO_CUTOVER:
-		return "no cutover";
-	case EVACUATION_OK:
-		break;
-	}
-	return "ok";
+	return evacuation_status_name(row->evac.status);
 }
 
 /* The load, evacuation and restore members of a row. */

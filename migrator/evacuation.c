@@ -222,3 +222,19 @@ evacuation_estimate(const struct evacuation_schedule *s, int64_t now,
 	e->split = evacuation_split(e->seconds, e->restore, s->max_restore);
 	e->flagged = e->split > 1;
 }
+
+const char *
+evacuation_status_name(enum evacuation_status st)
+{
+	switch (st) {
+	case EVACUATION_EMPTY:
+		return "empty";
+	case EVACUATION_UNTHROTTLED:
+		return "unthrottled";
+	case EVACUATION_NO_CUTOVER:
+		return "no cutover";
+	case EVACUATION_OK:
+		break;
+	}
+	return "ok";
+}

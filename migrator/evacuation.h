@@ -98,4 +98,7 @@ void evacuation_estimate(const struct evacuation_schedule *, int64_t now,
 int64_t evacuation_split(int64_t evacuation, int64_t restore,
     uint64_t max_restore);
 
+/* "ok", "empty", "unthrottled" or "no cutover". */
+const char *evacuation_status_name(enum evacuation_status);
+
 #endif

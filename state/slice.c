@@ -240,30 +240,40 @@ bad:
 	return -1;
 }
 
-int
-state_slice_set_ops_capacity(struct state *st, const char *name,
-    uint64_t ops, char **cause)
+/* Which number of a slice state_slice_set_number changes. */
+enum slice_number { SLICE_CAPACITY, SLICE_OPS_CAPACITY };
+
+/* Set the capacity or the ops capacity of slice name to v, in a
+ * transaction of its own, with its event. */
+static int
+slice_set_number(struct state *st, const char *name, enum slice_number which,
+    uint64_t v, char **cause)
 {
 	struct state_slice s;
 	struct db_stmt *stmt;
 
-	if (ops > INT64_MAX)
-		return fail(cause, "ops capacity %llu is out of range",
-		    (unsigned long long)ops);
 	if (state_slice_get(st, name, &s, cause) != 0)
 		return -1;
 	if (state_begin(st, cause) != 0)
 		goto bad;
-	if ((stmt = st_prepare(st, "UPDATE slices SET ops_capacity = ? "
-	    "WHERE id = ?", cause)) == NULL)
+	if ((stmt = st_prepare(st, which == SLICE_CAPACITY ? "UPDATE slices "
+	    "SET capacity = ? WHERE id = ?" : "UPDATE slices SET "
+	    "ops_capacity = ? WHERE id = ?", cause)) == NULL)
 		goto bad;
-	db_bind_int64(stmt, 1, (int64_t)ops);
+	db_bind_int64(stmt, 1, (int64_t)v);
 	db_bind_int64(stmt, 2, s.id);
-	if (st_exec_stmt(st, stmt, cause, "changing slice ops capacity") != 0)
+	if (st_exec_stmt(st, stmt, cause, which == SLICE_CAPACITY ?
+	    "changing slice capacity" : "changing slice ops capacity") != 0)
 		goto bad;
-	state_event(st, "slice.ops_capacity", NULL, name, "slice %s: ops "
-	    "capacity %llu -> %llu ops/s (0: [capacity] ops_capacity)", name,
-	    (unsigned long long)s.ops_capacity, (unsigned long long)ops);
+	if (which == SLICE_CAPACITY)
+		state_event(st, "slice.capacity", NULL, name, "slice %s: "
+		    "capacity %llu -> %llu bytes", name,
+		    (unsigned long long)s.capacity, (unsigned long long)v);
+	else
+		state_event(st, "slice.ops_capacity", NULL, name, "slice %s: "
+		    "ops capacity %llu -> %llu ops/s (0: [capacity] "
+		    "ops_capacity)", name, (unsigned long long)s.ops_capacity,
+		    (unsigned long long)v);
 	state_slice_free(&s);
 	return state_commit(st, cause);
 bad:
@@ -273,34 +283,22 @@ bad:
 }
 
 int
+state_slice_set_ops_capacity(struct state *st, const char *name,
+    uint64_t ops, char **cause)
+{
+	if (ops > INT64_MAX)
+		return fail(cause, "ops capacity %llu is out of range",
+		    (unsigned long long)ops);
+	return slice_set_number(st, name, SLICE_OPS_CAPACITY, ops, cause);
+}
+
+int
 state_slice_set_capacity(struct state *st, const char *name, uint64_t cap,
     char **cause)
 {
-	struct state_slice s;
-	struct db_stmt *stmt;
-
 	if (cap == 0 || cap > INT64_MAX)
 		return fail(cause, "capacity must be more than 0");
-	if (state_slice_get(st, name, &s, cause) != 0)
-		return -1;
-	if (state_begin(st, cause) != 0)
-		goto bad;
-	if ((stmt = st_prepare(st, "UPDATE slices SET capacity = ? WHERE "
-	    "id = ?", cause)) == NULL)
-		goto bad;
-	db_bind_int64(stmt, 1, (int64_t)cap);
-	db_bind_int64(stmt, 2, s.id);
-	if (st_exec_stmt(st, stmt, cause, "changing slice capacity") != 0)
-		goto bad;
-	state_event(st, "slice.capacity", NULL, name, "slice %s: capacity "
-	    "%llu -> %llu bytes", name, (unsigned long long)s.capacity,
-	    (unsigned long long)cap);
-	state_slice_free(&s);
-	return state_commit(st, cause);
-bad:
-	state_rollback(st);
-	state_slice_free(&s);
-	return -1;
+	return slice_set_number(st, name, SLICE_CAPACITY, cap, cause);
 }
 
 int
