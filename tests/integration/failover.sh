@@ -82,6 +82,9 @@ t_manual_and_back() {
 	    fail "accounts lost after the flip"
 	ok slice list
 	expect_out "s1    p1    mx2"
+	ok --json report usage --by server
+	json_check '[g["accounts"] for g in j["rows"] if g["name"] == "mx2"] == [6]'
+	json_check '[g["accounts"] for g in j["rows"] if g["name"] == "mx1"] in ([], [0])'
 	# Failback: the same command the other way.
 	ok --json slice failover s1
 	json_check 'j["from"] == "mx2" and j["to"] == "mx1" and j["changed"]'
