@@ -118,7 +118,8 @@ ready_gate(struct sched *s, const struct state_runnable *r, int64_t now,
 		return -1;
 	if (sched_slice_paused(s, r->source_slice) ||
 	    sched_slice_paused(s, r->target_slice)) {
-		snprintf(why, len, "slice '%s' is paused (its health, or a failover)",
+		snprintf(why, len, "slice '%s' is paused (its health, or a "
+		    "failover)",
 		    sched_slice_paused(s, r->source_slice) ? m.source :
 		    m.target);
 		open = 0;
